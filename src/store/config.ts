@@ -1,0 +1,90 @@
+import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyConfig } from './config-schema.js';
+import { parsePropertiesText } from './properties-file.js';
+import { StoreError } from './errors.js';
+
+/**
+ * The store's configuration: RocketMQ 4.9 `MessageStoreConfig` key names and defaults, limited to
+ * what this store implements, plus a few keys of ours (marked). One plain object, no setters.
+ */
+export const STORE_DEFAULTS = {
+  storePathRootDir: join(homedir(), 'store'),
+  /** Empty = `<storePathRootDir>/commitlog`. */
+  storePathCommitLog: '',
+  /** Empty = `<storePathRootDir>/consumequeue`. */
+  storePathConsumerQueue: '',
+  /** Empty = `<storePathRootDir>/index`. */
+  storePathIndex: '',
+  mappedFileSizeCommitLog: 1024 * 1024 * 1024,
+  mappedFileSizeConsumeQueue: 300_000 * 20,
+  flushDiskType: 'ASYNC_FLUSH' as 'ASYNC_FLUSH' | 'SYNC_FLUSH',
+  brokerRole: 'ASYNC_MASTER' as 'ASYNC_MASTER' | 'SYNC_MASTER' | 'SLAVE',
+  flushIntervalCommitLog: 500,
+  flushCommitLogLeastPages: 4,
+  flushCommitLogThoroughInterval: 10_000,
+  flushIntervalConsumeQueue: 1000,
+  flushConsumeQueueLeastPages: 2,
+  flushConsumeQueueThoroughInterval: 60_000,
+  syncFlushTimeout: 5000,
+  maxMessageSize: 4 * 1024 * 1024,
+  checkCRCOnRecover: true,
+  messageIndexEnable: true,
+  messageIndexSafe: false,
+  maxHashSlotNum: 5_000_000,
+  maxIndexNum: 20_000_000,
+  maxMsgsNumBatch: 64,
+  fileReservedTime: 72,
+  deleteWhen: '04',
+  diskMaxUsedSpaceRatio: 75,
+  cleanResourceInterval: 10_000,
+  deleteCommitLogFilesInterval: 100,
+  deleteConsumeQueueFilesInterval: 100,
+  destroyMapedFileIntervalForcibly: 120_000,
+  cleanFileForciblyEnable: true,
+  accessMessageInMemoryMaxRatio: 40,
+  maxTransferBytesOnMessageInMemory: 256 * 1024,
+  maxTransferCountOnMessageInMemory: 32,
+  maxTransferBytesOnMessageInDisk: 64 * 1024,
+  maxTransferCountOnMessageInDisk: 8,
+  haListenPort: 10912,
+  haTransferBatchSize: 32 * 1024,
+  haSlaveFallbehindMax: 256 * 1024 * 1024,
+  haSendHeartbeatInterval: 5000,
+  haHousekeepingInterval: 20_000,
+  slaveTimeout: 3000,
+  /** Ours: dispatch ConsumeQueue/index building in worker threads (false = inline on append). */
+  dispatchInWorkers: false,
+  /** Ours: slots in the SharedArrayBuffer dispatch ring. */
+  dispatchRingSlots: 65_536,
+};
+
+export type StoreConfig = typeof STORE_DEFAULTS;
+
+export const STORE_CHOICES = {
+  flushDiskType: ['ASYNC_FLUSH', 'SYNC_FLUSH'],
+  brokerRole: ['ASYNC_MASTER', 'SYNC_MASTER', 'SLAVE'],
+} as const;
+
+/** Builds a store config from partial values (object or parsed `.properties`), validating types. */
+export function storeConfig(
+  values: Partial<StoreConfig> | Map<string, string> = {},
+  opts: { warn?: (msg: string) => void; alsoKnown?: ReadonlySet<string> } = {},
+): StoreConfig {
+  const cfg = applyConfig(STORE_DEFAULTS, values as Map<string, string>, { choices: STORE_CHOICES, ...opts });
+  if (cfg.mappedFileSizeCommitLog < 4096) {
+    throw new StoreError('BAD_CONFIG', `config key "mappedFileSizeCommitLog": ${cfg.mappedFileSizeCommitLog} is below 4096`);
+  }
+  // RocketMQ rounds the ConsumeQueue file size up to a whole number of 20-byte units.
+  cfg.mappedFileSizeConsumeQueue = Math.ceil(cfg.mappedFileSizeConsumeQueue / 20) * 20;
+  if (cfg.mappedFileSizeConsumeQueue < 20) {
+    throw new StoreError('BAD_CONFIG', `config key "mappedFileSizeConsumeQueue" must be at least 20`);
+  }
+  return cfg;
+}
+
+/** Reads a `.properties` file into a store config (unknown keys warned by name). */
+export function loadStoreConfig(file: string, warn?: (msg: string) => void): StoreConfig {
+  return storeConfig(parsePropertiesText(readFileSync(file, 'utf8')), { warn });
+}

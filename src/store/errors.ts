@@ -1,0 +1,49 @@
+/**
+ * Typed store errors. `code` is a stable name; `responseCode` is the RocketMQ remoting response
+ * code a broker should answer with (MESSAGE_ILLEGAL = 13, SERVICE_NOT_AVAILABLE = 14, ...), so the
+ * network layer maps errors without knowing the store's internals.
+ */
+export type StoreErrorCode =
+  | 'MESSAGE_ILLEGAL'
+  | 'PROPERTIES_SIZE_EXCEEDED'
+  | 'SERVICE_NOT_AVAILABLE'
+  | 'CREATE_MAPPED_FILE_FAILED'
+  | 'NOT_A_STORE'
+  | 'FILE_SIZE_MISMATCH'
+  | 'CORRUPT_FILE'
+  | 'BAD_CONFIG'
+  | 'IO_ERROR';
+
+/** RocketMQ response codes used by store errors (see ResponseCode.java). */
+export const RESPONSE_CODE = {
+  SYSTEM_ERROR: 1,
+  FLUSH_DISK_TIMEOUT: 10,
+  SLAVE_NOT_AVAILABLE: 11,
+  FLUSH_SLAVE_TIMEOUT: 12,
+  MESSAGE_ILLEGAL: 13,
+  SERVICE_NOT_AVAILABLE: 14,
+} as const;
+
+const DEFAULT_RESPONSE: Record<StoreErrorCode, number> = {
+  MESSAGE_ILLEGAL: RESPONSE_CODE.MESSAGE_ILLEGAL,
+  PROPERTIES_SIZE_EXCEEDED: RESPONSE_CODE.MESSAGE_ILLEGAL,
+  SERVICE_NOT_AVAILABLE: RESPONSE_CODE.SERVICE_NOT_AVAILABLE,
+  CREATE_MAPPED_FILE_FAILED: RESPONSE_CODE.SYSTEM_ERROR,
+  NOT_A_STORE: RESPONSE_CODE.SYSTEM_ERROR,
+  FILE_SIZE_MISMATCH: RESPONSE_CODE.SYSTEM_ERROR,
+  CORRUPT_FILE: RESPONSE_CODE.SYSTEM_ERROR,
+  BAD_CONFIG: RESPONSE_CODE.SYSTEM_ERROR,
+  IO_ERROR: RESPONSE_CODE.SYSTEM_ERROR,
+};
+
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  readonly responseCode: number;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown; responseCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'StoreError';
+    this.code = code;
+    this.responseCode = options?.responseCode ?? DEFAULT_RESPONSE[code];
+  }
+}

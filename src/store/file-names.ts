@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import type { StoreConfig } from './config.js';
+
+/**
+ * Every on-disk name the store uses is built here: segment files named by their 20-digit
+ * zero-padded start offset, the ConsumeQueue tree `<cq>/<topic>/<queueId>/`, index files named by
+ * local creation time, and the root-level checkpoint, abort and lock files.
+ */
+export function offsetToFileName(offset: number): string {
+  return String(offset).padStart(20, '0');
+}
+
+export function fileNameToOffset(name: string): number | null {
+  return /^\d{20}$/.test(name) ? Number(name) : null;
+}
+
+export function commitLogDir(cfg: StoreConfig): string {
+  return cfg.storePathCommitLog || join(cfg.storePathRootDir, 'commitlog');
+}
+
+export function consumeQueueRootDir(cfg: StoreConfig): string {
+  return cfg.storePathConsumerQueue || join(cfg.storePathRootDir, 'consumequeue');
+}
+
+export function consumeQueueDir(cfg: StoreConfig, topic: string, queueId: number): string {
+  return join(consumeQueueRootDir(cfg), topic, String(queueId));
+}
+
+export function indexDir(cfg: StoreConfig): string {
+  return cfg.storePathIndex || join(cfg.storePathRootDir, 'index');
+}
+
+export function checkpointPath(cfg: StoreConfig): string {
+  return join(cfg.storePathRootDir, 'checkpoint');
+}
+
+export function abortPath(cfg: StoreConfig): string {
+  return join(cfg.storePathRootDir, 'abort');
+}
+
+export function lockPath(cfg: StoreConfig): string {
+  return join(cfg.storePathRootDir, 'lock');
+}
+
+/** Index file name: local time of creation as yyyyMMddHHmmssSSS (RocketMQ's UtilAll.timeMillisToHumanString). */
+export function indexFileName(timeMs: number): string {
+  const d = new Date(timeMs);
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}

@@ -1,0 +1,32 @@
+/**
+ * Public API of the store library. Programs embedding the store import only from here; the
+ * broker (src/net) does too.
+ */
+export * from './types.js';
+export * from './errors.js';
+export { STORE_DEFAULTS, storeConfig, loadStoreConfig, type StoreConfig } from './config.js';
+export { applyConfig, type SchemaOptions } from './config-schema.js';
+export { parsePropertiesText } from './properties-file.js';
+export * from './file-names.js';
+export * from './properties.js';
+export { javaStringHashCode, tagsCodeOf } from './java-hash.js';
+export {
+  MESSAGE_MAGIC,
+  BLANK_MAGIC,
+  calMsgLength,
+  bodyCrc,
+  encodeMessage,
+  decodeMessage,
+  decodeMessages,
+  createOffsetMsgId,
+  decodeOffsetMsgId,
+  parseHostAddress,
+  hostToString,
+  SYSFLAG_COMPRESSED,
+  SYSFLAG_MULTI_TAGS,
+  SYSFLAG_TRANSACTION_MASK,
+  TRANSACTION_NOT_TYPE,
+  TRANSACTION_PREPARED_TYPE,
+  TRANSACTION_COMMIT_TYPE,
+  TRANSACTION_ROLLBACK_TYPE,
+} from './message-codec.js';

@@ -1,0 +1,280 @@
+import { crc32 } from 'node:zlib';
+import type { HostAddress, MessageInput, StoredMessage } from './types.js';
+import { decodeProperties } from './properties.js';
+
+/**
+ * RocketMQ 4.x stored-message record (all integers big-endian), IPv4 hosts shown:
+ *
+ *   0  TOTALSIZE        int      whole record length
+ *   4  MAGICCODE        int      0xDAA320A7 message, 0xCBD43194 blank end-of-file marker
+ *   8  BODYCRC          int      crc32(body) & 0x7fffffff
+ *  12  QUEUEID          int
+ *  16  FLAG             int      user flag
+ *  20  QUEUEOFFSET      long     ConsumeQueue index
+ *  28  PHYSICALOFFSET   long     commit log offset of this record
+ *  36  SYSFLAG          int      0x10 born host IPv6, 0x20 store host IPv6, bits 2-3 transaction type
+ *  40  BORNTIMESTAMP    long
+ *  48  BORNHOST         4+4      (16+4 when IPv6)
+ *  56  STORETIMESTAMP   long
+ *  64  STOREHOST        4+4      (16+4 when IPv6)
+ *  72  RECONSUMETIMES   int
+ *  76  PREPARED_TX_OFF  long
+ *  84  BODY             int length + bytes
+ *      TOPIC            byte length + UTF-8 (<= 127 bytes)
+ *      PROPERTIES       short length + UTF-8 (<= 32767 bytes)
+ *
+ * Blank marker at a segment's tail: [int remaining bytes][int BLANK_MAGIC]; readers skip to the
+ * next segment. Encoding writes straight into the target (a mapped segment): no temporary buffers.
+ */
+export const MESSAGE_MAGIC = 0xdaa320a7 | 0;
+export const BLANK_MAGIC = 0xcbd43194 | 0;
+export const END_FILE_MIN_BLANK_LENGTH = 8;
+export const MAX_TOPIC_BYTES = 127;
+export const MAX_PROPERTIES_BYTES = 32767;
+
+export const OFF_TOTALSIZE = 0;
+export const OFF_MAGIC = 4;
+export const OFF_BODYCRC = 8;
+export const OFF_QUEUEID = 12;
+export const OFF_FLAG = 16;
+export const OFF_QUEUEOFFSET = 20;
+export const OFF_PHYSICALOFFSET = 28;
+export const OFF_SYSFLAG = 36;
+export const OFF_BORNTIMESTAMP = 40;
+export const OFF_BORNHOST = 48;
+
+export const SYSFLAG_COMPRESSED = 0x1;
+export const SYSFLAG_MULTI_TAGS = 0x2;
+export const SYSFLAG_TRANSACTION_MASK = 0xc;
+export const TRANSACTION_NOT_TYPE = 0x0;
+export const TRANSACTION_PREPARED_TYPE = 0x4;
+export const TRANSACTION_COMMIT_TYPE = 0x8;
+export const TRANSACTION_ROLLBACK_TYPE = 0xc;
+export const SYSFLAG_BORNHOST_V6 = 0x10;
+export const SYSFLAG_STOREHOST_V6 = 0x20;
+
+const LOOPBACK: HostAddress = { ip: Buffer.from([127, 0, 0, 1]), port: 0 };
+
+export function hostLength(v6: boolean): number {
+  return v6 ? 20 : 8;
+}
+
+/** Record length: 91 fixed bytes with IPv4 hosts, plus 12 for each IPv6 host (CommitLog.calMsgLength). */
+export function calMsgLength(sysFlag: number, bodyLength: number, topicLength: number, propertiesLength: number): number {
+  const born = sysFlag & SYSFLAG_BORNHOST_V6 ? 20 : 8;
+  const store = sysFlag & SYSFLAG_STOREHOST_V6 ? 20 : 8;
+  return 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + born + 8 + store + 4 + 8 + 4 + bodyLength + 1 + topicLength + 2 + propertiesLength;
+}
+
+export function bodyCrc(body: Buffer): number {
+  return crc32(body) & 0x7fffffff;
+}
+
+/** Everything the store decides at append time. */
+export interface AppendFields {
+  queueOffset: number;
+  physicalOffset: number;
+  storeTimestamp: number;
+  storeHost: HostAddress;
+}
+
+/**
+ * Writes one record at `pos`; `topicBytes`/`propsBytes` are the UTF-8 lengths the caller already
+ * measured for its size checks. Returns the record length.
+ */
+export function encodeMessage(
+  target: Buffer,
+  pos: number,
+  msg: MessageInput,
+  topicBytes: number,
+  propsBytes: number,
+  f: AppendFields,
+): number {
+  const bornHost = msg.bornHost ?? LOOPBACK;
+  let sysFlag = (msg.sysFlag ?? 0) & ~(SYSFLAG_BORNHOST_V6 | SYSFLAG_STOREHOST_V6);
+  if (bornHost.ip.length === 16) sysFlag |= SYSFLAG_BORNHOST_V6;
+  if (f.storeHost.ip.length === 16) sysFlag |= SYSFLAG_STOREHOST_V6;
+  const body = msg.body;
+  const total = calMsgLength(sysFlag, body.length, topicBytes, propsBytes);
+  let p = pos;
+  p = target.writeInt32BE(total, p);
+  p = target.writeInt32BE(MESSAGE_MAGIC, p);
+  p = target.writeInt32BE(bodyCrc(body), p);
+  p = target.writeInt32BE(msg.queueId, p);
+  p = target.writeInt32BE(msg.flag ?? 0, p);
+  p = writeLong(target, f.queueOffset, p);
+  p = writeLong(target, f.physicalOffset, p);
+  p = target.writeInt32BE(sysFlag, p);
+  p = writeLong(target, msg.bornTimestamp ?? f.storeTimestamp, p);
+  p = writeHost(target, bornHost, p);
+  p = writeLong(target, f.storeTimestamp, p);
+  p = writeHost(target, f.storeHost, p);
+  p = target.writeInt32BE(msg.reconsumeTimes ?? 0, p);
+  p = writeLong(target, msg.preparedTransactionOffset ?? 0, p);
+  p = target.writeInt32BE(body.length, p);
+  p += body.copy(target, p);
+  target[p++] = topicBytes;
+  p += target.write(msg.topic, p, 'utf8');
+  p = target.writeInt16BE(propsBytes, p);
+  if (propsBytes > 0) p += target.write(msg.properties!, p, 'utf8');
+  return total;
+}
+
+/** The BLANK end-of-file marker RocketMQ writes when a record does not fit in a segment. */
+export function encodeBlank(target: Buffer, pos: number, remaining: number): void {
+  target.writeInt32BE(remaining, pos);
+  target.writeInt32BE(BLANK_MAGIC, pos + 4);
+}
+
+export function writeLong(b: Buffer, v: number, p: number): number {
+  b.writeUInt32BE(Math.floor(v / 0x1_0000_0000) >>> 0, p);
+  b.writeUInt32BE(v >>> 0, p + 4);
+  return p + 8;
+}
+
+export function readLong(b: Buffer, p: number): number {
+  const hi = b.readInt32BE(p);
+  return hi * 0x1_0000_0000 + b.readUInt32BE(p + 4);
+}
+
+function writeHost(b: Buffer, h: HostAddress, p: number): number {
+  p += h.ip.copy(b, p);
+  return b.writeInt32BE(h.port, p);
+}
+
+/** Offsets of the variable-position fields of a record at `pos`. */
+export function recordLayout(b: Buffer, pos: number) {
+  const sysFlag = b.readInt32BE(pos + OFF_SYSFLAG);
+  const bornLen = hostLength((sysFlag & SYSFLAG_BORNHOST_V6) !== 0);
+  const storeLen = hostLength((sysFlag & SYSFLAG_STOREHOST_V6) !== 0);
+  const storeTs = pos + OFF_BORNHOST + bornLen;
+  const storeHost = storeTs + 8;
+  const reconsume = storeHost + storeLen;
+  const prepared = reconsume + 4;
+  const bodyLenAt = prepared + 8;
+  const bodyLen = b.readInt32BE(bodyLenAt);
+  const topicLenAt = bodyLenAt + 4 + bodyLen;
+  const topicLen = b[topicLenAt]!;
+  const propsLenAt = topicLenAt + 1 + topicLen;
+  return { sysFlag, bornLen, storeLen, storeTs, storeHost, reconsume, prepared, bodyLenAt, bodyLen, topicLenAt, topicLen, propsLenAt };
+}
+
+export function storeTimestampOf(b: Buffer, pos: number): number {
+  const sysFlag = b.readInt32BE(pos + OFF_SYSFLAG);
+  return readLong(b, pos + OFF_BORNHOST + hostLength((sysFlag & SYSFLAG_BORNHOST_V6) !== 0));
+}
+
+/** Full decode of the record at `pos` (body is a zero-copy slice of `b`). */
+export function decodeMessage(b: Buffer, pos: number): StoredMessage {
+  const L = recordLayout(b, pos);
+  const storeHostIp = b.subarray(L.storeHost, L.storeHost + L.storeLen - 4);
+  const storeHostPort = b.readInt32BE(L.storeHost + L.storeLen - 4);
+  const commitLogOffset = readLong(b, pos + OFF_PHYSICALOFFSET);
+  const propsLen = b.readInt16BE(L.propsLenAt);
+  const propertiesString = propsLen > 0 ? b.toString('utf8', L.propsLenAt + 2, L.propsLenAt + 2 + propsLen) : '';
+  return {
+    storeSize: b.readInt32BE(pos),
+    bodyCRC: b.readInt32BE(pos + OFF_BODYCRC),
+    queueId: b.readInt32BE(pos + OFF_QUEUEID),
+    flag: b.readInt32BE(pos + OFF_FLAG),
+    queueOffset: readLong(b, pos + OFF_QUEUEOFFSET),
+    commitLogOffset,
+    sysFlag: L.sysFlag,
+    bornTimestamp: readLong(b, pos + OFF_BORNTIMESTAMP),
+    bornHost: hostToString(b.subarray(pos + OFF_BORNHOST, pos + OFF_BORNHOST + L.bornLen - 4), b.readInt32BE(pos + OFF_BORNHOST + L.bornLen - 4)),
+    storeTimestamp: readLong(b, L.storeTs),
+    storeHost: hostToString(storeHostIp, storeHostPort),
+    reconsumeTimes: b.readInt32BE(L.reconsume),
+    preparedTransactionOffset: readLong(b, L.prepared),
+    body: b.subarray(L.bodyLenAt + 4, L.bodyLenAt + 4 + L.bodyLen),
+    topic: b.toString('utf8', L.topicLenAt + 1, L.topicLenAt + 1 + L.topicLen),
+    propertiesString,
+    properties: Object.fromEntries(decodeProperties(propertiesString)),
+    msgId: createOffsetMsgId({ ip: Buffer.from(storeHostIp), port: storeHostPort }, commitLogOffset),
+  };
+}
+
+/** Splits a pull/query body (records back to back) into decoded messages. */
+export function decodeMessages(b: Buffer): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  for (let p = 0; p + 4 <= b.length; ) {
+    const size = b.readInt32BE(p);
+    if (size <= 0 || p + size > b.length) break;
+    out.push(decodeMessage(b, p));
+    p += size;
+  }
+  return out;
+}
+
+/** Result of validating the bytes at a position during recovery or dispatch. */
+export const CHECK_END = 0;
+export const CHECK_BLANK = -1;
+export const CHECK_CORRUPT = -2;
+
+/**
+ * Validates the record at `pos` within `limit`: returns its size (> 0), CHECK_BLANK for an
+ * end-of-file marker, CHECK_END for zeroed space, CHECK_CORRUPT for anything else (bad magic,
+ * impossible lengths, CRC mismatch).
+ */
+export function checkRecord(b: Buffer, pos: number, limit: number, checkCRC: boolean, maxSize: number): number {
+  if (pos + 8 > limit) return CHECK_END;
+  const size = b.readInt32BE(pos);
+  const magic = b.readInt32BE(pos + 4);
+  if (magic === BLANK_MAGIC) return CHECK_BLANK;
+  if (size === 0 && magic === 0) return CHECK_END;
+  if (magic !== MESSAGE_MAGIC) return CHECK_CORRUPT;
+  if (size < calMsgLength(0, 0, 0, 0) || size > maxSize || pos + size > limit) return CHECK_CORRUPT;
+  const L = recordLayout(b, pos);
+  if (L.bodyLen < 0 || L.propsLenAt + 2 > pos + size) return CHECK_CORRUPT;
+  const propsLen = b.readInt16BE(L.propsLenAt);
+  const expected = calMsgLength(L.sysFlag, L.bodyLen, L.topicLen, propsLen);
+  if (propsLen < 0 || expected !== size) return CHECK_CORRUPT;
+  if (checkCRC && bodyCrc(b.subarray(L.bodyLenAt + 4, L.bodyLenAt + 4 + L.bodyLen)) !== b.readInt32BE(pos + OFF_BODYCRC)) {
+    return CHECK_CORRUPT;
+  }
+  return size;
+}
+
+export function hostToString(ip: Buffer, port: number): string {
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
+  const parts: string[] = [];
+  for (let i = 0; i < 16; i += 2) parts.push(ip.readUInt16BE(i).toString(16));
+  return `[${parts.join(':')}]:${port}`;
+}
+
+/** "a.b.c.d:port" or "[v6]:port" -> HostAddress. */
+export function parseHostAddress(addr: string): HostAddress {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(addr.trim());
+  if (!m) throw new TypeError(`bad host address "${addr}" (expected ip:port)`);
+  const host = m[1]!;
+  const port = Number(m[2]);
+  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
+  if (v4) return { ip: Buffer.from(v4.slice(1, 5).map(Number)), port };
+  const ip = Buffer.alloc(16);
+  const [head, tail = ''] = host.includes('::') ? host.split('::') : [host, ''];
+  const hs = head ? head.split(':') : [];
+  const ts = tail ? tail.split(':') : [];
+  const groups = [...hs, ...Array(8 - hs.length - ts.length).fill('0'), ...ts];
+  if (groups.length !== 8) throw new TypeError(`bad IPv6 address "${host}"`);
+  groups.forEach((g, i) => ip.writeUInt16BE(parseInt(g, 16), i * 2));
+  return { ip, port };
+}
+
+/** offsetMsgId = hex(store ip + int port + long commit log offset), uppercase (MessageDecoder.createMessageId). */
+export function createOffsetMsgId(storeHost: HostAddress, offset: number): string {
+  const len = storeHost.ip.length + 12;
+  const b = Buffer.allocUnsafe(len);
+  storeHost.ip.copy(b, 0);
+  b.writeInt32BE(storeHost.port, storeHost.ip.length);
+  writeLong(b, offset, storeHost.ip.length + 4);
+  return b.toString('hex').toUpperCase();
+}
+
+export function decodeOffsetMsgId(id: string): { address: string; offset: number } {
+  if (!/^[0-9A-Fa-f]+$/.test(id) || (id.length !== 32 && id.length !== 56)) {
+    throw new TypeError(`bad message id "${id}" (expected 32 or 56 hex digits)`);
+  }
+  const b = Buffer.from(id, 'hex');
+  const ipLen = b.length - 12;
+  return { address: hostToString(b.subarray(0, ipLen), b.readInt32BE(ipLen)), offset: readLong(b, ipLen + 4) };
+}

@@ -1,0 +1,14 @@
+// Tests run against the compiled tree (dist/) so that worker threads and child processes
+// load exactly the same JavaScript the tests import: one world, no loaders.
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['dist/test/**/*.test.js'],
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});
