@@ -1,0 +1,141 @@
+import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
+import { basename } from 'node:path';
+import { mmap } from './mmap.js';
+import { StoreError } from './errors.js';
+
+/**
+ * One fixed-size segment file, memory-mapped read-write and shared (MAP_SHARED), so that writes
+ * land in the page cache and other threads/processes mapping the same file see them. Knows
+ * nothing of record formats. Not thread-safe: one writer (the thread that owns it).
+ *
+ * Positions: `wrotePosition` = bytes written; `flushedPosition` = bytes known durable (fdatasync).
+ * Durability goes through `fs.fdatasync` on libuv's pool because the binding's msync blocks the
+ * calling thread. The mapping is released by garbage collection only (the binding has no unmap),
+ * so a destroyed file's memory goes away once no slice of it is referenced.
+ */
+export class MappedFile {
+  readonly path: string;
+  readonly fileFromOffset: number;
+  readonly fileSize: number;
+  readonly buffer: Buffer;
+  private fd: number;
+  wrotePosition = 0;
+  flushedPosition = 0;
+  private flushing: Promise<number> | null = null;
+
+  private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, buffer: Buffer) {
+    this.path = path;
+    this.fileFromOffset = fileFromOffset;
+    this.fileSize = fileSize;
+    this.fd = fd;
+    this.buffer = buffer;
+  }
+
+  /**
+   * Opens (creating and pre-sizing if needed) a segment. An existing file of another size is
+   * refused: mapping past a file's end would kill the process with SIGBUS on first touch.
+   */
+  static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean }): MappedFile {
+    let fd: number;
+    try {
+      fd = openSync(path, opts.readOnly ? 'r' : opts.create ? 'a+' : 'r+');
+    } catch (cause) {
+      throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}`, { cause });
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (size === 0 && opts.create) ftruncateSync(fd, fileSize);
+      else if (size !== fileSize) {
+        throw new StoreError('FILE_SIZE_MISMATCH', `${path} is ${size} bytes, expected ${fileSize} (check mappedFileSize settings)`);
+      }
+      const prot = (opts.readOnly ? mmap.PROT_READ : mmap.PROT_READ | mmap.PROT_WRITE) as 1 | 3;
+      const buffer = mmap.map(fileSize, prot, mmap.MAP_SHARED, fd, 0);
+      return new MappedFile(path, fileFromOffset, fileSize, fd, buffer);
+    } catch (e) {
+      closeSync(fd);
+      if (e instanceof StoreError) throw e;
+      throw new StoreError('CREATE_MAPPED_FILE_FAILED', `cannot map ${path}`, { cause: e });
+    }
+  }
+
+  get name(): string {
+    return basename(this.path);
+  }
+
+  get isFull(): boolean {
+    return this.wrotePosition >= this.fileSize;
+  }
+
+  get remaining(): number {
+    return this.fileSize - this.wrotePosition;
+  }
+
+  /** Zero-copy view of [pos, pos + len) of this file. */
+  slice(pos: number, len: number): Buffer {
+    return this.buffer.subarray(pos, pos + len);
+  }
+
+  /**
+   * Makes everything written so far durable; resolves the flushed position. Concurrent callers
+   * share one fdatasync, and a call made while one runs waits for it and then flushes again
+   * (so every byte written before the call is covered).
+   */
+  async flush(): Promise<number> {
+    while (this.flushing) await this.flushing;
+    const target = this.wrotePosition;
+    if (target <= this.flushedPosition) return this.flushedPosition;
+    this.flushing = new Promise<number>((resolve, reject) => {
+      fdatasync(this.fd, (err) => {
+        this.flushing = null;
+        if (err) return reject(new StoreError('IO_ERROR', `fdatasync ${this.path} failed`, { cause: err }));
+        if (target > this.flushedPosition) this.flushedPosition = target;
+        resolve(this.flushedPosition);
+      });
+    });
+    return this.flushing;
+  }
+
+  /** Sets positions after recovery; bytes past `pos` that are not zero are zeroed (a torn tail). */
+  truncateTo(pos: number): void {
+    this.wrotePosition = pos;
+    this.flushedPosition = Math.min(this.flushedPosition, pos);
+    zeroDirtyTail(this.buffer, pos);
+  }
+
+  close(): void {
+    if (this.fd >= 0) {
+      closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+
+  destroy(): void {
+    this.close();
+    try {
+      unlinkSync(this.path);
+    } catch (cause) {
+      throw new StoreError('IO_ERROR', `cannot delete ${this.path}`, { cause });
+    }
+  }
+}
+
+const ZERO_RUN = 64 * 1024;
+const ZERO_PAGE = Buffer.alloc(4096);
+
+/**
+ * Zeroes from `pos` until a run of ZERO_RUN zero bytes: the stale bytes of a torn write must not
+ * look like records once new appends land in front of them.
+ */
+function zeroDirtyTail(buf: Buffer, pos: number): void {
+  let p = pos;
+  let zeros = 0;
+  while (p < buf.length && zeros < ZERO_RUN) {
+    const end = Math.min(buf.length, p + 4096);
+    const dirty = ZERO_PAGE.compare(buf, p, end, 0, end - p) !== 0;
+    if (dirty) {
+      buf.fill(0, p, end);
+      zeros = 0;
+    } else zeros += end - p;
+    p = end;
+  }
+}
