@@ -98,7 +98,10 @@ export function encodeMessage(
   const total = calMsgLength(sysFlag, body.length, topicBytes, propsBytes);
   let p = pos;
   p = target.writeInt32BE(total, p);
-  p = target.writeInt32BE(MESSAGE_MAGIC, p);
+  // The magic code is written last: a writer killed mid-record leaves 0 there, which every
+  // reader and recovery treats as the end of valid data.
+  target.writeInt32BE(0, p);
+  p += 4;
   p = target.writeInt32BE(bodyCrc(body), p);
   p = target.writeInt32BE(msg.queueId, p);
   p = target.writeInt32BE(msg.flag ?? 0, p);
@@ -117,6 +120,7 @@ export function encodeMessage(
   p += target.write(msg.topic, p, 'utf8');
   p = target.writeInt16BE(propsBytes, p);
   if (propsBytes > 0) p += target.write(msg.properties!, p, 'utf8');
+  target.writeInt32BE(MESSAGE_MAGIC, pos + OFF_MAGIC);
   return total;
 }
 

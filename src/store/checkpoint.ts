@@ -1,0 +1,83 @@
+import { closeSync, existsSync, fdatasync, fstatSync, openSync, readSync, rmSync, writeFileSync, writeSync, fdatasyncSync } from 'node:fs';
+import { StoreError } from './errors.js';
+import { readLong, writeLong } from './message-codec.js';
+
+/**
+ * `checkpoint` file, 4096 bytes, big-endian:
+ *
+ *   0  physicMsgTimestamp  long  store time of the newest durable commit log record
+ *   8  logicsMsgTimestamp  long  store time of the newest record dispatched to consume queues
+ *  16  indexMsgTimestamp   long  end time of the newest full index file
+ *
+ * After a crash, recovery restarts dispatch from the commit log segment whose first record is
+ * older than min(physic, logics) - 3 s.
+ */
+export const CHECKPOINT_FILE_SIZE = 4096;
+const OFF_PHYSIC = 0;
+const OFF_LOGICS = 8;
+const OFF_INDEX = 16;
+
+export class StoreCheckpoint {
+  readonly path: string;
+  physicMsgTimestamp = 0;
+  logicsMsgTimestamp = 0;
+  indexMsgTimestamp = 0;
+  private readonly fd: number;
+  private readonly buf = Buffer.alloc(CHECKPOINT_FILE_SIZE);
+
+  constructor(path: string) {
+    this.path = path;
+    const existed = existsSync(path);
+    this.fd = openSync(path, existed ? 'r+' : 'w+');
+    const size = fstatSync(this.fd).size;
+    if (existed && size !== 0) {
+      if (size !== CHECKPOINT_FILE_SIZE) {
+        closeSync(this.fd);
+        throw new StoreError('FILE_SIZE_MISMATCH', `${path} is ${size} bytes, a checkpoint file is ${CHECKPOINT_FILE_SIZE}`);
+      }
+      readSync(this.fd, this.buf, 0, CHECKPOINT_FILE_SIZE, 0);
+      this.physicMsgTimestamp = readLong(this.buf, OFF_PHYSIC);
+      this.logicsMsgTimestamp = readLong(this.buf, OFF_LOGICS);
+      this.indexMsgTimestamp = readLong(this.buf, OFF_INDEX);
+    } else {
+      writeSync(this.fd, this.buf, 0, CHECKPOINT_FILE_SIZE, 0);
+    }
+  }
+
+  /** Oldest time from which a crash may have lost dispatch or flush progress. */
+  minTimestamp(includeIndex: boolean): number {
+    let min = Math.min(this.physicMsgTimestamp, this.logicsMsgTimestamp);
+    if (includeIndex && this.indexMsgTimestamp > 0) min = Math.min(min, this.indexMsgTimestamp);
+    return Math.max(0, min - 3000);
+  }
+
+  private encode(): void {
+    writeLong(this.buf, this.physicMsgTimestamp, OFF_PHYSIC);
+    writeLong(this.buf, this.logicsMsgTimestamp, OFF_LOGICS);
+    writeLong(this.buf, this.indexMsgTimestamp, OFF_INDEX);
+    writeSync(this.fd, this.buf, 0, 24, 0);
+  }
+
+  flush(): Promise<void> {
+    this.encode();
+    return new Promise((resolve, reject) =>
+      fdatasync(this.fd, (err) => (err ? reject(new StoreError('IO_ERROR', `fdatasync ${this.path}`, { cause: err })) : resolve())),
+    );
+  }
+
+  flushSync(): void {
+    this.encode();
+    fdatasyncSync(this.fd);
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** The abort marker: present while a store is open, so its presence at start means a crash. */
+export const abortMarker = {
+  exists: (path: string): boolean => existsSync(path),
+  create: (path: string): void => writeFileSync(path, ''),
+  remove: (path: string): void => rmSync(path, { force: true }),
+};

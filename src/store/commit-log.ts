@@ -1,0 +1,239 @@
+import type { StoreConfig } from './config.js';
+import type { HostAddress, MessageInput } from './types.js';
+import { MappedFileQueue } from './mapped-file-queue.js';
+import { MappedFile } from './mapped-file.js';
+import { StoreError } from './errors.js';
+import { commitLogDir } from './file-names.js';
+import {
+  calMsgLength,
+  createOffsetMsgId,
+  encodeBlank,
+  encodeMessage,
+  END_FILE_MIN_BLANK_LENGTH,
+  MAX_PROPERTIES_BYTES,
+  MESSAGE_MAGIC,
+  MAX_TOPIC_BYTES,
+  SYSFLAG_BORNHOST_V6,
+  SYSFLAG_STOREHOST_V6,
+  SYSFLAG_TRANSACTION_MASK,
+  TRANSACTION_PREPARED_TYPE,
+  TRANSACTION_ROLLBACK_TYPE,
+} from './message-codec.js';
+import { findProperty, PROPERTY } from './properties.js';
+import { tagsCodeOf } from './java-hash.js';
+import { newDispatchRequest, type Dispatcher } from './dispatch.js';
+
+export interface AppendResult {
+  wroteOffset: number;
+  wroteBytes: number;
+  queueOffset: number;
+  storeTimestamp: number;
+  msgNum: number;
+  msgId: string;
+}
+
+/** Extra room RocketMQ allows a whole record beyond maxMessageSize (headers, topic, properties). */
+const RECORD_OVERHEAD_ALLOWANCE = 64 * 1024;
+const UNSAFE_TOPIC = /[/\\\x00-\x1f]/;
+
+/**
+ * The commit log: every message of every topic appended, in RocketMQ's stored-message layout, to
+ * one run of segment files. Appends are synchronous and single-threaded (the event loop is the
+ * put lock); each record's position goes to the dispatcher right after it is written. Queue
+ * offsets are assigned here, per topic and queue, as RocketMQ's topicQueueTable does.
+ */
+export class CommitLog {
+  readonly queue: MappedFileQueue;
+  readonly storeHost: HostAddress;
+  private readonly cfg: StoreConfig;
+  private readonly dispatcher: Dispatcher;
+  private readonly req = newDispatchRequest();
+  /** topic -> next queue offset per queue id. */
+  private readonly queueOffsets = new Map<string, number[]>();
+  /** Store time of the newest record (for the checkpoint). */
+  lastStoreTimestamp = 0;
+  putMessageTimesTotal = 0;
+  putMessageSizeTotal = 0;
+
+  constructor(cfg: StoreConfig, storeHost: HostAddress, dispatcher: Dispatcher) {
+    this.cfg = cfg;
+    this.storeHost = storeHost;
+    this.dispatcher = dispatcher;
+    this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog);
+  }
+
+  get minOffset(): number {
+    return this.queue.minOffset;
+  }
+
+  get maxOffset(): number {
+    return this.queue.maxWrotePosition;
+  }
+
+  nextQueueOffset(topic: string, queueId: number): number {
+    return this.queueOffsets.get(topic)?.[queueId] ?? 0;
+  }
+
+  setNextQueueOffset(topic: string, queueId: number, offset: number): void {
+    let arr = this.queueOffsets.get(topic);
+    if (!arr) this.queueOffsets.set(topic, (arr = []));
+    arr[queueId] = offset;
+  }
+
+  removeTopic(topic: string): void {
+    this.queueOffsets.delete(topic);
+  }
+
+  /** Validates one message; returns its record length. Throws MESSAGE_ILLEGAL-style errors. */
+  private measure(msg: MessageInput, topicBytes: number, propsBytes: number): number {
+    if (topicBytes === 0 || topicBytes > MAX_TOPIC_BYTES) {
+      throw new StoreError('MESSAGE_ILLEGAL', `topic must be 1..${MAX_TOPIC_BYTES} bytes, got ${topicBytes}`);
+    }
+    // The topic names a directory of consume queues: no path tricks may reach the filesystem.
+    if (UNSAFE_TOPIC.test(msg.topic) || msg.topic === '.' || msg.topic === '..') {
+      throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(msg.topic)} contains a path separator or control character`);
+    }
+    if (propsBytes > MAX_PROPERTIES_BYTES) {
+      throw new StoreError('PROPERTIES_SIZE_EXCEEDED', `properties are ${propsBytes} bytes, limit ${MAX_PROPERTIES_BYTES}`);
+    }
+    if (!Buffer.isBuffer(msg.body)) throw new StoreError('MESSAGE_ILLEGAL', 'message body must be a Buffer');
+    if (msg.body.length > this.cfg.maxMessageSize) {
+      throw new StoreError('MESSAGE_ILLEGAL', `message body is ${msg.body.length} bytes, maxMessageSize is ${this.cfg.maxMessageSize}`);
+    }
+    if (!Number.isInteger(msg.queueId) || msg.queueId < 0) {
+      throw new StoreError('MESSAGE_ILLEGAL', `queueId must be a non-negative integer, got ${msg.queueId}`);
+    }
+    let sysFlag = msg.sysFlag ?? 0;
+    if (msg.bornHost && msg.bornHost.ip.length === 16) sysFlag |= SYSFLAG_BORNHOST_V6;
+    if (this.storeHost.ip.length === 16) sysFlag |= SYSFLAG_STOREHOST_V6;
+    const len = calMsgLength(sysFlag, msg.body.length, topicBytes, propsBytes);
+    if (len > this.cfg.maxMessageSize + RECORD_OVERHEAD_ALLOWANCE || len + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
+      throw new StoreError('MESSAGE_ILLEGAL', `message record of ${len} bytes is too large`);
+    }
+    return len;
+  }
+
+  /** A segment with at least `len` + blank-marker bytes free, writing the BLANK marker on a roll. */
+  private fileFor(len: number): MappedFile {
+    let file = this.queue.lastForWrite();
+    if (len + END_FILE_MIN_BLANK_LENGTH > file.remaining) {
+      encodeBlank(file.buffer, file.wrotePosition, file.remaining);
+      file.wrotePosition = file.fileSize;
+      file = this.queue.lastForWrite();
+    }
+    return file;
+  }
+
+  append(msg: MessageInput): AppendResult {
+    const topicBytes = Buffer.byteLength(msg.topic);
+    const props = msg.properties ?? '';
+    const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
+    const len = this.measure(msg, topicBytes, propsBytes);
+    const file = this.fileFor(len);
+    const storeTimestamp = msg.storeTimestamp ?? Date.now();
+    const first = this.write(file, msg, topicBytes, propsBytes, storeTimestamp);
+    return {
+      wroteOffset: first,
+      wroteBytes: len,
+      queueOffset: this.req.consumeQueueOffset,
+      storeTimestamp,
+      msgNum: 1,
+      msgId: createOffsetMsgId(this.storeHost, first),
+    };
+  }
+
+  /** A batch for one topic/queue, contiguous in one segment (as RocketMQ encodes batches). */
+  appendBatch(msgs: MessageInput[]): AppendResult {
+    if (msgs.length === 0) throw new StoreError('MESSAGE_ILLEGAL', 'empty batch');
+    const topic = msgs[0]!.topic;
+    const queueId = msgs[0]!.queueId;
+    let total = 0;
+    const sizes: number[] = new Array(msgs.length * 2);
+    for (let i = 0; i < msgs.length; i++) {
+      const m = msgs[i]!;
+      if (m.topic !== topic || m.queueId !== queueId) throw new StoreError('MESSAGE_ILLEGAL', 'a batch must target one topic and queue');
+      const tb = Buffer.byteLength(m.topic);
+      const pb = m.properties ? Buffer.byteLength(m.properties) : 0;
+      sizes[2 * i] = tb;
+      sizes[2 * i + 1] = pb;
+      total += this.measure(m, tb, pb);
+    }
+    if (total + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
+      throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
+    }
+    const file = this.fileFor(total);
+    const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
+    let firstOffset = -1;
+    let firstQueueOffset = 0;
+    const ids: string[] = [];
+    for (let i = 0; i < msgs.length; i++) {
+      const off = this.write(file, msgs[i]!, sizes[2 * i]!, sizes[2 * i + 1]!, storeTimestamp);
+      if (i === 0) {
+        firstOffset = off;
+        firstQueueOffset = this.req.consumeQueueOffset;
+      }
+      ids.push(createOffsetMsgId(this.storeHost, off));
+    }
+    return { wroteOffset: firstOffset, wroteBytes: total, queueOffset: firstQueueOffset, storeTimestamp, msgNum: msgs.length, msgId: ids.join(',') };
+  }
+
+  /** Encodes one record at the file's write position, assigns its queue offset, dispatches it. */
+  private write(file: MappedFile, msg: MessageInput, topicBytes: number, propsBytes: number, storeTimestamp: number): number {
+    const physicalOffset = file.fileFromOffset + file.wrotePosition;
+    const tranType = (msg.sysFlag ?? 0) & SYSFLAG_TRANSACTION_MASK;
+    // Prepared and rollback records take no queue slot (RocketMQ stores them with offset 0).
+    const hidden = tranType === TRANSACTION_PREPARED_TYPE || tranType === TRANSACTION_ROLLBACK_TYPE;
+    let arr = this.queueOffsets.get(msg.topic);
+    if (!arr) this.queueOffsets.set(msg.topic, (arr = []));
+    const queueOffset = hidden ? 0 : (arr[msg.queueId] ?? 0);
+    const len = encodeMessage(file.buffer, file.wrotePosition, msg, topicBytes, propsBytes, {
+      queueOffset,
+      physicalOffset,
+      storeTimestamp,
+      storeHost: this.storeHost,
+    });
+    file.wrotePosition += len;
+    if (!hidden) arr[msg.queueId] = queueOffset + 1;
+    this.lastStoreTimestamp = storeTimestamp;
+    this.putMessageTimesTotal++;
+    this.putMessageSizeTotal += len;
+
+    const req = this.req;
+    req.topic = msg.topic;
+    req.queueId = msg.queueId;
+    req.commitLogOffset = physicalOffset;
+    req.msgSize = len;
+    req.storeTimestamp = storeTimestamp;
+    req.consumeQueueOffset = queueOffset;
+    req.sysFlag = msg.sysFlag ?? 0;
+    req.properties = msg.properties ?? '';
+    req.tagsCode = msg.tagsCode ?? tagsCodeOf(findProperty(msg.properties, PROPERTY.TAGS));
+    this.dispatcher.dispatch(req);
+    return physicalOffset;
+  }
+
+  /** Zero-copy view of the record bytes at [offset, offset + size), or null when not stored. */
+  getData(offset: number, size: number): Buffer | null {
+    const f = this.queue.findByOffset(offset);
+    if (!f) return null;
+    const pos = offset - f.fileFromOffset;
+    if (size <= 0 || pos + size > f.wrotePosition) return null;
+    return f.slice(pos, size);
+  }
+
+  /** The record at `offset` whose size is read from its TOTALSIZE field. */
+  getRecord(offset: number): Buffer | null {
+    const f = this.queue.findByOffset(offset);
+    if (!f) return null;
+    const pos = offset - f.fileFromOffset;
+    if (pos + 8 > f.wrotePosition) return null;
+    if (f.buffer.readInt32BE(pos + 4) !== MESSAGE_MAGIC) return null;
+    return this.getData(offset, f.buffer.readInt32BE(pos));
+  }
+
+  /** Offset where the segment after the one holding `offset` begins. */
+  rollNextFile(offset: number): number {
+    const size = this.queue.fileSize;
+    return offset + size - (offset % size);
+  }
+}

@@ -1,0 +1,113 @@
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StoreConfig } from './config.js';
+import type { MessageArrivingListener } from './types.js';
+import { ConsumeQueue } from './consume-queue.js';
+import { consumeQueueRootDir } from './file-names.js';
+import { isConsumable, type DispatchRequest, type Dispatcher } from './dispatch.js';
+
+/**
+ * Every ConsumeQueue of the store, by topic and queue id, and the dispatcher that fills them.
+ * Dispatch is idempotent (units already present are skipped), which is what lets recovery simply
+ * re-dispatch the commit log tail.
+ */
+export class ConsumeQueueTable implements Dispatcher {
+  private readonly cfg: StoreConfig;
+  private readonly table = new Map<string, ConsumeQueue[]>();
+  listener: MessageArrivingListener | null = null;
+  /** Store time of the newest dispatched record (checkpoint's logicsMsgTimestamp). */
+  lastDispatchedTimestamp = 0;
+
+  constructor(cfg: StoreConfig) {
+    this.cfg = cfg;
+  }
+
+  find(topic: string, queueId: number): ConsumeQueue | undefined {
+    return this.table.get(topic)?.[queueId];
+  }
+
+  findOrCreate(topic: string, queueId: number): ConsumeQueue {
+    let arr = this.table.get(topic);
+    if (!arr) this.table.set(topic, (arr = []));
+    let cq = arr[queueId];
+    if (!cq) arr[queueId] = cq = new ConsumeQueue(this.cfg, topic, queueId);
+    return cq;
+  }
+
+  queueIds(topic: string): number[] {
+    const arr = this.table.get(topic);
+    const ids: number[] = [];
+    arr?.forEach((cq, id) => cq && ids.push(id));
+    return ids;
+  }
+
+  topics(): string[] {
+    return [...this.table.keys()];
+  }
+
+  *all(): Generator<ConsumeQueue> {
+    for (const arr of this.table.values()) for (const cq of arr) if (cq) yield cq;
+  }
+
+  /** Maps every queue under the consume queue root. Unexpected entries are skipped with a warning. */
+  load(warn: (m: string) => void): void {
+    const root = consumeQueueRootDir(this.cfg);
+    if (!existsSync(root)) return;
+    for (const topic of readdirSync(root)) {
+      const tdir = join(root, topic);
+      if (!statSync(tdir).isDirectory()) continue;
+      for (const q of readdirSync(tdir)) {
+        if (!/^\d+$/.test(q)) {
+          warn(`ignoring ${join(tdir, q)}: not a queue directory`);
+          continue;
+        }
+        this.findOrCreate(topic, Number(q)).load();
+      }
+    }
+  }
+
+  recover(): void {
+    for (const cq of this.all()) cq.recover();
+  }
+
+  /** End of the newest record any queue references (-1 when none). */
+  maxPhysicOffset(): number {
+    let max = -1;
+    for (const cq of this.all()) max = Math.max(max, cq.maxPhysicOffset);
+    return max;
+  }
+
+  truncateDirty(phyOffset: number): void {
+    for (const cq of this.all()) cq.truncateDirty(phyOffset);
+  }
+
+  correctMinOffsets(minPhyOffset: number): void {
+    for (const cq of this.all()) cq.correctMinOffset(minPhyOffset);
+  }
+
+  dispatch(req: DispatchRequest): void {
+    if (!isConsumable(req.sysFlag)) return;
+    const cq = this.findOrCreate(req.topic, req.queueId);
+    cq.putEntry(req.commitLogOffset, req.msgSize, req.tagsCode, req.consumeQueueOffset);
+    this.lastDispatchedTimestamp = req.storeTimestamp;
+    this.listener?.(req.topic, req.queueId, req.consumeQueueOffset + 1, req.tagsCode);
+  }
+
+  async flush(): Promise<void> {
+    const pending: Promise<number>[] = [];
+    for (const cq of this.all()) if (cq.files.unflushedBytes > 0) pending.push(cq.flush());
+    await Promise.all(pending);
+  }
+
+  deleteTopic(topic: string): void {
+    const arr = this.table.get(topic);
+    if (!arr) return;
+    for (const cq of arr) cq?.destroy();
+    this.table.delete(topic);
+    rmSync(join(consumeQueueRootDir(this.cfg), topic), { recursive: true, force: true });
+  }
+
+  close(): void {
+    for (const cq of this.all()) cq.files.close();
+  }
+}

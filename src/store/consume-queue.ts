@@ -1,0 +1,173 @@
+import type { StoreConfig } from './config.js';
+import { MappedFileQueue } from './mapped-file-queue.js';
+import { consumeQueueDir } from './file-names.js';
+import { readLong, writeLong } from './message-codec.js';
+
+/**
+ * ConsumeQueue unit, 20 bytes, big-endian:
+ *
+ *   0  commitLogOffset  long
+ *   8  size             int
+ *  12  tagsCode         long   Java hashCode of TAGS, sign-extended; 0 = no tag
+ *
+ * Files live in `consumequeue/<topic>/<queueId>/`, named by the logical byte offset of their
+ * first unit (queue index × 20). A queue whose first file starts at a non-zero index is padded
+ * with blank units [0][Integer.MAX_VALUE][0], as RocketMQ pads it.
+ */
+export const CQ_UNIT_SIZE = 20;
+export const CQ_OFF_PHY = 0;
+export const CQ_OFF_SIZE = 8;
+export const CQ_OFF_TAGS = 12;
+const BLANK_SIZE = 0x7fffffff;
+
+export function writeUnit(b: Buffer, pos: number, commitLogOffset: number, size: number, tagsCode: number): void {
+  writeLong(b, commitLogOffset, pos + CQ_OFF_PHY);
+  b.writeInt32BE(size, pos + CQ_OFF_SIZE);
+  writeLong(b, tagsCode, pos + CQ_OFF_TAGS);
+}
+
+/** Not thread-safe: one writer; readers on the same thread. */
+export class ConsumeQueue {
+  readonly topic: string;
+  readonly queueId: number;
+  readonly files: MappedFileQueue;
+  /** Byte offset of the first live unit (units before it were deleted or are blank padding). */
+  minLogicOffset = 0;
+  /** End (offset + size) of the newest record referenced: re-dispatch skips records before it. */
+  maxPhysicOffset = -1;
+
+  constructor(cfg: StoreConfig, topic: string, queueId: number) {
+    this.topic = topic;
+    this.queueId = queueId;
+    this.files = new MappedFileQueue(consumeQueueDir(cfg, topic, queueId), cfg.mappedFileSizeConsumeQueue);
+  }
+
+  load(): void {
+    this.files.load();
+  }
+
+  /** Finds the end of valid units (offset >= 0 and size > 0), scanning from the third-to-last file. */
+  recover(): void {
+    const files = this.files.files;
+    if (files.length === 0) return;
+    let i = Math.max(0, files.length - 3);
+    for (; i < files.length; i++) {
+      const f = files[i]!;
+      let pos = 0;
+      for (; pos + CQ_UNIT_SIZE <= f.fileSize; pos += CQ_UNIT_SIZE) {
+        const phy = readLong(f.buffer, pos + CQ_OFF_PHY);
+        const size = f.buffer.readInt32BE(pos + CQ_OFF_SIZE);
+        if (phy < 0 || size <= 0) break;
+        if (size !== BLANK_SIZE) this.maxPhysicOffset = phy + size;
+      }
+      if (pos < f.fileSize) {
+        this.files.truncateFrom(f.fileFromOffset + pos);
+        break;
+      }
+      f.wrotePosition = f.flushedPosition = f.fileSize;
+    }
+    this.minLogicOffset = this.files.minOffset;
+  }
+
+  /** Next queue index to be written (RocketMQ's max offset in queue). */
+  get maxOffsetInQueue(): number {
+    return this.files.maxWrotePosition / CQ_UNIT_SIZE;
+  }
+
+  get minOffsetInQueue(): number {
+    return this.minLogicOffset / CQ_UNIT_SIZE;
+  }
+
+  /**
+   * Writes the unit for queue index `cqOffset`. Idempotent: an index already present is skipped
+   * (re-dispatch after recovery); a gap is padded with blank units so indexes stay aligned.
+   */
+  putEntry(commitLogOffset: number, size: number, tagsCode: number, cqOffset: number): void {
+    const expected = cqOffset * CQ_UNIT_SIZE;
+    let current = this.files.maxWrotePosition;
+    if (this.files.isEmpty && expected > 0) {
+      const f = this.files.lastForWrite(expected);
+      for (let p = 0; p < expected - f.fileFromOffset; p += CQ_UNIT_SIZE) writeUnit(f.buffer, p, 0, BLANK_SIZE, 0);
+      f.wrotePosition = expected - f.fileFromOffset;
+      this.minLogicOffset = expected;
+      current = expected;
+    }
+    if (expected < current) return;
+    while (current < expected) {
+      this.append(0, BLANK_SIZE, 0);
+      current += CQ_UNIT_SIZE;
+    }
+    this.append(commitLogOffset, size, tagsCode);
+    this.maxPhysicOffset = commitLogOffset + size;
+  }
+
+  private append(commitLogOffset: number, size: number, tagsCode: number): void {
+    const f = this.files.lastForWrite();
+    writeUnit(f.buffer, f.wrotePosition, commitLogOffset, size, tagsCode);
+    f.wrotePosition += CQ_UNIT_SIZE;
+  }
+
+  /**
+   * Units from queue index `index` to the end of the file holding it (zero-copy), or null when
+   * the index is not stored.
+   */
+  unitsFrom(index: number): Buffer | null {
+    const logic = index * CQ_UNIT_SIZE;
+    if (logic < this.minLogicOffset) return null;
+    const f = this.files.findByOffset(logic);
+    if (!f) return null;
+    const pos = logic - f.fileFromOffset;
+    if (pos >= f.wrotePosition) return null;
+    return f.buffer.subarray(pos, f.wrotePosition);
+  }
+
+  /** Decoded unit at a queue index, or null. */
+  entry(index: number): { commitLogOffset: number; size: number; tagsCode: number } | null {
+    const b = this.unitsFrom(index);
+    if (!b) return null;
+    return { commitLogOffset: readLong(b, CQ_OFF_PHY), size: b.readInt32BE(CQ_OFF_SIZE), tagsCode: readLong(b, CQ_OFF_TAGS) };
+  }
+
+  /** Drops units that point at or past `phyOffset` (the end of the valid commit log). */
+  truncateDirty(phyOffset: number): void {
+    for (let index = this.maxOffsetInQueue - 1; index >= this.minOffsetInQueue; index--) {
+      const e = this.entry(index);
+      if (!e) break;
+      if (e.size !== BLANK_SIZE && e.commitLogOffset + e.size <= phyOffset) {
+        this.files.truncateFrom((index + 1) * CQ_UNIT_SIZE);
+        this.maxPhysicOffset = e.commitLogOffset + e.size;
+        return;
+      }
+    }
+    this.files.truncateFrom(this.minLogicOffset);
+    this.maxPhysicOffset = -1;
+    if (this.files.isEmpty) this.minLogicOffset = 0;
+  }
+
+  /** Sets the first live unit to the first one whose record is still in the commit log. */
+  correctMinOffset(minPhyOffset: number): void {
+    const first = this.files.first;
+    if (!first) return;
+    for (let pos = Math.max(0, this.minLogicOffset - first.fileFromOffset); pos < first.wrotePosition; pos += CQ_UNIT_SIZE) {
+      const phy = readLong(first.buffer, pos + CQ_OFF_PHY);
+      const size = first.buffer.readInt32BE(pos + CQ_OFF_SIZE);
+      if (size !== BLANK_SIZE && phy >= minPhyOffset) {
+        this.minLogicOffset = first.fileFromOffset + pos;
+        return;
+      }
+    }
+    this.minLogicOffset = first.fileFromOffset + first.wrotePosition;
+  }
+
+  flush(): Promise<number> {
+    return this.files.flush();
+  }
+
+  destroy(): void {
+    this.files.destroyAll();
+    this.minLogicOffset = 0;
+    this.maxPhysicOffset = -1;
+  }
+}
+
+export { BLANK_SIZE as CQ_BLANK_SIZE };

@@ -1,0 +1,51 @@
+import { findProperty, PROPERTY } from './properties.js';
+import { readLong, recordLayout, OFF_QUEUEID, OFF_QUEUEOFFSET, OFF_PHYSICALOFFSET, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
+import { tagsCodeOf } from './java-hash.js';
+
+/**
+ * What a dispatcher needs to know of one appended record: where it is, which queue slot it
+ * takes, its tag code and the key material for the index. The commit log reuses one mutable
+ * request per append (dispatchers copy what they keep), so dispatch allocates nothing.
+ */
+export interface DispatchRequest {
+  topic: string;
+  queueId: number;
+  commitLogOffset: number;
+  msgSize: number;
+  tagsCode: number;
+  storeTimestamp: number;
+  consumeQueueOffset: number;
+  sysFlag: number;
+  /** Encoded properties, for the index (KEYS, UNIQ_KEY). */
+  properties: string;
+}
+
+export interface Dispatcher {
+  dispatch(req: DispatchRequest): void;
+}
+
+export function newDispatchRequest(): DispatchRequest {
+  return { topic: '', queueId: 0, commitLogOffset: 0, msgSize: 0, tagsCode: 0, storeTimestamp: 0, consumeQueueOffset: 0, sysFlag: 0, properties: '' };
+}
+
+/** Only NOT and COMMIT transaction types enter consume queues (prepared/rollback stay hidden). */
+export function isConsumable(sysFlag: number): boolean {
+  const t = sysFlag & SYSFLAG_TRANSACTION_MASK;
+  return t !== TRANSACTION_PREPARED_TYPE && t !== TRANSACTION_ROLLBACK_TYPE;
+}
+
+/** Fills `req` from a stored record (recovery and re-dispatch read records back from disk). */
+export function fillFromRecord(req: DispatchRequest, b: Buffer, pos: number): DispatchRequest {
+  const L = recordLayout(b, pos);
+  const propsLen = b.readInt16BE(L.propsLenAt);
+  req.topic = b.toString('utf8', L.topicLenAt + 1, L.topicLenAt + 1 + L.topicLen);
+  req.queueId = b.readInt32BE(pos + OFF_QUEUEID);
+  req.commitLogOffset = readLong(b, pos + OFF_PHYSICALOFFSET);
+  req.msgSize = b.readInt32BE(pos);
+  req.storeTimestamp = readLong(b, L.storeTs);
+  req.consumeQueueOffset = readLong(b, pos + OFF_QUEUEOFFSET);
+  req.sysFlag = L.sysFlag;
+  req.properties = propsLen > 0 ? b.toString('utf8', L.propsLenAt + 2, L.propsLenAt + 2 + propsLen) : '';
+  req.tagsCode = tagsCodeOf(findProperty(req.properties, PROPERTY.TAGS));
+  return req;
+}

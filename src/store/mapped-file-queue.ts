@@ -1,0 +1,147 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { MappedFile } from './mapped-file.js';
+import { StoreError } from './errors.js';
+import { fileNameToOffset, offsetToFileName } from './file-names.js';
+
+/**
+ * An ordered run of equally sized segment files in one directory, each named by the offset of
+ * its first byte. Knows no record format: callers decide when to roll. Not thread-safe.
+ */
+export class MappedFileQueue {
+  readonly dir: string;
+  readonly fileSize: number;
+  readonly files: MappedFile[] = [];
+  private readonly readOnly: boolean;
+
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean } = {}) {
+    this.dir = dir;
+    this.fileSize = fileSize;
+    this.readOnly = opts.readOnly ?? false;
+  }
+
+  /**
+   * Maps every existing segment. Files that are not named by a 20-digit offset, are of the wrong
+   * size, or leave a hole in the offsets are refused with a clear error before anything is touched.
+   */
+  load(): void {
+    if (!existsSync(this.dir)) return;
+    if (!statSync(this.dir).isDirectory()) throw new StoreError('NOT_A_STORE', `${this.dir} is not a directory`);
+    const names = readdirSync(this.dir).filter((n) => !n.startsWith('.')).sort();
+    let expected = -1;
+    for (const name of names) {
+      const offset = fileNameToOffset(name);
+      const path = join(this.dir, name);
+      if (offset === null) {
+        throw new StoreError('NOT_A_STORE', `${path}: unexpected file in a segment directory (names are 20-digit offsets)`);
+      }
+      if (offset % this.fileSize !== 0 || (expected >= 0 && offset !== expected)) {
+        throw new StoreError('CORRUPT_FILE', `${path}: offset does not follow the previous segment (file size ${this.fileSize})`);
+      }
+      this.files.push(MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly }));
+      expected = offset + this.fileSize;
+    }
+    // Until recovery says otherwise every loaded file counts as fully written.
+    for (const f of this.files) f.wrotePosition = f.flushedPosition = this.fileSize;
+  }
+
+  get isEmpty(): boolean {
+    return this.files.length === 0;
+  }
+
+  get last(): MappedFile | undefined {
+    return this.files[this.files.length - 1];
+  }
+
+  get first(): MappedFile | undefined {
+    return this.files[0];
+  }
+
+  /** The segment to append to, creating the first or the next one when needed. */
+  lastForWrite(startOffset = 0): MappedFile {
+    const last = this.last;
+    if (last && !last.isFull) return last;
+    const from = last ? last.fileFromOffset + this.fileSize : startOffset - (startOffset % this.fileSize);
+    return this.create(from);
+  }
+
+  create(fromOffset: number): MappedFile {
+    mkdirSync(this.dir, { recursive: true });
+    const f = MappedFile.open(join(this.dir, offsetToFileName(fromOffset)), fromOffset, this.fileSize, { create: true });
+    this.files.push(f);
+    return f;
+  }
+
+  /** Segment holding `offset`, or undefined. O(1): segments are contiguous. */
+  findByOffset(offset: number): MappedFile | undefined {
+    const first = this.first;
+    if (!first || offset < first.fileFromOffset) return undefined;
+    return this.files[Math.floor((offset - first.fileFromOffset) / this.fileSize)];
+  }
+
+  get minOffset(): number {
+    return this.first ? this.first.fileFromOffset : 0;
+  }
+
+  /** Offset just past the last written byte. */
+  get maxWrotePosition(): number {
+    const last = this.last;
+    return last ? last.fileFromOffset + last.wrotePosition : 0;
+  }
+
+  get maxFlushedPosition(): number {
+    let flushed = this.minOffset;
+    for (const f of this.files) {
+      flushed = f.fileFromOffset + f.flushedPosition;
+      if (f.flushedPosition < f.fileSize) break;
+    }
+    return flushed;
+  }
+
+  /** Flushes every segment with unflushed bytes; resolves the durable end offset. */
+  async flush(): Promise<number> {
+    const pending: Promise<number>[] = [];
+    for (const f of this.files) if (f.flushedPosition < f.wrotePosition) pending.push(f.flush());
+    await Promise.all(pending);
+    return this.maxFlushedPosition;
+  }
+
+  /** Bytes written but not yet durable. */
+  get unflushedBytes(): number {
+    let n = 0;
+    for (const f of this.files) n += f.wrotePosition - f.flushedPosition;
+    return n;
+  }
+
+  /**
+   * Cuts everything at and after `offset`: the segment holding it is truncated there, later
+   * segments are deleted (RocketMQ's truncateDirtyFiles).
+   */
+  truncateFrom(offset: number): void {
+    for (let i = this.files.length - 1; i >= 0; i--) {
+      const f = this.files[i]!;
+      if (f.fileFromOffset >= offset) {
+        f.destroy();
+        this.files.pop();
+      } else if (f.fileFromOffset + this.fileSize > offset) {
+        f.truncateTo(offset - f.fileFromOffset);
+      } else break;
+    }
+  }
+
+  /** Deletes the first segment (retention). */
+  deleteFirst(): MappedFile | undefined {
+    const f = this.files.shift();
+    f?.destroy();
+    return f;
+  }
+
+  close(): void {
+    for (const f of this.files) f.close();
+  }
+
+  destroyAll(): void {
+    for (const f of this.files) f.destroy();
+    this.files.length = 0;
+  }
+}

@@ -1,0 +1,244 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import type { StoreConfig } from './config.js';
+import type {
+  GetMessageResult,
+  HostAddress,
+  MessageArrivingListener,
+  MessageFilter,
+  MessageInput,
+  MessageStore,
+  PutMessageResult,
+  QueryMessageResult,
+  StoredMessage,
+} from './types.js';
+import { CommitLog, type AppendResult } from './commit-log.js';
+import { ConsumeQueueTable } from './consume-queue-table.js';
+import { StoreCheckpoint, abortMarker } from './checkpoint.js';
+import { CommitLogFlusher } from './flush.js';
+import { recoverStore, type RecoveryResult } from './recovery.js';
+import { getMessage, offsetByTime, storeTimeAt } from './get-message.js';
+import { decodeMessage, parseHostAddress, storeTimestampOf } from './message-codec.js';
+import { abortPath, checkpointPath } from './file-names.js';
+import { StoreError } from './errors.js';
+import type { DispatchRequest, Dispatcher } from './dispatch.js';
+
+export interface StoreLogger {
+  info(m: string): void;
+  warn(m: string): void;
+  error(m: string): void;
+}
+
+export interface StoreOptions {
+  /** "ip:port" written as STOREHOSTADDRESS and used in message ids. */
+  storeHost?: string;
+  logger?: StoreLogger;
+}
+
+const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
+const STORE_MARKERS = ['commitlog', 'consumequeue', 'index', 'checkpoint', 'abort', 'lock', 'config'];
+
+/**
+ * The file-backed message store: wiring of commit log, consume queues, flush, checkpoint and
+ * recovery. Not thread-safe: use it from one thread (the broker's event loop).
+ */
+export class DefaultMessageStore implements MessageStore {
+  readonly config: StoreConfig;
+  readonly storeHost: HostAddress;
+  readonly commitLog: CommitLog;
+  readonly consumeQueues: ConsumeQueueTable;
+  private readonly log: StoreLogger;
+  private checkpoint: StoreCheckpoint | null = null;
+  private flusher: CommitLogFlusher | null = null;
+  private cqFlushTimer: NodeJS.Timeout | null = null;
+  private running = false;
+  lastRecovery: RecoveryResult | null = null;
+
+  constructor(config: StoreConfig, opts: StoreOptions = {}) {
+    this.config = config;
+    this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
+    this.log = opts.logger ?? quietLogger;
+    this.consumeQueues = new ConsumeQueueTable(config);
+    const dispatcher: Dispatcher = { dispatch: (req: DispatchRequest) => this.consumeQueues.dispatch(req) };
+    this.commitLog = new CommitLog(config, this.storeHost, dispatcher);
+  }
+
+  async start(): Promise<void> {
+    const root = this.config.storePathRootDir;
+    if (existsSync(root)) {
+      if (!statSync(root).isDirectory()) throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not a directory`);
+      const names = readdirSync(root);
+      if (names.length > 0 && !names.some((n) => STORE_MARKERS.includes(n))) {
+        throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not empty and holds no store (no commitlog, consumequeue or checkpoint)`);
+      }
+    }
+    mkdirSync(root, { recursive: true });
+    const lastExitOK = !abortMarker.exists(abortPath(this.config));
+    this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
+    try {
+      this.commitLog.queue.load();
+      this.consumeQueues.load((m) => this.log.warn(m));
+      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.consumeQueues, lastExitOK);
+    } catch (e) {
+      this.commitLog.queue.close();
+      this.consumeQueues.close();
+      this.checkpoint.close();
+      this.checkpoint = null;
+      throw e;
+    }
+    if (!lastExitOK) this.log.warn(`store ${root}: abort marker found, recovered after a crash (${JSON.stringify(this.lastRecovery)})`);
+    abortMarker.create(abortPath(this.config));
+    this.flusher = new CommitLogFlusher(this.commitLog.queue, {
+      sync: this.config.flushDiskType === 'SYNC_FLUSH',
+      intervalMs: this.config.flushIntervalCommitLog,
+      leastPages: this.config.flushCommitLogLeastPages,
+      thoroughIntervalMs: this.config.flushCommitLogThoroughInterval,
+      timeoutMs: this.config.syncFlushTimeout,
+      lastStoreTimestamp: () => this.commitLog.lastStoreTimestamp,
+      onFlushed: (ts) => {
+        if (this.checkpoint) this.checkpoint.physicMsgTimestamp = ts;
+      },
+      onError: (e) => this.log.error(`commit log flush failed: ${String(e)}`),
+    });
+    this.flusher.start();
+    this.cqFlushTimer = setInterval(() => void this.flushConsumeQueues(), this.config.flushIntervalConsumeQueue);
+    this.cqFlushTimer.unref();
+    this.running = true;
+  }
+
+  private async flushConsumeQueues(): Promise<void> {
+    try {
+      const ts = this.consumeQueues.lastDispatchedTimestamp;
+      await this.consumeQueues.flush();
+      if (this.checkpoint && ts > 0) {
+        this.checkpoint.logicsMsgTimestamp = ts;
+        await this.checkpoint.flush();
+      }
+    } catch (e) {
+      this.log.error(`consume queue flush failed: ${String(e)}`);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.flusher?.stop();
+    if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
+    await this.flusher?.flushAll();
+    await this.consumeQueues.flush();
+    if (this.checkpoint) {
+      this.checkpoint.physicMsgTimestamp = this.commitLog.lastStoreTimestamp;
+      this.checkpoint.logicsMsgTimestamp = this.consumeQueues.lastDispatchedTimestamp || this.commitLog.lastStoreTimestamp;
+      this.checkpoint.flushSync();
+      this.checkpoint.close();
+    }
+    this.commitLog.queue.close();
+    this.consumeQueues.close();
+    abortMarker.remove(abortPath(this.config));
+  }
+
+  private ensureRunning(): void {
+    if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
+  }
+
+  async putMessage(msg: MessageInput): Promise<PutMessageResult> {
+    this.ensureRunning();
+    return this.complete(this.commitLog.append(msg));
+  }
+
+  async putMessages(msgs: MessageInput[]): Promise<PutMessageResult> {
+    this.ensureRunning();
+    return this.complete(this.commitLog.appendBatch(msgs));
+  }
+
+  private async complete(r: AppendResult): Promise<PutMessageResult> {
+    let status: PutMessageResult['status'] = 'PUT_OK';
+    if (this.config.flushDiskType === 'SYNC_FLUSH' && !(await this.flusher!.waitFor(r.wroteOffset + r.wroteBytes))) {
+      status = 'FLUSH_DISK_TIMEOUT';
+    }
+    return { status, ...r };
+  }
+
+  getMessage(_group: string, topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter | null): GetMessageResult {
+    return getMessage(this.config, this.commitLog, this.consumeQueues.find(topic, queueId), offset, maxMsgNums, filter);
+  }
+
+  getMaxOffsetInQueue(topic: string, queueId: number): number {
+    return this.consumeQueues.find(topic, queueId)?.maxOffsetInQueue ?? 0;
+  }
+
+  getMinOffsetInQueue(topic: string, queueId: number): number {
+    return this.consumeQueues.find(topic, queueId)?.minOffsetInQueue ?? 0;
+  }
+
+  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
+    const cq = this.consumeQueues.find(topic, queueId);
+    return cq ? offsetByTime(this.commitLog, cq, timestamp) : 0;
+  }
+
+  getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number {
+    return this.consumeQueues.find(topic, queueId)?.entry(queueOffset)?.commitLogOffset ?? -1;
+  }
+
+  getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number {
+    const cq = this.consumeQueues.find(topic, queueId);
+    return cq ? storeTimeAt(this.commitLog, cq, queueOffset) : -1;
+  }
+
+  getEarliestMessageTime(topic?: string, queueId?: number): number {
+    if (topic === undefined || queueId === undefined) {
+      const rec = this.commitLog.getRecord(this.commitLog.minOffset);
+      return rec ? storeTimestampOf(rec, 0) : -1;
+    }
+    const cq = this.consumeQueues.find(topic, queueId);
+    return cq ? storeTimeAt(this.commitLog, cq, cq.minOffsetInQueue) : -1;
+  }
+
+  lookMessageByOffset(commitLogOffset: number): StoredMessage | null {
+    const rec = this.commitLog.getRecord(commitLogOffset);
+    return rec ? decodeMessage(rec, 0) : null;
+  }
+
+  selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
+    return this.commitLog.getRecord(commitLogOffset);
+  }
+
+  getMinPhyOffset(): number {
+    return this.commitLog.minOffset;
+  }
+
+  getMaxPhyOffset(): number {
+    return this.commitLog.maxOffset;
+  }
+
+  async queryMessage(_topic: string, _key: string, _maxNum: number, _begin: number, _end: number): Promise<QueryMessageResult> {
+    return { messages: [], indexLastUpdateTimestamp: 0, indexLastUpdatePhyoffset: 0 };
+  }
+
+  deleteTopics(topics: string[]): void {
+    for (const t of topics) {
+      if (/[/\\\0]/.test(t) || t === '.' || t === '..' || t === '') continue;
+      this.consumeQueues.deleteTopic(t);
+      this.commitLog.removeTopic(t);
+    }
+  }
+
+  queueIds(topic: string): number[] {
+    return this.consumeQueues.queueIds(topic);
+  }
+
+  setMessageArrivingListener(listener: MessageArrivingListener | null): void {
+    this.consumeQueues.listener = listener;
+  }
+
+  runtimeInfo(): Record<string, string> {
+    return {
+      commitLogMinOffset: String(this.commitLog.minOffset),
+      commitLogMaxOffset: String(this.commitLog.maxOffset),
+      dispatchBehindBytes: '0',
+      putMessageTimesTotal: String(this.commitLog.putMessageTimesTotal),
+      putMessageSizeTotal: String(this.commitLog.putMessageSizeTotal),
+      remainHowManyDataToFlush: String(this.commitLog.queue.unflushedBytes),
+      earliestMessageTimeStamp: String(this.getEarliestMessageTime()),
+    };
+  }
+}
