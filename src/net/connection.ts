@@ -1,0 +1,238 @@
+import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import { FrameDecoder, DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
+import { RemotingCommand } from './remoting-command.js';
+import { RemotingError, RemotingTimeoutError } from './remoting-error.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+
+export type { RequestHandler } from './request-dispatcher.js';
+
+/** Where a connection hands the requests it receives (a RequestDispatcher). */
+export interface RequestSink {
+  dispatch(req: RemotingCommand, conn: Connection): void;
+}
+
+export interface ConnectionOptions {
+  requests: RequestSink;
+  maxFrameSize?: number;
+  logger?: Logger;
+  /** Close after this long without reads or writes (Java: 120 s); 0 disables. */
+  idleTimeoutMs?: number;
+}
+
+interface PendingCall {
+  resolve: (res: RemotingCommand) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** Bodies at least this large are written as a separate buffer instead of being copied into the frame. */
+const SEPARATE_BODY_BYTES = 16 * 1024;
+/** How long a locally closed connection may take to flush before it is destroyed. */
+const CLOSE_FLUSH_GRACE_MS = 3000;
+
+let nextConnectionId = 1;
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  const h = host === undefined ? 'unknown' : host.startsWith('::ffff:') ? host.slice(7) : host;
+  return `${h}:${port ?? 0}`;
+}
+
+/**
+ * One remoting socket, used by both sides. Requests it sends are matched with responses by
+ * opaque; requests it receives go to its RequestSink. Writes made in one tick leave in one
+ * writev (cork until the next tick). Bytes that are not a valid frame close it. Emits 'close'
+ * (reason: string) once.
+ */
+export class Connection extends EventEmitter {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly localAddress: string;
+  private readonly socket: Socket;
+  private readonly decoder: FrameDecoder;
+  private readonly requests: RequestSink;
+  private readonly logger: Logger;
+  private readonly pending = new Map<number, PendingCall>();
+  private corked = false;
+  private closing = false;
+  private closeReason = '';
+
+  constructor(socket: Socket, opts: ConnectionOptions) {
+    super();
+    this.id = nextConnectionId++;
+    this.socket = socket;
+    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.localAddress = formatAddress(socket.localAddress, socket.localPort);
+    this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
+    this.requests = opts.requests;
+    this.logger = opts.logger ?? silentLogger;
+    socket.setNoDelay(true);
+    const idle = opts.idleTimeoutMs ?? 0;
+    if (idle > 0) {
+      socket.setTimeout(idle);
+      socket.on('timeout', () => this.close(`idle for ${idle}ms`));
+    }
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err) => {
+      if (!this.closing) this.closeReason = `socket error: ${err.message}`;
+      this.logger.debug('connection %s: %s', this.remoteAddress, err.message);
+    });
+    socket.on('end', () => {
+      // The peer sent FIN: no response can arrive any more, and the cached connection must not be reused.
+      if (this.closing) return;
+      this.closing = true;
+      this.closeReason = 'closed by peer';
+      this.rejectPending();
+    });
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get closed(): boolean {
+    return this.closing || this.socket.destroyed;
+  }
+
+  /** Bytes queued in the socket and not yet written: callers may use it for back-pressure. */
+  get writableLength(): number {
+    return this.socket.writableLength;
+  }
+
+  invoke(cmd: RemotingCommand, timeoutMs: number): Promise<RemotingCommand> {
+    return new Promise<RemotingCommand>((resolve, reject) => {
+      if (this.closed) {
+        reject(new RemotingError('CONNECTION_CLOSED', `connection to ${this.remoteAddress} is closed`));
+        return;
+      }
+      const opaque = cmd.opaque;
+      if (this.pending.has(opaque)) {
+        reject(new RemotingError('DUPLICATE_OPAQUE', `opaque ${opaque} already awaits a response on ${this.remoteAddress}`));
+        return;
+      }
+      const timer = setTimeout(() => {
+        if (this.pending.delete(opaque)) reject(new RemotingTimeoutError(this.remoteAddress, opaque, timeoutMs));
+      }, timeoutMs);
+      this.pending.set(opaque, { resolve, reject, timer });
+      try {
+        this.write(cmd);
+      } catch (err) {
+        clearTimeout(timer);
+        this.pending.delete(opaque);
+        reject(err as Error);
+      }
+    });
+  }
+
+  invokeOneway(cmd: RemotingCommand): void {
+    cmd.markOneway();
+    this.send(cmd);
+  }
+
+  /** Writes a command as is (a response, or a request nobody waits for). Dropped if closed. */
+  send(cmd: RemotingCommand): void {
+    if (this.closed) {
+      this.logger.debug('connection %s closed, dropping %s', this.remoteAddress, cmd);
+      return;
+    }
+    this.write(cmd);
+  }
+
+  /** Flushes what was written, then closes. Pending invokes are rejected at once. */
+  close(reason = 'closed locally'): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.closeReason = reason;
+    this.uncork();
+    this.rejectPending();
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    const timer = setTimeout(() => socket.destroy(), CLOSE_FLUSH_GRACE_MS);
+    timer.unref();
+    socket.end(() => {
+      clearTimeout(timer);
+      socket.destroy();
+    });
+  }
+
+  /** The peer's byte stream can no longer be trusted: stop reading, flush replies already made, close. */
+  private abort(err: Error): void {
+    if (this.closing) return;
+    this.logger.warn('closing connection %s: %s', this.remoteAddress, err.message);
+    this.socket.pause();
+    this.socket.removeAllListeners('data');
+    this.close(err.message);
+  }
+
+  private write(cmd: RemotingCommand): void {
+    const body = cmd.body;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => this.uncork());
+    }
+    if (body !== undefined && body.length >= SEPARATE_BODY_BYTES) {
+      for (const part of cmd.encodeParts()) this.socket.write(part);
+    } else {
+      this.socket.write(cmd.encode());
+    }
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (err) {
+      this.abort(err as Error);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closing) return;
+      let cmd: RemotingCommand;
+      try {
+        cmd = RemotingCommand.decode(frame);
+      } catch (err) {
+        this.abort(err as Error);
+        return;
+      }
+      if (cmd.isResponse) this.onResponse(cmd);
+      else this.requests.dispatch(cmd, this);
+    }
+    const failure = this.decoder.error;
+    if (failure !== undefined) this.abort(failure);
+  }
+
+  private onResponse(res: RemotingCommand): void {
+    const call = this.pending.get(res.opaque);
+    if (call === undefined) {
+      this.logger.debug('connection %s: response with unknown opaque %d dropped (%s)', this.remoteAddress, res.opaque, res);
+      return;
+    }
+    this.pending.delete(res.opaque);
+    clearTimeout(call.timer);
+    call.resolve(res);
+  }
+
+  private rejectPending(): void {
+    if (this.pending.size === 0) return;
+    const calls = [...this.pending.values()];
+    this.pending.clear();
+    const reason = this.closeReason || 'connection closed';
+    for (const call of calls) {
+      clearTimeout(call.timer);
+      call.reject(new RemotingError('CONNECTION_CLOSED', `connection to ${this.remoteAddress} closed: ${reason}`));
+    }
+  }
+
+  private onSocketClose(): void {
+    const reason = this.closeReason || 'closed by peer';
+    this.closing = true;
+    this.closeReason = reason;
+    this.rejectPending();
+    this.emit('close', reason);
+  }
+}
