@@ -37,6 +37,38 @@ const RECORD_OVERHEAD_ALLOWANCE = 64 * 1024;
 const UNSAFE_TOPIC = /[/\\\x00-\x1f]/;
 
 /**
+ * Validates one message against RocketMQ's limits and returns its record length; throws
+ * MESSAGE_ILLEGAL / PROPERTIES_SIZE_EXCEEDED errors. Shared by every store implementation.
+ */
+export function measureMessage(cfg: StoreConfig, msg: MessageInput, storeHost: HostAddress, topicBytes: number, propsBytes: number): number {
+  if (topicBytes === 0 || topicBytes > MAX_TOPIC_BYTES) {
+    throw new StoreError('MESSAGE_ILLEGAL', `topic must be 1..${MAX_TOPIC_BYTES} bytes, got ${topicBytes}`);
+  }
+  // The topic names a directory of consume queues: no path tricks may reach the filesystem.
+  if (UNSAFE_TOPIC.test(msg.topic) || msg.topic === '.' || msg.topic === '..') {
+    throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(msg.topic)} contains a path separator or control character`);
+  }
+  if (propsBytes > MAX_PROPERTIES_BYTES) {
+    throw new StoreError('PROPERTIES_SIZE_EXCEEDED', `properties are ${propsBytes} bytes, limit ${MAX_PROPERTIES_BYTES}`);
+  }
+  if (!Buffer.isBuffer(msg.body)) throw new StoreError('MESSAGE_ILLEGAL', 'message body must be a Buffer');
+  if (msg.body.length > cfg.maxMessageSize) {
+    throw new StoreError('MESSAGE_ILLEGAL', `message body is ${msg.body.length} bytes, maxMessageSize is ${cfg.maxMessageSize}`);
+  }
+  if (!Number.isInteger(msg.queueId) || msg.queueId < 0) {
+    throw new StoreError('MESSAGE_ILLEGAL', `queueId must be a non-negative integer, got ${msg.queueId}`);
+  }
+  let sysFlag = msg.sysFlag ?? 0;
+  if (msg.bornHost && msg.bornHost.ip.length === 16) sysFlag |= SYSFLAG_BORNHOST_V6;
+  if (storeHost.ip.length === 16) sysFlag |= SYSFLAG_STOREHOST_V6;
+  const len = calMsgLength(sysFlag, msg.body.length, topicBytes, propsBytes);
+  if (len > cfg.maxMessageSize + RECORD_OVERHEAD_ALLOWANCE) {
+    throw new StoreError('MESSAGE_ILLEGAL', `message record of ${len} bytes is too large`);
+  }
+  return len;
+}
+
+/**
  * The commit log: every message of every topic appended, in RocketMQ's stored-message layout, to
  * one run of segment files. Appends are synchronous and single-threaded (the event loop is the
  * put lock); each record's position goes to the dispatcher right after it is written. Queue
@@ -84,31 +116,10 @@ export class CommitLog {
     this.queueOffsets.delete(topic);
   }
 
-  /** Validates one message; returns its record length. Throws MESSAGE_ILLEGAL-style errors. */
   private measure(msg: MessageInput, topicBytes: number, propsBytes: number): number {
-    if (topicBytes === 0 || topicBytes > MAX_TOPIC_BYTES) {
-      throw new StoreError('MESSAGE_ILLEGAL', `topic must be 1..${MAX_TOPIC_BYTES} bytes, got ${topicBytes}`);
-    }
-    // The topic names a directory of consume queues: no path tricks may reach the filesystem.
-    if (UNSAFE_TOPIC.test(msg.topic) || msg.topic === '.' || msg.topic === '..') {
-      throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(msg.topic)} contains a path separator or control character`);
-    }
-    if (propsBytes > MAX_PROPERTIES_BYTES) {
-      throw new StoreError('PROPERTIES_SIZE_EXCEEDED', `properties are ${propsBytes} bytes, limit ${MAX_PROPERTIES_BYTES}`);
-    }
-    if (!Buffer.isBuffer(msg.body)) throw new StoreError('MESSAGE_ILLEGAL', 'message body must be a Buffer');
-    if (msg.body.length > this.cfg.maxMessageSize) {
-      throw new StoreError('MESSAGE_ILLEGAL', `message body is ${msg.body.length} bytes, maxMessageSize is ${this.cfg.maxMessageSize}`);
-    }
-    if (!Number.isInteger(msg.queueId) || msg.queueId < 0) {
-      throw new StoreError('MESSAGE_ILLEGAL', `queueId must be a non-negative integer, got ${msg.queueId}`);
-    }
-    let sysFlag = msg.sysFlag ?? 0;
-    if (msg.bornHost && msg.bornHost.ip.length === 16) sysFlag |= SYSFLAG_BORNHOST_V6;
-    if (this.storeHost.ip.length === 16) sysFlag |= SYSFLAG_STOREHOST_V6;
-    const len = calMsgLength(sysFlag, msg.body.length, topicBytes, propsBytes);
-    if (len > this.cfg.maxMessageSize + RECORD_OVERHEAD_ALLOWANCE || len + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
-      throw new StoreError('MESSAGE_ILLEGAL', `message record of ${len} bytes is too large`);
+    const len = measureMessage(this.cfg, msg, this.storeHost, topicBytes, propsBytes);
+    if (len + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
+      throw new StoreError('MESSAGE_ILLEGAL', `message record of ${len} bytes does not fit in a commit log segment`);
     }
     return len;
   }

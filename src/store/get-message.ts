@@ -1,10 +1,24 @@
 import { totalmem } from 'node:os';
 import type { StoreConfig } from './config.js';
-import type { CommitLog } from './commit-log.js';
-import type { ConsumeQueue } from './consume-queue.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './types.js';
 import { CQ_BLANK_SIZE, CQ_OFF_PHY, CQ_OFF_SIZE, CQ_OFF_TAGS, CQ_UNIT_SIZE } from './consume-queue.js';
 import { readLong, storeTimestampOf } from './message-codec.js';
+
+/** What a pull needs of a consume queue (file-backed or in memory). */
+export interface QueueView {
+  readonly minOffsetInQueue: number;
+  readonly maxOffsetInQueue: number;
+  /** Units from a queue index to the end of its file, or null when not stored. */
+  unitsFrom(index: number): Buffer | null;
+  entry(index: number): { commitLogOffset: number; size: number } | null;
+}
+
+/** What a pull needs of a commit log. */
+export interface LogView {
+  readonly minOffset: number;
+  readonly maxOffset: number;
+  getData(offset: number, size: number): Buffer | null;
+}
 
 /**
  * A pull, as RocketMQ's DefaultMessageStore.getMessage does it: check the offset against the
@@ -16,8 +30,8 @@ import { readLong, storeTimestampOf } from './message-codec.js';
  */
 export function getMessage(
   cfg: StoreConfig,
-  commitLog: CommitLog,
-  cq: ConsumeQueue | undefined,
+  commitLog: LogView,
+  cq: QueueView | undefined,
   offset: number,
   maxMsgNums: number,
   filter: MessageFilter | null | undefined,
@@ -106,7 +120,7 @@ function rollNextFile(cfg: StoreConfig, offset: number): number {
  * Smallest queue offset whose message was stored at or after `timestamp` (the max offset when
  * every message is older). Binary search over store times read from the commit log.
  */
-export function offsetByTime(commitLog: CommitLog, cq: ConsumeQueue, timestamp: number): number {
+export function offsetByTime(commitLog: LogView, cq: QueueView, timestamp: number): number {
   let lo = cq.minOffsetInQueue;
   let hi = cq.maxOffsetInQueue;
   while (lo < hi) {
@@ -118,7 +132,7 @@ export function offsetByTime(commitLog: CommitLog, cq: ConsumeQueue, timestamp: 
   return lo;
 }
 
-export function storeTimeAt(commitLog: CommitLog, cq: ConsumeQueue, index: number): number {
+export function storeTimeAt(commitLog: LogView, cq: QueueView, index: number): number {
   const e = cq.entry(index);
   if (!e || e.size === CQ_BLANK_SIZE) return -1;
   const rec = commitLog.getData(e.commitLogOffset, e.size);

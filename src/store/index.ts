@@ -3,6 +3,8 @@
  * broker (src/net) does too.
  */
 export * from './types.js';
+export { DefaultMessageStore, type StoreOptions, type StoreLogger } from './message-store.js';
+export { MemoryMessageStore } from './memory-store.js';
 export * from './errors.js';
 export { STORE_DEFAULTS, storeConfig, loadStoreConfig, type StoreConfig } from './config.js';
 export { applyConfig, type SchemaOptions } from './config-schema.js';
