@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { StoreError } from '../../src/store/errors.js';
 import { javaStringHashCode } from '../../src/store/java-hash.js';
 import {
@@ -18,24 +17,7 @@ import {
   writeIndexEntry,
   writeIndexHeader,
 } from '../../src/store/index-file.js';
-
-/** Compiled to dist/test/store/: the fixtures stay in the source tree. */
-const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-export const RMQ_INDEX_FILE = join(FIXTURES, 'rocketmq-4.9-store/index/20261121210442921');
-
-export interface FixtureMessage {
-  topic: string;
-  keys: string[];
-  commitLogOffset: number;
-  storeTimestamp: number;
-  sysFlag: number;
-  propertiesAsStored: Record<string, string>;
-}
-export const RMQ_INDEX = JSON.parse(readFileSync(join(FIXTURES, 'rocketmq-4.9-index.json'), 'utf8')) as {
-  indexFile: { hashSlotNum: number; indexNum: number; size: number };
-  indexHeader: Record<string, number>;
-  messages: FixtureMessage[];
-};
+import { RMQ_INDEX, RMQ_INDEX_FILE } from './index-fixture.js';
 
 const ALL_TIME: [number, number] = [0, Number.MAX_SAFE_INTEGER];
 
@@ -67,7 +49,7 @@ describe('IndexFile layout', () => {
     );
     const buf = Buffer.alloc(INDEX_HEADER_SIZE);
     const v = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    writeIndexHeader(v, RMQ_INDEX.indexHeader as never);
+    writeIndexHeader(v, RMQ_INDEX.indexHeader);
     expect(buf.toString('hex')).toBe(golden.toString('hex'));
     const gv = new DataView(golden.buffer, golden.byteOffset, golden.length);
     expect(readIndexHeader(gv)).toEqual(RMQ_INDEX.indexHeader);

@@ -1,0 +1,142 @@
+/**
+ * Every shared-memory layout and every message between threads, declared once.
+ *
+ * 1. The dispatch ring: a SharedArrayBuffer of a 256-byte header and `capacity` fixed 48-byte
+ *    slots, one per appended record (its dispatch facts). One producer (the append path on the
+ *    main thread), one consumer (a dispatch or index worker). `ring.ts` implements it.
+ * 2. Control messages between a worker host and its worker (rare; never per record).
+ * 3. The index-query pool's task and result (declared by the store, re-exported here).
+ */
+import type { StoreConfig } from '../store/config.js';
+
+export type { IndexQueryTask, QueryOffsetResult } from '../store/index-query-pool.js';
+
+// ---------------------------------------------------------------------------------------------
+// Ring header. Int32 cells except DISPATCHED (BigInt64). Cells written by the producer and cells
+// written by the consumer sit on different 64-byte cache lines so the two threads do not keep
+// stealing one line from each other.
+//
+//  byte   0  HEAD              i32  records published by the producer (wrapping 32-bit counter)
+//  byte   4  PRODUCER_WAITING  i32  1 while the producer waits for space (consumer notifies TAIL)
+//  byte   8  STALLS            i32  times the producer found the ring full
+//  byte  12  STOP              i32  1 = the host asks the consumer to drain and stop
+//  byte  16  DISPATCH_WAITERS  i32  threads awaiting DISPATCHED (consumer notifies only if > 0)
+//  byte  64  TAIL              i32  records released by the consumer (wrapping 32-bit counter)
+//  byte  68  CONSUMER_WAITING  i32  1 while the consumer sleeps on HEAD (producer notifies HEAD)
+//  byte  72  WORKER_STATE      i32  a WorkerState, set by the consumer, read by the host
+//  byte 128  CAPACITY          i32  slot count, a power of two, set at creation
+//  byte 132  LAYOUT            i32  RING_LAYOUT_VERSION, so a stale worker refuses a new layout
+//  byte 192  DISPATCHED        i64  commit log offset below which every record is dispatched
+//                                   (RocketMQ's reput offset); only grows
+//  byte 256  slot 0 ...
+// ---------------------------------------------------------------------------------------------
+export const RING_HEADER_BYTES = 256;
+export const RING_LAYOUT_VERSION = 1;
+/** Int32 cell indexes (byte offset / 4). */
+export const H_HEAD = 0;
+export const H_PRODUCER_WAITING = 1;
+export const H_STALLS = 2;
+export const H_STOP = 3;
+export const H_DISPATCH_WAITERS = 4;
+export const H_TAIL = 16;
+export const H_CONSUMER_WAITING = 17;
+export const H_WORKER_STATE = 18;
+export const H_CAPACITY = 32;
+export const H_LAYOUT = 33;
+/** BigInt64 cell index (byte offset / 8). */
+export const H64_DISPATCHED = 24;
+
+/** What the consumer side is doing; lives in H_WORKER_STATE. */
+export const WorkerState = {
+  IDLE: 0,
+  RUNNING: 1,
+  DRAINING: 2,
+  STOPPED: 3,
+  FAILED: 4,
+} as const;
+export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
+
+// ---------------------------------------------------------------------------------------------
+// Slot: 48 bytes, 8-byte aligned, read and written through a Float64Array and an Int32Array over
+// the same memory: plain number stores, no BigInt boxing on the hot path. Offsets, times and tag
+// codes stay below 2^53 so a float64 holds them exactly.
+//
+//  +0  f64  phyOffset       commit log offset of the record
+//  +8  f64  queueOffset     ConsumeQueue index of the record
+//  +16 f64  storeTimestamp  ms
+//  +24 f64  tagsCode        ConsumeQueue tag code: Java int hash sign-extended, or for
+//                           SCHEDULE_TOPIC_XXXX the delivery time in ms (does not fit an int)
+//  +32 i32  size            record length in bytes
+//  +36 i32  topicId         id from the shared topic table
+//  +40 i32  queueId
+//  +44 i32  flags           DISPATCH_FLAG_* bits
+// ---------------------------------------------------------------------------------------------
+export const RING_SLOT_BYTES = 48;
+/** Per-slot stride and field positions in the Float64 view. */
+export const SLOT_F64_STRIDE = RING_SLOT_BYTES / 8;
+export const SLOT_F64_BASE = RING_HEADER_BYTES / 8;
+export const S_PHY_OFFSET = 0;
+export const S_QUEUE_OFFSET = 1;
+export const S_STORE_TIMESTAMP = 2;
+export const S_TAGS_CODE = 3;
+/** Per-slot stride and field positions in the Int32 view (byte offset / 4 within the slot). */
+export const SLOT_I32_STRIDE = RING_SLOT_BYTES / 4;
+export const SLOT_I32_BASE = RING_HEADER_BYTES / 4;
+export const S_SIZE = 8;
+export const S_TOPIC_ID = 9;
+export const S_QUEUE_ID = 10;
+export const S_FLAGS = 11;
+
+/** The record's KEYS property is non-empty: the index worker must read the record. */
+export const DISPATCH_FLAG_HAS_KEYS = 0x1;
+/** The record has a UNIQ_KEY property (indexed too). */
+export const DISPATCH_FLAG_HAS_UNIQ_KEY = 0x2;
+/**
+ * Transaction type, the same bits and values as the record's SysFlag (0x0 not, 0x4 prepared,
+ * 0x8 commit, 0xC rollback), so `flags & SYSFLAG_TRANSACTION_MASK` reads like RocketMQ's code.
+ * Prepared and rollback records get no ConsumeQueue unit; rollback records no index entry.
+ */
+export const DISPATCH_FLAG_TRANSACTION_MASK = 0xc;
+
+/** One record's dispatch facts, as a caller-owned object the consumer fills (reused, not allocated). */
+export interface DispatchFacts {
+  phyOffset: number;
+  size: number;
+  topicId: number;
+  queueId: number;
+  queueOffset: number;
+  tagsCode: number;
+  storeTimestamp: number;
+  flags: number;
+}
+
+export function newDispatchFacts(): DispatchFacts {
+  return { phyOffset: 0, size: 0, topicId: 0, queueId: 0, queueOffset: 0, tagsCode: 0, storeTimestamp: 0, flags: 0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control messages (postMessage). A consumer blocked in Atomics.wait cannot read its port, so
+// `stop` is also signalled through the ring (RingProducer.requestStop), and a worker yields to its
+// event loop between waits to pick up `topic-registered`.
+// ---------------------------------------------------------------------------------------------
+export type WorkerRole = 'dispatch' | 'index';
+
+export type HostToWorker =
+  | {
+      type: 'start';
+      role: WorkerRole;
+      ring: SharedArrayBuffer;
+      config: StoreConfig;
+      /** Known topics at start: [id, name]. */
+      topics: Array<[number, string]>;
+      /** For sharded ConsumeQueue workers: this worker owns queues where hash % count === index. */
+      shard?: { index: number; count: number };
+    }
+  | { type: 'topic-registered'; topicId: number; topic: string }
+  | { type: 'stop' };
+
+export type WorkerToHost =
+  | { type: 'ready' }
+  /** Sent after `stop` once the ring is empty; `dispatchedOffset` is the final published value. */
+  | { type: 'drained'; dispatchedOffset: number }
+  | { type: 'error'; code: string; message: string; stack?: string };
