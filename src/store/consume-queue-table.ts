@@ -86,8 +86,8 @@ export class ConsumeQueueTable implements Dispatcher {
   }
 
   dispatch(req: DispatchRequest): void {
-    if (!isConsumable(req.sysFlag)) return;
     const cq = this.findOrCreate(req.topic, req.queueId);
+    if (!isConsumable(req.sysFlag)) return;
     cq.putEntry(req.commitLogOffset, req.msgSize, req.tagsCode, req.consumeQueueOffset);
     this.lastDispatchedTimestamp = req.storeTimestamp;
     this.listener?.(req.topic, req.queueId, req.consumeQueueOffset + 1, req.tagsCode);

@@ -21,6 +21,8 @@ import { decodeMessage, parseHostAddress, storeTimestampOf } from './message-cod
 import { abortPath, checkpointPath } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher } from './dispatch.js';
+import { IndexService } from './index-service.js';
+import { findProperty, PROPERTY } from './properties.js';
 
 export interface StoreLogger {
   info(m: string): void;
@@ -46,6 +48,7 @@ export class DefaultMessageStore implements MessageStore {
   readonly storeHost: HostAddress;
   readonly commitLog: CommitLog;
   readonly consumeQueues: ConsumeQueueTable;
+  readonly index: IndexService;
   private readonly log: StoreLogger;
   private checkpoint: StoreCheckpoint | null = null;
   private flusher: CommitLogFlusher | null = null;
@@ -58,9 +61,25 @@ export class DefaultMessageStore implements MessageStore {
     this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
     this.log = opts.logger ?? quietLogger;
     this.consumeQueues = new ConsumeQueueTable(config);
-    const dispatcher: Dispatcher = { dispatch: (req: DispatchRequest) => this.consumeQueues.dispatch(req) };
-    this.commitLog = new CommitLog(config, this.storeHost, dispatcher);
+    this.index = new IndexService(config, {
+      onIndexCheckpoint: (ts) => {
+        if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
+      },
+    });
+    this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
   }
+
+  /** Consume queue first (readers wake on it), then the index. */
+  private readonly dispatcher: Dispatcher = {
+    dispatch: (req: DispatchRequest) => {
+      this.consumeQueues.dispatch(req);
+      if (this.config.messageIndexEnable && req.properties.length > 0) {
+        const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
+        const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
+        if (keys || uniq) this.index.buildIndex(req.topic, req.commitLogOffset, req.storeTimestamp, req.sysFlag, keys, uniq);
+      }
+    },
+  };
 
   async start(): Promise<void> {
     const root = this.config.storePathRootDir;
@@ -77,10 +96,13 @@ export class DefaultMessageStore implements MessageStore {
     try {
       this.commitLog.queue.load();
       this.consumeQueues.load((m) => this.log.warn(m));
-      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.consumeQueues, lastExitOK);
+      this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
+      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);
+      this.index.truncateBeyond(this.lastRecovery.validEnd);
     } catch (e) {
       this.commitLog.queue.close();
       this.consumeQueues.close();
+      await this.index.close();
       this.checkpoint.close();
       this.checkpoint = null;
       throw e;
@@ -109,6 +131,7 @@ export class DefaultMessageStore implements MessageStore {
     try {
       const ts = this.consumeQueues.lastDispatchedTimestamp;
       await this.consumeQueues.flush();
+      await this.index.flush();
       if (this.checkpoint && ts > 0) {
         this.checkpoint.logicsMsgTimestamp = ts;
         await this.checkpoint.flush();
@@ -125,6 +148,7 @@ export class DefaultMessageStore implements MessageStore {
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
     await this.flusher?.flushAll();
     await this.consumeQueues.flush();
+    await this.index.close();
     if (this.checkpoint) {
       this.checkpoint.physicMsgTimestamp = this.commitLog.lastStoreTimestamp;
       this.checkpoint.logicsMsgTimestamp = this.consumeQueues.lastDispatchedTimestamp || this.commitLog.lastStoreTimestamp;
@@ -210,8 +234,22 @@ export class DefaultMessageStore implements MessageStore {
     return this.commitLog.maxOffset;
   }
 
-  async queryMessage(_topic: string, _key: string, _maxNum: number, _begin: number, _end: number): Promise<QueryMessageResult> {
-    return { messages: [], indexLastUpdateTimestamp: 0, indexLastUpdatePhyoffset: 0 };
+  /**
+   * Index lookup. The index matches on key hashes only, so records are checked against the topic
+   * and key before they are returned (RocketMQ leaves that to clients; we don't).
+   */
+  async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
+    const found = await this.index.queryOffsetAsync(topic, key, maxNum, begin, end);
+    const messages: Buffer[] = [];
+    for (const off of found.phyOffsets) {
+      const rec = this.commitLog.getRecord(off);
+      if (!rec) continue;
+      const m = decodeMessage(rec, 0);
+      if (m.topic !== topic) continue;
+      if (m.properties[PROPERTY.UNIQ_KEY] !== key && !(m.properties[PROPERTY.KEYS] ?? '').split(' ').includes(key)) continue;
+      messages.push(rec);
+    }
+    return { messages, indexLastUpdateTimestamp: found.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: found.indexLastUpdatePhyoffset };
   }
 
   deleteTopics(topics: string[]): void {
