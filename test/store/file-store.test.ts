@@ -1,0 +1,231 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultMessageStore, decodeMessage, StoreError, storeConfig, type StoreConfig } from '../../src/store/index.js';
+import { copyRocketMqStore, FIXTURES, tempDir } from '../helpers/store-paths.js';
+import { msg } from './conformance.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function fresh(overrides: Partial<StoreConfig> = {}): StoreConfig {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 4096, mappedFileSizeConsumeQueue: 200, ...overrides });
+}
+
+async function open(cfg: StoreConfig, storeHost?: string): Promise<DefaultMessageStore> {
+  const s = new DefaultMessageStore(cfg, { storeHost, logger: { info() {}, warn() {}, error() {} } });
+  await s.start();
+  return s;
+}
+
+const bodies = (s: DefaultMessageStore, topic: string, q: number, from = 0) =>
+  s.getMessage('g', topic, q, from, 1000).messages.map((b) => decodeMessage(b, 0).body.toString());
+
+function readAll(s: DefaultMessageStore, topic: string, q: number): string[] {
+  const out: string[] = [];
+  for (let off = 0; ; ) {
+    const r = s.getMessage('g', topic, q, off, 1000);
+    if (r.status !== 'FOUND' && r.status !== 'NO_MATCHED_MESSAGE') return out;
+    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
+    off = r.nextBeginOffset;
+  }
+}
+
+describe('store written by Apache RocketMQ 4.9', () => {
+  interface Fx {
+    messages: { body: string; stored: { commitLogOffset: number; queueId: number; queueOffset: number; propertiesAsStored: Record<string, string> } }[];
+    consumeQueues: Record<string, { commitLogOffset: number; size: number; tagsCode: number }[]>;
+  }
+  const fx = JSON.parse(readFileSync(join(FIXTURES, 'rocketmq-4.9-store.json'), 'utf8')) as Fx;
+
+  it('opens, recovers and returns every message, offset, tag code and property as recorded', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const root = copyRocketMqStore(t.dir);
+    const cqBefore = readFileSync(join(root, 'consumequeue/FixtureTopic/2/00000000000000000000'));
+    const cfg = storeConfig({ storePathRootDir: root, mappedFileSizeCommitLog: 1048576, mappedFileSizeConsumeQueue: 6000, maxHashSlotNum: 64, maxIndexNum: 256 });
+    const s = await open(cfg, '127.0.0.1:20911');
+    cleanups.push(() => s.shutdown());
+    expect(s.lastRecovery).toMatchObject({ abnormal: false, validEnd: 6432 });
+    for (const [q, units] of Object.entries(fx.consumeQueues)) {
+      const r = s.getMessage('g', 'FixtureTopic', Number(q), 0, 32);
+      expect(r.status).toBe('FOUND');
+      expect(r.maxOffset).toBe(units.length);
+      expect(r.messages.map((b) => decodeMessage(b, 0).commitLogOffset)).toEqual(units.map((u) => u.commitLogOffset));
+      for (let i = 0; i < units.length; i++) {
+        const m = decodeMessage(r.messages[i]!, 0);
+        const want = fx.messages.find((x) => x.stored.commitLogOffset === units[i]!.commitLogOffset)!;
+        expect(m.queueOffset).toBe(i);
+        expect(m.properties).toEqual(want.stored.propertiesAsStored);
+        expect(units[i]!.tagsCode).toBe(want.stored.propertiesAsStored.TAGS ? (await import('../../src/store/index.js')).javaStringHashCode(want.stored.propertiesAsStored.TAGS) : 0);
+        expect(s.getCommitLogOffsetInQueue('FixtureTopic', Number(q), i)).toBe(units[i]!.commitLogOffset);
+      }
+    }
+    // Recovery trusted RocketMQ's consume queue bytes and rewrote nothing.
+    expect(readFileSync(join(root, 'consumequeue/FixtureTopic/2/00000000000000000000')).equals(cqBefore)).toBe(true);
+    // RocketMQ's own index answers key queries.
+    const q = await s.queryMessage('FixtureTopic', 'key-7', 32, 0, Date.now());
+    expect(q.messages.map((b) => decodeMessage(b, 0).body.toString())).toEqual(['fixture-body-7']);
+    // New appends continue RocketMQ's offsets.
+    const r = await s.putMessage(msg('FixtureTopic', 2, 'ours'));
+    expect([r.wroteOffset, r.queueOffset]).toEqual([6432, 6]);
+  });
+});
+
+describe('segments and restarts', () => {
+  it('rolls across many tiny segments with BLANK markers and reads everything back after restart', async () => {
+    const cfg = fresh();
+    let s = await open(cfg);
+    const sent: string[] = [];
+    for (let i = 0; i < 300; i++) {
+      const body = `m${i}-` + 'x'.repeat(i % 50);
+      sent.push(body);
+      await s.putMessage(msg('T', 0, body, { TAGS: 'A' }));
+    }
+    const files = readdirSync(join(cfg.storePathRootDir, 'commitlog'));
+    expect(files.length).toBeGreaterThan(5);
+    // Every finished segment ends with [remaining][BLANK magic] right after its last record.
+    const first = readFileSync(join(cfg.storePathRootDir, 'commitlog', files[0]!));
+    let p = 0;
+    while (first.readInt32BE(p + 4) !== (0xcbd43194 | 0)) p += first.readInt32BE(p);
+    expect(first.readInt32BE(p)).toBe(4096 - p);
+    expect(readAll(s, 'T', 0)).toEqual(sent);
+    await s.shutdown();
+    expect(existsSync(join(cfg.storePathRootDir, 'abort'))).toBe(false);
+    s = await open(cfg);
+    expect(s.lastRecovery?.abnormal).toBe(false);
+    expect(readAll(s, 'T', 0)).toEqual(sent);
+    const r = await s.putMessage(msg('T', 0, 'after-restart'));
+    expect(r.queueOffset).toBe(300);
+    await s.shutdown();
+  });
+
+  it('after a crash (abort marker left) re-dispatches lost queue units from the checkpoint', async () => {
+    const cfg = fresh();
+    const s = await open(cfg);
+    for (let i = 0; i < 50; i++) await s.putMessage(msg('T', i % 2, `m${i}`));
+    await s.shutdown();
+    writeFileSync(join(cfg.storePathRootDir, 'abort'), '');
+    rmSync(join(cfg.storePathRootDir, 'consumequeue'), { recursive: true });
+    const s2 = await open(cfg);
+    expect(s2.lastRecovery?.abnormal).toBe(true);
+    expect(readAll(s2, 'T', 0).length).toBe(25);
+    expect(readAll(s2, 'T', 1).length).toBe(25);
+    await s2.shutdown();
+  });
+});
+
+describe('recovery from damaged files', () => {
+  async function written(n: number): Promise<{ cfg: StoreConfig; offsets: number[] }> {
+    const cfg = fresh({ mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000 });
+    const s = await open(cfg);
+    const offsets: number[] = [];
+    for (let i = 0; i < n; i++) offsets.push((await s.putMessage(msg('T', 0, `m${i}`, { KEYS: `k${i}` }))).wroteOffset);
+    await s.shutdown();
+    return { cfg, offsets };
+  }
+  const segment = (cfg: StoreConfig) => join(cfg.storePathRootDir, 'commitlog', '00000000000000000000');
+
+  it('a corrupted body CRC in the middle of the last file ends the log there; appends continue consistently', async () => {
+    const { cfg, offsets } = await written(20);
+    const buf = readFileSync(segment(cfg));
+    const bodyAt = offsets[10]! + 84 + 4; // first body byte of message 10
+    buf[bodyAt] ^= 0xff;
+    writeFileSync(segment(cfg), buf);
+    const s = await open(cfg);
+    expect(s.lastRecovery?.validEnd).toBe(offsets[10]);
+    expect(readAll(s, 'T', 0)).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect((await s.queryMessage('T', 'k15', 32, 0, Date.now() + 1000)).messages.length).toBe(0);
+    const r = await s.putMessage(msg('T', 0, 'next'));
+    expect([r.wroteOffset, r.queueOffset]).toEqual([offsets[10], 10]);
+    expect(readAll(s, 'T', 0).at(-1)).toBe('next');
+    await s.shutdown();
+  });
+
+  it('a commit log file of the wrong size is refused and left untouched', async () => {
+    const { cfg } = await written(5);
+    truncateSync(segment(cfg), 1000);
+    const before = readFileSync(segment(cfg));
+    const err = await open(cfg).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('FILE_SIZE_MISMATCH');
+    expect((err as Error).message).toContain('00000000000000000000');
+    expect(readFileSync(segment(cfg)).equals(before)).toBe(true);
+  });
+
+  it('drops consume queue units that point past the end of the commit log', async () => {
+    const { cfg, offsets } = await written(10);
+    const cq = join(cfg.storePathRootDir, 'consumequeue/T/0/00000000000000000000');
+    const buf = readFileSync(cq);
+    // Forge units 10..12 pointing beyond the log's end.
+    for (let i = 10; i < 13; i++) {
+      buf.writeUInt32BE(0, i * 20);
+      buf.writeUInt32BE(offsets[9]! + 1000 * i, i * 20 + 4);
+      buf.writeInt32BE(100, i * 20 + 8);
+    }
+    writeFileSync(cq, buf);
+    const s = await open(cfg);
+    expect(s.getMaxOffsetInQueue('T', 0)).toBe(10);
+    expect((await s.putMessage(msg('T', 0, 'm10'))).queueOffset).toBe(10);
+    expect(readAll(s, 'T', 0)).toEqual(Array.from({ length: 11 }, (_, i) => `m${i}`));
+    await s.shutdown();
+  });
+
+  it('rebuilds a missing consume queue from the commit log', async () => {
+    const { cfg } = await written(12);
+    rmSync(join(cfg.storePathRootDir, 'consumequeue/T/0'), { recursive: true });
+    const s = await open(cfg);
+    expect(readAll(s, 'T', 0)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
+    await s.shutdown();
+  });
+
+  it('refuses a directory that is not a store, touching nothing', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    writeFileSync(join(t.dir, 'notes.txt'), 'my files');
+    const err = await open(storeConfig({ storePathRootDir: t.dir })).catch((e: unknown) => e);
+    expect((err as StoreError).code).toBe('NOT_A_STORE');
+    expect(readdirSync(t.dir)).toEqual(['notes.txt']);
+
+    const cfg = fresh();
+    mkdirSync(join(cfg.storePathRootDir, 'commitlog'), { recursive: true });
+    writeFileSync(join(cfg.storePathRootDir, 'commitlog', 'README'), 'x');
+    const err2 = await open(cfg).catch((e: unknown) => e);
+    expect((err2 as StoreError).code).toBe('NOT_A_STORE');
+    expect((err2 as Error).message).toContain('README');
+
+    const f = join(t.dir, 'plainfile');
+    appendFileSync(f, 'x');
+    const err3 = await open(storeConfig({ storePathRootDir: f })).catch((e: unknown) => e);
+    expect((err3 as StoreError).code).toBe('NOT_A_STORE');
+    expect(statSync(f).size).toBe(1);
+  });
+
+  it('a checkpoint file of the wrong size is refused', async () => {
+    const { cfg } = await written(2);
+    writeFileSync(join(cfg.storePathRootDir, 'checkpoint'), 'short');
+    const err = await open(cfg).catch((e: unknown) => e);
+    expect((err as StoreError).code).toBe('FILE_SIZE_MISMATCH');
+  });
+});
+
+describe('flush modes', () => {
+  it('SYNC_FLUSH acknowledges only flushed data and groups concurrent sends into few flushes', async () => {
+    const cfg = fresh({ flushDiskType: 'SYNC_FLUSH', mappedFileSizeCommitLog: 1024 * 1024 });
+    const s = await open(cfg);
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => s.putMessage(msg('T', i % 4, `m${i}`))));
+    expect(results.every((r) => r.status === 'PUT_OK')).toBe(true);
+    expect(s.commitLog.queue.maxFlushedPosition).toBeGreaterThanOrEqual(results.at(-1)!.wroteOffset + results.at(-1)!.wroteBytes);
+    // Group commit: far fewer fdatasyncs than sends.
+    const flushes = (s as unknown as { flusher: { flushCount: number } }).flusher.flushCount;
+    expect(flushes).toBeLessThan(50);
+    await s.shutdown();
+  });
+});
