@@ -139,6 +139,9 @@ class RingSide {
   }
 }
 
+/** tryPush's arguments, in order: one record's dispatch facts. */
+export type RingRecord = Parameters<RingProducer['tryPush']>;
+
 /** Shared empty promise for the uncontended pushAsync path. */
 const DONE: Promise<void> = Promise.resolve();
 /** Upper bound of one waitAsync round, so a dead consumer does not park the producer forever unseen. */
@@ -155,6 +158,8 @@ export class RingProducer extends RingSide {
   private cachedTail: number;
   /** pushAsync calls not yet completed; while any is pending tryPush refuses, to keep order. */
   private pending = 0;
+  /** Set only around the waiting push's own attempt, which is next in line. */
+  private headOfLine = false;
   private chain: Promise<void> = DONE;
 
   constructor(sab: SharedArrayBuffer) {
@@ -178,72 +183,7 @@ export class RingProducer extends RingSide {
     storeTimestamp: number,
     flags: number,
   ): boolean {
-    if (this.pending !== 0) return false;
-    return this.stage(phyOffset, size, topicId, queueId, queueOffset, tagsCode, storeTimestamp, flags);
-  }
-
-  /** Publishes every staged record and wakes a sleeping consumer. */
-  publish(): void {
-    const head = this.head;
-    if (head === this.published) return;
-    Atomics.store(this.h, H_HEAD, head);
-    this.published = head;
-    if (Atomics.load(this.h, H_CONSUMER_WAITING) !== 0) Atomics.notify(this.h, H_HEAD, 1);
-  }
-
-  /**
-   * Stages and publishes one record, waiting (Atomics.waitAsync on TAIL, never blocking the event
-   * loop) while the ring is full; each push that has to wait counts one stall. Calls complete in
-   * call order. The hot path is `tryPush(...) || pushAsync(...)`.
-   */
-  pushAsync(
-    phyOffset: number,
-    size: number,
-    topicId: number,
-    queueId: number,
-    queueOffset: number,
-    tagsCode: number,
-    storeTimestamp: number,
-    flags: number,
-  ): Promise<void> {
-    if (this.pending === 0 && this.stage(phyOffset, size, topicId, queueId, queueOffset, tagsCode, storeTimestamp, flags)) {
-      this.publish();
-      return DONE;
-    }
-    // Staged records must be visible, or a full ring of them would never drain.
-    this.publish();
-    Atomics.add(this.h, H_STALLS, 1);
-    this.pending++;
-    const run = () => this.waitAndPush(phyOffset, size, topicId, queueId, queueOffset, tagsCode, storeTimestamp, flags);
-    const p = this.chain.then(run).finally(() => {
-      this.pending--;
-    });
-    this.chain = p.catch(() => undefined);
-    return p;
-  }
-
-  /** Asks the consumer to drain what is published and stop; wakes it if it sleeps. */
-  requestStop(): void {
-    this.publish();
-    Atomics.store(this.h, H_STOP, 1);
-    Atomics.notify(this.h, H_HEAD);
-  }
-
-  /** Clears a stop request, before starting a replacement consumer. */
-  clearStop(): void {
-    Atomics.store(this.h, H_STOP, 0);
-  }
-
-  private stage(
-    phyOffset: number,
-    size: number,
-    topicId: number,
-    queueId: number,
-    queueOffset: number,
-    tagsCode: number,
-    storeTimestamp: number,
-    flags: number,
-  ): boolean {
+    if (this.pending !== 0 && !this.headOfLine) return false;
     const head = this.head;
     if (((head - this.cachedTail) | 0) >= this.capacity) {
       this.cachedTail = Atomics.load(this.h, H_TAIL);
@@ -266,18 +206,55 @@ export class RingProducer extends RingSide {
     return true;
   }
 
-  private async waitAndPush(
-    phyOffset: number,
-    size: number,
-    topicId: number,
-    queueId: number,
-    queueOffset: number,
-    tagsCode: number,
-    storeTimestamp: number,
-    flags: number,
-  ): Promise<void> {
+  /** Publishes every staged record and wakes a sleeping consumer. */
+  publish(): void {
+    const head = this.head;
+    if (head === this.published) return;
+    Atomics.store(this.h, H_HEAD, head);
+    this.published = head;
+    if (Atomics.load(this.h, H_CONSUMER_WAITING) !== 0) Atomics.notify(this.h, H_HEAD, 1);
+  }
+
+  /**
+   * Stages and publishes one record, waiting (Atomics.waitAsync on TAIL, never blocking the event
+   * loop) while the ring is full; each push that has to wait counts one stall. Calls complete in
+   * call order. The hot path is `tryPush(...) || pushAsync(...)`.
+   */
+  pushAsync(...record: RingRecord): Promise<void> {
+    if (this.tryPush(...record)) {
+      this.publish();
+      return DONE;
+    }
+    // Staged records must be visible, or a full ring of them would never drain.
+    this.publish();
+    Atomics.add(this.h, H_STALLS, 1);
+    this.pending++;
+    const p = this.chain.then(() => this.waitAndPush(record)).finally(() => {
+      this.pending--;
+    });
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Asks the consumer to drain what is published and stop; wakes it if it sleeps. */
+  requestStop(): void {
+    this.publish();
+    Atomics.store(this.h, H_STOP, 1);
+    Atomics.notify(this.h, H_HEAD);
+  }
+
+  /** Clears a stop request, before starting a replacement consumer. */
+  clearStop(): void {
+    Atomics.store(this.h, H_STOP, 0);
+  }
+
+  /** Runs for the oldest waiting pushAsync only (they are chained), so it may bypass `pending`. */
+  private async waitAndPush(record: RingRecord): Promise<void> {
     for (;;) {
-      if (this.stage(phyOffset, size, topicId, queueId, queueOffset, tagsCode, storeTimestamp, flags)) {
+      this.headOfLine = true;
+      const staged = this.tryPush(...record);
+      this.headOfLine = false;
+      if (staged) {
         Atomics.store(this.h, H_PRODUCER_WAITING, 0);
         this.publish();
         return;
@@ -285,8 +262,8 @@ export class RingProducer extends RingSide {
       Atomics.store(this.h, H_PRODUCER_WAITING, 1);
       const tail = Atomics.load(this.h, H_TAIL);
       if (tail !== this.cachedTail) continue;
-      const r = waitAsync(this.h, H_TAIL, tail, PRODUCER_WAIT_SLICE_MS);
-      if (r.async) await r.value;
+      const w = waitAsync(this.h, H_TAIL, tail, PRODUCER_WAIT_SLICE_MS);
+      if (w.async) await w.value;
     }
   }
 }
