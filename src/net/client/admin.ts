@@ -1,0 +1,221 @@
+import { decodeOffsetMsgId } from '../../store/index.js';
+import { RequestCode } from '../codes.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { CLIENT_DEFAULTS, type ClientConfig, buildConfig } from './client-config.js';
+import { ClientInstance } from './client-instance.js';
+import type { TopicConfigInput } from './broker-api.js';
+import { MQClientError, illegalArgument } from './errors.js';
+import { parseLenientJson } from './lenient-json.js';
+import { type MessageExt, decodeMessageExts } from './message.js';
+import { type MessageQueue, compareMessageQueue } from './message-queue.js';
+import { retryTopic } from './names.js';
+import { type ClusterInfo, MASTER_ID, type TopicRouteData, masterAddrsOfCluster } from './route.js';
+import { checkTopic } from './validators.js';
+
+/**
+ * Administration (DefaultMQAdminExt): topics, routes, cluster, offsets and message lookups, as
+ * mqadmin uses them. Calls go to the NameServer or to the brokers the route names.
+ */
+export interface TopicOffset {
+  mq: MessageQueue;
+  minOffset: number;
+  maxOffset: number;
+  lastUpdateTimestamp: number;
+}
+
+export interface ConsumeProgress {
+  mq: MessageQueue;
+  brokerOffset: number;
+  consumerOffset: number;
+  lastTimestamp: number;
+}
+
+export interface ConsumerConnection {
+  connectionSet: { clientAddr: string; clientId: string; language: string; version: number }[];
+  consumeType?: string;
+  messageModel?: string;
+  consumeFromWhere?: string;
+}
+
+export interface AdminOptions extends Partial<ClientConfig> {
+  logger?: Logger;
+}
+
+export class MQAdmin {
+  readonly config: ClientConfig;
+  private readonly logger: Logger;
+  private instance: ClientInstance | null = null;
+
+  constructor(opts: AdminOptions = {}) {
+    const { logger, ...cfg } = opts;
+    this.logger = logger ?? consoleLogger('admin', 'warn');
+    this.config = buildConfig(CLIENT_DEFAULTS, cfg, (m) => this.logger.warn(m));
+  }
+
+  async start(): Promise<void> {
+    if (this.instance) return;
+    this.instance = ClientInstance.acquire(this.config, this.logger);
+  }
+
+  async shutdown(): Promise<void> {
+    const inst = this.instance;
+    this.instance = null;
+    await inst?.release();
+  }
+
+  private get inst(): ClientInstance {
+    if (!this.instance) throw new MQClientError('NOT_STARTED', 'admin is not started');
+    return this.instance;
+  }
+
+  examineBrokerClusterInfo(): Promise<ClusterInfo> {
+    return this.inst.namesrv.getClusterInfo();
+  }
+
+  fetchAllTopicList(): Promise<string[]> {
+    return this.inst.namesrv.getAllTopicList();
+  }
+
+  async examineTopicRouteInfo(topic: string): Promise<TopicRouteData> {
+    const route = await this.inst.updateTopicRoute(topic);
+    if (!route) throw new MQClientError('NO_ROUTE', `No topic route info in name server for the topic: ${topic}`);
+    return route;
+  }
+
+  /** Creates or updates a topic on one broker, or on every master of a cluster; returns the addresses. */
+  async createTopic(target: { brokerAddr?: string; clusterName?: string }, cfg: TopicConfigInput): Promise<string[]> {
+    checkTopic(cfg.topicName);
+    let addrs: string[];
+    if (target.brokerAddr) addrs = [target.brokerAddr];
+    else if (target.clusterName) addrs = masterAddrsOfCluster(await this.examineBrokerClusterInfo(), target.clusterName);
+    else throw illegalArgument('createTopic needs a broker address or a cluster name');
+    for (const addr of addrs) await this.inst.api.createTopic(addr, cfg);
+    return addrs;
+  }
+
+  /** Deletes a topic from every master of a cluster, then from every NameServer. */
+  async deleteTopic(topic: string, clusterName: string): Promise<void> {
+    for (const addr of masterAddrsOfCluster(await this.examineBrokerClusterInfo(), clusterName)) await this.inst.api.deleteTopic(addr, topic);
+    await this.inst.namesrv.deleteTopic(topic, clusterName);
+  }
+
+  brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {
+    return this.inst.api.runtimeInfo(brokerAddr);
+  }
+
+  /** Min/max offset and last store time of every queue of a topic (GET_TOPIC_STATS_INFO per broker). */
+  async examineTopicStats(topic: string): Promise<TopicOffset[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const out: TopicOffset[] = [];
+    for (const addr of masterAddrs(route)) {
+      const res = await this.inst.api.call(addr, RequestCode.GET_TOPIC_STATS_INFO, `topic stats of ${topic}`, { topic });
+      for (const [mq, v] of offsetTable(res.body, addr)) {
+        out.push({ mq, minOffset: num(v.minOffset), maxOffset: num(v.maxOffset), lastUpdateTimestamp: num(v.lastUpdateTimestamp) });
+      }
+    }
+    return out.sort((a, b) => compareMessageQueue(a.mq, b.mq));
+  }
+
+  /**
+   * Broker offset vs committed offset of every queue a group consumes (GET_CONSUME_STATS on the
+   * brokers serving the group's retry topic, else on every broker of the cluster).
+   */
+  async examineConsumeStats(group: string, topic?: string): Promise<{ consumeTps: number; offsets: ConsumeProgress[] }> {
+    const route = await this.inst.updateTopicRoute(retryTopic(group)).catch(() => null);
+    const addrs = route ? masterAddrs(route) : allMasterAddrs(await this.examineBrokerClusterInfo());
+    const offsets: ConsumeProgress[] = [];
+    let consumeTps = 0;
+    for (const addr of addrs) {
+      const res = await this.inst.api.call(addr, RequestCode.GET_CONSUME_STATS, `consume stats of ${group}`, { consumerGroup: group, topic });
+      consumeTps += num((parseBody(res.body, addr) as { consumeTps?: unknown }).consumeTps);
+      for (const [mq, v] of offsetTable(res.body, addr)) {
+        offsets.push({ mq, brokerOffset: num(v.brokerOffset), consumerOffset: num(v.consumerOffset), lastTimestamp: num(v.lastTimestamp) });
+      }
+    }
+    return { consumeTps, offsets: offsets.sort((a, b) => compareMessageQueue(a.mq, b.mq)) };
+  }
+
+  /** Clients of a consumer group as the first broker that knows them reports them. */
+  async examineConsumerConnectionInfo(group: string): Promise<ConsumerConnection> {
+    const route = await this.inst.updateTopicRoute(retryTopic(group)).catch(() => null);
+    const addrs = route ? masterAddrs(route) : allMasterAddrs(await this.examineBrokerClusterInfo());
+    let lastErr: unknown = new MQClientError('NO_BROKER', `no broker knows consumer group ${group}`);
+    for (const addr of addrs) {
+      try {
+        const res = await this.inst.api.call(addr, RequestCode.GET_CONSUMER_CONNECTION_LIST, `connections of ${group}`, { consumerGroup: group });
+        return parseBody(res.body, addr) as ConsumerConnection;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    throw lastErr;
+  }
+
+  /** The message an offsetMsgId names, fetched from the broker address encoded in the id. */
+  async viewMessage(offsetMsgId: string): Promise<MessageExt> {
+    let id: { address: string; offset: number };
+    try {
+      id = decodeOffsetMsgId(offsetMsgId.trim());
+    } catch (err) {
+      throw new MQClientError('ILLEGAL_ARGUMENT', (err as Error).message, { cause: err });
+    }
+    const body = await this.inst.api.viewMessage(id.address, id.offset);
+    const msg = decodeMessageExts(body, this.brokerNameOf(id.address))[0];
+    if (!msg) throw new MQClientError('BAD_RESPONSE', `no message at ${offsetMsgId}`);
+    return msg;
+  }
+
+  /** Messages of a topic whose KEYS (or, with uniqKey, UNIQ_KEY) contain `key`, from every broker. */
+  async queryMessage(topic: string, key: string, maxNum = 64, begin = 0, end = Number.MAX_SAFE_INTEGER, uniqKey = false): Promise<MessageExt[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const out: MessageExt[] = [];
+    for (const bd of route.brokerDatas) {
+      const addr = bd.brokerAddrs.get(MASTER_ID) ?? [...bd.brokerAddrs.values()][0];
+      if (!addr) continue;
+      const body = await this.inst.api.queryMessage(addr, topic, key, maxNum, begin, end, uniqKey);
+      for (const m of decodeMessageExts(body, bd.brokerName)) {
+        // The index is a hash table: drop collisions.
+        const hit = uniqKey ? m.msgId === key : (m.keys ?? '').split(' ').includes(key);
+        if (hit && m.topic === topic) out.push(m);
+      }
+    }
+    return out;
+  }
+
+  private brokerNameOf(addr: string): string {
+    return this.inst.brokerNameOf(addr) ?? '';
+  }
+}
+
+function masterAddrs(route: TopicRouteData): string[] {
+  return route.brokerDatas.map((bd) => bd.brokerAddrs.get(MASTER_ID)).filter((a): a is string => a !== undefined);
+}
+
+function allMasterAddrs(info: ClusterInfo): string[] {
+  return [...info.brokerAddrTable.values()].map((bd) => bd.brokerAddrs.get(MASTER_ID)).filter((a): a is string => a !== undefined);
+}
+
+function num(v: unknown): number {
+  const n = Number(v);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function parseBody(body: Buffer | undefined, addr: string): unknown {
+  try {
+    return parseLenientJson(body?.toString('utf8') || '{}');
+  } catch (err) {
+    throw new MQClientError('BAD_RESPONSE', `answer from ${addr} does not parse`, { cause: err, addr });
+  }
+}
+
+/** `offsetTable` of TopicStatsTable / ConsumeStats: MessageQueue-keyed map -> entries. */
+function offsetTable(body: Buffer | undefined, addr: string): [MessageQueue, Record<string, unknown>][] {
+  const table = (parseBody(body, addr) as { offsetTable?: unknown }).offsetTable;
+  if (!(table instanceof Map)) return [];
+  const out: [MessageQueue, Record<string, unknown>][] = [];
+  for (const [k, v] of table as Map<Record<string, unknown>, Record<string, unknown>>) {
+    if (typeof k !== 'object' || k === null) continue;
+    out.push([{ topic: String(k.topic), brokerName: String(k.brokerName), queueId: num(k.queueId) }, v]);
+  }
+  return out;
+}

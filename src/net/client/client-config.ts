@@ -1,0 +1,111 @@
+import { networkInterfaces } from 'node:os';
+import { applyConfig } from '../../store/index.js';
+
+/**
+ * Client configuration: RocketMQ 4.9 key names and defaults (ClientConfig, DefaultMQProducer,
+ * DefaultMQPushConsumer), one plain object per role. Options come either as a typed partial object
+ * or as `.properties`-style string pairs (unknown key -> warning naming it, bad value -> error).
+ */
+
+/** First non-internal IPv4 address of this host (RemotingUtil.getLocalAddress), else loopback. */
+export function localIPv4(): string {
+  let fallback = '127.0.0.1';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family !== 'IPv4' || a.internal) continue;
+      if (!a.address.startsWith('192.168.')) return a.address;
+      fallback = a.address;
+    }
+  }
+  return fallback;
+}
+
+export const CLIENT_DEFAULTS = {
+  /** NameServer addresses, `;`-separated; empty = env NAMESRV_ADDR. */
+  namesrvAddr: '',
+  clientIP: '',
+  /** `DEFAULT` becomes `<pid>#<nanos>` at start, so two clients in one process stay distinct. */
+  instanceName: 'DEFAULT',
+  unitName: '',
+  pollNameServerInterval: 30_000,
+  heartbeatBrokerInterval: 30_000,
+  persistConsumerOffsetInterval: 5000,
+  /** Timeout of NameServer and admin calls. */
+  mqClientApiTimeout: 3000,
+};
+
+export const PRODUCER_DEFAULTS = {
+  ...CLIENT_DEFAULTS,
+  producerGroup: 'DEFAULT_PRODUCER',
+  createTopicKey: 'TBW102',
+  defaultTopicQueueNums: 4,
+  sendMsgTimeout: 3000,
+  compressMsgBodyOverHowmuch: 4096,
+  retryTimesWhenSendFailed: 2,
+  retryTimesWhenSendAsyncFailed: 2,
+  retryAnotherBrokerWhenNotStoreOK: false,
+  maxMessageSize: 4 * 1024 * 1024,
+  /** Ours: sends in flight per producer; further sends wait for a slot (Java 5.x backPressureForAsyncSendNum). */
+  maxInFlightSends: 10_000,
+};
+
+export const CONSUMER_DEFAULTS = {
+  ...CLIENT_DEFAULTS,
+  consumerGroup: '',
+  messageModel: 'CLUSTERING' as 'CLUSTERING' | 'BROADCASTING',
+  consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET' as ConsumeFromWhere,
+  /** For CONSUME_FROM_TIMESTAMP: `yyyyMMddHHmmss` (local time); empty = 30 minutes before start. */
+  consumeTimestamp: '',
+  allocateMessageQueueStrategy: 'AVG' as 'AVG' | 'AVG_BY_CIRCLE',
+  /** Messages consumed at the same time (Java consumeThreadMax). */
+  consumeThreadMax: 20,
+  consumeMessageBatchMaxSize: 1,
+  pullBatchSize: 32,
+  pullInterval: 0,
+  pullThresholdForQueue: 1000,
+  /** -1 = 16, as Java. */
+  maxReconsumeTimes: -1,
+  brokerSuspendMaxTimeMillis: 15_000,
+  consumerTimeoutMillisWhenSuspend: 30_000,
+  consumerPullTimeoutMillis: 10_000,
+  pullTimeDelayMillsWhenException: 3000,
+  /** Delay before a message whose send-back failed is consumed again locally. */
+  suspendCurrentQueueTimeMillis: 5000,
+  /** Rebalance period (system property rocketmq.client.rebalance.waitInterval in Java). */
+  rebalanceInterval: 20_000,
+  /**
+   * Send the subscription with every pull (PullSysFlag SUBSCRIPTION). Java push consumers default
+   * to false and rely on the heartbeat; ali-ons sends it; true keeps a pull valid even when it
+   * races the first heartbeat.
+   */
+  postSubscriptionWhenPull: true,
+};
+
+export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';
+
+export type ClientConfig = typeof CLIENT_DEFAULTS;
+export type ProducerConfig = typeof PRODUCER_DEFAULTS;
+export type ConsumerConfig = typeof CONSUMER_DEFAULTS;
+
+const CHOICES = {
+  messageModel: ['CLUSTERING', 'BROADCASTING'],
+  consumeFromWhere: ['CONSUME_FROM_LAST_OFFSET', 'CONSUME_FROM_FIRST_OFFSET', 'CONSUME_FROM_TIMESTAMP'],
+  allocateMessageQueueStrategy: ['AVG', 'AVG_BY_CIRCLE'],
+} as const;
+
+/** Defaults overridden by `opts`; strings are parsed and checked against each key's type. */
+export function buildConfig<T extends ClientConfig>(
+  defaults: T,
+  opts: Partial<T> | Map<string, string> = {},
+  warn: (msg: string) => void = () => {},
+): T {
+  const cfg = applyConfig(defaults, opts as Map<string, string> | Record<string, string | number | boolean>, { choices: CHOICES, warn });
+  if (!cfg.namesrvAddr) cfg.namesrvAddr = process.env.NAMESRV_ADDR ?? '';
+  if (!cfg.clientIP) cfg.clientIP = localIPv4();
+  return cfg;
+}
+
+/** `a;b;c` -> trimmed, non-empty addresses. */
+export function splitNamesrvAddr(s: string): string[] {
+  return s.split(';').map((a) => a.trim()).filter((a) => a.length > 0);
+}

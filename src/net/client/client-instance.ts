@@ -1,0 +1,265 @@
+import { RemotingClient } from '../remoting-client.js';
+import { RequestCode } from '../codes.js';
+import type { Logger } from '../logger.js';
+import { type ClientConfig, splitNamesrvAddr } from './client-config.js';
+import { NamesrvClient } from './namesrv-client.js';
+import { BrokerAPI } from './broker-api.js';
+import { MASTER_ID, type TopicRouteData } from './route.js';
+import { type SubscriptionData, subscriptionJson } from './subscription.js';
+import { MQClientError } from './errors.js';
+
+/**
+ * What a client process shares between its producers and consumers (MQClientInstance): the
+ * connections, the NameServer client, the route cache and broker address table, and the periodic
+ * work (route refresh every pollNameServerInterval, heartbeats to every known broker every
+ * heartbeatBrokerInterval, consumer offset persistence every persistConsumerOffsetInterval). It
+ * answers the broker's NOTIFY_CONSUMER_IDS_CHANGED by rebalancing at once.
+ *
+ * Timers are unref'd: open connections and in-flight calls keep a process alive, idle clients don't.
+ */
+export interface ProducerMember {
+  readonly group: string;
+  /** Topics this producer has sent to: their routes are kept fresh. */
+  publishTopics(): Iterable<string>;
+  onRouteChanged(topic: string, route: TopicRouteData): void;
+}
+
+export interface ConsumerMember {
+  readonly group: string;
+  readonly consumeType: 'CONSUME_PASSIVELY' | 'CONSUME_ACTIVELY';
+  readonly messageModel: string;
+  readonly consumeFromWhere: string;
+  subscriptions(): SubscriptionData[];
+  onRouteChanged(topic: string, route: TopicRouteData): void;
+  doRebalance(): Promise<void>;
+  persistOffsets(): Promise<void>;
+}
+
+const instances = new Map<string, ClientInstance>();
+
+export class ClientInstance {
+  readonly clientId: string;
+  readonly remoting: RemotingClient;
+  readonly namesrv: NamesrvClient;
+  readonly api: BrokerAPI;
+  readonly logger: Logger;
+  private readonly cfg: ClientConfig;
+  private readonly routes = new Map<string, TopicRouteData>();
+  private readonly routeJson = new Map<string, string>();
+  /** brokerName -> (brokerId -> address). */
+  private readonly brokerAddrs = new Map<string, Map<number, string>>();
+  private readonly producers = new Map<string, ProducerMember>();
+  private readonly consumers = new Map<string, ConsumerMember>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private refs = 0;
+  private started = false;
+  private rebalancing: Promise<void> | null = null;
+  private rebalanceAgain = false;
+
+  private constructor(clientId: string, cfg: ClientConfig, logger: Logger) {
+    this.clientId = clientId;
+    this.cfg = cfg;
+    this.logger = logger;
+    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout });
+    this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
+    this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
+    this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
+      this.logger.info('consumer ids of group %s changed: rebalancing now', req.extFields.consumerGroup ?? '?');
+      void this.rebalanceNow();
+      return null;
+    });
+  }
+
+  /** The instance for this config's client id (created on first use), with one more user. */
+  static acquire(cfg: ClientConfig, logger: Logger): ClientInstance {
+    if (cfg.instanceName === 'DEFAULT') cfg.instanceName = `${process.pid}#${process.hrtime.bigint()}`;
+    const clientId = `${cfg.clientIP}@${cfg.instanceName}${cfg.unitName ? `@${cfg.unitName}` : ''}`;
+    let inst = instances.get(clientId);
+    if (inst === undefined) {
+      inst = new ClientInstance(clientId, cfg, logger);
+      instances.set(clientId, inst);
+    }
+    inst.refs++;
+    return inst;
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.every(this.cfg.pollNameServerInterval, () => this.updateAllRoutes());
+    this.every(this.cfg.heartbeatBrokerInterval, () => this.sendHeartbeatToAllBrokers());
+    this.every(this.cfg.persistConsumerOffsetInterval, () => this.persistAllOffsets());
+  }
+
+  /** Drops one user; the last one stops the timers and closes the connections. */
+  async release(): Promise<void> {
+    if (--this.refs > 0) return;
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    instances.delete(this.clientId);
+    this.remoting.close();
+  }
+
+  private every(ms: number, task: () => Promise<void>): void {
+    let running = false;
+    const t = setInterval(() => {
+      if (running) return;
+      running = true;
+      task()
+        .catch((err: unknown) => this.logger.warn('periodic task failed: %s', (err as Error).message))
+        .finally(() => (running = false));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  registerProducer(p: ProducerMember): void {
+    if (this.producers.has(p.group)) throw new MQClientError('ILLEGAL_ARGUMENT', `producer group ${p.group} already started in client ${this.clientId}`);
+    this.producers.set(p.group, p);
+  }
+
+  registerConsumer(c: ConsumerMember): void {
+    if (this.consumers.has(c.group)) throw new MQClientError('ILLEGAL_ARGUMENT', `consumer group ${c.group} already started in client ${this.clientId}`);
+    this.consumers.set(c.group, c);
+  }
+
+  /** Removes a member and tells every broker (UNREGISTER_CLIENT), so the group rebalances without us. */
+  async unregister(kind: 'producer' | 'consumer', group: string): Promise<void> {
+    (kind === 'producer' ? this.producers : this.consumers).delete(group);
+    const tasks: Promise<void>[] = [];
+    for (const addr of this.allBrokerAddrs(false)) {
+      const p = kind === 'producer' ? this.api.unregisterClient(addr, this.clientId, group) : this.api.unregisterClient(addr, this.clientId, undefined, group);
+      tasks.push(p.catch((err: unknown) => this.logger.warn('unregister %s %s at %s failed: %s', kind, group, addr, (err as Error).message)));
+    }
+    await Promise.all(tasks);
+  }
+
+  getRoute(topic: string): TopicRouteData | undefined {
+    return this.routes.get(topic);
+  }
+
+  /**
+   * Fetches a topic's route from the NameServer (or, with `viaDefault`, derives it from the
+   * auto-create template topic's route); on change, updates the broker table and tells the
+   * members. Null when the topic is unknown (the cached route, if any, is kept).
+   */
+  async updateTopicRoute(topic: string, viaDefault?: { topic: string; queueNums: number }): Promise<TopicRouteData | null> {
+    let route = await this.namesrv.getTopicRoute(viaDefault?.topic ?? topic);
+    if (route === null) return null;
+    // A topic the brokers will auto-create on first send: the template topic's brokers, at most
+    // queueNums queues each (updateTopicRouteInfoFromNameServer with isDefault = true).
+    if (viaDefault) route = { ...route, queueDatas: route.queueDatas.map((q) => ({ ...q, readQueueNums: Math.min(viaDefault.queueNums, q.readQueueNums), writeQueueNums: Math.min(viaDefault.queueNums, q.readQueueNums) })) };
+    const json = JSON.stringify(route, (_k, v: unknown) => (v instanceof Map ? [...v.entries()] : v));
+    if (this.routeJson.get(topic) === json) return this.routes.get(topic)!;
+    this.routeJson.set(topic, json);
+    this.routes.set(topic, route);
+    for (const bd of route.brokerDatas) this.brokerAddrs.set(bd.brokerName, new Map(bd.brokerAddrs));
+    for (const p of this.producers.values()) p.onRouteChanged(topic, route);
+    for (const c of this.consumers.values()) c.onRouteChanged(topic, route);
+    return route;
+  }
+
+  private async updateAllRoutes(): Promise<void> {
+    const topics = new Set<string>();
+    for (const p of this.producers.values()) for (const t of p.publishTopics()) topics.add(t);
+    for (const c of this.consumers.values()) for (const s of c.subscriptions()) topics.add(s.topic);
+    for (const topic of topics) {
+      await this.updateTopicRoute(topic).catch((err: unknown) => this.logger.warn('route refresh of %s failed: %s', topic, (err as Error).message));
+    }
+  }
+
+  /** Master address of a broker name. */
+  findBrokerAddrInPublish(brokerName: string): string | undefined {
+    return this.brokerAddrs.get(brokerName)?.get(MASTER_ID);
+  }
+
+  /** Address of a broker id (or, unless onlyThisBroker, any address) of a broker name. */
+  findBrokerAddrInSubscribe(brokerName: string, brokerId: number, onlyThisBroker: boolean): { addr: string; slave: boolean } | undefined {
+    const map = this.brokerAddrs.get(brokerName);
+    if (map === undefined || map.size === 0) return undefined;
+    const addr = map.get(brokerId);
+    if (addr !== undefined) return { addr, slave: brokerId !== MASTER_ID };
+    if (onlyThisBroker) return undefined;
+    const [id, any] = map.entries().next().value as [number, string];
+    return { addr: any, slave: id !== MASTER_ID };
+  }
+
+  /** Broker name serving an address, if a known route names it. */
+  brokerNameOf(addr: string): string | undefined {
+    for (const [name, map] of this.brokerAddrs) for (const a of map.values()) if (a === addr) return name;
+    return undefined;
+  }
+
+  /** Master address of a broker name, refreshing the topic's route once if it is unknown. */
+  async requireMasterAddr(topic: string, brokerName: string): Promise<string> {
+    let addr = this.findBrokerAddrInPublish(brokerName);
+    if (addr === undefined) {
+      await this.updateTopicRoute(topic);
+      addr = this.findBrokerAddrInPublish(brokerName);
+    }
+    if (addr === undefined) throw new MQClientError('NO_BROKER', `the broker[${brokerName}] not exist`);
+    return addr;
+  }
+
+  /** Consumer ids of a group as one broker serving the topic knows them (sorted by the caller). */
+  async findConsumerIdList(topic: string, group: string): Promise<string[]> {
+    const route = this.routes.get(topic) ?? (await this.updateTopicRoute(topic));
+    const bd = route?.brokerDatas[Math.floor(Math.random() * (route?.brokerDatas.length ?? 0))];
+    const addr = bd?.brokerAddrs.get(MASTER_ID) ?? (bd ? [...bd.brokerAddrs.values()][0] : undefined);
+    if (addr === undefined) return [];
+    return this.api.getConsumerIdList(addr, group);
+  }
+
+  private allBrokerAddrs(mastersOnly: boolean): string[] {
+    const out: string[] = [];
+    for (const map of this.brokerAddrs.values()) {
+      for (const [id, addr] of map) if (!mastersOnly || id === MASTER_ID) out.push(addr);
+    }
+    return out;
+  }
+
+  heartbeatBody(): Buffer {
+    const consumerDataSet = [...this.consumers.values()].map((c) => ({
+      consumeFromWhere: c.consumeFromWhere,
+      consumeType: c.consumeType,
+      groupName: c.group,
+      messageModel: c.messageModel,
+      subscriptionDataSet: c.subscriptions().map(subscriptionJson),
+      unitMode: false,
+    }));
+    const producerDataSet = [...this.producers.keys()].map((groupName) => ({ groupName }));
+    return Buffer.from(JSON.stringify({ clientID: this.clientId, consumerDataSet, producerDataSet }));
+  }
+
+  /** HEART_BEAT to every known broker (masters only when there are no consumers, as Java). */
+  async sendHeartbeatToAllBrokers(): Promise<void> {
+    if (this.producers.size === 0 && this.consumers.size === 0) return;
+    const body = this.heartbeatBody();
+    await Promise.all(
+      this.allBrokerAddrs(this.consumers.size === 0).map((addr) =>
+        this.api.heartbeat(addr, body).catch((err: unknown) => this.logger.warn('heartbeat to %s failed: %s', addr, (err as Error).message)),
+      ),
+    );
+  }
+
+  private async persistAllOffsets(): Promise<void> {
+    for (const c of this.consumers.values()) await c.persistOffsets();
+  }
+
+  /** Rebalances every consumer now; calls made while one runs coalesce into one more run. */
+  rebalanceNow(): Promise<void> {
+    if (this.rebalancing) {
+      this.rebalanceAgain = true;
+      return this.rebalancing;
+    }
+    this.rebalancing = (async () => {
+      do {
+        this.rebalanceAgain = false;
+        for (const c of this.consumers.values()) {
+          await c.doRebalance().catch((err: unknown) => this.logger.warn('rebalance of %s failed: %s', c.group, (err as Error).message));
+        }
+      } while (this.rebalanceAgain);
+    })().finally(() => (this.rebalancing = null));
+    return this.rebalancing;
+  }
+}

@@ -1,0 +1,142 @@
+import { PROPERTY } from '../../store/index.js';
+import type { Logger } from '../logger.js';
+import type { MessageExt } from './message.js';
+import type { MessageQueue } from './message-queue.js';
+import type { ProcessQueue } from './process-queue.js';
+import { isRetryTopic } from './names.js';
+
+/**
+ * Concurrent consumption for a push consumer (ConsumeMessageConcurrentlyService): pulled messages
+ * are cut into batches of consumeMessageBatchMaxSize and handed to the listener, at most
+ * `concurrency` batches at a time across all queues. A batch that fails (the listener throws or
+ * answers RECONSUME_LATER) is sent back to the broker's retry topic for later redelivery; if even
+ * that fails it is consumed again here after a delay. Either way its offsets are released only
+ * once it is settled, so the committed offset never passes an unsettled message.
+ */
+export type ConsumeStatus = 'CONSUME_SUCCESS' | 'RECONSUME_LATER';
+
+export interface ConsumeContext {
+  readonly mq: MessageQueue;
+  /** Delay level of the redelivery if this batch fails: 0 = the broker's choice (3 + reconsumeTimes), -1 = DLQ. */
+  delayLevelWhenNextConsume: number;
+}
+
+/** Returning nothing (or resolving) means success; throwing means RECONSUME_LATER. */
+export type MessageListener = (msgs: MessageExt[], ctx: ConsumeContext) => ConsumeStatus | void | Promise<ConsumeStatus | void>;
+
+export interface ConsumeServiceDeps {
+  group: string;
+  concurrency: number;
+  batchMaxSize: number;
+  retryDelayMs: number;
+  logger: Logger;
+  listener: MessageListener;
+  /** Sends one message back for redelivery; rejects if the broker did not take it. */
+  sendBack(msg: MessageExt, delayLevel: number): Promise<void>;
+  /** A batch settled: commit what the process queue now allows. */
+  settled(pq: ProcessQueue, msgs: MessageExt[]): void;
+}
+
+interface Task {
+  pq: ProcessQueue;
+  msgs: MessageExt[];
+}
+
+export class ConsumeService {
+  private readonly queue: Task[] = [];
+  private qHead = 0;
+  private running = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly d: ConsumeServiceDeps) {}
+
+  /** Batches being consumed now. */
+  get active(): number {
+    return this.running;
+  }
+
+  submit(pq: ProcessQueue, msgs: MessageExt[]): void {
+    const size = Math.max(1, this.d.batchMaxSize);
+    for (let i = 0; i < msgs.length; i += size) this.queue.push({ pq, msgs: msgs.slice(i, i + size) });
+    this.drain();
+  }
+
+  /** Resolves when nothing is being consumed, or after `timeoutMs`. Pending retries are cancelled. */
+  async stop(timeoutMs: number): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.qHead = 0;
+    if (this.running === 0) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  private drain(): void {
+    while (this.running < this.d.concurrency && this.qHead < this.queue.length) {
+      const task = this.queue[this.qHead++]!;
+      if (this.qHead === this.queue.length) {
+        this.queue.length = 0;
+        this.qHead = 0;
+      }
+      if (task.pq.dropped) continue;
+      this.running++;
+      void this.run(task).finally(() => {
+        this.running--;
+        if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
+        this.drain();
+      });
+    }
+  }
+
+  private async run(task: Task): Promise<void> {
+    const { pq, msgs } = task;
+    for (const m of msgs) {
+      // Redelivered messages arrive on %RETRY%<group>: show them under their original topic.
+      const origin = m.properties[PROPERTY.RETRY_TOPIC];
+      if (origin !== undefined && isRetryTopic(m.topic)) m.topic = origin;
+    }
+    const ctx: ConsumeContext = { mq: pq.mq, delayLevelWhenNextConsume: 0 };
+    let ok: boolean;
+    try {
+      const status = await this.d.listener(msgs, ctx);
+      ok = status === undefined || status === 'CONSUME_SUCCESS';
+    } catch (err) {
+      this.d.logger.warn('consumer %s listener failed on %s: %s', this.d.group, pq.mq.topic, (err as Error).message);
+      ok = false;
+    }
+    if (pq.dropped) return;
+    if (ok) {
+      this.d.settled(pq, msgs);
+      return;
+    }
+    const retryHere: MessageExt[] = [];
+    const sentBack: MessageExt[] = [];
+    await Promise.all(
+      msgs.map((m) =>
+        this.d.sendBack(m, ctx.delayLevelWhenNextConsume).then(
+          () => sentBack.push(m),
+          (err: unknown) => {
+            this.d.logger.warn('send back of %s failed, consuming it again locally: %s', m.msgId, (err as Error).message);
+            retryHere.push(m);
+          },
+        ),
+      ),
+    );
+    if (sentBack.length > 0) this.d.settled(pq, sentBack);
+    if (retryHere.length > 0) {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        this.queue.push({ pq, msgs: retryHere });
+        this.drain();
+      }, this.d.retryDelayMs);
+      this.timers.add(t);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Public API of the RocketMQ 4.x client: producer, push and pull consumers, admin, and the types
+ * they use. Applications import from here only.
+ */
+export { Producer, type ProducerOptions, type SendOptions, type SendCallback, type MessageQueueSelector } from './producer.js';
+export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
+export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
+export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection } from './admin.js';
+export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';
+export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMessageQueue } from './message-queue.js';
+export type { SendResult, SendStatus } from './send-request.js';
+export type { PullResult, PullStatus } from './pull-api.js';
+export type { ConsumeStatus, ConsumeContext, MessageListener } from './consume-service.js';
+export type { TopicConfigInput } from './broker-api.js';
+export { type TopicRouteData, type QueueData, type BrokerData, type ClusterInfo, permToString, PERM_READ, PERM_WRITE, PERM_INHERIT, MASTER_ID } from './route.js';
+export { allocateAveragely, allocateAveragelyByCircle, type AllocateStrategy } from './rebalance.js';
+export { createUniqId, parseUniqId } from './message-id.js';
+export { encodeBatchBody, decodeBatchBody } from './message-batch.js';
+export { buildSubscriptionData, type SubscriptionData } from './subscription.js';
+export { CLIENT_DEFAULTS, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, type ClientConfig, type ProducerConfig, type ConsumerConfig, type ConsumeFromWhere } from './client-config.js';
+export { MQClientError, type ClientErrorCode } from './errors.js';
+export { RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, TOOLS_CONSUMER_GROUP, retryTopic } from './names.js';

@@ -1,0 +1,88 @@
+import { RemotingCommand } from '../remoting-command.js';
+import type { RemotingClient } from '../remoting-client.js';
+import { RemotingError } from '../remoting-error.js';
+import { RequestCode, ResponseCode } from '../codes.js';
+import type { Logger } from '../logger.js';
+import { MQClientError, brokerError } from './errors.js';
+import { type ClusterInfo, type TopicRouteData, parseClusterInfo, parseTopicRouteData } from './route.js';
+import { parseFastjson } from '../fastjson.js';
+
+/**
+ * Calls to the NameServers. Like Java's NettyRemotingClient it sticks to one NameServer (chosen at
+ * random, so clients spread) and moves to the next only when that one cannot be reached; an
+ * answer, even an error answer, is final. NameServers share nothing, so any one will do.
+ */
+export class NamesrvClient {
+  private readonly addrs: string[];
+  private index: number;
+
+  constructor(
+    private readonly remoting: RemotingClient,
+    addrs: readonly string[],
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {
+    this.addrs = [...addrs];
+    this.index = Math.floor(Math.random() * Math.max(1, this.addrs.length));
+  }
+
+  get addresses(): readonly string[] {
+    return this.addrs;
+  }
+
+  async invoke(cmd: RemotingCommand, timeoutMs = this.timeoutMs): Promise<{ res: RemotingCommand; addr: string }> {
+    if (this.addrs.length === 0) throw new MQClientError('NO_NAMESRV', 'no NameServer address configured (namesrvAddr or NAMESRV_ADDR)');
+    let lastErr: unknown;
+    for (let tried = 0; tried < this.addrs.length; tried++) {
+      const addr = this.addrs[this.index % this.addrs.length]!;
+      try {
+        return { res: await this.remoting.invoke(addr, cmd, timeoutMs), addr };
+      } catch (err) {
+        if (!(err instanceof RemotingError) || err.code === 'CLIENT_CLOSED') throw err;
+        lastErr = err;
+        this.logger.warn('NameServer %s unreachable: %s', addr, err.message);
+        this.index++;
+      }
+    }
+    throw new MQClientError('NO_NAMESRV', `no NameServer reachable (${this.addrs.join(';')})`, { cause: lastErr });
+  }
+
+  /** Sends one request to every NameServer (topic deletion); fails if any fails. */
+  async invokeAll(make: () => RemotingCommand, what: string): Promise<void> {
+    await Promise.all(
+      this.addrs.map(async (addr) => {
+        const res = await this.remoting.invoke(addr, make(), this.timeoutMs);
+        if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, what);
+      }),
+    );
+  }
+
+  /** Route of a topic, or null when the NameServer does not know it (TOPIC_NOT_EXIST). */
+  async getTopicRoute(topic: string): Promise<TopicRouteData | null> {
+    const { res, addr } = await this.invoke(RemotingCommand.createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic }));
+    if (res.code === ResponseCode.TOPIC_NOT_EXIST) return null;
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, `route of ${topic}`);
+    return parseTopicRouteData(res.body);
+  }
+
+  async getClusterInfo(): Promise<ClusterInfo> {
+    const { res, addr } = await this.invoke(RemotingCommand.createRequest(RequestCode.GET_BROKER_CLUSTER_INFO));
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, 'cluster info');
+    return parseClusterInfo(res.body);
+  }
+
+  async getAllTopicList(): Promise<string[]> {
+    const { res, addr } = await this.invoke(RemotingCommand.createRequest(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, 'topic list');
+    try {
+      const body = parseFastjson(res.body?.toString('utf8') ?? '{}') as { topicList?: string[] };
+      return [...(body.topicList ?? [])];
+    } catch (err) {
+      throw new MQClientError('BAD_RESPONSE', `topic list from ${addr} does not parse`, { cause: err });
+    }
+  }
+
+  async deleteTopic(topic: string, clusterName?: string): Promise<void> {
+    await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName }), `delete topic ${topic} in NameServer`);
+  }
+}

@@ -1,0 +1,261 @@
+import { PROPERTY } from '../../store/index.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { CONSUMER_DEFAULTS, type ConsumerConfig, buildConfig } from './client-config.js';
+import { ClientInstance, type ConsumerMember } from './client-instance.js';
+import { ConsumeService, type MessageListener } from './consume-service.js';
+import { MQClientError, illegalArgument } from './errors.js';
+import type { MessageExt } from './message.js';
+import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
+import { isRetryTopic, retryTopic } from './names.js';
+import { RemoteOffsetStore } from './offset-store.js';
+import { ProcessQueue } from './process-queue.js';
+import { PullAPI } from './pull-api.js';
+import { ALLOCATE_STRATEGIES } from './rebalance.js';
+import { type TopicRouteData, subscribeQueues } from './route.js';
+import { type SubscriptionData, buildSubscriptionData } from './subscription.js';
+import { checkGroup, checkTopic } from './validators.js';
+import { resolveStartOffset } from './start-offset.js';
+
+/**
+ * A clustering push consumer (DefaultMQPushConsumer): the group's members split the queues of
+ * each subscribed topic among themselves (rebalance every rebalanceInterval and whenever the
+ * broker reports a membership change), run one long-polling pull loop per assigned queue, hand
+ * the messages to the listener with bounded concurrency, and commit consumed offsets to the
+ * broker. Failed messages go to the group's retry topic (%RETRY%<group>), which every member
+ * also subscribes to. Delivery is at-least-once: a queue that moves between members mid-flight may
+ * see a message twice.
+ */
+export interface PushConsumerOptions extends Partial<ConsumerConfig> {
+  logger?: Logger;
+  /** Max time shutdown waits for batches being consumed (ours; Java awaitTerminationMillisWhenShutdown). */
+  awaitTerminationMillisWhenShutdown?: number;
+}
+
+export class PushConsumer implements ConsumerMember {
+  readonly config: ConsumerConfig;
+  readonly consumeType = 'CONSUME_PASSIVELY';
+  private readonly logger: Logger;
+  private readonly awaitTerminationMs: number;
+  private readonly subs = new Map<string, SubscriptionData>();
+  private readonly subscribeInfo = new Map<string, MessageQueue[]>();
+  private readonly processQueues = new Map<string, ProcessQueue>();
+  private listener: MessageListener | null = null;
+  private instance: ClientInstance | null = null;
+  private offsets: RemoteOffsetStore | null = null;
+  private pullApi: PullAPI | null = null;
+  private consumeService: ConsumeService | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(opts: PushConsumerOptions = {}) {
+    const { logger, awaitTerminationMillisWhenShutdown, ...cfg } = opts;
+    this.logger = logger ?? consoleLogger('consumer', 'warn');
+    this.awaitTerminationMs = awaitTerminationMillisWhenShutdown ?? 3000;
+    this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
+    if (this.config.messageModel !== 'CLUSTERING') throw illegalArgument('only CLUSTERING message model is supported');
+  }
+
+  get group(): string {
+    return this.config.consumerGroup;
+  }
+
+  get messageModel(): string {
+    return this.config.messageModel;
+  }
+
+  get consumeFromWhere(): string {
+    return this.config.consumeFromWhere;
+  }
+
+  get clientId(): string | undefined {
+    return this.instance?.clientId;
+  }
+
+  /** `'*'` for all messages or tags joined by `||` ("TagA || TagB"). */
+  subscribe(topic: string, subExpression = '*'): this {
+    checkTopic(topic);
+    this.subs.set(topic, buildSubscriptionData(topic, subExpression));
+    return this;
+  }
+
+  registerMessageListener(listener: MessageListener): this {
+    this.listener = listener;
+    return this;
+  }
+
+  subscriptions(): SubscriptionData[] {
+    return [...this.subs.values()];
+  }
+
+  /** Queues this member consumes now, sorted. */
+  assignedQueues(): MessageQueue[] {
+    return [...this.processQueues.values()].map((pq) => pq.mq).sort(compareMessageQueue);
+  }
+
+  async start(): Promise<void> {
+    if (this.instance) return;
+    checkGroup(this.group);
+    if (this.subs.size === 0) throw illegalArgument('no subscription: call subscribe() before start()');
+    if (!this.listener) throw illegalArgument('no message listener: call registerMessageListener() before start()');
+    const retry = retryTopic(this.group);
+    if (!this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
+    const inst = ClientInstance.acquire(this.config, this.logger);
+    try {
+      inst.registerConsumer(this);
+    } catch (err) {
+      await inst.release();
+      throw err;
+    }
+    this.instance = inst;
+    this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
+    this.pullApi = new PullAPI(inst, this.group);
+    this.consumeService = new ConsumeService({
+      group: this.group,
+      concurrency: this.config.consumeThreadMax,
+      batchMaxSize: this.config.consumeMessageBatchMaxSize,
+      retryDelayMs: this.config.suspendCurrentQueueTimeMillis,
+      logger: this.logger,
+      listener: this.listener,
+      sendBack: (m, level) => this.sendBack(m, level),
+      settled: (pq, msgs) => {
+        const commit = pq.remove(msgs);
+        if (commit >= 0) this.offsets!.updateOffset(pq.mq, commit, true);
+      },
+    });
+    this.running = true;
+    inst.start();
+    for (const topic of this.subs.keys()) {
+      // The retry topic does not exist until the first send-back: TOPIC_NOT_EXIST is expected.
+      await inst.updateTopicRoute(topic).catch((err: unknown) => this.logger.warn('route of %s: %s', topic, (err as Error).message));
+    }
+    await inst.sendHeartbeatToAllBrokers();
+    this.rebalanceTimer = setInterval(() => void inst.rebalanceNow(), this.config.rebalanceInterval);
+    this.rebalanceTimer.unref();
+    await inst.rebalanceNow();
+  }
+
+  async shutdown(): Promise<void> {
+    const inst = this.instance;
+    if (!inst) return;
+    this.running = false;
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    for (const pq of this.processQueues.values()) pq.dropped = true;
+    await this.consumeService!.stop(this.awaitTerminationMs);
+    await this.offsets!.persistAll([...this.processQueues.values()].map((pq) => pq.mq), false);
+    this.processQueues.clear();
+    this.instance = null;
+    await inst.unregister('consumer', this.group);
+    await inst.release();
+  }
+
+  onRouteChanged(topic: string, route: TopicRouteData): void {
+    if (this.subs.has(topic)) this.subscribeInfo.set(topic, subscribeQueues(topic, route));
+  }
+
+  async persistOffsets(): Promise<void> {
+    if (!this.offsets) return;
+    await this.offsets.persistAll([...this.processQueues.values()].map((pq) => pq.mq), true);
+  }
+
+  async doRebalance(): Promise<void> {
+    const inst = this.instance;
+    if (!inst || !this.running) return;
+    for (const sub of this.subs.values()) {
+      const mqAll = [...(this.subscribeInfo.get(sub.topic) ?? [])].sort(compareMessageQueue);
+      if (mqAll.length === 0) {
+        if (!isRetryTopic(sub.topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, sub.topic);
+        await this.updateAssignment(sub.topic, []);
+        continue;
+      }
+      const cidAll = (await inst.findConsumerIdList(sub.topic, this.group)).sort();
+      if (cidAll.length === 0) continue;
+      const mine = ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll);
+      await this.updateAssignment(sub.topic, mine);
+    }
+  }
+
+  /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */
+  private async updateAssignment(topic: string, mine: readonly MessageQueue[]): Promise<void> {
+    const want = new Set(mine.map(mqKey));
+    for (const [key, pq] of this.processQueues) {
+      if (pq.mq.topic !== topic || want.has(key)) continue;
+      pq.dropped = true;
+      this.processQueues.delete(key);
+      await this.offsets!.persist(pq.mq).catch((err: unknown) => this.logger.warn('persist offset of %s failed: %s', key, (err as Error).message));
+      this.offsets!.removeOffset(pq.mq);
+    }
+    for (const mq of mine) {
+      const key = mqKey(mq);
+      if (this.processQueues.has(key)) continue;
+      let offset: number;
+      try {
+        offset = await resolveStartOffset(this.instance!, this.offsets!, mq, this.config);
+      } catch (err) {
+        this.logger.warn('start offset of %s unknown, retrying at next rebalance: %s', key, (err as Error).message);
+        continue;
+      }
+      if (!this.running || this.processQueues.has(key)) continue;
+      const pq = new ProcessQueue(mq, offset);
+      this.processQueues.set(key, pq);
+      void this.pullLoop(pq);
+    }
+  }
+
+  private async pullLoop(pq: ProcessQueue): Promise<void> {
+    const sub = this.subs.get(pq.mq.topic)!;
+    const cfg = this.config;
+    while (!pq.dropped) {
+      if (pq.count >= cfg.pullThresholdForQueue) {
+        await sleep(50);
+        continue;
+      }
+      let result;
+      try {
+        const commitOffset = await this.offsets!.readOffset(pq.mq, 'READ_FROM_MEMORY');
+        result = await this.pullApi!.pull(pq.mq, sub, pq.nextOffset, cfg.pullBatchSize, {
+          commitOffset: commitOffset > 0 ? commitOffset : undefined,
+          suspendTimeoutMs: cfg.brokerSuspendMaxTimeMillis,
+          timeoutMs: cfg.consumerTimeoutMillisWhenSuspend,
+          postSubscription: cfg.postSubscriptionWhenPull,
+        });
+      } catch (err) {
+        if (pq.dropped) break;
+        this.logger.warn('pull %s:%d failed: %s', pq.mq.topic, pq.mq.queueId, (err as Error).message);
+        await sleep(cfg.pullTimeDelayMillsWhenException);
+        continue;
+      }
+      if (pq.dropped) break;
+      pq.nextOffset = result.nextBeginOffset;
+      if (result.pullStatus === 'FOUND' && result.msgFoundList.length > 0) {
+        pq.put(result.msgFoundList);
+        this.consumeService!.submit(pq, result.msgFoundList);
+      } else if (result.pullStatus === 'OFFSET_ILLEGAL') {
+        this.logger.warn('pull %s:%d: offset illegal, moving to %d', pq.mq.topic, pq.mq.queueId, result.nextBeginOffset);
+        this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, false);
+        await this.offsets!.persist(pq.mq).catch(() => undefined);
+      } else if (pq.count === 0) {
+        // Nothing in flight: skipped (filtered) offsets may be committed (correctTagsOffset).
+        this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, true);
+      }
+      if (cfg.pullInterval > 0) await sleep(cfg.pullInterval);
+    }
+  }
+
+  private async sendBack(msg: MessageExt, delayLevel: number): Promise<void> {
+    const inst = this.instance;
+    if (!inst) throw new MQClientError('SHUT_DOWN', 'consumer is shut down');
+    const addr = inst.findBrokerAddrInPublish(msg.brokerName) ?? msg.storeHost;
+    await inst.api.sendMessageBack(addr, {
+      offset: msg.commitLogOffset,
+      group: this.group,
+      delayLevel,
+      originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
+      originTopic: msg.topic,
+      maxReconsumeTimes: this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes,
+    });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
