@@ -1,0 +1,56 @@
+/**
+ * Broker process: `node dist/src/broker.js -c FILE [-n ADDR] [-p]`.
+ *   -c FILE  RocketMQ-style .properties (broker and store keys in one file)
+ *   -n ADDR  NameServer address(es), `;`-separated; overrides namesrvAddr
+ *   -p       print the effective configuration and exit
+ * Prints RocketMQ's boot line and one machine-readable JSON line
+ * (`{"event":"broker-ready",...}`) once it serves. SIGTERM/SIGINT stop it gracefully (exit 0).
+ */
+import { runBroker, stopOnSignals } from './net/broker/broker-launch.js';
+import { loadBrokerConfig } from './net/broker/broker-config.js';
+import { consoleLogger } from './net/logger.js';
+
+const USAGE = 'usage: mqbroker [-c configFile] [-n namesrvAddr] [-p] [-h]';
+
+interface Args {
+  configFile: string | null;
+  namesrvAddr?: string;
+  printConfig: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { configFile: null, printConfig: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '-c' || a === '--configFile') args.configFile = value();
+    else if (a === '-n' || a === '--namesrvAddr') args.namesrvAddr = value();
+    else if (a === '-p' || a === '--printConfigItem') args.printConfig = true;
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  const logger = consoleLogger('broker');
+  const args = parseArgs(process.argv.slice(2));
+  const settings = loadBrokerConfig(args.configFile, { namesrvAddr: args.namesrvAddr }, (msg) => logger.warn(msg));
+  if (args.printConfig) {
+    for (const [k, v] of Object.entries({ ...settings.broker, ...settings.store })) process.stdout.write(`${k}=${String(v)}\n`);
+    return;
+  }
+  const controller = await runBroker(settings, logger);
+  stopOnSignals(logger, () => controller.shutdown());
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mqbroker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,208 @@
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import {
+  STORE_DEFAULTS,
+  StoreError,
+  applyConfig,
+  parsePropertiesText,
+  storeConfig,
+  type StoreConfig,
+} from '../../store/index.js';
+import { firstNonLoopbackIPv4 } from './local-address.js';
+
+/**
+ * The broker's configuration: RocketMQ 4.9 `BrokerConfig` / `NettyServerConfig` key names and
+ * defaults for what this broker implements, plus a few keys of ours (marked). Store keys live in
+ * `StoreConfig`; one `.properties` file feeds both.
+ */
+export const BROKER_DEFAULTS = {
+  brokerClusterName: 'DefaultCluster',
+  /** Empty = the local hostname (RocketMQ's default). */
+  brokerName: '',
+  brokerId: 0,
+  /** `;`-separated NameServer addresses; default env NAMESRV_ADDR. */
+  namesrvAddr: '',
+  listenPort: 10911,
+  /** Empty = first non-loopback IPv4 address (127.0.0.1 if none). */
+  brokerIP1: '',
+  /** Empty = brokerIP1 (RocketMQ uses the local address; following IP1 keeps one-host setups coherent). */
+  brokerIP2: '',
+  /** Interface to listen on; empty = all interfaces, as RocketMQ. */
+  bindAddress: '',
+  autoCreateTopicEnable: true,
+  autoCreateSubscriptionGroup: true,
+  clusterTopicEnable: true,
+  brokerTopicEnable: true,
+  traceTopicEnable: false,
+  msgTraceTopicName: 'RMQ_SYS_TRACE_TOPIC',
+  defaultTopicQueueNums: 8,
+  brokerPermission: 6,
+  longPollingEnable: true,
+  shortPollingTimeMills: 1000,
+  /** Ours: upper bound on a parked pull's suspend time (the Java client's BROKER_SUSPEND_MAX_TIME_MILLIS). */
+  brokerSuspendMaxTimeMillis: 15_000,
+  flushConsumerOffsetInterval: 5000,
+  flushDelayOffsetInterval: 10_000,
+  registerNameServerPeriod: 30_000,
+  registerBrokerTimeoutMills: 6000,
+  slaveReadEnable: false,
+  rejectTransactionMessage: false,
+  regionId: 'DefaultRegion',
+  traceOn: true,
+  defaultQueryMaxNum: 32,
+  /** MessageStoreConfig key in RocketMQ; the schedule service is the broker's here. */
+  messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
+  /** Ours: a client channel without heartbeat for this long is dropped (RocketMQ hard-codes 120 s). */
+  clientChannelExpiredTime: 120_000,
+  /** Ours: how often expired client channels are looked for (RocketMQ: 10 s). */
+  clientChannelScanInterval: 10_000,
+  /** Ours: largest accepted remoting frame (RocketMQ: system property com.rocketmq.remoting.frameMaxLength). */
+  maxFrameSize: 16 * 1024 * 1024,
+  /** Ours: listen on listenPort - 2 too (RocketMQ's VIP channel). */
+  vipChannelEnable: true,
+};
+
+export type BrokerConfig = typeof BROKER_DEFAULTS;
+
+export interface BrokerSettings {
+  broker: BrokerConfig;
+  store: StoreConfig;
+}
+
+export interface BrokerOverrides {
+  /** `-n`: replaces namesrvAddr. */
+  namesrvAddr?: string;
+  /** Any other key (broker or store), applied after the file. */
+  values?: Record<string, string | number | boolean>;
+}
+
+export class BrokerConfigError extends Error {
+  readonly code = 'BAD_CONFIG';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BrokerConfigError';
+  }
+}
+
+const BROKER_KEYS: ReadonlySet<string> = new Set(Object.keys(BROKER_DEFAULTS));
+
+/** RocketMQ BrokerConfig/NettyServerConfig tuning keys that have no meaning here: accepted silently. */
+const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
+  'rocketmqHome',
+  'serverWorkerThreads',
+  'serverCallbackExecutorThreads',
+  'serverSelectorThreads',
+  'serverOnewaySemaphoreValue',
+  'serverAsyncSemaphoreValue',
+  'serverSocketSndBufSize',
+  'serverSocketRcvBufSize',
+  'serverPooledByteBufAllocatorEnable',
+  'useEpollNativeSelector',
+  'sendMessageThreadPoolNums',
+  'pullMessageThreadPoolNums',
+  'queryMessageThreadPoolNums',
+  'adminBrokerThreadPoolNums',
+  'clientManageThreadPoolNums',
+  'consumerManageThreadPoolNums',
+  'heartbeatThreadPoolNums',
+  'sendThreadPoolQueueCapacity',
+  'pullThreadPoolQueueCapacity',
+  'waitTimeMillsInSendQueue',
+  'osPageCacheBusyTimeOutMills',
+  'useReentrantLockWhenPutMessage',
+]);
+const STORE_KEYS: ReadonlySet<string> = new Set(Object.keys(STORE_DEFAULTS));
+
+/** Splits key/value pairs between broker and store configs; keys known to neither are warned once. */
+export function brokerSettings(
+  props: Map<string, string>,
+  overrides: BrokerOverrides = {},
+  warn: (msg: string) => void = () => {},
+): BrokerSettings {
+  const all = new Map<string, string | number | boolean>(props);
+  for (const [k, v] of Object.entries(overrides.values ?? {})) all.set(k, v);
+  const brokerVals: Record<string, string | number | boolean> = {};
+  const storeVals = new Map<string, string>();
+  for (const [k, v] of all) {
+    if (BROKER_KEYS.has(k)) brokerVals[k] = v;
+    else if (STORE_KEYS.has(k)) storeVals.set(k, String(v));
+    else if (!ACCEPTED_JAVA_KEYS.has(k)) warn(`unknown config key "${k}" ignored`);
+  }
+  if (overrides.namesrvAddr !== undefined) brokerVals.namesrvAddr = overrides.namesrvAddr;
+  try {
+    const broker = applyConfig(BROKER_DEFAULTS, brokerVals);
+    const store = storeConfig(storeVals);
+    return finish(broker, store);
+  } catch (e) {
+    if (e instanceof StoreError || e instanceof BrokerConfigError) throw new BrokerConfigError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** Reads one `.properties` file (the `-c FILE` of mqbroker) into broker and store configs. */
+export function loadBrokerConfig(
+  file: string | null,
+  overrides: BrokerOverrides = {},
+  warn?: (msg: string) => void,
+): BrokerSettings {
+  let text = '';
+  if (file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new BrokerConfigError(`cannot read config file ${file}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  return brokerSettings(parsePropertiesText(text), overrides, warn);
+}
+
+function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
+  const bad = (key: string, why: string): never => {
+    throw new BrokerConfigError(`config key "${key}": ${why}`);
+  };
+  if (!broker.namesrvAddr) broker.namesrvAddr = process.env.NAMESRV_ADDR ?? '';
+  if (!broker.brokerName) broker.brokerName = hostname() || 'DEFAULT_BROKER';
+  if (!broker.brokerIP1) broker.brokerIP1 = firstNonLoopbackIPv4() ?? '127.0.0.1';
+  if (!broker.brokerIP2) broker.brokerIP2 = broker.brokerIP1;
+  if (broker.listenPort < 0 || broker.listenPort > 65535) bad('listenPort', `${broker.listenPort} is not a port`);
+  if (broker.listenPort !== 0 && broker.vipChannelEnable && broker.listenPort < 3) {
+    bad('listenPort', `${broker.listenPort} leaves no room for the VIP port listenPort - 2`);
+  }
+  if (broker.defaultTopicQueueNums < 1 || broker.defaultTopicQueueNums > 1024) {
+    bad('defaultTopicQueueNums', `${broker.defaultTopicQueueNums} is outside 1..1024`);
+  }
+  if ((broker.brokerPermission & ~0xf) !== 0) bad('brokerPermission', `${broker.brokerPermission} is not a permission (0..15)`);
+  if (broker.maxFrameSize < 1024) bad('maxFrameSize', `${broker.maxFrameSize} is below 1024`);
+  for (const a of splitNamesrvAddr(broker.namesrvAddr)) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(a)) bad('namesrvAddr', `"${a}" is not host:port`);
+  }
+  if (!/^[%|a-zA-Z0-9_-]+$/.test(broker.brokerClusterName)) bad('brokerClusterName', `"${broker.brokerClusterName}" has illegal characters`);
+  if (!/^[%|a-zA-Z0-9_.-]+$/.test(broker.brokerName)) bad('brokerName', `"${broker.brokerName}" has illegal characters`);
+  if (store.brokerRole === 'SLAVE') {
+    if (broker.brokerId <= 0) bad('brokerId', `a SLAVE needs brokerId > 0 (got ${broker.brokerId})`);
+  } else {
+    // RocketMQ forces masters to id 0 whatever the file says.
+    broker.brokerId = 0;
+  }
+  parseDelayLevels(broker.messageDelayLevel);
+  // RocketMQ always puts HA on listenPort + 1, ignoring a configured haListenPort.
+  if (broker.listenPort !== 0) store.haListenPort = broker.listenPort + 1;
+  return { broker, store };
+}
+
+export function splitNamesrvAddr(addr: string): string[] {
+  return addr.split(';').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** `messageDelayLevel` ("1s 5s ... 2h") -> delay in ms per level (index 0 = level 1). */
+export function parseDelayLevels(text: string): number[] {
+  const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const out: number[] = [];
+  for (const item of text.trim().split(/\s+/)) {
+    const m = /^(\d+)([smhd])$/.exec(item);
+    if (!m) throw new BrokerConfigError(`config key "messageDelayLevel": bad level "${item}" (expected e.g. 5s, 1m, 2h)`);
+    out.push(Number(m[1]) * unit[m[2]!]!);
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+import { mkdirSync } from 'node:fs';
+import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore } from '../../store/index.js';
+import { RequestCode, ResponseCode } from '../codes.js';
+import type { Connection, RequestHandler } from '../connection.js';
+import { silentLogger, type Logger } from '../logger.js';
+import { RemotingClient } from '../remoting-client.js';
+import { RemotingCommand } from '../remoting-command.js';
+import { RemotingServer } from '../remoting-server.js';
+import { parseDelayLevels, type BrokerSettings } from './broker-config.js';
+import type { BrokerContext } from './broker-context.js';
+import { BrokerStats } from './broker-stats.js';
+import { ConsumerManager } from './consumer-manager.js';
+import { ConsumerOffsetManager } from './consumer-offset-manager.js';
+import { PullRequestHoldService } from './long-polling.js';
+import { NameServerRegistrar } from './name-server-registrar.js';
+import { clientManageProcessors } from './processors/client-manage.js';
+import { consumerManageProcessors } from './processors/consumer-manage.js';
+import { offsetProcessors } from './processors/offsets.js';
+import type { ProcessorTable } from './processors/processor-support.js';
+import { pullProcessors } from './processors/pull.js';
+import { queryProcessors } from './processors/query.js';
+import { runtimeInfoProcessors } from './processors/runtime-info.js';
+import { sendProcessors } from './processors/send.js';
+import { topicAdminProcessors } from './processors/topic-admin.js';
+import { ScheduleMessageService } from './schedule-message-service.js';
+import { SubscriptionGroupManager } from './subscription-group-manager.js';
+import { TopicConfigManager } from './topic-config-manager.js';
+
+export interface BrokerControllerOptions {
+  logger?: Logger;
+  /** A ready-made store (tests pass a MemoryMessageStore); default: DefaultMessageStore on the config. */
+  store?: MessageStore;
+}
+
+/**
+ * Wires one broker: store, config managers, processors on two remoting servers (listenPort and
+ * the VIP port listenPort - 2, which serves everything but PULL_MESSAGE, as RocketMQ's fast
+ * server), long polling, delayed delivery and NameServer registration. `start()` opens the store
+ * first and answers requests only once everything is loaded; `shutdown()` refuses new requests,
+ * answers parked pulls, lets in-flight requests finish, persists offsets, unregisters, and closes
+ * the store (which removes the abort marker).
+ */
+export class BrokerController {
+  readonly settings: BrokerSettings;
+  readonly logger: Logger;
+  readonly store: MessageStore;
+  readonly topics: TopicConfigManager;
+  readonly offsets: ConsumerOffsetManager;
+  readonly groups: SubscriptionGroupManager;
+  readonly consumers: ConsumerManager;
+  readonly holdService: PullRequestHoldService;
+  readonly schedule: ScheduleMessageService;
+  readonly stats = new BrokerStats();
+  readonly client: RemotingClient;
+  private servers: RemotingServer[] = [];
+  private registrar: NameServerRegistrar | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private accepting = false;
+  private stopping: Promise<void> | null = null;
+  private listenPort: number;
+  private storeHostAddr: HostAddress;
+
+  constructor(settings: BrokerSettings, opts: BrokerControllerOptions = {}) {
+    this.settings = settings;
+    const { broker, store } = settings;
+    this.logger = opts.logger ?? silentLogger;
+    this.listenPort = broker.listenPort;
+    const storeHost = `${broker.brokerIP1}:${broker.listenPort}`;
+    this.storeHostAddr = parseHostAddress(storeHost);
+    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger });
+    const root = store.storePathRootDir;
+    this.topics = new TopicConfigManager(broker, root, this.logger);
+    this.offsets = new ConsumerOffsetManager(root);
+    this.groups = new SubscriptionGroupManager(broker.autoCreateSubscriptionGroup, root, this.logger);
+    this.consumers = new ConsumerManager(this.logger);
+    this.holdService = new PullRequestHoldService({
+      longPollingEnable: broker.longPollingEnable,
+      shortPollingTimeMills: broker.shortPollingTimeMills,
+      maxSuspendMillis: broker.brokerSuspendMaxTimeMillis,
+      getMaxOffset: (t, q) => this.store.getMaxOffsetInQueue(t, q),
+      logger: this.logger,
+    });
+    this.schedule = new ScheduleMessageService(this.store, parseDelayLevels(broker.messageDelayLevel), root, this.logger);
+    this.client = new RemotingClient({ logger: this.logger, maxFrameSize: broker.maxFrameSize });
+  }
+
+  /** "brokerIP1:port" as registered with NameServers. */
+  get brokerAddr(): string {
+    return `${this.settings.broker.brokerIP1}:${this.listenPort}`;
+  }
+
+  get port(): number {
+    return this.listenPort;
+  }
+
+  /** The VIP port, or 0 when that server is not running. */
+  get vipPort(): number {
+    return this.servers[1]?.port ?? 0;
+  }
+
+  get registeredCount(): number {
+    return this.registrar?.registrations ?? 0;
+  }
+
+  context(): BrokerContext {
+    return {
+      config: this.settings.broker,
+      storeConfig: this.settings.store,
+      store: this.store,
+      topics: this.topics,
+      offsets: this.offsets,
+      groups: this.groups,
+      consumers: this.consumers,
+      holdService: this.holdService,
+      schedule: this.schedule,
+      stats: this.stats,
+      logger: this.logger,
+      brokerAddr: this.brokerAddr,
+      storeHost: this.storeHostAddr,
+    };
+  }
+
+  /** All processors by request code (the in-process test seam and what both servers register). */
+  processors(): Map<number, RequestHandler> {
+    const ctx = this.context();
+    const tables: ProcessorTable[] = [
+      sendProcessors(ctx),
+      pullProcessors(ctx),
+      consumerManageProcessors(ctx),
+      clientManageProcessors(ctx),
+      offsetProcessors(ctx),
+      topicAdminProcessors(ctx),
+      runtimeInfoProcessors(ctx),
+      queryProcessors(ctx),
+    ];
+    const out = new Map<number, RequestHandler>();
+    for (const t of tables) for (const [code, h] of t) out.set(code, this.gate(h));
+    return out;
+  }
+
+  async start(): Promise<void> {
+    const { broker, store } = this.settings;
+    mkdirSync(store.storePathRootDir, { recursive: true });
+    await this.store.start();
+    try {
+      this.topics.load();
+      this.offsets.load();
+      this.groups.load();
+      this.schedule.load();
+      if (broker.longPollingEnable && store.brokerRole !== 'SLAVE') {
+        this.store.setMessageArrivingListener((topic, queueId, next, tagsCode) => this.holdService.notifyMessageArriving(topic, queueId, next, tagsCode));
+      }
+      await this.listen();
+    } catch (e) {
+      await Promise.all(this.servers.map((s) => s.close()));
+      await this.store.shutdown();
+      throw e;
+    }
+    this.accepting = true;
+    this.holdService.start();
+    this.stats.start();
+    if (store.brokerRole !== 'SLAVE') this.schedule.start();
+    this.every(broker.flushConsumerOffsetInterval, () => this.persistOffsets());
+    this.every(broker.flushDelayOffsetInterval, () => this.schedule.persist());
+    this.every(broker.clientChannelScanInterval, () => this.consumers.scanExpired(broker.clientChannelExpiredTime));
+    this.registrar = new NameServerRegistrar({
+      config: broker,
+      topics: this.topics,
+      client: this.client,
+      logger: this.logger,
+      brokerAddr: this.brokerAddr,
+      haServerAddr: `${broker.brokerIP2}:${this.listenPort + 1}`,
+    });
+    await this.registrar.start();
+  }
+
+  shutdown(): Promise<void> {
+    this.stopping ??= this.doShutdown();
+    return this.stopping;
+  }
+
+  private async doShutdown(): Promise<void> {
+    this.accepting = false;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    // Parked pulls are answered now, then the servers stop accepting and let in-flight requests finish.
+    this.holdService.shutdown();
+    await Promise.all(this.servers.map((s) => s.close()));
+    await this.registrar?.shutdown();
+    this.client.close();
+    this.stats.stop();
+    await this.schedule.shutdown();
+    this.persistOffsets();
+    await this.store.shutdown();
+    this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
+  }
+
+  private persistOffsets(): void {
+    try {
+      this.offsets.persist();
+    } catch (e) {
+      this.logger.error(`persisting consumer offsets failed: ${(e as Error).message}`);
+    }
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (e) {
+        this.logger.error(`periodic task failed: ${(e as Error)?.stack ?? e}`);
+      }
+    }, Math.max(10, ms));
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private async listen(): Promise<void> {
+    const { broker } = this.settings;
+    const host = broker.bindAddress || undefined;
+    const handlers = this.processors();
+    const main = this.server('broker', broker.listenPort, host, handlers, false);
+    this.servers.push(main);
+    this.listenPort = await main.listen();
+    if (broker.vipChannelEnable && broker.listenPort > 2) {
+      const vip = this.server('broker-vip', broker.listenPort - 2, host, handlers, true);
+      this.servers.push(vip);
+      await vip.listen();
+    }
+  }
+
+  private server(name: string, port: number, host: string | undefined, handlers: Map<number, RequestHandler>, vip: boolean): RemotingServer {
+    const s = new RemotingServer({ name, port, host, maxFrameSize: this.settings.broker.maxFrameSize, logger: this.logger });
+    for (const [code, h] of handlers) if (!(vip && code === RequestCode.PULL_MESSAGE)) s.registerProcessor(code, h);
+    s.on('disconnect', (conn: Connection) => this.consumers.connectionClosed(conn));
+    return s;
+  }
+
+  /** Refuses requests while the broker is starting or stopping (the client retries elsewhere). */
+  private gate(h: RequestHandler): RequestHandler {
+    return (req, conn) => {
+      if (!this.accepting) {
+        return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_BUSY, '[REJECTREQUEST]system busy, broker is starting or shutting down');
+      }
+      return h(req, conn);
+    };
+  }
+}

@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { stringifyFastjson } from '../fastjson.js';
+import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+
+/**
+ * Committed consumer offsets, keyed `<topic>@<group>` -> queueId -> next offset to consume, as
+ * RocketMQ's ConsumerOffsetManager. Persisted to `<storePathRootDir>/config/consumerOffset.json`
+ * (`{"offsetTable":{"T@g":{0:5,1:7}}}`, bare integer keys) by the controller every
+ * flushConsumerOffsetInterval and at shutdown; writes are skipped when nothing changed.
+ */
+export class ConsumerOffsetManager {
+  private readonly table = new Map<string, Map<number, number>>();
+  private version = 0;
+  private persistedVersion = -1;
+  readonly file: string;
+
+  constructor(storeRoot: string) {
+    this.file = join(storeRoot, 'config', 'consumerOffset.json');
+  }
+
+  load(): void {
+    const loaded = readConfigFile(this.file, (v) => entriesOf((v as Record<string, unknown> | null)?.offsetTable));
+    if (!loaded) return;
+    for (const [key, queues] of loaded) {
+      const m = new Map<number, number>();
+      for (const [q, off] of entriesOf(queues)) {
+        const qid = Number(q);
+        const o = Number(off);
+        if (Number.isInteger(qid) && Number.isFinite(o)) m.set(qid, o);
+      }
+      this.table.set(key, m);
+    }
+  }
+
+  commit(group: string, topic: string, queueId: number, offset: number): void {
+    const key = `${topic}@${group}`;
+    let m = this.table.get(key);
+    if (!m) this.table.set(key, (m = new Map()));
+    if (m.get(queueId) === offset) return;
+    m.set(queueId, offset);
+    this.version++;
+  }
+
+  /** The committed offset, or -1 when the group never committed one for this queue. */
+  query(group: string, topic: string, queueId: number): number {
+    return this.table.get(`${topic}@${group}`)?.get(queueId) ?? -1;
+  }
+
+  queueOffsets(group: string, topic: string): ReadonlyMap<number, number> | undefined {
+    return this.table.get(`${topic}@${group}`);
+  }
+
+  /** Topics a group has offsets for. */
+  topicsOfGroup(group: string): string[] {
+    const out: string[] = [];
+    for (const key of this.table.keys()) {
+      const at = key.lastIndexOf('@');
+      if (key.slice(at + 1) === group) out.push(key.slice(0, at));
+    }
+    return out;
+  }
+
+  /** Groups that have offsets for a topic. */
+  groupsOfTopic(topic: string): string[] {
+    const out: string[] = [];
+    for (const key of this.table.keys()) {
+      const at = key.lastIndexOf('@');
+      if (key.slice(0, at) === topic) out.push(key.slice(at + 1));
+    }
+    return out;
+  }
+
+  removeTopic(topic: string): void {
+    for (const key of [...this.table.keys()]) {
+      if (key.slice(0, key.lastIndexOf('@')) === topic) {
+        this.table.delete(key);
+        this.version++;
+      }
+    }
+  }
+
+  /** `{"offsetTable":{...}}`, the GET_ALL_CONSUMER_OFFSET body and the file content. */
+  encode(pretty = false): string {
+    return stringifyFastjson({ offsetTable: this.table }, { pretty });
+  }
+
+  /** Writes the file if anything changed since the last write. */
+  persist(force = false): boolean {
+    if (!force && this.version === this.persistedVersion) return false;
+    const v = this.version;
+    writeConfigFile(this.file, this.encode(true));
+    this.persistedVersion = v;
+    return true;
+  }
+}

@@ -1,0 +1,141 @@
+import type { MessageFilter } from '../../store/index.js';
+import type { Logger } from '../logger.js';
+
+/** A pull parked until a message it can use arrives or its suspend time runs out. */
+interface HeldPull {
+  readonly topic: string;
+  readonly queueId: number;
+  readonly offset: number;
+  readonly filter: MessageFilter;
+  readonly deadline: number;
+  readonly replay: () => void;
+  timer: NodeJS.Timeout | null;
+  done: boolean;
+}
+
+export interface LongPollingOptions {
+  longPollingEnable: boolean;
+  shortPollingTimeMills: number;
+  /** Cap on a request's suspendTimeoutMillis. */
+  maxSuspendMillis: number;
+  /** Safety-net scan period (RocketMQ's hold thread wakes every 5 s). */
+  checkIntervalMillis?: number;
+  getMaxOffset(topic: string, queueId: number): number;
+  logger: Logger;
+}
+
+/**
+ * RocketMQ's PullRequestHoldService. A pull that finds nothing and carries the SUSPEND flag is
+ * parked under `<topic>@<queueId>`; the store's message-arriving listener wakes it as soon as a
+ * message past its offset whose tag the filter accepts is dispatched, and a timer replays it when
+ * its suspend time ends (the replay answers PULL_NOT_FOUND then). With longPollingEnable=false
+ * requests wait shortPollingTimeMills and arrivals do not wake them. Replays run on a later tick,
+ * never inside the store's dispatch callback. Single-threaded (event loop).
+ */
+export class PullRequestHoldService {
+  private readonly held = new Map<string, HeldPull[]>();
+  private readonly pending = new Set<HeldPull>();
+  private flushScheduled = false;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly opts: LongPollingOptions) {}
+
+  start(): void {
+    const every = this.opts.checkIntervalMillis ?? (this.opts.longPollingEnable ? 5000 : this.opts.shortPollingTimeMills);
+    this.scanTimer = setInterval(() => this.scan(), every);
+    this.scanTimer.unref();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const list of this.held.values()) n += list.length;
+    return n;
+  }
+
+  /** Parks a pull; `replay` re-executes it (without suspending again) and sends its response. */
+  suspend(topic: string, queueId: number, offset: number, filter: MessageFilter, suspendMillis: number, replay: () => void): void {
+    if (this.stopped) {
+      replay();
+      return;
+    }
+    const wait = this.opts.longPollingEnable
+      ? Math.max(0, Math.min(suspendMillis, this.opts.maxSuspendMillis))
+      : this.opts.shortPollingTimeMills;
+    const h: HeldPull = { topic, queueId, offset, filter, deadline: Date.now() + wait, replay, timer: null, done: false };
+    const key = `${topic}@${queueId}`;
+    const list = this.held.get(key);
+    if (list) list.push(h);
+    else this.held.set(key, [h]);
+    h.timer = setTimeout(() => this.wake(h), wait);
+  }
+
+  /**
+   * The store's MessageArrivingListener: `nextQueueOffset` is the queue's new max offset. A
+   * `tagsCode` of undefined (periodic scan) wakes every request behind the max offset.
+   */
+  notifyMessageArriving(topic: string, queueId: number, nextQueueOffset: number, tagsCode?: number): void {
+    if (!this.opts.longPollingEnable && tagsCode !== undefined) return;
+    const list = this.held.get(`${topic}@${queueId}`);
+    if (!list) return;
+    for (const h of list) {
+      if (h.done || nextQueueOffset <= h.offset) continue;
+      if (tagsCode !== undefined && !h.filter.isMatchedByConsumeQueue(tagsCode)) continue;
+      this.wake(h);
+    }
+  }
+
+  /** Answers every parked pull now (graceful shutdown) and stops parking new ones. */
+  shutdown(): void {
+    this.stopped = true;
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    for (const list of this.held.values()) for (const h of list) this.wake(h);
+    this.flush();
+  }
+
+  private scan(): void {
+    for (const [key, list] of this.held) {
+      if (list.length === 0) continue;
+      const { topic, queueId } = list[0]!;
+      let max: number;
+      try {
+        max = this.opts.getMaxOffset(topic, queueId);
+      } catch (e) {
+        this.opts.logger.warn(`long polling scan of ${key} failed: ${(e as Error).message}`);
+        continue;
+      }
+      this.notifyMessageArriving(topic, queueId, max);
+    }
+  }
+
+  private wake(h: HeldPull): void {
+    if (h.done) return;
+    h.done = true;
+    if (h.timer) clearTimeout(h.timer);
+    const key = `${h.topic}@${h.queueId}`;
+    const list = this.held.get(key);
+    if (list) {
+      const i = list.indexOf(h);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.held.delete(key);
+    }
+    this.pending.add(h);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const h of batch) {
+      try {
+        h.replay();
+      } catch (e) {
+        this.opts.logger.error(`replaying a held pull on ${h.topic}@${h.queueId} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { RequestCode, ResponseCode } from '../../codes.js';
+import type { Connection } from '../../connection.js';
+import { parseFastjson } from '../../fastjson.js';
+import type { RemotingCommand } from '../../remoting-command.js';
+import type { BrokerContext } from '../broker-context.js';
+import { BrokerError } from '../broker-error.js';
+import { optString, reqString } from '../request-header.js';
+import { subscriptionFromHeartbeat, type SubscriptionData } from '../subscription-data.js';
+import { PERM } from '../topic-config.js';
+import { checkGroup, retryTopic } from '../topic-validator.js';
+import { guarded, success, type ProcessorTable } from './processor-support.js';
+
+/**
+ * HEART_BEAT (34) and UNREGISTER_CLIENT (35), as RocketMQ 4.9's ClientManageProcessor: a consumer
+ * heartbeat creates the group's retry topic (retryQueueNums queues) and registers the channel and
+ * its subscriptions, which notifies the group's members when anything changed.
+ */
+export function clientManageProcessors(ctx: BrokerContext): ProcessorTable {
+  return [
+    [RequestCode.HEART_BEAT, guarded(ctx.logger, 'heartbeat', (req, conn) => heartbeat(ctx, req, conn))],
+    [RequestCode.UNREGISTER_CLIENT, guarded(ctx.logger, 'unregister client', (req, conn) => {
+      const h = req.extFields;
+      reqString(h, 'clientID');
+      const group = optString(h, 'consumerGroup');
+      if (group) {
+        const notify = ctx.groups.get(group)?.notifyConsumerIdsChangedEnable ?? true;
+        ctx.consumers.unregister(group, conn, notify);
+      }
+      return success(req, {});
+    })],
+  ];
+}
+
+interface HeartbeatConsumer {
+  groupName: string;
+  consumeType: string;
+  messageModel: string;
+  consumeFromWhere: string;
+  subscriptions: SubscriptionData[];
+}
+
+function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers: HeartbeatConsumer[] } {
+  let data: Record<string, unknown>;
+  try {
+    data = (parseFastjson(body ? body.toString('utf8') : '{}') ?? {}) as Record<string, unknown>;
+  } catch (e) {
+    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `heartbeat body is not JSON: ${(e as Error).message}`, { cause: e });
+  }
+  const consumers: HeartbeatConsumer[] = [];
+  for (const c of Array.isArray(data.consumerDataSet) ? data.consumerDataSet : []) {
+    const o = (c ?? {}) as Record<string, unknown>;
+    const subs = (Array.isArray(o.subscriptionDataSet) ? o.subscriptionDataSet : [])
+      .map(subscriptionFromHeartbeat)
+      .filter((s): s is SubscriptionData => s !== null);
+    consumers.push({
+      groupName: checkGroup(typeof o.groupName === 'string' ? o.groupName : undefined),
+      consumeType: String(o.consumeType ?? 'CONSUME_PASSIVELY'),
+      messageModel: String(o.messageModel ?? 'CLUSTERING'),
+      consumeFromWhere: String(o.consumeFromWhere ?? 'CONSUME_FROM_LAST_OFFSET'),
+      subscriptions: subs,
+    });
+  }
+  return { clientID: typeof data.clientID === 'string' ? data.clientID : '', consumers };
+}
+
+function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: Connection): RemotingCommand {
+  const hb = parseHeartbeat(req.body);
+  for (const c of hb.consumers) {
+    const sg = ctx.groups.find(c.groupName);
+    if (sg) ctx.topics.ensure(retryTopic(c.groupName), Math.max(1, sg.retryQueueNums), PERM.READ | PERM.WRITE);
+    const changed = ctx.consumers.register({
+      group: c.groupName,
+      conn,
+      clientId: hb.clientID,
+      language: req.language,
+      version: req.version,
+      consumeType: c.consumeType,
+      messageModel: c.messageModel,
+      consumeFromWhere: c.consumeFromWhere,
+      subscriptions: c.subscriptions,
+      notify: sg?.notifyConsumerIdsChangedEnable ?? true,
+    });
+    if (changed) ctx.logger.info(`consumer group ${c.groupName} changed: ${hb.clientID} from ${conn.remoteAddress}`);
+  }
+  return success(req);
+}

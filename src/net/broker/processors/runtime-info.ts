@@ -1,0 +1,111 @@
+import { statfsSync } from 'node:fs';
+import { RequestCode, ResponseCode, MQVersion } from '../../codes.js';
+import { stringifyFastjson } from '../../fastjson.js';
+import type { RemotingCommand } from '../../remoting-command.js';
+import type { BrokerContext } from '../broker-context.js';
+import { BrokerError } from '../broker-error.js';
+import { optString, reqString } from '../request-header.js';
+import { checkTopic } from '../topic-validator.js';
+import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
+
+/**
+ * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_TOPIC_STATS_INFO (202),
+ * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203). TopicStatsTable and ConsumeStats
+ * are maps keyed by MessageQueue objects, which fastjson writes with the object itself as the key
+ * (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we write that form too.
+ */
+export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
+  const { logger } = ctx;
+  return [
+    [RequestCode.GET_BROKER_RUNTIME_INFO, guarded(logger, 'runtime info', (req) =>
+      success(req, undefined, jsonBody(stringifyFastjson({ table: runtimeTable(ctx) }))))],
+    [RequestCode.GET_TOPIC_STATS_INFO, guarded(logger, 'topic stats', (req) => topicStats(ctx, req))],
+    [RequestCode.GET_CONSUME_STATS, guarded(logger, 'consume stats', (req) => consumeStats(ctx, req))],
+    [RequestCode.GET_CONSUMER_CONNECTION_LIST, guarded(logger, 'consumer connections', (req) => {
+      const group = reqString(req.extFields, 'consumerGroup');
+      const body = ctx.consumers.connectionJson(group);
+      if (!body) throw new BrokerError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
+      return success(req, undefined, jsonBody(stringifyFastjson(body)));
+    })],
+  ];
+}
+
+export function runtimeTable(ctx: BrokerContext): Record<string, string> {
+  const { store } = ctx;
+  const t: Record<string, string> = {
+    brokerVersionDesc: 'V4_9_8',
+    brokerVersion: String(MQVersion.CURRENT),
+    sendThreadPoolQueueSize: '0',
+    sendThreadPoolQueueCapacity: '10000',
+    pullThreadPoolQueueSize: '0',
+    pullThreadPoolQueueCapacity: '100000',
+    queryThreadPoolQueueSize: '0',
+    queryThreadPoolQueueCapacity: '20000',
+    sendThreadPoolQueueHeadWaitTimeMills: '0',
+    pullThreadPoolQueueHeadWaitTimeMills: '0',
+    queryThreadPoolQueueHeadWaitTimeMills: '0',
+    pageCacheLockTimeMills: '0',
+    earliestMessageTimeStamp: String(store.getEarliestMessageTime()),
+    commitLogMinOffset: String(store.getMinPhyOffset()),
+    commitLogMaxOffset: String(store.getMaxPhyOffset()),
+    commitLogDiskRatio: diskRatio(ctx.storeConfig.storePathCommitLog || ctx.storeConfig.storePathRootDir),
+    consumeQueueDiskRatio: diskRatio(ctx.storeConfig.storePathConsumerQueue || ctx.storeConfig.storePathRootDir),
+    dispatchBehindBytes: '0',
+    remainHowManyDataToFlush: '0 B',
+    ...ctx.stats.table(),
+  };
+  // The store's own numbers win where both know a key.
+  Object.assign(t, store.runtimeInfo());
+  return t;
+}
+
+/** Used fraction of the partition holding `dir`, RocketMQ's UtilAll.getDiskPartitionSpaceUsedPercent. */
+function diskRatio(dir: string): string {
+  try {
+    const s = statfsSync(dir);
+    const total = s.blocks * s.bsize;
+    return total > 0 ? String((total - s.bfree * s.bsize) / total) : '-1';
+  } catch {
+    return '-1';
+  }
+}
+
+function mqKey(ctx: BrokerContext, topic: string, queueId: number): string {
+  return JSON.stringify({ brokerName: ctx.config.brokerName, queueId, topic });
+}
+
+function objectKeyedMap(entries: [string, unknown][]): string {
+  return `{${entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(',')}}`;
+}
+
+function topicStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const topic = checkTopic(reqString(req.extFields, 'topic'));
+  const tc = ctx.topics.get(topic);
+  if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${topic}] not exist`);
+  const entries: [string, unknown][] = [];
+  for (let q = 0; q < tc.writeQueueNums; q++) {
+    const min = Math.max(0, ctx.store.getMinOffsetInQueue(topic, q));
+    const max = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
+    const last = max > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, max - 1) : 0;
+    entries.push([mqKey(ctx, topic, q), { lastUpdateTimestamp: Math.max(0, last), maxOffset: max, minOffset: min }]);
+  }
+  return success(req, undefined, jsonBody(`{"offsetTable":${objectKeyedMap(entries)}}`));
+}
+
+function consumeStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const group = reqString(req.extFields, 'consumerGroup');
+  const one = optString(req.extFields, 'topic');
+  const topics = one ? [checkTopic(one)] : ctx.offsets.topicsOfGroup(group);
+  const entries: [string, unknown][] = [];
+  for (const topic of topics) {
+    const tc = ctx.topics.get(topic);
+    if (!tc) continue;
+    for (let q = 0; q < tc.readQueueNums; q++) {
+      const brokerOffset = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
+      const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, q));
+      const last = consumerOffset > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, consumerOffset - 1) : 0;
+      entries.push([mqKey(ctx, topic, q), { brokerOffset, consumerOffset, lastTimestamp: Math.max(0, last) }]);
+    }
+  }
+  return success(req, undefined, jsonBody(`{"consumeTps":0.0,"offsetTable":${objectKeyedMap(entries)}}`));
+}

@@ -1,0 +1,236 @@
+import {
+  PROPERTY,
+  PROPERTY_SEPARATOR,
+  SYSFLAG_MULTI_TAGS,
+  decodeProperties,
+  findProperty,
+  parseHostAddress,
+  tagsCodeOf,
+  type HostAddress,
+  type MessageInput,
+  type PutMessageResult,
+} from '../../../store/index.js';
+import { RequestCode, ResponseCode } from '../../codes.js';
+import type { Connection } from '../../connection.js';
+import { RemotingCommand } from '../../remoting-command.js';
+import type { BrokerContext } from '../broker-context.js';
+import { BrokerError } from '../broker-error.js';
+import { decodeBatchBody } from '../batch-body.js';
+import { optBool, optNumber, optString, reqNumber, reqString, type ExtFields } from '../request-header.js';
+import { encodeJavaOrder } from '../properties-order.js';
+import { PERM, isWriteable, type TopicConfig } from '../topic-config.js';
+import { DLQ_PREFIX, RETRY_PREFIX, checkTopic, dlqTopic, isSendForbidden } from '../topic-validator.js';
+import { guarded, type ProcessorTable } from './processor-support.js';
+import { consumerSendMsgBack } from './send-back.js';
+
+/** SendMessageRequestHeader, read from V1 names (code 10) or V2 single letters (310, 320). */
+export interface SendHeader {
+  producerGroup: string;
+  topic: string;
+  defaultTopic: string;
+  defaultTopicQueueNums: number;
+  queueId: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  flag: number;
+  properties: string | undefined;
+  reconsumeTimes: number;
+  maxReconsumeTimes: number | undefined;
+  batch: boolean;
+}
+
+export function parseSendHeader(h: ExtFields, v2: boolean): SendHeader {
+  const n = v2
+    ? { producerGroup: 'a', topic: 'b', defaultTopic: 'c', defaultTopicQueueNums: 'd', queueId: 'e', sysFlag: 'f', bornTimestamp: 'g', flag: 'h', properties: 'i', reconsumeTimes: 'j', maxReconsumeTimes: 'l', batch: 'm' }
+    : { producerGroup: 'producerGroup', topic: 'topic', defaultTopic: 'defaultTopic', defaultTopicQueueNums: 'defaultTopicQueueNums', queueId: 'queueId', sysFlag: 'sysFlag', bornTimestamp: 'bornTimestamp', flag: 'flag', properties: 'properties', reconsumeTimes: 'reconsumeTimes', maxReconsumeTimes: 'maxReconsumeTimes', batch: 'batch' };
+  return {
+    producerGroup: reqString(h, n.producerGroup),
+    topic: reqString(h, n.topic),
+    defaultTopic: reqString(h, n.defaultTopic),
+    defaultTopicQueueNums: reqNumber(h, n.defaultTopicQueueNums),
+    queueId: reqNumber(h, n.queueId),
+    sysFlag: reqNumber(h, n.sysFlag),
+    bornTimestamp: reqNumber(h, n.bornTimestamp),
+    flag: reqNumber(h, n.flag),
+    properties: optString(h, n.properties),
+    reconsumeTimes: optNumber(h, n.reconsumeTimes, 0),
+    maxReconsumeTimes: optNumber(h, n.maxReconsumeTimes),
+    batch: optBool(h, n.batch),
+  };
+}
+
+const bornHosts = new WeakMap<Connection, HostAddress>();
+
+/** The producer's address as a record's BORNHOST, parsed once per connection. */
+export function bornHostOf(conn: Connection): HostAddress {
+  let h = bornHosts.get(conn);
+  if (!h) {
+    try {
+      h = parseHostAddress(conn.remoteAddress.replace(/^\[?::ffff:([\d.]+)\]?:/, '$1:'));
+    } catch {
+      h = { ip: Buffer.from([127, 0, 0, 1]), port: 0 };
+    }
+    bornHosts.set(conn, h);
+  }
+  return h;
+}
+
+const STATUS_CODE: Record<PutMessageResult['status'], number> = {
+  PUT_OK: ResponseCode.SUCCESS,
+  FLUSH_DISK_TIMEOUT: ResponseCode.FLUSH_DISK_TIMEOUT,
+  FLUSH_SLAVE_TIMEOUT: ResponseCode.FLUSH_SLAVE_TIMEOUT,
+  SLAVE_NOT_AVAILABLE: ResponseCode.SLAVE_NOT_AVAILABLE,
+};
+
+/**
+ * SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320) and CONSUMER_SEND_MSG_BACK
+ * (36), following RocketMQ 4.9's SendMessageProcessor: check the topic (auto-creating it from the
+ * default topic when allowed), pick a queue when queueId < 0, rebuild the properties string with
+ * CLUSTER added and WAIT removed in Java HashMap order, divert delayed messages to the schedule
+ * topic, store, and answer msgId/queueId/queueOffset plus MSG_REGION and TRACE_ON.
+ */
+export function sendProcessors(ctx: BrokerContext): ProcessorTable {
+  const send = (v2: boolean) => guarded(ctx.logger, 'send message', (req, conn) => sendOne(ctx, req, conn, parseSendHeader(req.extFields, v2)));
+  return [
+    [RequestCode.SEND_MESSAGE, send(false)],
+    [RequestCode.SEND_MESSAGE_V2, send(true)],
+    [RequestCode.SEND_BATCH_MESSAGE, guarded(ctx.logger, 'send batch', (req, conn) => sendBatch(ctx, req, conn, parseSendHeader(req.extFields, true)))],
+    [RequestCode.CONSUMER_SEND_MSG_BACK, guarded(ctx.logger, 'send back', (req) => consumerSendMsgBack(ctx, req))],
+  ];
+}
+
+/** Topic checks shared by single and batch sends (AbstractSendMessageProcessor.msgCheck). */
+function checkSendTarget(ctx: BrokerContext, h: SendHeader, conn: Connection): { tc: TopicConfig; queueId: number } {
+  if (!isWriteable(ctx.config.brokerPermission)) {
+    throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending message is forbidden`);
+  }
+  checkTopic(h.topic);
+  if (isSendForbidden(h.topic)) throw new BrokerError(ResponseCode.NO_PERMISSION, `Sending message to topic[${h.topic}] is forbidden.`);
+  let tc = ctx.topics.get(h.topic) ?? null;
+  if (!tc) {
+    tc = ctx.topics.createFromSend(h.topic, h.defaultTopic, h.defaultTopicQueueNums, 0);
+    if (!tc && h.topic.startsWith(RETRY_PREFIX)) tc = ctx.topics.ensure(h.topic, 1, PERM.READ | PERM.WRITE);
+    if (!tc) {
+      throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `topic[${h.topic}] not exist, apply first please! (from ${conn.remoteAddress})`);
+    }
+  }
+  const idValid = Math.max(tc.readQueueNums, tc.writeQueueNums);
+  if (h.queueId >= idValid) {
+    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `request queueId[${h.queueId}] is illegal, topic ${h.topic} has ${idValid} queues. Producer: ${conn.remoteAddress}`);
+  }
+  if (tc.writeQueueNums < 1) throw new BrokerError(ResponseCode.NO_PERMISSION, `topic[${h.topic}] has no writable queue`);
+  const queueId = h.queueId < 0 ? Math.floor(Math.random() * tc.writeQueueNums) : h.queueId;
+  return { tc, queueId };
+}
+
+/**
+ * Sends to a retry topic (a Java consumer's fallback when send-back failed): past the group's
+ * max reconsume times the message goes to the group's DLQ instead.
+ */
+function retryOrDlq(ctx: BrokerContext, h: SendHeader, target: { tc: TopicConfig; queueId: number }): { topic: string; queueId: number } {
+  if (!h.topic.startsWith(RETRY_PREFIX)) return { topic: h.topic, queueId: target.queueId };
+  const group = h.topic.slice(RETRY_PREFIX.length);
+  const sg = ctx.groups.find(group);
+  if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
+  const max = h.maxReconsumeTimes ?? sg.retryMaxTimes;
+  if (h.reconsumeTimes < max) return { topic: h.topic, queueId: target.queueId };
+  const dlq = ctx.topics.ensure(dlqTopic(group), 1, PERM.READ | PERM.WRITE);
+  return { topic: dlq.topicName, queueId: 0 };
+}
+
+function responseFor(ctx: BrokerContext, req: RemotingCommand, r: PutMessageResult, queueId: number): RemotingCommand {
+  return RemotingCommand.createResponse(req, STATUS_CODE[r.status] ?? ResponseCode.SYSTEM_ERROR, undefined, {
+    msgId: r.msgId,
+    queueId,
+    queueOffset: r.queueOffset,
+    MSG_REGION: ctx.config.regionId,
+    TRACE_ON: ctx.config.traceOn,
+  });
+}
+
+async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connection, h: SendHeader): Promise<RemotingCommand> {
+  const target = checkSendTarget(ctx, h, conn);
+  const { topic, queueId } = retryOrDlq(ctx, h, target);
+  const body = req.body ?? Buffer.alloc(0);
+  const props = decodeProperties(h.properties);
+  if (props.get(PROPERTY.TRAN_MSG) === 'true') {
+    throw new BrokerError(
+      ResponseCode.NO_PERMISSION,
+      ctx.config.rejectTransactionMessage
+        ? `the broker[${ctx.config.brokerIP1}] sending transaction message is forbidden`
+        : 'transaction messages are not supported by this broker yet',
+    );
+  }
+  props.delete(PROPERTY.WAIT);
+  props.set(PROPERTY.CLUSTER, ctx.config.brokerClusterName);
+  let sysFlag = h.sysFlag;
+  if (target.tc.topicFilterType === 'MULTI_TAG') sysFlag |= SYSFLAG_MULTI_TAGS;
+  let msg: MessageInput = {
+    topic,
+    queueId,
+    body,
+    flag: h.flag,
+    properties: encodeJavaOrder(props),
+    tagsCode: tagsCodeOf(props.get(PROPERTY.TAGS)),
+    sysFlag,
+    bornTimestamp: h.bornTimestamp,
+    bornHost: bornHostOf(conn),
+    reconsumeTimes: h.reconsumeTimes,
+  };
+  const delay = Number(props.get(PROPERTY.DELAY) ?? 0);
+  if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
+  const t0 = performance.now();
+  let r: PutMessageResult;
+  try {
+    r = await ctx.store.putMessage(msg);
+  } catch (e) {
+    ctx.stats.putFailures++;
+    throw e;
+  }
+  ctx.stats.recordPut(1, body.length, performance.now() - t0);
+  return responseFor(ctx, req, r, queueId);
+}
+
+async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connection, h: SendHeader): Promise<RemotingCommand> {
+  const target = checkSendTarget(ctx, h, conn);
+  if (h.topic.startsWith(RETRY_PREFIX)) throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'batch request does not support retry group');
+  const batchProps = decodeProperties(h.properties);
+  if (Number(batchProps.get(PROPERTY.DELAY) ?? 0) > 0) throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be delayed');
+  if (batchProps.get(PROPERTY.TRAN_MSG) === 'true') throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be transactional');
+  batchProps.delete(PROPERTY.WAIT);
+  batchProps.set(PROPERTY.CLUSTER, ctx.config.brokerClusterName);
+  const batchSuffix = encodeJavaOrder(batchProps);
+  const items = decodeBatchBody(req.body ?? Buffer.alloc(0));
+  const bornHost = bornHostOf(conn);
+  let sysFlag = h.sysFlag;
+  if (target.tc.topicFilterType === 'MULTI_TAG') sysFlag |= SYSFLAG_MULTI_TAGS;
+  let bytes = 0;
+  const msgs: MessageInput[] = items.map((it) => {
+    bytes += it.body.length;
+    let own = it.properties;
+    if (own.endsWith(PROPERTY_SEPARATOR)) own = own.slice(0, -1);
+    const tags = findProperty(own, PROPERTY.TAGS) || undefined;
+    return {
+      topic: h.topic,
+      queueId: target.queueId,
+      body: it.body,
+      flag: it.flag,
+      properties: own && batchSuffix ? own + PROPERTY_SEPARATOR + batchSuffix : own || batchSuffix,
+      tagsCode: tagsCodeOf(tags),
+      sysFlag,
+      bornTimestamp: h.bornTimestamp,
+      bornHost,
+      reconsumeTimes: h.reconsumeTimes,
+    };
+  });
+  const t0 = performance.now();
+  let r: PutMessageResult;
+  try {
+    r = await ctx.store.putMessages(msgs);
+  } catch (e) {
+    ctx.stats.putFailures++;
+    throw e;
+  }
+  ctx.stats.recordPut(msgs.length, bytes, performance.now() - t0);
+  return responseFor(ctx, req, r, target.queueId);
+}

@@ -1,0 +1,75 @@
+import { RequestCode, ResponseCode } from '../../codes.js';
+import { parseFastjson, stringifyFastjson } from '../../fastjson.js';
+import type { RemotingCommand } from '../../remoting-command.js';
+import type { BrokerContext } from '../broker-context.js';
+import { BrokerError } from '../broker-error.js';
+import { optBool, optNumber, optString, reqNumber, reqString } from '../request-header.js';
+import { subscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
+import { PERM, topicConfig } from '../topic-config.js';
+import { checkGroup, checkTopic, isSystemTopic } from '../topic-validator.js';
+import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
+
+/**
+ * Topic and group administration (RocketMQ's AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC (17),
+ * GET_ALL_TOPIC_CONFIG (21), DELETE_TOPIC_IN_BROKER (215), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP
+ * (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201), DELETE_SUBSCRIPTIONGROUP (207). Names are
+ * validated before anything touches the store.
+ */
+export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
+  const { logger } = ctx;
+  return [
+    [RequestCode.UPDATE_AND_CREATE_TOPIC, guarded(logger, 'create topic', (req) => updateAndCreateTopic(ctx, req))],
+    [RequestCode.GET_ALL_TOPIC_CONFIG, guarded(logger, 'get all topic config', (req) =>
+      success(req, undefined, jsonBody(stringifyFastjson(ctx.topics.serializeWrapper()))))],
+    [RequestCode.DELETE_TOPIC_IN_BROKER, guarded(logger, 'delete topic', (req) => deleteTopic(ctx, req))],
+    [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', (req) => {
+      let v: Partial<SubscriptionGroupConfig> & { groupName?: unknown };
+      try {
+        v = (parseFastjson(req.body?.toString('utf8') ?? '') ?? {}) as typeof v;
+      } catch (e) {
+        throw new BrokerError(ResponseCode.SYSTEM_ERROR, `subscription group body is not JSON: ${(e as Error).message}`, { cause: e });
+      }
+      const name = checkGroup(typeof v.groupName === 'string' ? v.groupName : undefined);
+      ctx.groups.upsert(subscriptionGroupConfig(name, v));
+      return success(req);
+    })],
+    [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, guarded(logger, 'get all groups', (req) => success(req, undefined, jsonBody(ctx.groups.encode())))],
+    [RequestCode.DELETE_SUBSCRIPTIONGROUP, guarded(logger, 'delete group', (req) => {
+      ctx.groups.delete(checkGroup(reqString(req.extFields, 'groupName')));
+      return success(req);
+    })],
+  ];
+}
+
+function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const h = req.extFields;
+  const topic = checkTopic(reqString(h, 'topic'));
+  const filterType = optString(h, 'topicFilterType') ?? 'SINGLE_TAG';
+  if (filterType !== 'SINGLE_TAG' && filterType !== 'MULTI_TAG') {
+    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `topicFilterType ${filterType} is not SINGLE_TAG or MULTI_TAG`);
+  }
+  const perm = optNumber(h, 'perm', PERM.READ | PERM.WRITE);
+  if ((perm & ~0xf) !== 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `perm ${perm} is not a permission`);
+  ctx.topics.upsert(
+    topicConfig(topic, {
+      readQueueNums: reqNumber(h, 'readQueueNums'),
+      writeQueueNums: reqNumber(h, 'writeQueueNums'),
+      perm,
+      topicFilterType: filterType,
+      topicSysFlag: optNumber(h, 'topicSysFlag', 0),
+      order: optBool(h, 'order'),
+    }),
+  );
+  ctx.logger.info(`topic ${topic} created/updated by ${req.language} client`);
+  return success(req);
+}
+
+function deleteTopic(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+  const topic = checkTopic(reqString(req.extFields, 'topic'));
+  if (isSystemTopic(topic)) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The topic[${topic}] is conflict with system topic.`);
+  ctx.topics.delete(topic);
+  ctx.store.deleteTopics([topic]);
+  ctx.offsets.removeTopic(topic);
+  ctx.logger.info(`topic ${topic} deleted`);
+  return success(req);
+}

@@ -1,0 +1,121 @@
+import { join } from 'node:path';
+import { stringifyFastjson } from '../fastjson.js';
+import type { Logger } from '../logger.js';
+import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { DataVersion } from './topic-config.js';
+import { groupProblem } from './topic-validator.js';
+
+/** SubscriptionGroupConfig with RocketMQ 4.9 defaults; JSON keys in fastjson's alphabetical order. */
+export interface SubscriptionGroupConfig {
+  brokerId: number;
+  consumeBroadcastEnable: boolean;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  groupName: string;
+  notifyConsumerIdsChangedEnable: boolean;
+  retryMaxTimes: number;
+  retryQueueNums: number;
+  whichBrokerWhenConsumeSlowly: number;
+}
+
+export function subscriptionGroupConfig(groupName: string, v: Partial<SubscriptionGroupConfig> = {}): SubscriptionGroupConfig {
+  return {
+    brokerId: v.brokerId ?? 0,
+    consumeBroadcastEnable: v.consumeBroadcastEnable ?? true,
+    consumeEnable: v.consumeEnable ?? true,
+    consumeFromMinEnable: v.consumeFromMinEnable ?? true,
+    groupName,
+    notifyConsumerIdsChangedEnable: v.notifyConsumerIdsChangedEnable ?? true,
+    retryMaxTimes: v.retryMaxTimes ?? 16,
+    retryQueueNums: v.retryQueueNums ?? 1,
+    whichBrokerWhenConsumeSlowly: v.whichBrokerWhenConsumeSlowly ?? 1,
+  };
+}
+
+const BUILT_IN_GROUPS = [
+  'TOOLS_CONSUMER',
+  'FILTERSRV_CONSUMER',
+  'SELF_TEST_C_GROUP',
+  'CID_ONS-HTTP-PROXY',
+  'CID_ONSAPI_PULL',
+  'CID_ONSAPI_PERMISSION',
+  'CID_ONSAPI_OWNER',
+];
+
+/**
+ * Consumer group settings, persisted as `<storePathRootDir>/config/subscriptionGroup.json`. With
+ * autoCreateSubscriptionGroup a group is created on first use (heartbeat, pull), as RocketMQ does.
+ */
+export class SubscriptionGroupManager {
+  readonly dataVersion = new DataVersion();
+  private readonly table = new Map<string, SubscriptionGroupConfig>();
+  readonly file: string;
+
+  constructor(
+    private readonly autoCreate: boolean,
+    storeRoot: string,
+    private readonly logger: Logger,
+  ) {
+    this.file = join(storeRoot, 'config', 'subscriptionGroup.json');
+    for (const g of BUILT_IN_GROUPS) this.table.set(g, subscriptionGroupConfig(g));
+  }
+
+  load(): void {
+    const loaded = readConfigFile(this.file, (v) => {
+      const o = (v ?? {}) as Record<string, unknown>;
+      return { groups: entriesOf(o.subscriptionGroupTable), dataVersion: o.dataVersion };
+    });
+    if (!loaded) return;
+    for (const [name, raw] of loaded.groups) {
+      if (groupProblem(name)) {
+        this.logger.warn(`subscriptionGroup.json: skipping illegal group name ${JSON.stringify(name)}`);
+        continue;
+      }
+      this.table.set(name, subscriptionGroupConfig(name, raw as Partial<SubscriptionGroupConfig>));
+    }
+    this.dataVersion.assign(loaded.dataVersion);
+  }
+
+  /** The group's config, created with defaults when auto-creation is on; null otherwise. */
+  find(group: string): SubscriptionGroupConfig | null {
+    const existing = this.table.get(group);
+    if (existing) return existing;
+    if (!this.autoCreate || groupProblem(group)) return null;
+    const sg = subscriptionGroupConfig(group);
+    this.upsert(sg);
+    this.logger.info(`auto-created subscription group ${group}`);
+    return sg;
+  }
+
+  get(group: string): SubscriptionGroupConfig | undefined {
+    return this.table.get(group);
+  }
+
+  upsert(sg: SubscriptionGroupConfig): void {
+    this.table.set(sg.groupName, sg);
+    this.dataVersion.next();
+    this.persist();
+  }
+
+  delete(group: string): boolean {
+    if (!this.table.delete(group)) return false;
+    this.dataVersion.next();
+    this.persist();
+    return true;
+  }
+
+  groups(): IterableIterator<SubscriptionGroupConfig> {
+    return this.table.values();
+  }
+
+  encode(pretty = false): string {
+    return stringifyFastjson(
+      { dataVersion: this.dataVersion.toJSON(), subscriptionGroupTable: Object.fromEntries(this.table) },
+      { pretty },
+    );
+  }
+
+  persist(): void {
+    writeConfigFile(this.file, this.encode(true));
+  }
+}

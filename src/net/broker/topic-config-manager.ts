@@ -1,0 +1,177 @@
+import { join } from 'node:path';
+import { stringifyFastjson } from '../fastjson.js';
+import type { Logger } from '../logger.js';
+import { ResponseCode } from '../codes.js';
+import type { BrokerConfig } from './broker-config.js';
+import { BrokerError } from './broker-error.js';
+import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { DataVersion, PERM, isInherited, topicConfig, topicConfigFromJson, topicConfigJson, type TopicConfig } from './topic-config.js';
+import { SYSTEM_TOPIC, checkTopic, isSystemTopic, topicProblem } from './topic-validator.js';
+
+/**
+ * The broker's topic table, persisted as `<storePathRootDir>/config/topics.json` in RocketMQ's
+ * TopicConfigSerializeWrapper form. Built-in topics are added at start (as RocketMQ's
+ * TopicConfigManager constructor does), then the file's entries replace them. Every change bumps
+ * the data version, is written at once and reported to `onChange` listeners (the NameServer
+ * registrar re-registers right away). Single-threaded: callers are event-loop code.
+ */
+export class TopicConfigManager {
+  readonly dataVersion = new DataVersion();
+  private readonly table = new Map<string, TopicConfig>();
+  private readonly listeners: (() => void)[] = [];
+  readonly file: string;
+
+  constructor(
+    private readonly cfg: BrokerConfig,
+    storeRoot: string,
+    private readonly logger: Logger,
+  ) {
+    this.file = join(storeRoot, 'config', 'topics.json');
+    for (const tc of builtInTopics(cfg)) this.table.set(tc.topicName, tc);
+  }
+
+  /** Reads topics.json (or its .bak); throws if both exist and are unreadable. */
+  load(): void {
+    const loaded = readConfigFile(this.file, (v) => {
+      const o = (v ?? {}) as Record<string, unknown>;
+      const topics = entriesOf(o.topicConfigTable).map(([name, tc]) => topicConfigFromJson(name, tc));
+      return { topics, dataVersion: o.dataVersion };
+    });
+    if (!loaded) return;
+    for (const tc of loaded.topics) {
+      // A name that could not have been created legally is skipped, never turned into a path.
+      if (topicProblem(tc.topicName)) {
+        this.logger.warn(`topics.json: skipping illegal topic name ${JSON.stringify(tc.topicName)}`);
+        continue;
+      }
+      this.table.set(tc.topicName, tc);
+    }
+    this.dataVersion.assign(loaded.dataVersion);
+  }
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  get(topic: string): TopicConfig | undefined {
+    return this.table.get(topic);
+  }
+
+  topics(): IterableIterator<TopicConfig> {
+    return this.table.values();
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  /** UPDATE_AND_CREATE_TOPIC: validates the name and queue counts, then creates or replaces. */
+  upsert(tc: TopicConfig): void {
+    checkTopic(tc.topicName);
+    if (isSystemTopic(tc.topicName)) {
+      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The topic[${tc.topicName}] is conflict with system topic.`);
+    }
+    if (tc.topicName === this.cfg.brokerClusterName) {
+      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The topic[${tc.topicName}] is conflict with system reserved words.`);
+    }
+    for (const [k, n] of [['readQueueNums', tc.readQueueNums], ['writeQueueNums', tc.writeQueueNums]] as const) {
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        throw new BrokerError(ResponseCode.SYSTEM_ERROR, `${k} ${n} is out of range for topic[${tc.topicName}]`);
+      }
+    }
+    this.put(tc);
+  }
+
+  /**
+   * A send to an unknown topic: create it from `defaultTopic` when that template topic has the
+   * INHERIT bit (TBW102 with autoCreateTopicEnable), with min(requested, template) queues and the
+   * template's perm minus INHERIT. Returns null when the topic cannot be auto-created.
+   */
+  createFromSend(topic: string, defaultTopic: string, clientQueueNums: number, topicSysFlag: number): TopicConfig | null {
+    const existing = this.table.get(topic);
+    if (existing) return existing;
+    checkTopic(topic);
+    const template = this.table.get(defaultTopic);
+    if (!template) return null;
+    let perm = template.perm;
+    if (defaultTopic === SYSTEM_TOPIC.AUTO_CREATE_TOPIC_KEY && !this.cfg.autoCreateTopicEnable) {
+      perm = PERM.READ | PERM.WRITE;
+    }
+    if (!isInherited(perm)) return null;
+    const queueNums = Math.max(1, Math.min(clientQueueNums > 0 ? clientQueueNums : template.writeQueueNums, template.writeQueueNums));
+    const tc = topicConfig(topic, {
+      readQueueNums: queueNums,
+      writeQueueNums: queueNums,
+      perm: perm & ~PERM.INHERIT,
+      topicSysFlag,
+    });
+    this.logger.info(`auto-created topic ${topic} from ${defaultTopic} with ${queueNums} queues`);
+    this.put(tc);
+    return tc;
+  }
+
+  /** Retry / DLQ topics: created with the given queues and perm when absent. */
+  ensure(topic: string, queueNums: number, perm: number, topicSysFlag = 0): TopicConfig {
+    const existing = this.table.get(topic);
+    if (existing) return existing;
+    checkTopic(topic);
+    const tc = topicConfig(topic, { readQueueNums: queueNums, writeQueueNums: queueNums, perm, topicSysFlag });
+    this.put(tc);
+    return tc;
+  }
+
+  /** Returns whether the topic existed. */
+  delete(topic: string): boolean {
+    if (!this.table.delete(topic)) return false;
+    this.changed();
+    return true;
+  }
+
+  /** TopicConfigSerializeWrapper: GET_ALL_TOPIC_CONFIG body and the core of REGISTER_BROKER. */
+  serializeWrapper(): Record<string, unknown> {
+    const topicConfigTable: Record<string, unknown> = {};
+    for (const [name, tc] of this.table) topicConfigTable[name] = topicConfigJson(tc);
+    return { dataVersion: this.dataVersion.toJSON(), topicConfigTable };
+  }
+
+  persist(): void {
+    writeConfigFile(this.file, stringifyFastjson(this.serializeWrapper(), { pretty: true }));
+  }
+
+  private put(tc: TopicConfig): void {
+    this.table.set(tc.topicName, tc);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.dataVersion.next();
+    this.persist();
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch (e) {
+        this.logger.error(`topic change listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+/** The topics RocketMQ 4.9's TopicConfigManager creates at start. */
+function builtInTopics(cfg: BrokerConfig): TopicConfig[] {
+  const rw = PERM.READ | PERM.WRITE;
+  const out: TopicConfig[] = [topicConfig(SYSTEM_TOPIC.SELF_TEST, { readQueueNums: 1, writeQueueNums: 1 })];
+  if (cfg.autoCreateTopicEnable) {
+    const n = cfg.defaultTopicQueueNums;
+    out.push(topicConfig(SYSTEM_TOPIC.AUTO_CREATE_TOPIC_KEY, { readQueueNums: n, writeQueueNums: n, perm: PERM.INHERIT | rw }));
+  }
+  out.push(topicConfig(SYSTEM_TOPIC.BENCHMARK, { readQueueNums: 1024, writeQueueNums: 1024 }));
+  out.push(topicConfig(cfg.brokerClusterName, { perm: PERM.INHERIT | (cfg.clusterTopicEnable ? rw : 0) }));
+  if (!topicProblem(cfg.brokerName)) {
+    out.push(topicConfig(cfg.brokerName, { readQueueNums: 1, writeQueueNums: 1, perm: PERM.INHERIT | (cfg.brokerTopicEnable ? rw : 0) }));
+  }
+  out.push(topicConfig(SYSTEM_TOPIC.OFFSET_MOVED_EVENT, { readQueueNums: 1, writeQueueNums: 1 }));
+  out.push(topicConfig(SYSTEM_TOPIC.SCHEDULE, { readQueueNums: 18, writeQueueNums: 18 }));
+  if (cfg.traceTopicEnable) out.push(topicConfig(cfg.msgTraceTopicName, { readQueueNums: 1, writeQueueNums: 1 }));
+  out.push(topicConfig(`${cfg.brokerClusterName}_REPLY_TOPIC`, { readQueueNums: 1, writeQueueNums: 1 }));
+  return out;
+}
