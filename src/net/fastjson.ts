@@ -63,6 +63,9 @@ function write(v: unknown, standard: boolean, pretty: boolean, depth: number): s
       if (Array.isArray(v) || v instanceof Set) return writeList(v, standard, pretty, depth);
       if (v instanceof Map) return writeMap(v, standard, pretty, depth);
       if (v instanceof Date) return String(v.getTime());
+      if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {
+        return write((v as { toJSON(): unknown }).toJSON(), standard, pretty, depth);
+      }
       return writeBean(v as Record<string, unknown>, standard, pretty, depth);
     default:
       return 'null';

@@ -1,0 +1,70 @@
+/**
+ * NameServer process: `node dist/src/namesrv.js [-c FILE] [-p]`.
+ *   -c FILE  RocketMQ-style .properties (listenPort, bindAddress, kvConfigPath, ...)
+ *   -p       print the effective configuration and exit
+ * SIGTERM/SIGINT stop it gracefully (exit 0).
+ */
+import { NameServer } from './net/nameserver/nameserver.js';
+import { loadNamesrvConfig, namesrvConfig, type NamesrvConfig } from './net/nameserver/namesrv-config.js';
+import { consoleLogger } from './net/logger.js';
+
+const USAGE = 'usage: mqnamesrv [-c configFile] [-p] [-h]';
+
+interface Args {
+  configFile?: string;
+  printConfig: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { printConfig: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-c' || a === '--configFile') {
+      const file = argv[++i];
+      if (file === undefined) throw new Error(`-c needs a file\n${USAGE}`);
+      args.configFile = file;
+    } else if (a === '-p' || a === '--printConfigItem') {
+      args.printConfig = true;
+    } else if (a === '-h' || a === '--help') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else {
+      throw new Error(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  return args;
+}
+
+async function main(): Promise<void> {
+  const logger = consoleLogger('namesrv');
+  const args = parseArgs(process.argv.slice(2));
+  const warn = (msg: string): void => logger.warn(msg);
+  const cfg: NamesrvConfig = args.configFile === undefined ? namesrvConfig({}, warn) : loadNamesrvConfig(args.configFile, warn);
+  if (args.printConfig) {
+    for (const [k, v] of Object.entries(cfg)) process.stdout.write(`${k}=${String(v)}\n`);
+    return;
+  }
+  const ns = new NameServer(cfg, logger);
+  const port = await ns.start();
+  process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('%s received, shutting down', signal);
+    ns.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed: %s', err instanceof Error ? err.stack : String(err));
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mqnamesrv: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,190 @@
+import { RemotingCommand } from '../remoting-command.js';
+import { RemotingError } from '../remoting-error.js';
+import { MQVersion, RequestCode, ResponseCode } from '../codes.js';
+import { parseFastjson, stringifyFastjson } from '../fastjson.js';
+import type { Connection } from '../connection.js';
+import type { RemotingServer } from '../remoting-server.js';
+import type { RouteTable } from './route-table.js';
+import { type KvConfig, NAMESPACE_ORDER_TOPIC_CONFIG } from './kv-config.js';
+import { decodeRegisterBrokerBody, registerBodyCrc32, type RegisterBrokerBody } from './register-broker-body.js';
+import { encodeClusterInfo, encodeKvTable, encodeTopicList, encodeTopicRouteData } from './route-bodies.js';
+
+/** FAQUrl.suggestTodo(APPLY_TOPIC_URL), appended to TOPIC_NOT_EXIST remarks by RocketMQ. */
+const APPLY_TOPIC_SUGGESTION = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
+const WRITE_PERM = 0x2;
+
+function field(req: RemotingCommand, name: string): string {
+  const v = req.extFields[name];
+  if (v === undefined) throw new RemotingError('BAD_REQUEST_HEADER', `the custom field <${name}> is null`);
+  return v;
+}
+
+function longField(req: RemotingCommand, name: string, dflt?: number): number {
+  const v = req.extFields[name];
+  if (v === undefined && dflt !== undefined) return dflt;
+  const n = Number(field(req, name));
+  if (!Number.isInteger(n)) throw new RemotingError('BAD_REQUEST_HEADER', `the custom field <${name}> is not a number: ${v}`);
+  return n;
+}
+
+/** Java Boolean.parseBoolean. */
+function boolField(req: RemotingCommand, name: string): boolean {
+  return req.extFields[name]?.toLowerCase() === 'true';
+}
+
+export interface NamesrvProcessorDeps {
+  routes: RouteTable<Connection>;
+  kv: KvConfig;
+  orderMessageEnable: boolean;
+  now?: () => number;
+}
+
+/** The NameServer's request handlers (DefaultRequestProcessor.java), one method per code. */
+export class NamesrvProcessor {
+  private readonly routes: RouteTable<Connection>;
+  private readonly kv: KvConfig;
+  private readonly orderMessageEnable: boolean;
+  private readonly now: () => number;
+
+  constructor(deps: NamesrvProcessorDeps) {
+    this.routes = deps.routes;
+    this.kv = deps.kv;
+    this.orderMessageEnable = deps.orderMessageEnable;
+    this.now = deps.now ?? Date.now;
+  }
+
+  registerOn(server: RemotingServer): void {
+    const table: [number, (req: RemotingCommand, conn: Connection) => RemotingCommand][] = [
+      [RequestCode.PUT_KV_CONFIG, (r) => this.putKvConfig(r)],
+      [RequestCode.GET_KV_CONFIG, (r) => this.getKvConfig(r)],
+      [RequestCode.DELETE_KV_CONFIG, (r) => this.deleteKvConfig(r)],
+      [RequestCode.GET_KVLIST_BY_NAMESPACE, (r) => this.getKvListByNamespace(r)],
+      [RequestCode.REGISTER_BROKER, (r, c) => this.registerBroker(r, c)],
+      [RequestCode.UNREGISTER_BROKER, (r) => this.unregisterBroker(r)],
+      [RequestCode.QUERY_DATA_VERSION, (r) => this.queryDataVersion(r)],
+      [RequestCode.GET_ROUTEINFO_BY_TOPIC, (r) => this.getRouteInfoByTopic(r)],
+      [RequestCode.GET_BROKER_CLUSTER_INFO, (r) => this.getBrokerClusterInfo(r)],
+      [RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, (r) => this.getAllTopicList(r)],
+      [RequestCode.GET_TOPICS_BY_CLUSTER, (r) => this.getTopicsByCluster(r)],
+      [RequestCode.DELETE_TOPIC_IN_NAMESRV, (r) => this.deleteTopic(r)],
+      [RequestCode.WIPE_WRITE_PERM_OF_BROKER, (r) => this.wipeWritePermOfBroker(r)],
+    ];
+    for (const [code, handler] of table) server.registerProcessor(code, handler);
+  }
+
+  registerBroker(req: RemotingCommand, conn: Connection): RemotingCommand {
+    const bodyCrc32 = longField(req, 'bodyCrc32', 0);
+    if (bodyCrc32 !== 0 && registerBodyCrc32(req.body) !== bodyCrc32) {
+      return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, 'crc32 not match');
+    }
+    const legacy = req.version < MQVersion.V3_0_11;
+    const body: RegisterBrokerBody = req.body === undefined
+      ? { dataVersion: { counter: 0, timestamp: 0 }, topicConfigs: [], filterServerList: [] }
+      : decodeRegisterBrokerBody(req.body, boolField(req, 'compressed'), legacy);
+    const result = this.routes.registerBroker(
+      {
+        clusterName: field(req, 'clusterName'),
+        brokerAddr: field(req, 'brokerAddr'),
+        brokerName: field(req, 'brokerName'),
+        brokerId: longField(req, 'brokerId'),
+        haServerAddr: field(req, 'haServerAddr'),
+        dataVersion: body.dataVersion,
+        topicConfigs: body.topicConfigs,
+        filterServerList: legacy ? undefined : body.filterServerList,
+        channel: conn,
+      },
+      this.now(),
+    );
+    const orderConf = this.kv.list(NAMESPACE_ORDER_TOPIC_CONFIG);
+    return RemotingCommand.createResponse(
+      req,
+      ResponseCode.SUCCESS,
+      undefined,
+      { haServerAddr: result.haServerAddr, masterAddr: result.masterAddr },
+      orderConf === undefined ? undefined : encodeKvTable(orderConf),
+    );
+  }
+
+  unregisterBroker(req: RemotingCommand): RemotingCommand {
+    this.routes.unregisterBroker(field(req, 'clusterName'), field(req, 'brokerAddr'), field(req, 'brokerName'), longField(req, 'brokerId'));
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  /** A broker asks whether its topic config must be re-sent; asking counts as a heartbeat when unchanged. */
+  queryDataVersion(req: RemotingCommand): RemotingCommand {
+    const brokerAddr = field(req, 'brokerAddr');
+    const raw = (req.body === undefined ? {} : parseFastjson(req.body.toString('utf8'))) as Record<string, unknown>;
+    const dataVersion = { counter: Number(raw.counter ?? 0), timestamp: Number(raw.timestamp ?? 0) };
+    const changed = this.routes.isBrokerTopicConfigChanged(brokerAddr, dataVersion);
+    if (!changed) this.routes.updateBrokerInfoUpdateTimestamp(brokerAddr, this.now());
+    const known = this.routes.queryBrokerTopicConfig(brokerAddr);
+    const body = known === undefined ? undefined : Buffer.from(stringifyFastjson({ counter: known.counter, timestamp: known.timestamp }));
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { changed }, body);
+  }
+
+  getRouteInfoByTopic(req: RemotingCommand): RemotingCommand {
+    const topic = field(req, 'topic');
+    const route = this.routes.pickupTopicRouteData(topic);
+    if (route === undefined) {
+      return RemotingCommand.createResponse(
+        req,
+        ResponseCode.TOPIC_NOT_EXIST,
+        `No topic route info in name server for the topic: ${topic}${APPLY_TOPIC_SUGGESTION}`,
+      );
+    }
+    if (this.orderMessageEnable) route.orderTopicConf = this.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
+    // Clients older than 4.9.4 cannot read quoted integer keys back into their maps.
+    const standard = req.version >= MQVersion.V4_9_4 || boolField(req, 'acceptStandardJsonOnly');
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeTopicRouteData(route, standard));
+  }
+
+  getBrokerClusterInfo(req: RemotingCommand): RemotingCommand {
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeClusterInfo(this.routes.getClusterInfo()));
+  }
+
+  getAllTopicList(req: RemotingCommand): RemotingCommand {
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeTopicList(this.routes.getAllTopicList()));
+  }
+
+  getTopicsByCluster(req: RemotingCommand): RemotingCommand {
+    const topics = this.routes.getTopicsByCluster(field(req, 'cluster'));
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeTopicList(topics));
+  }
+
+  deleteTopic(req: RemotingCommand): RemotingCommand {
+    this.routes.deleteTopic(field(req, 'topic'), req.extFields.clusterName);
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  wipeWritePermOfBroker(req: RemotingCommand): RemotingCommand {
+    const count = this.routes.wipeWritePermOfBroker(field(req, 'brokerName'), WRITE_PERM);
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount: count });
+  }
+
+  putKvConfig(req: RemotingCommand): RemotingCommand {
+    this.kv.put(field(req, 'namespace'), field(req, 'key'), field(req, 'value'));
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  getKvConfig(req: RemotingCommand): RemotingCommand {
+    const namespace = field(req, 'namespace');
+    const key = field(req, 'key');
+    const value = this.kv.get(namespace, key);
+    if (value !== undefined) return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { value });
+    return RemotingCommand.createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace} Key: ${key}`, {});
+  }
+
+  deleteKvConfig(req: RemotingCommand): RemotingCommand {
+    this.kv.delete(field(req, 'namespace'), field(req, 'key'));
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  getKvListByNamespace(req: RemotingCommand): RemotingCommand {
+    const namespace = field(req, 'namespace');
+    const kv = this.kv.list(namespace);
+    if (kv === undefined) {
+      return RemotingCommand.createResponse(req, ResponseCode.QUERY_NOT_FOUND, `No config item, Namespace: ${namespace}`);
+    }
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeKvTable(kv));
+  }
+}
