@@ -15,20 +15,18 @@ import { parseFastjson } from './fastjson.js';
  */
 
 export function encodeJsonHeader(h: HeaderFields): string {
-  let s = '{"code":' + h.code;
-  const ext = h.extFields;
-  if (h.hasCustomHeader || hasOwnKeys(ext)) {
-    s += ',"extFields":{';
-    let first = true;
-    for (const key in ext) {
-      s += (first ? '' : ',') + JSON.stringify(key) + ':' + JSON.stringify(ext[key]);
-      first = false;
-    }
-    s += '}';
-  }
-  s += ',"flag":' + h.flag + ',"language":' + JSON.stringify(h.language) + ',"opaque":' + h.opaque;
-  if (h.remark !== undefined) s += ',"remark":' + JSON.stringify(h.remark);
-  return s + ',"serializeTypeCurrentRPC":"JSON","version":' + h.version + '}';
+  // JSON.stringify keeps insertion order and drops undefined members: with the members listed
+  // alphabetically it writes exactly fastjson's text, and faster than building it by hand.
+  return JSON.stringify({
+    code: h.code,
+    extFields: h.hasCustomHeader || hasOwnKeys(h.extFields) ? h.extFields : undefined,
+    flag: h.flag,
+    language: h.language,
+    opaque: h.opaque,
+    remark: h.remark,
+    serializeTypeCurrentRPC: 'JSON',
+    version: h.version,
+  });
 }
 
 function intField(obj: Record<string, unknown>, key: string, required: boolean): number {
