@@ -7,6 +7,7 @@
 import { NameServer } from './net/nameserver/nameserver.js';
 import { loadNamesrvConfig, namesrvConfig, type NamesrvConfig } from './net/nameserver/namesrv-config.js';
 import { consoleLogger } from './net/logger.js';
+import { stopOnSignals } from './net/process-signals.js';
 
 const USAGE = 'usage: mqnamesrv [-c configFile] [-p] [-h]';
 
@@ -47,21 +48,7 @@ async function main(): Promise<void> {
   const ns = new NameServer(cfg, logger);
   const port = await ns.start();
   process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}\n`);
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('%s received, shutting down', signal);
-    ns.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed: %s', err instanceof Error ? err.stack : String(err));
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  stopOnSignals(() => ns.shutdown(), logger);
 }
 
 main().catch((err: unknown) => {

@@ -7,6 +7,22 @@ import { silentLogger, type Logger } from './logger.js';
 
 export type { RequestHandler } from './request-dispatcher.js';
 
+/**
+ * NettyServerConfig tuning keys (threads, buffers, selectors) that mean nothing on Node: config
+ * readers accept them silently instead of warning about unknown keys.
+ */
+export const NETTY_SERVER_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'serverWorkerThreads',
+  'serverCallbackExecutorThreads',
+  'serverSelectorThreads',
+  'serverOnewaySemaphoreValue',
+  'serverAsyncSemaphoreValue',
+  'serverSocketSndBufSize',
+  'serverSocketRcvBufSize',
+  'serverPooledByteBufAllocatorEnable',
+  'useEpollNativeSelector',
+]);
+
 export interface RemotingServerOptions {
   port: number;
   /** Interface to bind; all interfaces when absent (as RocketMQ). */

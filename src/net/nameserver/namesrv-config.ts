@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parsePropertiesText } from '../../store/properties-file.js';
 import { applyConfig } from '../../store/config-schema.js';
+import { NETTY_SERVER_CONFIG_KEYS } from '../remoting-server.js';
 
 /**
  * NameServer configuration: RocketMQ NamesrvConfig / NettyServerConfig key names and defaults
@@ -24,21 +25,13 @@ export const NAMESRV_DEFAULTS = {
 
 export type NamesrvConfig = typeof NAMESRV_DEFAULTS;
 
-/** Java NamesrvConfig/NettyServerConfig keys that are accepted without effect (no warning). */
+/** Java NamesrvConfig keys accepted without effect (no warning), plus Netty's tuning keys. */
 const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
   'rocketmqHome',
   'configStorePath',
   'productEnvName',
   'clusterTest',
-  'serverWorkerThreads',
-  'serverCallbackExecutorThreads',
-  'serverSelectorThreads',
-  'serverOnewaySemaphoreValue',
-  'serverAsyncSemaphoreValue',
-  'serverSocketSndBufSize',
-  'serverSocketRcvBufSize',
-  'serverPooledByteBufAllocatorEnable',
-  'useEpollNativeSelector',
+  ...NETTY_SERVER_CONFIG_KEYS,
 ]);
 
 /**

@@ -1,5 +1,5 @@
 import { crc32, inflateSync, deflateSync, constants as zlibConstants } from 'node:zlib';
-import { parseFastjson, stringifyFastjson } from '../fastjson.js';
+import { parseFastjson, sortedKeys, stringifyFastjson } from '../fastjson.js';
 import type { DataVersion } from './route-table.js';
 
 /**
@@ -48,25 +48,13 @@ export class RegisterBodyError extends Error {
   }
 }
 
-function topicConfigJson(tc: RegisterTopicConfig) {
-  return {
-    order: tc.order,
-    perm: tc.perm,
-    readQueueNums: tc.readQueueNums,
-    topicFilterType: tc.topicFilterType,
-    topicName: tc.topicName,
-    topicSysFlag: tc.topicSysFlag,
-    writeQueueNums: tc.writeQueueNums,
-  };
-}
-
 function dataVersionJson(dv: DataVersion) {
   return { counter: dv.counter, timestamp: dv.timestamp };
 }
 
 export function encodeRegisterBrokerBody(body: RegisterBrokerBody, compressed: boolean): Buffer {
   if (!compressed) {
-    const table = new Map(body.topicConfigs.map((tc) => [tc.topicName, topicConfigJson(tc)]));
+    const table = new Map(body.topicConfigs.map((tc) => [tc.topicName, sortedKeys(tc)]));
     return Buffer.from(
       stringifyFastjson({
         filterServerList: body.filterServerList,
