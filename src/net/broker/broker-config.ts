@@ -195,12 +195,12 @@ export function splitNamesrvAddr(addr: string): string[] {
   return addr.split(';').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** `messageDelayLevel` ("1s 5s ... 2h") -> delay in ms per level (index 0 = level 1). */
+/** `messageDelayLevel` ("1s 5s ... 2h") -> delay in ms per level (index 0 = level 1); `ms` is ours (tests). */
 export function parseDelayLevels(text: string): number[] {
-  const unit: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
   const out: number[] = [];
   for (const item of text.trim().split(/\s+/)) {
-    const m = /^(\d+)([smhd])$/.exec(item);
+    const m = /^(\d+)(ms|[smhd])$/.exec(item);
     if (!m) throw new BrokerConfigError(`config key "messageDelayLevel": bad level "${item}" (expected e.g. 5s, 1m, 2h)`);
     out.push(Number(m[1]) * unit[m[2]!]!);
   }
