@@ -28,7 +28,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function startServer(opts: { maxFrameSize?: number } = {}) {
+async function startServer(opts: { maxFrameSize?: number; idleTimeoutMs?: number } = {}) {
   const logs: LogLine[] = [];
   const server = new RemotingServer({ port: 0, host: '127.0.0.1', logger: recordingLogger(logs), ...opts });
   const onewaySeen: RemotingCommand[] = [];
@@ -119,8 +119,11 @@ describe('RemotingServer and RemotingClient', () => {
     expect(raw.received.map((c) => c.opaque)).toEqual([probe.opaque]);
   });
 
-  it('rejects an invoke with a typed timeout, then drops the late response', async () => {
-    const { client, addr, server, logs } = await startServer();
+  it('rejects an invoke with a typed timeout, then drops the late response with a debug log', async () => {
+    const { addr, server, logs } = await startServer();
+    const clientLogs: LogLine[] = [];
+    const client = new RemotingClient({ logger: recordingLogger(clientLogs) });
+    cleanups.push(() => client.close());
     const conns: Connection[] = [];
     server.registerProcessor(NEVER, (req, conn) => {
       conns.push(conn);
@@ -134,7 +137,7 @@ describe('RemotingServer and RemotingClient', () => {
     expect(Date.now() - started).toBeLessThan(1000);
     const res = await client.invoke(addr, RemotingCommand.createRequest(ECHO, { v: 'after' }), 2000);
     expect(res.extFields.echo).toBe('after');
-    await new Promise((r) => setTimeout(r, 120));
+    await waitFor(() => clientLogs.some((l) => l.level === 'debug' && l.msg.includes('unknown opaque')), 2000, 'late response to be dropped');
     expect(logs.filter((l) => l.level === 'warn')).toEqual([]);
   });
 
@@ -195,6 +198,16 @@ describe('RemotingServer and RemotingClient', () => {
     // Depending on whether the client saw the FIN yet: its cached connection fails, or reconnecting does.
     const err = await client.invoke(addr, RemotingCommand.createRequest(ECHO), 500).catch((e: unknown) => e);
     expect(['CONNECT_FAILED', 'CONNECTION_CLOSED']).toContain((err as RemotingError).code);
+  });
+
+  it('closes connections idle longer than the configured time', async () => {
+    const { client, addr, server } = await startServer({ idleTimeoutMs: 150 });
+    const conn = await client.getConnection(addr);
+    await client.invoke(addr, RemotingCommand.createRequest(ECHO), 2000);
+    const lastUse = Date.now();
+    await waitFor(() => conn.closed, 3000, 'idle close');
+    expect(Date.now() - lastUse).toBeGreaterThanOrEqual(140);
+    expect(server.connections.size).toBe(0);
   });
 
   it('fails to connect with a typed error and rejects bad addresses', async () => {
