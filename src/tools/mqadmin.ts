@@ -1,0 +1,103 @@
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { consoleLogger } from '../net/logger.js';
+import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
+import type { SubCommand } from './sub-command.js';
+import { clusterList, consumerProgress, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
+import { consumeMessage, queryMsgById, queryMsgByKey, sendMessage } from './message-commands.js';
+
+/**
+ * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
+ * flags and output formats. `-n` (or env NAMESRV_ADDR) names the NameServers. An unknown command
+ * or a bad or missing option prints the usage and exits 1; a failed command prints the error and
+ * exits 1.
+ */
+export const COMMANDS: readonly SubCommand[] = [
+  clusterList,
+  topicList,
+  updateTopic,
+  deleteTopic,
+  topicRoute,
+  topicStatus,
+  consumerProgress,
+  queryMsgById,
+  queryMsgByKey,
+  sendMessage,
+  consumeMessage,
+];
+
+const COMMON: OptionSpec[] = [
+  { short: 'h', long: 'help', hasArg: false, desc: 'Print help' },
+  { short: 'n', long: 'namesrvAddr', hasArg: true, desc: 'Name server address list, eg: 192.168.0.1:9876;192.168.0.2:9876' },
+];
+
+function mainUsage(): string {
+  const lines = ['The most commonly used mqadmin commands are:'];
+  for (const c of COMMANDS) lines.push(`   ${c.name.padEnd(24)}${c.desc}`);
+  lines.push('', 'See \'mqadmin help <command>\' for more information on a specific command.');
+  return lines.join('\n') + '\n';
+}
+
+export async function main(argv: readonly string[], out = (s: string) => void process.stdout.write(s), err = (s: string) => void process.stderr.write(s)): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help') {
+    err(mainUsage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === 'help') {
+    const cmd = COMMANDS.find((c) => c.name === rest[0]);
+    if (!cmd) {
+      err(mainUsage());
+      return 1;
+    }
+    out(formatHelp(cmd.name, [...COMMON, ...cmd.options]));
+    return 0;
+  }
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    err(`The command ${name} not exist\n${mainUsage()}`);
+    return 1;
+  }
+  const specs = [...COMMON, ...cmd.options];
+  const logger = consoleLogger('mqadmin', (process.env.ROCKETMQ_TS_LOG_LEVEL as 'warn' | undefined) ?? 'warn');
+  try {
+    const opts = parseOptions(rest, specs);
+    if (opts.has('h')) {
+      out(formatHelp(cmd.name, specs));
+      return 0;
+    }
+    const namesrvAddr = str(opts, 'n') ?? process.env.NAMESRV_ADDR ?? '';
+    if (!namesrvAddr) throw new UsageError('no NameServer address: use -n <addr> or set NAMESRV_ADDR');
+    await cmd.run({ opts, namesrvAddr, out, logger });
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`${e.message}\n${formatHelp(cmd.name, specs)}`);
+      return 1;
+    }
+    const cause = (e as Error).cause instanceof Error ? ` (caused by: ${((e as Error).cause as Error).message})` : '';
+    err(`${cmd.name} command failed: ${(e as Error).message}${cause}\n`);
+    return 1;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return import.meta.url === pathToFileURL(realpathSync(script)).href;
+  } catch {
+    return false;
+  }
+}
+
+// Run when executed as a program (bin/mqadmin), not when imported by tests.
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
