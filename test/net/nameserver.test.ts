@@ -152,13 +152,13 @@ describe('NameServer registration and routes', () => {
   });
 
   it('keeps a broker alive while it re-registers or asks QUERY_DATA_VERSION', async () => {
-    const { client, addr } = await startNameServer({ scanNotActiveBrokerInterval: 50, brokerChannelExpiredTime: 300 });
+    const { client, addr } = await startNameServer({ scanNotActiveBrokerInterval: 50, brokerChannelExpiredTime: 600 });
     const brokerSide = newClient();
     await brokerSide.invoke(addr, registerRequest(), 2000);
     const dv = Buffer.from('{"counter":1,"timestamp":1700000000000}');
     const query = (body: Buffer) =>
       brokerSide.invoke(addr, RemotingCommand.createRequest(RequestCode.QUERY_DATA_VERSION, { brokerName: 'broker-a', brokerAddr: MASTER.brokerAddr, clusterName: 'C1', brokerId: 0 }, body), 2000);
-    const until = Date.now() + 900;
+    const until = Date.now() + 1200;
     while (Date.now() < until) {
       const res = await query(dv);
       expect(res.extFields.changed).toBe('false');
