@@ -99,6 +99,12 @@ export class ConsumeQueueTable implements Dispatcher {
     await Promise.all(pending);
   }
 
+  /** Forgets a topic's queues without touching files (their writer deletes them). */
+  forgetTopic(topic: string): void {
+    for (const cq of this.table.get(topic) ?? []) cq?.files.close();
+    this.table.delete(topic);
+  }
+
   deleteTopic(topic: string): void {
     const arr = this.table.get(topic);
     if (!arr) return;

@@ -35,6 +35,11 @@ export class ConsumeQueue {
   minLogicOffset = 0;
   /** End (offset + size) of the newest record referenced: re-dispatch skips records before it. */
   maxPhysicOffset = -1;
+  /**
+   * Follower mode (another thread writes the files): the number of units known to be written, as
+   * published by the dispatch workers; null when this object is the writer.
+   */
+  visible: number | null = null;
 
   constructor(cfg: StoreConfig, topic: string, queueId: number) {
     this.topic = topic;
@@ -71,7 +76,12 @@ export class ConsumeQueue {
 
   /** Next queue index to be written (RocketMQ's max offset in queue). */
   get maxOffsetInQueue(): number {
-    return this.files.maxWrotePosition / CQ_UNIT_SIZE;
+    return this.visible ?? this.files.maxWrotePosition / CQ_UNIT_SIZE;
+  }
+
+  /** Turns this queue into a reader of files written elsewhere, starting from what it holds now. */
+  follow(): void {
+    this.visible = this.maxOffsetInQueue;
   }
 
   get minOffsetInQueue(): number {
@@ -114,6 +124,13 @@ export class ConsumeQueue {
   unitsFrom(index: number): Buffer | null {
     const logic = index * CQ_UNIT_SIZE;
     if (logic < this.minLogicOffset) return null;
+    if (this.visible !== null) {
+      if (index >= this.visible) return null;
+      const f = this.files.catchUp(logic);
+      if (!f) return null;
+      const end = Math.min(f.fileSize, this.visible * CQ_UNIT_SIZE - f.fileFromOffset);
+      return f.buffer.subarray(logic - f.fileFromOffset, end);
+    }
     const f = this.files.findByOffset(logic);
     if (!f) return null;
     const pos = logic - f.fileFromOffset;

@@ -1,3 +1,4 @@
+import type { StoreConfig } from './config.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { readLong, recordLayout, OFF_QUEUEID, OFF_QUEUEOFFSET, OFF_PHYSICALOFFSET, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
 import { tagsCodeOf } from './java-hash.js';
@@ -48,4 +49,37 @@ export function fillFromRecord(req: DispatchRequest, b: Buffer, pos: number): Di
   req.properties = propsLen > 0 ? b.toString('utf8', L.propsLenAt + 2, L.propsLenAt + 2 + propsLen) : '';
   req.tagsCode = tagsCodeOf(findProperty(req.properties, PROPERTY.TAGS));
   return req;
+}
+
+/**
+ * A dispatcher that builds consume queues and the index somewhere else (worker threads). The store
+ * stays the only writer of the commit log and hands over each record's facts in commit-log order;
+ * it learns progress only through `dispatchedOffset` (every record ending at or before it has its
+ * consume queue unit on disk). Implemented in src/workers; the store never imports it.
+ */
+export interface RemoteDispatcher {
+  /** Starts dispatching records that begin at `fromOffset` (everything before is already dispatched). */
+  start(config: StoreConfig, fromOffset: number, topics: ReadonlyArray<readonly [number, string]>): Promise<void>;
+  /** A topic id is announced before the first record that uses it. */
+  registerTopic(topicId: number, topic: string): void;
+  /**
+   * Queues one record. Returns undefined when queued at once, or a promise that resolves once
+   * there was room (the caller awaits it before acknowledging: back-pressure).
+   */
+  offer(req: DispatchRequest, topicId: number, flags: number): Promise<void> | undefined;
+  /** Makes queued records visible to the workers (once per append call). */
+  publish(): void;
+  readonly dispatchedOffset: number;
+  /** Resolves true once dispatchedOffset > offset, false on timeout; never blocks the event loop. */
+  waitDispatchedPast(offset: number, timeoutMs: number): Promise<boolean>;
+  /** Like waitDispatchedPast, for the index (records with keys). */
+  waitIndexedPast?(offset: number, timeoutMs: number): Promise<boolean>;
+  /** Drops a topic's consume queues on the worker side. */
+  deleteTopic(topic: string): void;
+  /** Index checkpoint times reported by the index worker. */
+  onIndexCheckpoint?: (timestamp: number) => void;
+  /** Drains everything queued, flushes and stops the workers. */
+  shutdown(): Promise<void>;
+  /** Numbers for runtime info / benchmarks. */
+  stats(): Record<string, number>;
 }

@@ -129,6 +129,30 @@ export class MappedFileQueue {
     }
   }
 
+  /**
+   * For a reader whose files another thread writes: maps segments created since `load`, up to the
+   * one holding `offset`. Undefined when that segment does not exist (yet).
+   */
+  catchUp(offset: number): MappedFile | undefined {
+    let f = this.findByOffset(offset);
+    while (!f) {
+      const last = this.last;
+      const next = last ? last.fileFromOffset + this.fileSize : offset - (offset % this.fileSize);
+      if (next > offset) return undefined;
+      const path = join(this.dir, offsetToFileName(next));
+      if (!existsSync(path)) return undefined;
+      try {
+        const mf = MappedFile.open(path, next, this.fileSize, { create: false, readOnly: this.readOnly });
+        mf.wrotePosition = mf.flushedPosition = this.fileSize;
+        this.files.push(mf);
+      } catch {
+        return undefined; // being created right now: not sized yet
+      }
+      f = this.findByOffset(offset);
+    }
+    return f;
+  }
+
   /** Deletes the first segment (retention). */
   deleteFirst(): MappedFile | undefined {
     const f = this.files.shift();

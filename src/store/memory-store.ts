@@ -237,6 +237,9 @@ export class MemoryMessageStore implements MessageStore {
   setMessageArrivingListener(listener: MessageArrivingListener | null): void {
     this.listener = listener;
   }
+  async whenDispatched(): Promise<boolean> {
+    return true;
+  }
   runtimeInfo(): Record<string, string> {
     return {
       commitLogMinOffset: '0',

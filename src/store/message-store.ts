@@ -20,7 +20,8 @@ import { getMessage, offsetByTime, storeTimeAt } from './get-message.js';
 import { decodeMessage, parseHostAddress, storeTimestampOf } from './message-codec.js';
 import { abortPath, checkpointPath } from './file-names.js';
 import { StoreError } from './errors.js';
-import type { DispatchRequest, Dispatcher } from './dispatch.js';
+import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
+import { RemoteDispatchBridge } from './remote-dispatch.js';
 import { IndexService } from './index-service.js';
 import { findProperty, PROPERTY } from './properties.js';
 
@@ -34,6 +35,11 @@ export interface StoreOptions {
   /** "ip:port" written as STOREHOSTADDRESS and used in message ids. */
   storeHost?: string;
   logger?: StoreLogger;
+  /**
+   * Build consume queues and the index elsewhere (src/workers' WorkerDispatcher); inline on the
+   * append path when absent. Recovery always dispatches inline, before the remote one starts.
+   */
+  remoteDispatcher?: RemoteDispatcher;
 }
 
 const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
@@ -55,12 +61,20 @@ export class DefaultMessageStore implements MessageStore {
   private cqFlushTimer: NodeJS.Timeout | null = null;
   private running = false;
   lastRecovery: RecoveryResult | null = null;
+  private readonly remote: RemoteDispatcher | null;
+  private readonly bridge: RemoteDispatchBridge | null;
+  private remoteActive = false;
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
     this.config = config;
     this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
     this.log = opts.logger ?? quietLogger;
     this.consumeQueues = new ConsumeQueueTable(config);
+    this.remote = opts.remoteDispatcher ?? null;
+    this.bridge = this.remote ? new RemoteDispatchBridge(this.remote, this.consumeQueues) : null;
+    if (this.remote) this.remote.onIndexCheckpoint = (ts) => {
+      if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
+    };
     this.index = new IndexService(config, {
       onIndexCheckpoint: (ts) => {
         if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
@@ -72,6 +86,7 @@ export class DefaultMessageStore implements MessageStore {
   /** Consume queue first (readers wake on it), then the index. */
   private readonly dispatcher: Dispatcher = {
     dispatch: (req: DispatchRequest) => {
+      if (this.remoteActive) return this.bridge!.dispatch(req);
       this.consumeQueues.dispatch(req);
       if (this.config.messageIndexEnable && req.properties.length > 0) {
         const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
@@ -122,13 +137,42 @@ export class DefaultMessageStore implements MessageStore {
       onError: (e) => this.log.error(`commit log flush failed: ${String(e)}`),
     });
     this.flusher.start();
+    if (this.remote) await this.startRemoteDispatch();
     this.cqFlushTimer = setInterval(() => void this.flushConsumeQueues(), this.config.flushIntervalConsumeQueue);
     this.cqFlushTimer.unref();
     this.running = true;
   }
 
+  /**
+   * Hands consume queue and index building to the remote dispatcher: what recovery wrote is made
+   * durable, this thread's queues become readers of the workers' files, and the workers start
+   * with everything after the commit log's end.
+   */
+  private async startRemoteDispatch(): Promise<void> {
+    await this.consumeQueues.flush();
+    await this.index.close();
+    for (const cq of this.consumeQueues.all()) cq.follow();
+    this.bridge!.seedTopics(this.consumeQueues.topics());
+    this.bridge!.listener = this.consumeQueues.listener;
+    await this.remote!.start(this.config, this.commitLog.maxOffset, this.bridge!.topics);
+    this.remoteActive = true;
+    this.bridge!.watch(() => this.running);
+  }
+
+  /** Reads see every unit the workers have dispatched (and none they have not). */
+  private sync(): void {
+    if (this.remoteActive) this.bridge!.drain();
+  }
+
   private async flushConsumeQueues(): Promise<void> {
     try {
+      if (this.remoteActive) {
+        if (this.checkpoint && this.bridge!.lastDispatchedTimestamp > 0) {
+          this.checkpoint.logicsMsgTimestamp = this.bridge!.lastDispatchedTimestamp;
+          await this.checkpoint.flush();
+        }
+        return;
+      }
       const ts = this.consumeQueues.lastDispatchedTimestamp;
       await this.consumeQueues.flush();
       await this.index.flush();
@@ -147,11 +191,19 @@ export class DefaultMessageStore implements MessageStore {
     this.flusher?.stop();
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
     await this.flusher?.flushAll();
-    await this.consumeQueues.flush();
-    await this.index.close();
+    let logics = this.consumeQueues.lastDispatchedTimestamp;
+    if (this.remoteActive) {
+      await this.remote!.shutdown();
+      this.bridge!.drain();
+      this.remoteActive = false;
+      logics = this.bridge!.lastDispatchedTimestamp;
+    } else {
+      await this.consumeQueues.flush();
+      await this.index.close();
+    }
     if (this.checkpoint) {
       this.checkpoint.physicMsgTimestamp = this.commitLog.lastStoreTimestamp;
-      this.checkpoint.logicsMsgTimestamp = this.consumeQueues.lastDispatchedTimestamp || this.commitLog.lastStoreTimestamp;
+      this.checkpoint.logicsMsgTimestamp = logics || this.commitLog.lastStoreTimestamp;
       this.checkpoint.flushSync();
       this.checkpoint.close();
     }
@@ -175,6 +227,13 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   private async complete(r: AppendResult): Promise<PutMessageResult> {
+    if (this.remoteActive) {
+      this.remote!.publish();
+      const room = this.bridge!.pending;
+      this.bridge!.pending = undefined;
+      // A full ring pushes back on producers instead of growing memory.
+      if (room) await room;
+    }
     let status: PutMessageResult['status'] = 'PUT_OK';
     if (this.config.flushDiskType === 'SYNC_FLUSH' && !(await this.flusher!.waitFor(r.wroteOffset + r.wroteBytes))) {
       status = 'FLUSH_DISK_TIMEOUT';
@@ -183,27 +242,33 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   getMessage(_group: string, topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter | null): GetMessageResult {
+    this.sync();
     return getMessage(this.config, this.commitLog, this.consumeQueues.find(topic, queueId), offset, maxMsgNums, filter);
   }
 
   getMaxOffsetInQueue(topic: string, queueId: number): number {
+    this.sync();
     return this.consumeQueues.find(topic, queueId)?.maxOffsetInQueue ?? 0;
   }
 
   getMinOffsetInQueue(topic: string, queueId: number): number {
+    this.sync();
     return this.consumeQueues.find(topic, queueId)?.minOffsetInQueue ?? 0;
   }
 
   getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
+    this.sync();
     const cq = this.consumeQueues.find(topic, queueId);
     return cq ? offsetByTime(this.commitLog, cq, timestamp) : 0;
   }
 
   getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number {
+    this.sync();
     return this.consumeQueues.find(topic, queueId)?.entry(queueOffset)?.commitLogOffset ?? -1;
   }
 
   getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number {
+    this.sync();
     const cq = this.consumeQueues.find(topic, queueId);
     return cq ? storeTimeAt(this.commitLog, cq, queueOffset) : -1;
   }
@@ -239,7 +304,7 @@ export class DefaultMessageStore implements MessageStore {
    * and key before they are returned (RocketMQ leaves that to clients; we don't).
    */
   async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
-    const found = await this.index.queryOffsetAsync(topic, key, maxNum, begin, end);
+    const found = this.remoteActive ? await this.queryWorkerIndex(topic, key, maxNum, begin, end) : await this.index.queryOffsetAsync(topic, key, maxNum, begin, end);
     const messages: Buffer[] = [];
     for (const off of found.phyOffsets) {
       const rec = this.commitLog.getRecord(off);
@@ -252,31 +317,61 @@ export class DefaultMessageStore implements MessageStore {
     return { messages, indexLastUpdateTimestamp: found.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: found.indexLastUpdatePhyoffset };
   }
 
+  /** The index worker writes the files; a reader over them answers the query. */
+  private async queryWorkerIndex(topic: string, key: string, maxNum: number, begin: number, end: number) {
+    const reader = new IndexService(this.config);
+    try {
+      reader.load(true, 0);
+      return await reader.queryOffsetAsync(topic, key, maxNum, begin, end);
+    } finally {
+      await reader.close();
+    }
+  }
+
   deleteTopics(topics: string[]): void {
     for (const t of topics) {
       if (/[/\\\0]/.test(t) || t === '.' || t === '..' || t === '') continue;
+      if (this.remoteActive) {
+        this.remote!.deleteTopic(t);
+        this.consumeQueues.forgetTopic(t);
+        this.commitLog.removeTopic(t);
+        continue;
+      }
       this.consumeQueues.deleteTopic(t);
       this.commitLog.removeTopic(t);
     }
   }
 
   queueIds(topic: string): number[] {
+    this.sync();
     return this.consumeQueues.queueIds(topic);
   }
 
   setMessageArrivingListener(listener: MessageArrivingListener | null): void {
     this.consumeQueues.listener = listener;
+    if (this.bridge) this.bridge.listener = listener;
+  }
+
+  async whenDispatched(commitLogOffset: number, timeoutMs = 3000): Promise<boolean> {
+    if (!this.remoteActive || commitLogOffset <= 0) return true;
+    const [queued, indexed] = await Promise.all([
+      this.remote!.waitDispatchedPast(commitLogOffset - 1, timeoutMs),
+      this.remote!.waitIndexedPast?.(commitLogOffset - 1, timeoutMs) ?? true,
+    ]);
+    this.bridge!.drain();
+    return queued && indexed;
   }
 
   runtimeInfo(): Record<string, string> {
     return {
       commitLogMinOffset: String(this.commitLog.minOffset),
       commitLogMaxOffset: String(this.commitLog.maxOffset),
-      dispatchBehindBytes: '0',
+      dispatchBehindBytes: String(this.remoteActive ? this.commitLog.maxOffset - this.remote!.dispatchedOffset : 0),
       putMessageTimesTotal: String(this.commitLog.putMessageTimesTotal),
       putMessageSizeTotal: String(this.commitLog.putMessageSizeTotal),
       remainHowManyDataToFlush: String(this.commitLog.queue.unflushedBytes),
       earliestMessageTimeStamp: String(this.getEarliestMessageTime()),
+      ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
     };
   }
 }

@@ -142,6 +142,11 @@ export interface MessageStore {
   /** Topic -> queue ids that have a ConsumeQueue. */
   queueIds(topic: string): number[];
   setMessageArrivingListener(listener: MessageArrivingListener | null): void;
+  /**
+   * Resolves true once every record that starts before `commitLogOffset` is visible to reads
+   * (immediately when dispatch is inline), false after `timeoutMs`.
+   */
+  whenDispatched(commitLogOffset: number, timeoutMs?: number): Promise<boolean>;
   /** Numbers for GET_BROKER_RUNTIME_INFO and benchmarks. */
   runtimeInfo(): Record<string, string>;
 }

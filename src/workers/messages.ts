@@ -7,6 +7,7 @@
  * 2. Control messages between a worker host and its worker (rare; never per record).
  * 3. The index-query pool's task and result (declared by the store, re-exported here).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { StoreConfig } from '../store/config.js';
 
 export type { IndexQueryTask, QueryOffsetResult } from '../store/index-query-pool.js';
@@ -120,6 +121,33 @@ export function newDispatchFacts(): DispatchFacts {
 // event loop between waits to pick up `topic-registered`.
 // ---------------------------------------------------------------------------------------------
 export type WorkerRole = 'dispatch' | 'index';
+
+/** `workerData` of a dispatch or index worker (dispatch-worker.ts). */
+export interface DispatchWorkerData {
+  role: WorkerRole;
+  ring: SharedArrayBuffer;
+  config: StoreConfig;
+  /** Known topics at start: [id, name]; later ones arrive as `topic-registered` on `control`. */
+  topics: Array<[number, string]>;
+  /**
+   * Host -> worker control messages. The worker reads them synchronously
+   * (receiveMessageOnPort) whenever it meets an unknown topic id, so a topic announced before
+   * its first record is always known in time, without yielding the worker's loop.
+   */
+  control: MessagePort;
+}
+
+/** Host -> worker control messages on `DispatchWorkerData.control`. */
+export type DispatchControl =
+  | { type: 'topic-registered'; topicId: number; topic: string }
+  | { type: 'delete-topic'; topic: string };
+
+/** Worker -> host messages of a dispatch or index worker (on parentPort). */
+export type DispatchWorkerEvent =
+  | { type: 'ready' }
+  | { type: 'drained'; dispatchedOffset: number }
+  | { type: 'index-checkpoint'; timestamp: number }
+  | { type: 'error'; message: string; stack?: string };
 
 export type HostToWorker =
   | {

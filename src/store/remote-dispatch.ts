@@ -1,0 +1,147 @@
+import type { ConsumeQueue } from './consume-queue.js';
+import type { ConsumeQueueTable } from './consume-queue-table.js';
+import type { MessageArrivingListener } from './types.js';
+import { isConsumable, type DispatchRequest, type Dispatcher, type RemoteDispatcher } from './dispatch.js';
+
+/** Ring flag bits for the index worker (same values as src/workers/messages.ts declares). */
+export const FLAG_HAS_KEYS = 0x1;
+export const FLAG_HAS_UNIQ_KEY = 0x2;
+const TRANSACTION_MASK = 0xc;
+
+/**
+ * The main thread's side of dispatch in workers. For every appended record it queues the facts
+ * to the remote dispatcher and remembers, in a FIFO of typed arrays (nothing allocated per
+ * record), which queue unit the record will become. As the workers publish their dispatched
+ * offset, `drain` makes those units visible to readers in commit-log order and tells the
+ * arriving listener (long polling), so a pull never sees a unit before its file holds it.
+ */
+export class RemoteDispatchBridge implements Dispatcher {
+  private readonly remote: RemoteDispatcher;
+  private readonly table: ConsumeQueueTable;
+  private readonly topicIds = new Map<string, number>();
+  private queues: (ConsumeQueue | undefined)[] = [];
+  private queueOffsets = new Float64Array(1024);
+  private tags = new Float64Array(1024);
+  private ends = new Float64Array(1024);
+  private head = 0;
+  private tail = 0;
+  /** The promise of the last offer that had to wait for room (awaited before acknowledging). */
+  pending: Promise<void> | undefined;
+  listener: MessageArrivingListener | null = null;
+  lastDispatchedTimestamp = 0;
+  private stamps = new Float64Array(1024);
+  private watching = false;
+
+  constructor(remote: RemoteDispatcher, table: ConsumeQueueTable) {
+    this.remote = remote;
+    this.table = table;
+  }
+
+  get topics(): Array<[number, string]> {
+    return [...this.topicIds].map(([name, id]) => [id, name]);
+  }
+
+  /** Ids for topics that already have queues (sent to the workers at start). */
+  seedTopics(names: Iterable<string>): void {
+    for (const n of names) if (!this.topicIds.has(n)) this.topicIds.set(n, this.topicIds.size + 1);
+  }
+
+  dispatch(req: DispatchRequest): void {
+    let topicId = this.topicIds.get(req.topic);
+    if (topicId === undefined) {
+      topicId = this.topicIds.size + 1;
+      this.topicIds.set(req.topic, topicId);
+      this.remote.registerTopic(topicId, req.topic);
+    }
+    let flags = req.sysFlag & TRANSACTION_MASK;
+    if (req.properties.length > 0) {
+      if (hasProperty(req.properties, KEYS_NAME)) flags |= FLAG_HAS_KEYS;
+      if (hasProperty(req.properties, UNIQ_NAME)) flags |= FLAG_HAS_UNIQ_KEY;
+    }
+    const cq = this.table.findOrCreate(req.topic, req.queueId);
+    if (cq.visible === null) cq.follow();
+    if (isConsumable(req.sysFlag)) this.remember(cq, req);
+    const wait = this.remote.offer(req, topicId, flags);
+    if (wait) this.pending = wait;
+  }
+
+  private remember(cq: ConsumeQueue, req: DispatchRequest): void {
+    if (this.tail - this.head === this.ends.length) this.grow();
+    const i = this.tail % this.ends.length;
+    this.queues[i] = cq;
+    this.queueOffsets[i] = req.consumeQueueOffset;
+    this.tags[i] = req.tagsCode;
+    this.ends[i] = req.commitLogOffset + req.msgSize;
+    this.stamps[i] = req.storeTimestamp;
+    this.tail++;
+  }
+
+  private grow(): void {
+    const n = this.ends.length;
+    const order = Array.from({ length: this.tail - this.head }, (_, k) => (this.head + k) % n);
+    const remap = <T extends Float64Array>(a: T): T => {
+      const b = new Float64Array(n * 2) as T;
+      order.forEach((j, k) => (b[k] = a[j]!));
+      return b;
+    };
+    this.queues = order.map((j) => this.queues[j]);
+    this.queueOffsets = remap(this.queueOffsets);
+    this.tags = remap(this.tags);
+    this.ends = remap(this.ends);
+    this.stamps = remap(this.stamps);
+    this.tail -= this.head;
+    this.head = 0;
+  }
+
+  /** Makes every unit whose record the workers have dispatched visible, oldest first. */
+  drain(): void {
+    if (this.head === this.tail) return;
+    const dispatched = this.remote.dispatchedOffset;
+    const n = this.ends.length;
+    while (this.head < this.tail) {
+      const i = this.head % n;
+      if (this.ends[i]! > dispatched) break;
+      const cq = this.queues[i]!;
+      const next = this.queueOffsets[i]! + 1;
+      if (next > cq.visible!) cq.visible = next;
+      this.lastDispatchedTimestamp = this.stamps[i]!;
+      this.queues[i] = undefined;
+      this.head++;
+      this.listener?.(cq.topic, cq.queueId, next, this.tags[i]!);
+    }
+    if (this.head === this.tail) this.head = this.tail = 0;
+  }
+
+  /** Wakes on dispatch progress and drains, so long polls hear of new messages promptly. */
+  watch(isRunning: () => boolean): void {
+    if (this.watching) return;
+    this.watching = true;
+    const loop = async (): Promise<void> => {
+      while (isRunning()) {
+        if (this.head === this.tail) {
+          await this.remote.waitDispatchedPast(this.remote.dispatchedOffset, 50);
+        } else {
+          await this.remote.waitDispatchedPast(this.ends[this.head % this.ends.length]! - 1, 1000);
+        }
+        this.drain();
+      }
+      this.watching = false;
+    };
+    void loop();
+  }
+
+  get backlog(): number {
+    return this.tail - this.head;
+  }
+}
+
+const KEYS_NAME = 'KEYS\u0001';
+const UNIQ_NAME = 'UNIQ_KEY\u0001';
+
+/** Whether an encoded property string has the property `nameSep` (name + \u0001); allocates nothing. */
+function hasProperty(props: string, nameSep: string): boolean {
+  for (let i = props.indexOf(nameSep); i >= 0; i = props.indexOf(nameSep, i + 1)) {
+    if (i === 0 || props.charCodeAt(i - 1) === 2) return true;
+  }
+  return false;
+}

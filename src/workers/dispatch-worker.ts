@@ -1,0 +1,130 @@
+/**
+ * Worker thread entry: consumes a dispatch ring and builds either the consume queues ('dispatch')
+ * or the index ('index') from it, publishing its progress as the ring's dispatched offset. The
+ * logic it runs (ConsumeQueueTable, IndexService) is the store's; this file is only the loop.
+ *
+ * The loop blocks in Atomics.wait while the ring is empty and yields to its own event loop every
+ * few milliseconds so async fdatasync completions and timers still run.
+ */
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { ConsumeQueueTable } from '../store/consume-queue-table.js';
+import { IndexService } from '../store/index-service.js';
+import { MappedFileQueue } from '../store/mapped-file-queue.js';
+import { commitLogDir } from '../store/file-names.js';
+import { fillFromRecord, isConsumable, newDispatchRequest } from '../store/dispatch.js';
+import { findProperty, PROPERTY } from '../store/properties.js';
+import { RingConsumer } from './ring.js';
+import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
+
+const data = workerData as DispatchWorkerData;
+const post = (e: DispatchWorkerEvent) => parentPort!.postMessage(e);
+const consumer = new RingConsumer(data.ring);
+const names: string[] = [];
+for (const [id, name] of data.topics) names[id] = name;
+
+const cfg = data.config;
+const queues = data.role === 'dispatch' ? new ConsumeQueueTable(cfg) : null;
+const index = data.role === 'index' ? new IndexService(cfg, { onIndexCheckpoint: (timestamp) => post({ type: 'index-checkpoint', timestamp }) }) : null;
+const commitLog = data.role === 'index' ? new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { readOnly: true }) : null;
+if (queues) {
+  queues.load(() => {});
+  queues.recover();
+}
+if (index) index.load(true, 0);
+commitLog?.load();
+
+function control(): void {
+  for (let m = receiveMessageOnPort(data.control); m; m = receiveMessageOnPort(data.control)) {
+    const c = m.message as DispatchControl;
+    if (c.type === 'topic-registered') names[c.topicId] = c.topic;
+    else if (c.type === 'delete-topic') queues?.deleteTopic(c.topic);
+  }
+}
+
+function topicName(id: number): string {
+  let name = names[id];
+  while (name === undefined) {
+    control();
+    name = names[id];
+    // The host posts the name before publishing the record; this only spins if the port lags.
+    if (name === undefined) Atomics.wait(NAP, 0, 0, 1);
+  }
+  return name;
+}
+
+const NAP = new Int32Array(new SharedArrayBuffer(4));
+const facts = newDispatchFacts();
+const req = newDispatchRequest();
+
+function dispatchOne(): void {
+  if (queues) {
+    if (!isConsumable(facts.flags)) {
+      queues.findOrCreate(topicName(facts.topicId), facts.queueId);
+      return;
+    }
+    queues.findOrCreate(topicName(facts.topicId), facts.queueId).putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
+    return;
+  }
+  if (!(facts.flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY))) return;
+  const f = commitLog!.catchUp(facts.phyOffset);
+  if (!f) throw new Error(`commit log segment for offset ${facts.phyOffset} not found`);
+  fillFromRecord(req, f.buffer, facts.phyOffset - f.fileFromOffset);
+  const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
+  const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
+  index!.buildIndex(topicName(facts.topicId), facts.phyOffset, facts.storeTimestamp, facts.flags, keys, uniq);
+}
+
+const yieldNow = () => new Promise<void>((r) => setImmediate(r));
+
+async function flush(): Promise<void> {
+  if (queues) await queues.flush();
+  if (index) await index.flush();
+}
+
+async function run(): Promise<void> {
+  consumer.setWorkerState(WorkerState.RUNNING);
+  post({ type: 'ready' });
+  let lastYield = Date.now();
+  let lastFlush = lastYield;
+  let flushing: Promise<void> | null = null;
+  for (;;) {
+    control();
+    const n = consumer.poll(1024);
+    if (n > 0) {
+      let end = 0;
+      for (let i = 0; i < n; i++) {
+        consumer.readInto(i, facts);
+        dispatchOne();
+        end = facts.phyOffset + facts.size;
+      }
+      consumer.commit(n, end);
+    } else if (consumer.stopRequested) {
+      break;
+    }
+    const now = Date.now();
+    if (!flushing && now - lastFlush >= cfg.flushIntervalConsumeQueue) {
+      lastFlush = now;
+      flushing = flush().finally(() => (flushing = null));
+    }
+    if (now - lastYield >= 5 || flushing) {
+      lastYield = now;
+      await yieldNow();
+    }
+    if (n === 0) consumer.waitForData(flushing ? 1 : 20);
+  }
+  consumer.setWorkerState(WorkerState.DRAINING);
+  if (flushing) await flushing;
+  await flush();
+  await index?.close();
+  queues?.close();
+  commitLog?.close();
+  consumer.setWorkerState(WorkerState.STOPPED);
+  post({ type: 'drained', dispatchedOffset: consumer.dispatchedOffset });
+}
+
+run().catch((e: unknown) => {
+  consumer.setWorkerState(WorkerState.FAILED);
+  post({ type: 'error', message: String(e), stack: e instanceof Error ? e.stack : undefined });
+  // Exit non-zero so the host restarts this worker from the last committed record.
+  setImmediate(() => { throw e; });
+});
