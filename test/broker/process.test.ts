@@ -1,0 +1,202 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMessages, decodeOffsetMsgId } from '../../src/store/index.js';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
+import {
+  Proc,
+  brokerConf,
+  brokerPort,
+  props,
+  pullHeader,
+  sendV2Header,
+  spawnBroker,
+  spawnNamesrv,
+  tempDir,
+  waitFor,
+} from '../helpers/broker-harness.js';
+
+type Ext = Record<string, string | number | boolean | undefined | null>;
+
+let dir: string;
+let ns: { proc: Proc; addr: string };
+const client = new RemotingClient();
+
+beforeAll(async () => {
+  dir = tempDir('broker-proc-');
+  ns = await spawnNamesrv(dir, 'scanNotActiveBrokerInterval=200\nbrokerChannelExpiredTime=1000\n');
+});
+afterAll(() => {
+  client.close();
+  Proc.killAll();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const invoke = (addr: string, code: number, ext?: Ext, body?: Buffer, timeoutMs = 5000) =>
+  client.invoke(addr, RemotingCommand.createRequest(code, ext, body), timeoutMs);
+
+async function route(topic: string): Promise<RemotingCommand> {
+  return invoke(ns.addr, RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic });
+}
+
+async function startBroker(port: number, sub: string, extra: Record<string, string | number | boolean> = {}) {
+  const conf = join(dir, `${sub}.properties`);
+  writeFileSync(conf, brokerConf(port, join(dir, sub), ns.addr, extra));
+  return spawnBroker(conf);
+}
+
+describe('broker process', () => {
+  it('registers, routes, serves send/pull on both ports, keeps offsets across a graceful restart, unregisters on stop', async () => {
+    const port = await brokerPort();
+    const addr = `127.0.0.1:${port}`;
+    const { proc, ready } = await startBroker(port, 'b1');
+    expect(ready).toMatchObject({ brokerName: 'proc-broker', brokerAddr: addr, listenPort: port, vipPort: port - 2 });
+    expect(proc.stdout).toContain(`The broker[proc-broker, ${addr}] boot success.`);
+
+    const created = await invoke(addr, RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'ProcTopic', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false });
+    expect(created.code).toBe(ResponseCode.SUCCESS);
+    // The topic change triggers an immediate re-registration.
+    const r = await waitFor(async () => {
+      const res = await route('ProcTopic');
+      return res.code === ResponseCode.SUCCESS ? res : null;
+    }, 5000, 'route of ProcTopic');
+    expect(r!.body!.toString()).toContain(addr);
+
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await invoke(addr, RequestCode.SEND_MESSAGE_V2, sendV2Header('ProcTopic', { queueId: 0, properties: props({ TAGS: 'T', KEYS: `k${i}` }) }), Buffer.from(`p${i}`));
+      expect(s.code).toBe(ResponseCode.SUCCESS);
+      ids.push(s.extFields.msgId!);
+    }
+    // The VIP channel serves everything but pulls.
+    const vip = `127.0.0.1:${port - 2}`;
+    expect((await invoke(vip, RequestCode.SEND_MESSAGE_V2, sendV2Header('ProcTopic', { queueId: 1 }), Buffer.from('vip'))).code).toBe(ResponseCode.SUCCESS);
+    expect((await invoke(vip, RequestCode.PULL_MESSAGE, pullHeader('ProcTopic', 'PG', 0, 0))).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+    const pulled = await invoke(addr, RequestCode.PULL_MESSAGE, pullHeader('ProcTopic', 'PG', 0, 0));
+    expect(decodeMessages(pulled.body!).map((m) => m.body.toString())).toEqual(['p0', 'p1', 'p2']);
+    expect((await invoke(addr, RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'PG', topic: 'ProcTopic', queueId: 0, commitOffset: 2 })).code).toBe(ResponseCode.SUCCESS);
+
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+    const store = join(dir, 'b1', 'store');
+    expect(existsSync(join(store, 'abort'))).toBe(false);
+    expect(readFileSync(join(store, 'config', 'consumerOffset.json'), 'utf8')).toContain('"ProcTopic@PG":{0:2');
+    // Graceful stop unregistered the broker: the route is gone at once.
+    expect((await route('ProcTopic')).code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+
+    const again = await startBroker(port, 'b1');
+    try {
+      const q = await invoke(addr, RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'PG', topic: 'ProcTopic', queueId: 0 });
+      expect(q.extFields.offset).toBe('2');
+      const view = await invoke(addr, RequestCode.VIEW_MESSAGE_BY_ID, { offset: decodeOffsetMsgId(ids[2]!).offset });
+      expect(decodeMessages(view.body!)[0]!.body.toString()).toBe('p2');
+      await waitFor(async () => (await route('ProcTopic')).code === ResponseCode.SUCCESS, 5000, 'route after restart');
+    } finally {
+      again.proc.child.kill('SIGKILL');
+      await again.proc.exited();
+    }
+    // A killed broker's NameServer connection drops, and with it the route.
+    await waitFor(async () => (await route('ProcTopic')).code === ResponseCode.TOPIC_NOT_EXIST, 5000, 'route removal after SIGKILL');
+  });
+
+  it('loses no acknowledged message when SIGTERM arrives during sends, nor when SIGKILLed', async () => {
+    const port = await brokerPort();
+    const addr = `127.0.0.1:${port}`;
+    for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+      const sub = `inflight-${signal}`;
+      const { proc } = await startBroker(port, sub);
+      await invoke(addr, RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'Flight', readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+      const acked: { id: string; body: string }[] = [];
+      let stop = false;
+      let n = 0;
+      const sender = async () => {
+        while (!stop) {
+          const body = `m${n++}`;
+          try {
+            const r = await invoke(addr, RequestCode.SEND_MESSAGE_V2, sendV2Header('Flight', { queueId: 0 }), Buffer.from(body), 2000);
+            if (r.code === ResponseCode.SUCCESS) acked.push({ id: r.extFields.msgId!, body });
+          } catch {
+            return;
+          }
+        }
+      };
+      const senders = Array.from({ length: 16 }, sender);
+      await waitFor(() => acked.length >= 200, 10_000, 'some acknowledged sends');
+      proc.child.kill(signal);
+      const code = await proc.exited();
+      stop = true;
+      await Promise.all(senders);
+      if (signal === 'SIGTERM') expect(code).toBe(0);
+      expect(existsSync(join(dir, sub, 'store', 'abort'))).toBe(signal === 'SIGKILL');
+
+      const again = await startBroker(port, sub);
+      try {
+        const max = await invoke(addr, RequestCode.GET_MAX_OFFSET, { topic: 'Flight', queueId: 0 });
+        expect(Number(max.extFields.offset)).toBeGreaterThanOrEqual(acked.length);
+        for (const a of acked.filter((_, i) => i % 25 === 0 || i === acked.length - 1)) {
+          const v = await invoke(addr, RequestCode.VIEW_MESSAGE_BY_ID, { offset: decodeOffsetMsgId(a.id).offset });
+          expect(decodeMessages(v.body!)[0]!.body.toString()).toBe(a.body);
+        }
+      } finally {
+        again.proc.child.kill('SIGTERM');
+        expect(await again.proc.exited()).toBe(0);
+      }
+    }
+  });
+
+  it('survives garbage, oversized frames and unknown codes, and keeps serving', async () => {
+    const port = await brokerPort();
+    const addr = `127.0.0.1:${port}`;
+    const { proc } = await startBroker(port, 'bad', { maxFrameSize: 65536 });
+    try {
+      const closedAfter = (bytes: Buffer) =>
+        new Promise<boolean>((resolve) => {
+          const s = connect(port, '127.0.0.1', () => s.write(bytes));
+          s.on('error', () => {});
+          s.on('close', () => resolve(true));
+          setTimeout(() => {
+            s.destroy();
+            resolve(false);
+          }, 3000).unref();
+        });
+      expect(await closedAfter(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'))).toBe(true);
+      const huge = Buffer.alloc(8);
+      huge.writeInt32BE(100 * 1024 * 1024, 0);
+      expect(await closedAfter(huge)).toBe(true);
+      const negative = Buffer.alloc(8);
+      negative.writeInt32BE(-5, 0);
+      expect(await closedAfter(negative)).toBe(true);
+      const badHeader = Buffer.alloc(20);
+      badHeader.writeInt32BE(16, 0);
+      badHeader.writeInt32BE(12, 4);
+      badHeader.write('{not json}!!', 8);
+      expect(await closedAfter(badHeader)).toBe(true);
+
+      expect((await invoke(addr, 9999, {})).code).toBe(ResponseCode.REQUEST_CODE_NOT_SUPPORTED);
+      // A frame over maxFrameSize closes that connection; the client reconnects for the next request.
+      await expect(invoke(addr, RequestCode.SEND_MESSAGE_V2, sendV2Header('AutoMade'), Buffer.alloc(70_000))).rejects.toThrow(/closed/);
+      expect((await invoke(addr, RequestCode.SEND_MESSAGE_V2, sendV2Header('AutoMade'), Buffer.from('still here'))).code).toBe(ResponseCode.SUCCESS);
+      expect(proc.child.exitCode).toBeNull();
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited();
+    }
+  });
+
+  it('warns naming an unknown config key, and exits non-zero naming a key with a bad value', async () => {
+    const port = await brokerPort();
+    const { proc } = await startBroker(port, 'warn', { brokerNmae: 'typo' });
+    expect(proc.stderr).toContain('unknown config key "brokerNmae"');
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+
+    const conf = join(dir, 'badvalue.properties');
+    writeFileSync(conf, brokerConf(port, join(dir, 'badvalue'), ns.addr, { defaultTopicQueueNums: 'eight' }));
+    const bad = new Proc('dist/src/broker.js', ['-c', conf]);
+    expect(await bad.exited()).not.toBe(0);
+    expect(bad.stderr).toContain('defaultTopicQueueNums');
+  });
+});
