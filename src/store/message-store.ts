@@ -137,10 +137,10 @@ export class DefaultMessageStore implements MessageStore {
       onError: (e) => this.log.error(`commit log flush failed: ${String(e)}`),
     });
     this.flusher.start();
-    if (this.remote) await this.startRemoteDispatch();
     this.cqFlushTimer = setInterval(() => void this.flushConsumeQueues(), this.config.flushIntervalConsumeQueue);
     this.cqFlushTimer.unref();
     this.running = true;
+    if (this.remote) await this.startRemoteDispatch();
   }
 
   /**
