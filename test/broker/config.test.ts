@@ -1,9 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokerSettings, loadBrokerConfig, parseDelayLevels } from '../../src/net/broker/broker-config.js';
 import { parsePropertiesText } from '../../src/store/index.js';
-import { tempDir } from '../helpers/broker-harness.js';
+import { repoRoot, tempDir } from '../helpers/broker-harness.js';
 
 const settings = (text: string, warn?: (m: string) => void, namesrvAddr?: string) =>
   brokerSettings(parsePropertiesText(text), { namesrvAddr }, warn);
@@ -21,6 +21,30 @@ describe('broker config', () => {
     });
     expect(store).toMatchObject({ deleteWhen: '03', fileReservedTime: 48, flushDiskType: 'SYNC_FLUSH', storePathRootDir: `${dir}/s`, haListenPort: 20912 });
     expect(broker.brokerIP1).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ships conf files that load without warnings, each set runnable on one machine', () => {
+    const sets: Record<string, string[]> = { '.': ['broker.conf'] };
+    for (const d of ['2m-noslave', '2m-2s-async', '2m-2s-sync']) sets[d] = readdirSync(join(repoRoot, 'conf', d));
+    expect(sets['2m-2s-sync']!.sort()).toEqual(['broker-a-s.properties', 'broker-a.properties', 'broker-b-s.properties', 'broker-b.properties']);
+    for (const [d, files] of Object.entries(sets)) {
+      const ports = new Set<number>();
+      const stores = new Set<string>();
+      for (const f of files) {
+        const warnings: string[] = [];
+        const { broker, store } = loadBrokerConfig(join(repoRoot, 'conf', d, f), {}, (m) => warnings.push(m));
+        expect(warnings, f).toEqual([]);
+        for (const p of [broker.listenPort - 2, broker.listenPort, broker.listenPort + 1]) {
+          expect(ports.has(p), `${d}/${f} port ${p}`).toBe(false);
+          ports.add(p);
+        }
+        stores.add(store.storePathRootDir);
+        expect(store.brokerRole === 'SLAVE', f).toBe(f.endsWith('-s.properties'));
+        expect(broker.brokerId, f).toBe(f.endsWith('-s.properties') ? 1 : 0);
+      }
+      expect(stores.size).toBe(files.length);
+    }
   });
 
   it('warns once naming an unknown key, accepts Java tuning keys silently', () => {

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import {
   STORE_DEFAULTS,
@@ -186,6 +186,10 @@ function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
     broker.brokerId = 0;
   }
   parseDelayLevels(broker.messageDelayLevel);
+  // Ours: a leading ~ in store paths means the home directory, so shipped configs can say ~/store/broker-a.
+  for (const k of ['storePathRootDir', 'storePathCommitLog', 'storePathConsumerQueue', 'storePathIndex'] as const) {
+    if (store[k] === '~' || store[k].startsWith('~/')) store[k] = homedir() + store[k].slice(1);
+  }
   // RocketMQ always puts HA on listenPort + 1, ignoring a configured haListenPort.
   if (broker.listenPort !== 0) store.haListenPort = broker.listenPort + 1;
   return { broker, store };
