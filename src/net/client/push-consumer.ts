@@ -148,8 +148,13 @@ export class PushConsumer implements ConsumerMember {
     await inst.release();
   }
 
+  /** New queues of a subscribed topic (e.g. the retry topic appearing) are taken up at once, not at the next period. */
   onRouteChanged(topic: string, route: TopicRouteData): void {
-    if (this.subs.has(topic)) this.subscribeInfo.set(topic, subscribeQueues(topic, route));
+    if (!this.subs.has(topic)) return;
+    const before = (this.subscribeInfo.get(topic) ?? []).map(mqKey).join();
+    const queues = subscribeQueues(topic, route);
+    this.subscribeInfo.set(topic, queues);
+    if (this.running && queues.map(mqKey).join() !== before) setImmediate(() => void this.instance?.rebalanceNow());
   }
 
   async persistOffsets(): Promise<void> {

@@ -1,0 +1,230 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { RemotingClient } from '../net/remoting-client.js';
+import { RemotingCommand } from '../net/remoting-command.js';
+import { RequestCode, ResponseCode } from '../net/codes.js';
+import { parseClusterInfo } from '../net/client/route.js';
+
+/**
+ * A NameServer and a broker as child processes of this one, on ephemeral loopback ports, with a
+ * fresh store in a temp directory: what the end-to-end benchmark and the client integration tests
+ * run against. Each process is started from the compiled tree (dist/src/namesrv.js,
+ * dist/src/broker.js) and announces its address on stdout; we wait for that, then for the broker
+ * to appear in the NameServer's cluster table. Children are killed when this process exits.
+ */
+export interface LocalClusterOptions {
+  /** Root for the store and config files; a fresh temp dir by default (removed by stop()). */
+  dir?: string;
+  flushDiskType?: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+  /** Extra broker/store keys (small segment sizes for tests, ...). */
+  brokerProps?: Record<string, string | number | boolean>;
+  namesrvProps?: Record<string, string | number | boolean>;
+  /** Receives every line the children print (default: kept only for error messages). */
+  onLine?: (who: 'namesrv' | 'broker', line: string) => void;
+  timeoutMs?: number;
+}
+
+export interface LocalCluster {
+  readonly dir: string;
+  readonly namesrvAddr: string;
+  readonly brokerAddr: string;
+  readonly brokerName: string;
+  readonly clusterName: string;
+  readonly namesrvPid: number;
+  brokerPid: number;
+  /** From spawning the broker to its ready announcement. */
+  brokerStartToReadyMs: number;
+  /** Kernel-reported anonymous memory of the broker (RssAnon), in MiB; null if unreadable. */
+  brokerRssAnonMB(): number | null;
+  /** Stops the broker (SIGTERM, graceful) and starts it again on the same store and port. */
+  restartBroker(): Promise<void>;
+  /** SIGTERM both (SIGKILL after a grace period), then removes the temp dir if we made it. */
+  stop(): Promise<void>;
+}
+
+const DIST_SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) c.kill('SIGKILL');
+  });
+}
+
+function propsText(p: Record<string, string | number | boolean>): string {
+  return Object.entries(p).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n';
+}
+
+interface Started {
+  child: ChildProcess;
+  match: RegExpExecArray;
+  ms: number;
+}
+
+/** Spawns `node script -c conf` and resolves once a stdout line matches `ready`. */
+function startProcess(who: 'namesrv' | 'broker', script: string, args: string[], ready: RegExp, opts: LocalClusterOptions): Promise<Started> {
+  installExitHook();
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [join(DIST_SRC, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  const tail: string[] = [];
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  return new Promise<Started>((resolve, reject) => {
+    let done = false;
+    const timer = setTimeout(() => fail(`no ready line within ${timeoutMs}ms`), timeoutMs);
+    const fail = (why: string): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${who} failed to start: ${why}\n${tail.join('\n')}`));
+    };
+    const partial = { out: '', err: '' };
+    const onLines = (stream: 'out' | 'err', chunk: Buffer): void => {
+      const lines = (partial[stream] + chunk.toString('utf8')).split('\n');
+      partial[stream] = lines.pop()!;
+      for (const line of lines) {
+        if (line === '') continue;
+        opts.onLine?.(who, line);
+        tail.push(line);
+        if (tail.length > 40) tail.shift();
+        const m = done ? null : ready.exec(line);
+        if (m) {
+          done = true;
+          clearTimeout(timer);
+          resolve({ child, match: m, ms: performance.now() - t0 });
+        }
+      }
+    };
+    child.stdout!.on('data', (c: Buffer) => onLines('out', c));
+    child.stderr!.on('data', (c: Buffer) => onLines('err', c));
+    child.once('exit', (code, signal) => fail(`exited (${code ?? signal})`));
+  });
+}
+
+/** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+export function stopProcess(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** RssAnon of a process in MiB (Linux /proc), null elsewhere. */
+export function rssAnonMB(pid: number): number | null {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+async function waitRegistered(namesrvAddr: string, brokerName: string, timeoutMs: number): Promise<void> {
+  const client = new RemotingClient();
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const res = await client.invoke(namesrvAddr, RemotingCommand.createRequest(RequestCode.GET_BROKER_CLUSTER_INFO), 2000).catch(() => null);
+      if (res?.code === ResponseCode.SUCCESS && parseClusterInfo(res.body).brokerAddrTable.has(brokerName)) return;
+      if (Date.now() > deadline) throw new Error(`broker ${brokerName} did not register with ${namesrvAddr} within ${timeoutMs}ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  } finally {
+    client.close();
+  }
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free port P whose neighbours P - 2 (the broker's VIP channel) and P + 1 (HA) are free too.
+ * The broker is given a fixed port rather than 0 because the port is part of every offsetMsgId it
+ * hands out, and restarts must keep it.
+ */
+export async function freeBrokerPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = 20_000 + Math.floor(Math.random() * 40_000);
+    if ((await canBind(p)) && (await canBind(p - 2)) && (await canBind(p + 1))) return p;
+  }
+  throw new Error('no free port triple (P-2, P, P+1) found');
+}
+
+export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rmq-local-'));
+  const clusterName = 'LocalCluster';
+  const brokerName = 'broker-local';
+  writeFileSync(join(dir, 'namesrv.conf'), propsText({ listenPort: 0, bindAddress: '127.0.0.1', kvConfigPath: join(dir, 'kvConfig.json'), ...opts.namesrvProps }));
+  const ns = await startProcess('namesrv', 'namesrv.js', ['-c', join(dir, 'namesrv.conf')], /listening on [^\s]*:(\d+)/, opts);
+  const namesrvAddr = `127.0.0.1:${ns.match[1]}`;
+  const brokerConf = join(dir, 'broker.conf');
+  const writeBrokerConf = (port: number): void =>
+    writeFileSync(
+      brokerConf,
+      propsText({
+        brokerClusterName: clusterName,
+        brokerName,
+        brokerIP1: '127.0.0.1',
+        bindAddress: '127.0.0.1',
+        listenPort: port,
+        namesrvAddr,
+        storePathRootDir: join(dir, 'store'),
+        flushDiskType: opts.flushDiskType ?? 'ASYNC_FLUSH',
+        ...opts.brokerProps,
+      }),
+    );
+  writeBrokerConf(await freeBrokerPort());
+  const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts);
+  let broker: Started;
+  try {
+    broker = await startBroker();
+  } catch (err) {
+    await stopProcess(ns.child);
+    throw err;
+  }
+  const ready = JSON.parse(broker.match[0]) as { brokerAddr: string };
+  await waitRegistered(namesrvAddr, brokerName, opts.timeoutMs ?? 20_000);
+  const cluster: LocalCluster = {
+    dir,
+    namesrvAddr,
+    brokerAddr: ready.brokerAddr,
+    brokerName,
+    clusterName,
+    namesrvPid: ns.child.pid!,
+    brokerPid: broker.child.pid!,
+    brokerStartToReadyMs: broker.ms,
+    brokerRssAnonMB: () => rssAnonMB(broker.child.pid!),
+    async restartBroker() {
+      await stopProcess(broker.child);
+      broker = await startBroker();
+      cluster.brokerPid = broker.child.pid!;
+      cluster.brokerStartToReadyMs = broker.ms;
+      await waitRegistered(namesrvAddr, brokerName, opts.timeoutMs ?? 20_000);
+    },
+    async stop() {
+      await Promise.all([stopProcess(broker.child), stopProcess(ns.child)]);
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
+}
