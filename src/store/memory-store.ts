@@ -13,7 +13,7 @@ import type {
 import { measureMessage } from './commit-log.js';
 import { CQ_UNIT_SIZE, writeUnit } from './consume-queue.js';
 import { getMessage, offsetByTime, storeTimeAt, type LogView, type QueueView } from './get-message.js';
-import { createOffsetMsgId, decodeMessage, encodeMessage, parseHostAddress, readLong, storeTimestampOf, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
+import { createOffsetMsgId, decodeMessage, decodeOffsetMsgId, encodeMessage, hostToString, parseHostAddress, readLong, storeTimestampOf, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
 import { StoreError } from './errors.js';
@@ -198,6 +198,17 @@ export class MemoryMessageStore implements MessageStore {
     const rec = this.log.getRecord(commitLogOffset);
     return rec ? decodeMessage(rec, 0) : null;
   }
+  lookMessageByOffsetMsgId(offsetMsgId: string): StoredMessage | null {
+    let id: { address: string; offset: number };
+    try {
+      id = decodeOffsetMsgId(offsetMsgId);
+    } catch {
+      return null;
+    }
+    if (id.address !== hostToString(this.storeHost.ip, this.storeHost.port)) return null;
+    return this.lookMessageByOffset(id.offset);
+  }
+
   selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
     return this.log.getRecord(commitLogOffset);
   }

@@ -17,7 +17,7 @@ import { StoreCheckpoint, abortMarker } from './checkpoint.js';
 import { CommitLogFlusher } from './flush.js';
 import { recoverStore, type RecoveryResult } from './recovery.js';
 import { getMessage, offsetByTime, storeTimeAt } from './get-message.js';
-import { decodeMessage, parseHostAddress, storeTimestampOf } from './message-codec.js';
+import { decodeMessage, decodeOffsetMsgId, hostToString, parseHostAddress, storeTimestampOf } from './message-codec.js';
 import { abortPath, checkpointPath } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
@@ -285,6 +285,17 @@ export class DefaultMessageStore implements MessageStore {
   lookMessageByOffset(commitLogOffset: number): StoredMessage | null {
     const rec = this.commitLog.getRecord(commitLogOffset);
     return rec ? decodeMessage(rec, 0) : null;
+  }
+
+  lookMessageByOffsetMsgId(offsetMsgId: string): StoredMessage | null {
+    let id: { address: string; offset: number };
+    try {
+      id = decodeOffsetMsgId(offsetMsgId);
+    } catch {
+      return null;
+    }
+    if (id.address !== hostToString(this.storeHost.ip, this.storeHost.port)) return null;
+    return this.lookMessageByOffset(id.offset);
   }
 
   selectOneMessageByOffset(commitLogOffset: number): Buffer | null {

@@ -131,6 +131,11 @@ export interface MessageStore {
   getEarliestMessageTime(topic?: string, queueId?: number): number;
   /** Decoded message at a commit log offset, or null. */
   lookMessageByOffset(commitLogOffset: number): StoredMessage | null;
+  /**
+   * The message an offsetMsgId names (store host + commit log offset, as returned by sends), or
+   * null when the id is malformed, names another store host, or no record starts there.
+   */
+  lookMessageByOffsetMsgId(offsetMsgId: string): StoredMessage | null;
   /** Raw record at a commit log offset, or null. */
   selectOneMessageByOffset(commitLogOffset: number): Buffer | null;
   getMinPhyOffset(): number;

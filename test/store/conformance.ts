@@ -68,6 +68,9 @@ export function conformanceSuite(name: string, makeFactory: () => StoreFactory):
       expect(m.properties).toEqual({ TAGS: 'A', KEYS: 'k4' });
       expect(m.queueOffset).toBe(2);
       expect(store.selectOneMessageByOffset(results[4]!.wroteOffset)!.length).toBe(results[4]!.wroteBytes);
+      expect(store.lookMessageByOffsetMsgId(results[4]!.msgId)?.body.toString()).toBe('body-4');
+      expect(store.lookMessageByOffsetMsgId('0A0000FF00002A9F0000000000000000')).toBeNull();
+      expect(store.lookMessageByOffsetMsgId('not-an-id')).toBeNull();
       expect(store.getCommitLogOffsetInQueue('T', 0, 2)).toBe(results[4]!.wroteOffset);
       expect(store.getMaxPhyOffset()).toBe(results[9]!.wroteOffset + results[9]!.wroteBytes);
       expect(store.queueIds('T').sort()).toEqual([0, 1]);
