@@ -162,8 +162,10 @@ export class Proc {
   stdout = '';
   stderr = '';
 
-  constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [join(repoRoot, script), ...args], {
+  /** Runs `node <repo>/<script>`, or the executable `script` itself when `exec` is set (bin/ launchers). */
+  constructor(script: string, args: string[], env: NodeJS.ProcessEnv = {}, exec = false) {
+    const [cmd, argv] = exec ? [script, args] : [process.execPath, [join(repoRoot, script), ...args]];
+    this.child = spawn(cmd, argv, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NAMESRV_ADDR: '', ...env },
     });

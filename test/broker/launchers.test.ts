@@ -1,0 +1,85 @@
+import { cpSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
+import { Proc, brokerConf, brokerPort, repoRoot, tempDir, waitFor } from '../helpers/broker-harness.js';
+
+const run = promisify(execFile);
+const dirs: string[] = [];
+afterAll(() => {
+  Proc.killAll();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+function dir(prefix: string): string {
+  const d = tempDir(prefix);
+  dirs.push(d);
+  return d;
+}
+
+describe('bin/mqbroker and bin/mqshutdown', () => {
+  it('mqbroker execs the broker; mqshutdown broker stops exactly the brokers of its checkout, gracefully', async () => {
+    // A private copy of the checkout, so mqshutdown cannot touch brokers other tests are running.
+    const home = dir('mqshutdown-');
+    cpSync(join(repoRoot, 'bin'), join(home, 'bin'), { recursive: true });
+    cpSync(join(repoRoot, 'dist', 'src'), join(home, 'dist', 'src'), { recursive: true });
+    cpSync(join(repoRoot, 'package.json'), join(home, 'package.json'));
+    symlinkSync(join(repoRoot, 'node_modules'), join(home, 'node_modules'));
+    const port = await brokerPort();
+    const conf = join(home, 'broker.properties');
+    writeFileSync(conf, brokerConf(port, home, ''));
+
+    expect((await run(join(home, 'bin', 'mqshutdown'), ['broker']).catch((e: { code: number; stdout: string }) => e)).stdout).toContain('No mqbroker running');
+    const broker = new Proc(join(home, 'bin', 'mqbroker'), ['-c', conf], {}, true);
+    await broker.waitForOutput(/"event":"broker-ready"/);
+    // A broker of the real checkout, which the copy's mqshutdown must leave alone.
+    const otherConf = join(home, 'other.properties');
+    writeFileSync(otherConf, brokerConf(await brokerPort(), join(home, 'other'), ''));
+    const other = new Proc('dist/src/broker.js', ['-c', otherConf]);
+    await other.waitForOutput(/"event":"broker-ready"/);
+    const { stdout } = await run(join(home, 'bin', 'mqshutdown'), ['broker']);
+    expect(stdout).toMatch(new RegExp(`Send shutdown request to mqbroker\\(${broker.child.pid}\\) OK`));
+    expect(stdout).not.toContain(String(other.child.pid));
+    expect(await broker.exited()).toBe(0);
+    expect(other.child.exitCode).toBeNull();
+    other.child.kill('SIGTERM');
+    expect(await other.exited()).toBe(0);
+    expect(broker.output).toContain('SIGTERM received');
+    await expect(run(join(home, 'bin', 'mqshutdown'), ['nonsense'])).rejects.toThrow();
+  });
+});
+
+describe('npm start (standalone)', () => {
+  it('runs a NameServer and a broker in one process, ready well under a second, routes topics, stops on SIGTERM', async () => {
+    const store = dir('standalone-');
+    const bport = await brokerPort();
+    const nport = await brokerPort();
+    const t0 = Date.now();
+    const p = new Proc('dist/src/standalone.js', ['--namesrv-port', String(nport), '--broker-port', String(bport)], { STORE: join(store, 'store') });
+    const m = await p.waitForOutput(/^(\{"event":"standalone-ready".*\})$/m);
+    const wall = Date.now() - t0;
+    const ready = JSON.parse(m[1]!) as { namesrvAddr: string; brokerAddr: string; startupMs: number };
+    expect(ready).toMatchObject({ namesrvAddr: `127.0.0.1:${nport}`, brokerAddr: `127.0.0.1:${bport}` });
+    expect(ready.startupMs).toBeLessThan(500);
+    expect(wall).toBeLessThan(3000);
+    expect(p.stdout).toContain(`listening on 127.0.0.1:${nport}`);
+
+    const client = new RemotingClient();
+    try {
+      const created = await client.invoke(ready.brokerAddr, RemotingCommand.createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'StandaloneTopic', readQueueNums: 2, writeQueueNums: 2, perm: 6 }), 3000);
+      expect(created.code).toBe(ResponseCode.SUCCESS);
+      await waitFor(async () => {
+        const r = await client.invoke(ready.namesrvAddr, RemotingCommand.createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'StandaloneTopic' }), 3000);
+        return r.code === ResponseCode.SUCCESS;
+      }, 5000, 'standalone route');
+    } finally {
+      client.close();
+    }
+    p.child.kill('SIGTERM');
+    expect(await p.exited()).toBe(0);
+  });
+});
