@@ -64,6 +64,13 @@ export class DefaultMessageStore implements MessageStore {
   private readonly remote: RemoteDispatcher | null;
   private readonly bridge: RemoteDispatchBridge | null;
   private remoteActive = false;
+  private publishScheduled = false;
+  private unpublished = 0;
+  private readonly publishNow = (): void => {
+    this.publishScheduled = false;
+    this.unpublished = 0;
+    this.remote?.publish();
+  };
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
     this.config = config;
@@ -228,7 +235,13 @@ export class DefaultMessageStore implements MessageStore {
 
   private async complete(r: AppendResult): Promise<PutMessageResult> {
     if (this.remoteActive) {
-      this.remote!.publish();
+      // One publish per turn of the event loop (or per 256 appends when producers never yield),
+      // not per message: each publish may wake a worker.
+      if (++this.unpublished >= 256) this.publishNow();
+      else if (!this.publishScheduled) {
+        this.publishScheduled = true;
+        setImmediate(this.publishNow);
+      }
       const room = this.bridge!.pending;
       this.bridge!.pending = undefined;
       // A full ring pushes back on producers instead of growing memory.

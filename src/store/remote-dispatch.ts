@@ -124,6 +124,8 @@ export class RemoteDispatchBridge implements Dispatcher {
           await this.remote.waitDispatchedPast(this.ends[this.head % this.ends.length]! - 1, 1000);
         }
         this.drain();
+        // At most one wake-up per turn of the event loop, however small the workers' batches.
+        await new Promise<void>((r) => setImmediate(r));
       }
       this.watching = false;
     };
