@@ -1,0 +1,482 @@
+/**
+ * Store benchmark (issue 2, `npm run bench:store`):
+ *
+ *   1. tinybench micro-benchmarks: encode, decode, read (getMessage of 1), append (ASYNC_FLUSH).
+ *   2. Throughput: append `--gib` GiB of 1 KiB bodies (BenchTopic, 8 queues round-robin, TAGS)
+ *      under ASYNC_FLUSH, each put awaited; and the raw baseline: the same records copied into
+ *      mappings of segment-sized files with no encoding. ratioToRaw = store rate / raw rate.
+ *   3. SYNC_FLUSH with 64 concurrent appenders (each awaiting its put), bounded by time and
+ *      count; ratioToAsync = its rate / the ASYNC_FLUSH rate. Its disk baseline: rounds of 64
+ *      raw record copies + one fdatasync (what perfect group commit could reach on this disk).
+ *   4. RssAnon sampled every 100 ms per phase (mapped file pages are not anonymous memory), with
+ *      the value after 1/4 and after all of the async data, so growth shows.
+ *
+ * A store and its baseline run interleaved in slices, so the background load of a shared
+ * machine hits both alike. Output: tables, then one JSON line per result tagged with the git
+ * commit. Flags:
+ *   --gib N (1)  --quick (64 MiB, short phases)  --segment-mib N (1024; quick 64)
+ *   --sync-seconds N (10; quick 1.5)  --sync-max N (200000; quick 20000)  --micro-ms N (1000; quick 150)
+ *   --window N (puts in flight in the async phase; 1 = await each put, the default and fastest)
+ *   --phases micro,async,sync (a subset, e.g. for profiling one phase)
+ * Everything lives in a temp dir under os.tmpdir(), removed at the end.
+ */
+import { closeSync, fdatasync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { Bench, type Task } from 'tinybench';
+import {
+  DefaultMessageStore,
+  calMsgLength,
+  decodeMessage,
+  encodeMessage,
+  parseHostAddress,
+  storeConfig,
+  type MessageInput,
+  type PutMessageResult,
+} from '../src/store/index.js';
+import { mmap } from '../src/store/mmap.js';
+import { MB, RssSampler, argFlag, argNumber, argValue, gc, percentile, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
+
+const GIB = 1024 * 1024 * 1024;
+const TOPIC = 'BenchTopic';
+const QUEUES = 8;
+const BODY_SIZE = 1024;
+const PROPS = 'TAGS\u0001TagA';
+const STORE_HOST = '127.0.0.1:10911';
+/** Messages between yields to the event loop (lets timers run: the store's flusher, the RSS sampler). */
+const YIELD_EVERY = 4096;
+const SYNC_APPENDERS = 64;
+/** Interleaving: slices per throughput phase, and slice length of the sync phases. */
+const ASYNC_SLICES = 8;
+const SYNC_SLICE_MS = 1000;
+/** `--dirty` tagging looks at what this benchmark exercises. */
+const DIRTY_PATHS = ['src/store', 'bench'];
+
+const argv = process.argv.slice(2);
+const quick = argFlag(argv, 'quick');
+const opts = {
+  gib: argNumber(argv, 'gib', quick ? 1 / 16 : 1),
+  segmentBytes: Math.round(argNumber(argv, 'segment-mib', quick ? 64 : 1024) * MB),
+  syncSeconds: argNumber(argv, 'sync-seconds', quick ? 1.5 : 10),
+  syncMax: Math.floor(argNumber(argv, 'sync-max', quick ? 20_000 : 200_000)),
+  microMs: argNumber(argv, 'micro-ms', quick ? 150 : 1000),
+  window: Math.floor(argNumber(argv, 'window', 1)),
+  phases: new Set((argValue(argv, 'phases') ?? 'micro,async,sync').split(',')),
+};
+
+const topicBytes = Buffer.byteLength(TOPIC);
+const propsBytes = Buffer.byteLength(PROPS);
+const RECORD_SIZE = calMsgLength(0, BODY_SIZE, topicBytes, propsBytes);
+const body = randomBytes(BODY_SIZE);
+const messages: MessageInput[] = Array.from({ length: QUEUES }, (_, q) => ({ topic: TOPIC, queueId: q, body, properties: PROPS }));
+const storeHost = parseHostAddress(STORE_HOST);
+
+const root = mkdtempSync(join(tmpdir(), 'rmq-bench-store-'));
+const results: Result[] = [];
+const log = (m: string) => process.stderr.write(`[bench:store] ${m}\n`);
+const fdatasyncAsync = promisify(fdatasync);
+
+function newStore(name: string, flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): DefaultMessageStore {
+  return new DefaultMessageStore(
+    storeConfig({ storePathRootDir: join(root, name), mappedFileSizeCommitLog: opts.segmentBytes, flushDiskType }),
+    { storeHost: STORE_HOST },
+  );
+}
+
+function checkPut(r: PutMessageResult): void {
+  if (r.status !== 'PUT_OK') throw new Error(`putMessage returned ${r.status}`);
+}
+
+const mbPerSec = (msgsPerSec: number) => (msgsPerSec * RECORD_SIZE) / 1e6;
+
+// ---------------------------------------------------------------------------------------------
+// 1. Micro-benchmarks
+
+async function micro(): Promise<void> {
+  log(`micro-benchmarks (${opts.microMs} ms each)`);
+  const store = newStore('micro', 'ASYNC_FLUSH');
+  await store.start();
+  const rss = new RssSampler().start();
+  // A filled queue to read from.
+  const fill = quick ? 2_048 : 16_384;
+  for (let i = 0; i < fill; i++) checkPut(await store.putMessage(messages[i % QUEUES]!));
+  const perQueue = fill / QUEUES;
+  const stored = store.selectOneMessageByOffset(0);
+  if (!stored) throw new Error('record at offset 0 not found');
+  const encodeTarget = Buffer.alloc(RECORD_SIZE * 2);
+  const fields = { queueOffset: 12345, physicalOffset: 67890, storeTimestamp: Date.now(), storeHost };
+
+  let sink = 0;
+  let readAt = 0;
+  let appendAt = 0;
+  const bench = new Bench({ time: opts.microMs, warmupTime: Math.min(200, opts.microMs / 2) });
+  bench
+    .add('micro-encode', () => {
+      sink += encodeMessage(encodeTarget, 0, messages[0]!, topicBytes, propsBytes, fields);
+    })
+    .add('micro-decode', () => {
+      sink += decodeMessage(stored, 0).queueOffset;
+    })
+    .add('micro-read', () => {
+      const n = readAt++;
+      const r = store.getMessage('BenchGroup', TOPIC, n % QUEUES, Math.floor(n / QUEUES) % perQueue, 1, null);
+      if (r.status !== 'FOUND') throw new Error(`getMessage returned ${r.status}`);
+      sink += r.messages.length;
+    })
+    .add('micro-append', async () => {
+      checkPut(await store.putMessage(messages[appendAt++ % QUEUES]!));
+    });
+  await bench.run();
+  const { peakMB, endMB } = rss.stop();
+  await store.shutdown();
+  for (const task of bench.tasks) results.push(microResult(task, peakMB, endMB));
+  if (sink === -1) log('unreachable');
+}
+
+function microResult(task: Task, peakMB: number, endMB: number): Result {
+  const r = task.result;
+  if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
+  // 1 / mean latency is the honest per-op rate; throughput.mean (mean of per-sample rates) runs high.
+  return {
+    bench: task.name,
+    opsPerSec: 1000 / r.latency.mean,
+    meanNs: r.latency.mean * 1e6,
+    p99Ns: r.latency.p99 * 1e6,
+    samples: r.latency.samplesCount,
+    rssAnonPeakMB: peakMB,
+    rssAnonEndMB: endMB,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw baseline: pre-encoded records copied into mapped, pre-sized segment files.
+
+class RawLog {
+  private readonly dir: string;
+  private readonly template = Buffer.alloc(RECORD_SIZE);
+  private seg: Buffer | null = null;
+  private fd = -1;
+  private segments = 0;
+  private pos = 0;
+
+  constructor(name: string) {
+    this.dir = join(root, name);
+    mkdirSync(this.dir);
+    encodeMessage(this.template, 0, messages[0]!, topicBytes, propsBytes, { queueOffset: 0, physicalOffset: 0, storeTimestamp: Date.now(), storeHost });
+  }
+
+  /** Copies one record (rolling to a new segment like the store: 8 bytes kept for the end marker). */
+  append(): void {
+    if (!this.seg || this.pos + RECORD_SIZE + 8 > opts.segmentBytes) this.roll();
+    this.template.copy(this.seg!, this.pos);
+    this.pos += RECORD_SIZE;
+  }
+
+  /** fdatasync of the current segment on libuv's pool, as the store's flush does it. */
+  flush(): Promise<void> {
+    return fdatasyncAsync(this.fd);
+  }
+
+  private roll(): void {
+    this.close();
+    const path = join(this.dir, String(this.segments++ * opts.segmentBytes).padStart(20, '0'));
+    this.fd = openSync(path, 'w+');
+    ftruncateSync(this.fd, opts.segmentBytes);
+    this.seg = mmap.map(opts.segmentBytes, (mmap.PROT_READ | mmap.PROT_WRITE) as 3, mmap.MAP_SHARED, this.fd, 0);
+    this.pos = 0;
+  }
+
+  /** Drops the mapping (freed when collected) and the descriptor; files go with the temp dir. */
+  close(): void {
+    this.seg = null;
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Throughput: ASYNC_FLUSH store and raw copy, interleaved in slices
+
+async function throughput(count: number): Promise<{ raw: Result; store: Result }> {
+  log(
+    `ASYNC_FLUSH append vs raw copy: ${count} messages (${((count * RECORD_SIZE) / GIB).toFixed(2)} GiB of ${RECORD_SIZE}-byte records) each, ` +
+      `${ASYNC_SLICES} interleaved slices, window ${opts.window}`,
+  );
+  const store = newStore('async', 'ASYNC_FLUSH');
+  await store.start();
+  const raw = new RawLog('raw');
+  const rawRss = new RssSampler().start().pause();
+  const storeRss = new RssSampler().start().pause();
+  const window = opts.window;
+  const pending: Promise<PutMessageResult>[] = [];
+  const quarter = Math.floor(count / 4);
+  let quarterMB = 0;
+  let quarterPeakMB = 0;
+  let rawMs = 0;
+  let storeMs = 0;
+  let rawDone = 0;
+  let storeDone = 0;
+  gc();
+  for (let s = 1; s <= ASYNC_SLICES; s++) {
+    const end = Math.floor((count * s) / ASYNC_SLICES);
+    // Alternate which goes first, so neither always runs right after the other's page faults.
+    const order = s % 2 === 1 ? ['raw', 'store'] : ['store', 'raw'];
+    for (const which of order) {
+      if (which === 'raw') {
+        rawRss.resume();
+        const t0 = performance.now();
+        for (; rawDone < end; ) {
+          raw.append();
+          if (++rawDone % YIELD_EVERY === 0) await yieldToLoop();
+        }
+        rawMs += performance.now() - t0;
+        rawRss.pause();
+      } else {
+        storeRss.resume();
+        const t0 = performance.now();
+        for (; storeDone < end; ) {
+          const msg = messages[storeDone % QUEUES]!;
+          if (window === 1) checkPut(await store.putMessage(msg));
+          else {
+            pending.push(store.putMessage(msg));
+            if (pending.length === window) {
+              for (const p of pending) checkPut(await p);
+              pending.length = 0;
+            }
+          }
+          if (++storeDone % YIELD_EVERY === 0) await yieldToLoop();
+          if (storeDone === quarter) {
+            quarterMB = storeRss.sample() / MB;
+            quarterPeakMB = storeRss.peak / MB;
+          }
+        }
+        for (const p of pending) checkPut(await p);
+        pending.length = 0;
+        storeMs += performance.now() - t0;
+        storeRss.pause();
+      }
+    }
+  }
+  const rawMem = rawRss.stop();
+  const storeMem = storeRss.stop();
+  raw.close();
+  verify(store, count);
+  await store.shutdown();
+
+  const rawRate = (count * 1000) / rawMs;
+  const storeRate = (count * 1000) / storeMs;
+  return {
+    raw: {
+      bench: 'store-append-raw',
+      msgsPerSec: rawRate,
+      mbPerSec: mbPerSec(rawRate),
+      seconds: rawMs / 1000,
+      messages: count,
+      rssAnonPeakMB: rawMem.peakMB,
+      rssAnonEndMB: rawMem.endMB,
+    },
+    store: {
+      bench: 'store-append-async',
+      msgsPerSec: storeRate,
+      mbPerSec: mbPerSec(storeRate),
+      ratioToRaw: storeRate / rawRate,
+      seconds: storeMs / 1000,
+      messages: count,
+      window,
+      rssAnonPeakMB: storeMem.peakMB,
+      rssAnonQuarterMB: quarterMB,
+      rssAnonPeakAtQuarterMB: quarterPeakMB,
+      rssAnonEndMB: storeMem.endMB,
+    },
+  };
+}
+
+/** The numbers are only worth printing if the store holds what was appended. */
+function verify(store: DefaultMessageStore, count: number): void {
+  for (let q = 0; q < QUEUES; q++) {
+    const expected = Math.floor(count / QUEUES) + (q < count % QUEUES ? 1 : 0);
+    const max = store.getMaxOffsetInQueue(TOPIC, q);
+    if (max !== expected) throw new Error(`queue ${q} holds ${max} messages, expected ${expected}`);
+  }
+  const last = store.getMessage('BenchGroup', TOPIC, (count - 1) % QUEUES, Math.floor((count - 1) / QUEUES), 1, null);
+  if (last.status !== 'FOUND' || last.messages.length !== 1) throw new Error(`last message not readable: ${last.status}`);
+  const m = decodeMessage(last.messages[0]!, 0);
+  if (!m.body.equals(body) || m.topic !== TOPIC || m.properties.TAGS !== 'TagA') throw new Error('last message decoded wrong');
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. SYNC_FLUSH with 64 appenders, and rounds of 64 raw copies + fdatasync, interleaved
+
+class Latencies {
+  private readonly v: Float64Array;
+  n = 0;
+  constructor(max: number) {
+    this.v = new Float64Array(max);
+  }
+  add(ms: number): void {
+    if (this.n < this.v.length) this.v[this.n++] = ms;
+  }
+  stats(): { avgMs: number; p50Ms: number; p99Ms: number; maxMs: number } {
+    const s = this.v.subarray(0, this.n).sort();
+    let sum = 0;
+    for (const x of s) sum += x;
+    return { avgMs: sum / s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s[s.length - 1] ?? NaN };
+  }
+}
+
+async function sync64(asyncRate: number): Promise<{ store: Result; raw: Result }> {
+  log(`SYNC_FLUSH append: ${SYNC_APPENDERS} appenders, up to ${opts.syncMax} messages or ${opts.syncSeconds} s, interleaved with fdatasync rounds`);
+  const store = newStore('sync', 'SYNC_FLUSH');
+  await store.start();
+  const raw = new RawLog('rawsync');
+  const storeRss = new RssSampler().start().pause();
+  const storeLat = new Latencies(opts.syncMax);
+  const rawLat = new Latencies(opts.syncMax);
+  let storeDone = 0;
+  let issued = 0;
+  let timeouts = 0;
+  let storeMs = 0;
+  let rawDone = 0;
+  let rawMs = 0;
+  gc();
+  const budgetMs = opts.syncSeconds * 1000;
+  while (storeMs < budgetMs && issued < opts.syncMax) {
+    // Store slice: 64 appenders until the slice ends (the last puts finish after it).
+    storeRss.resume();
+    const t0 = performance.now();
+    const sliceEnd = t0 + Math.min(SYNC_SLICE_MS, budgetMs - storeMs);
+    const appender = async (): Promise<void> => {
+      while (issued < opts.syncMax && performance.now() < sliceEnd) {
+        const msg = messages[issued++ % QUEUES]!;
+        const start = performance.now();
+        const r = await store.putMessage(msg);
+        storeLat.add(performance.now() - start);
+        storeDone++;
+        if (r.status === 'FLUSH_DISK_TIMEOUT') timeouts++;
+        else checkPut(r);
+      }
+    };
+    await Promise.all(Array.from({ length: SYNC_APPENDERS }, appender));
+    const sliceMs = performance.now() - t0;
+    storeMs += sliceMs;
+    storeRss.pause();
+    // Raw slice of the same length: 64 record copies, one fdatasync, repeat.
+    const r0 = performance.now();
+    const rawEnd = r0 + sliceMs;
+    while (performance.now() < rawEnd) {
+      const start = performance.now();
+      for (let i = 0; i < SYNC_APPENDERS; i++) raw.append();
+      await raw.flush();
+      const ms = performance.now() - start;
+      for (let i = 0; i < SYNC_APPENDERS; i++) rawLat.add(ms);
+      rawDone += SYNC_APPENDERS;
+    }
+    rawMs += performance.now() - r0;
+  }
+  const mem = storeRss.stop();
+  raw.close();
+  await store.shutdown();
+
+  const rate = (storeDone * 1000) / storeMs;
+  const rawRate = (rawDone * 1000) / rawMs;
+  const rawStats = rawLat.stats();
+  return {
+    raw: {
+      bench: 'store-append-rawsync64',
+      msgsPerSec: rawRate,
+      mbPerSec: mbPerSec(rawRate),
+      avgMs: rawStats.avgMs,
+      p99Ms: rawStats.p99Ms,
+      seconds: rawMs / 1000,
+      messages: rawDone,
+    },
+    store: {
+      bench: 'store-append-sync64',
+      msgsPerSec: rate,
+      mbPerSec: mbPerSec(rate),
+      ...storeLat.stats(),
+      ratioToAsync: rate / asyncRate,
+      ratioToRawSync: rate / rawRate,
+      seconds: storeMs / 1000,
+      messages: storeDone,
+      flushTimeouts: timeouts,
+      rssAnonPeakMB: mem.peakMB,
+      rssAnonEndMB: mem.endMB,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const count = Math.max(QUEUES, Math.floor((opts.gib * GIB) / BODY_SIZE));
+  log(`temp dir ${root}; RssAnon at start ${(rssAnonBytes() / MB).toFixed(1)} MiB`);
+  // Stores are deleted only at the end: on a filesystem mounted with `discard`, deleting a
+  // flushed gigabyte queues TRIMs that would slow the next phase's fdatasyncs.
+  if (opts.phases.has('micro')) {
+    await micro();
+    gc();
+  }
+  let asyncResult: Result | null = null;
+  if (opts.phases.has('async')) {
+    const r = await throughput(count);
+    asyncResult = r.store;
+    results.push(r.raw, r.store);
+    gc();
+  }
+  let syncResult: Result | null = null;
+  if (opts.phases.has('sync')) {
+    const r = await sync64((asyncResult?.msgsPerSec as number | undefined) ?? NaN);
+    syncResult = r.store;
+    results.push(r.raw, r.store);
+    gc();
+  }
+  report(asyncResult, syncResult);
+}
+
+function report(asyncResult: Result | null, syncResult: Result | null): void {
+  const pick = (r: Result, keys: string[]) => Object.fromEntries([['bench', r.bench], ...keys.map((k) => [k, r[k]])]);
+  const micros = results.filter((r) => r.bench.startsWith('micro-'));
+  if (micros.length > 0) {
+    printTable('Micro-benchmarks (ns per op; RssAnon in MiB)', micros.map((r) => pick(r, ['opsPerSec', 'meanNs', 'p99Ns', 'samples', 'rssAnonPeakMB'])));
+  }
+  const runs = results.filter((r) => r.bench.startsWith('store-'));
+  if (runs.length > 0) {
+    printTable(
+      `Throughput (${opts.gib} GiB of ${BODY_SIZE}-byte bodies in ${RECORD_SIZE}-byte records, ${opts.segmentBytes / MB} MiB segments; ` +
+        'MB = 10^6 bytes of records; RssAnon in MiB)',
+      runs.map((r) =>
+        pick(r, ['msgsPerSec', 'mbPerSec', 'ratioToRaw', 'ratioToAsync', 'ratioToRawSync', 'avgMs', 'p99Ms', 'seconds', 'messages', 'rssAnonPeakMB', 'rssAnonEndMB']),
+      ),
+    );
+  }
+  if (asyncResult) {
+    printTable('RssAnon during the ASYNC_FLUSH append (MiB)', [
+      { point: 'after 1/4 of the data', rssAnon: asyncResult.rssAnonQuarterMB, peakSoFar: asyncResult.rssAnonPeakAtQuarterMB },
+      { point: 'after all of the data', rssAnon: asyncResult.rssAnonEndMB, peakSoFar: asyncResult.rssAnonPeakMB },
+    ]);
+  }
+  const targets: Record<string, unknown>[] = [];
+  const target = (name: string, value: unknown, min: number) => {
+    if (typeof value === 'number' && Number.isFinite(value)) targets.push({ target: name, value, ok: value >= min ? 'yes' : 'NO' });
+  };
+  target('async append >= 0.5 of raw', asyncResult?.ratioToRaw, 0.5);
+  target('sync64 >= 0.25 of async', syncResult?.ratioToAsync, 0.25);
+  if (targets.length > 0) printTable('Targets (issue 2)', targets);
+  console.log('');
+  for (const r of results) printJson(r, DIRTY_PATHS);
+}
+
+let exitCode = 0;
+try {
+  await main();
+} catch (e) {
+  console.error(e);
+  exitCode = 1;
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+process.exit(exitCode);

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Smoke test of `npm run bench:store`: the compiled benchmark runs end to end on a tiny amount
+ * of data and prints its JSON result lines. No speed assertions (CI machines vary).
+ */
+const script = fileURLToPath(new URL('../../bench/store.js', import.meta.url));
+
+function runBench(args: string[]): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--expose-gc', script, ...args], { timeout: 25_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`bench failed: ${err.message}\n${stderr}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+describe('bench:store', () => {
+  it('prints a table and one JSON line per result', async () => {
+    const { stdout } = await runBench([
+      '--quick',
+      '--gib', '0.015625', // 16 MiB of bodies
+      '--segment-mib', '8', // several segment rolls in the store and in the raw baseline
+      '--sync-seconds', '0.5',
+      '--sync-max', '4000',
+      '--micro-ms', '40',
+    ]);
+    const lines = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const byName = new Map(lines.map((l) => [l.bench as string, l]));
+    const expectNumbers = (bench: string, keys: string[]) => {
+      const r = byName.get(bench);
+      expect(r, `missing JSON line for ${bench}`).toBeDefined();
+      for (const k of keys) expect(typeof r![k], `${bench}.${k}`).toBe('number');
+      expect(typeof r!.commit).toBe('string');
+    };
+    for (const m of ['micro-encode', 'micro-decode', 'micro-read', 'micro-append']) expectNumbers(m, ['opsPerSec', 'meanNs']);
+    expectNumbers('store-append-raw', ['msgsPerSec', 'mbPerSec']);
+    expectNumbers('store-append-async', ['msgsPerSec', 'mbPerSec', 'ratioToRaw', 'rssAnonPeakMB', 'rssAnonQuarterMB', 'rssAnonEndMB']);
+    expectNumbers('store-append-rawsync64', ['msgsPerSec', 'avgMs']);
+    expectNumbers('store-append-sync64', ['msgsPerSec', 'avgMs', 'p99Ms', 'ratioToAsync', 'rssAnonPeakMB']);
+    expect(byName.get('store-append-async')!.messages).toBe(16 * 1024);
+    expect(byName.get('store-append-sync64')!.flushTimeouts).toBe(0);
+    expect(stdout).toContain('Targets (issue 2)');
+    expect(stdout).toContain('after 1/4 of the data');
+  }, 30_000);
+});
