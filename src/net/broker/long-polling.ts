@@ -33,7 +33,8 @@ export interface LongPollingOptions {
  * never inside the store's dispatch callback. Single-threaded (event loop).
  */
 export class PullRequestHoldService {
-  private readonly held = new Map<string, HeldPull[]>();
+  /** topic -> queueId -> parked pulls (nested, so the per-message lookup builds no key string). */
+  private readonly held = new Map<string, Map<number, HeldPull[]>>();
   private readonly pending = new Set<HeldPull>();
   private flushScheduled = false;
   private scanTimer: NodeJS.Timeout | null = null;
@@ -49,7 +50,7 @@ export class PullRequestHoldService {
 
   get size(): number {
     let n = 0;
-    for (const list of this.held.values()) n += list.length;
+    for (const queues of this.held.values()) for (const list of queues.values()) n += list.length;
     return n;
   }
 
@@ -63,10 +64,11 @@ export class PullRequestHoldService {
       ? Math.max(0, Math.min(suspendMillis, this.opts.maxSuspendMillis))
       : this.opts.shortPollingTimeMills;
     const h: HeldPull = { topic, queueId, offset, filter, deadline: Date.now() + wait, replay, timer: null, done: false };
-    const key = `${topic}@${queueId}`;
-    const list = this.held.get(key);
+    let queues = this.held.get(topic);
+    if (!queues) this.held.set(topic, (queues = new Map()));
+    const list = queues.get(queueId);
     if (list) list.push(h);
-    else this.held.set(key, [h]);
+    else queues.set(queueId, [h]);
     h.timer = setTimeout(() => this.wake(h), wait);
   }
 
@@ -75,10 +77,13 @@ export class PullRequestHoldService {
    * `tagsCode` of undefined (periodic scan) wakes every request behind the max offset.
    */
   notifyMessageArriving(topic: string, queueId: number, nextQueueOffset: number, tagsCode?: number): void {
-    if (!this.opts.longPollingEnable && tagsCode !== undefined) return;
-    const list = this.held.get(`${topic}@${queueId}`);
+    // Called for every stored message: stay allocation-free when no pull is parked.
+    if (this.held.size === 0 || (!this.opts.longPollingEnable && tagsCode !== undefined)) return;
+    const list = this.held.get(topic)?.get(queueId);
     if (!list) return;
-    for (const h of list) {
+    // Backwards: wake() removes the entry at i.
+    for (let i = list.length - 1; i >= 0; i--) {
+      const h = list[i]!;
       if (h.done || nextQueueOffset <= h.offset) continue;
       if (tagsCode !== undefined && !h.filter.isMatchedByConsumeQueue(tagsCode)) continue;
       this.wake(h);
@@ -89,22 +94,22 @@ export class PullRequestHoldService {
   shutdown(): void {
     this.stopped = true;
     if (this.scanTimer) clearInterval(this.scanTimer);
-    for (const list of this.held.values()) for (const h of list) this.wake(h);
+    for (const queues of [...this.held.values()]) for (const list of [...queues.values()]) for (const h of [...list]) this.wake(h);
     this.flush();
   }
 
   private scan(): void {
-    for (const [key, list] of this.held) {
-      if (list.length === 0) continue;
-      const { topic, queueId } = list[0]!;
-      let max: number;
-      try {
-        max = this.opts.getMaxOffset(topic, queueId);
-      } catch (e) {
-        this.opts.logger.warn(`long polling scan of ${key} failed: ${(e as Error).message}`);
-        continue;
+    for (const [topic, queues] of [...this.held]) {
+      for (const queueId of [...queues.keys()]) {
+        let max: number;
+        try {
+          max = this.opts.getMaxOffset(topic, queueId);
+        } catch (e) {
+          this.opts.logger.warn(`long polling scan of ${topic}@${queueId} failed: ${(e as Error).message}`);
+          continue;
+        }
+        this.notifyMessageArriving(topic, queueId, max);
       }
-      this.notifyMessageArriving(topic, queueId, max);
     }
   }
 
@@ -112,12 +117,13 @@ export class PullRequestHoldService {
     if (h.done) return;
     h.done = true;
     if (h.timer) clearTimeout(h.timer);
-    const key = `${h.topic}@${h.queueId}`;
-    const list = this.held.get(key);
-    if (list) {
+    const queues = this.held.get(h.topic);
+    const list = queues?.get(h.queueId);
+    if (queues && list) {
       const i = list.indexOf(h);
       if (i >= 0) list.splice(i, 1);
-      if (list.length === 0) this.held.delete(key);
+      if (list.length === 0) queues.delete(h.queueId);
+      if (queues.size === 0) this.held.delete(h.topic);
     }
     this.pending.add(h);
     if (!this.flushScheduled) {

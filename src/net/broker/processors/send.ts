@@ -39,10 +39,11 @@ export interface SendHeader {
   batch: boolean;
 }
 
+const V2_NAMES = { producerGroup: 'a', topic: 'b', defaultTopic: 'c', defaultTopicQueueNums: 'd', queueId: 'e', sysFlag: 'f', bornTimestamp: 'g', flag: 'h', properties: 'i', reconsumeTimes: 'j', maxReconsumeTimes: 'l', batch: 'm' } as const;
+const V1_NAMES: { readonly [K in keyof typeof V2_NAMES]: string } = Object.fromEntries(Object.keys(V2_NAMES).map((k) => [k, k])) as never;
+
 export function parseSendHeader(h: ExtFields, v2: boolean): SendHeader {
-  const n = v2
-    ? { producerGroup: 'a', topic: 'b', defaultTopic: 'c', defaultTopicQueueNums: 'd', queueId: 'e', sysFlag: 'f', bornTimestamp: 'g', flag: 'h', properties: 'i', reconsumeTimes: 'j', maxReconsumeTimes: 'l', batch: 'm' }
-    : { producerGroup: 'producerGroup', topic: 'topic', defaultTopic: 'defaultTopic', defaultTopicQueueNums: 'defaultTopicQueueNums', queueId: 'queueId', sysFlag: 'sysFlag', bornTimestamp: 'bornTimestamp', flag: 'flag', properties: 'properties', reconsumeTimes: 'reconsumeTimes', maxReconsumeTimes: 'maxReconsumeTimes', batch: 'batch' };
+  const n = v2 ? V2_NAMES : V1_NAMES;
   return {
     producerGroup: reqString(h, n.producerGroup),
     topic: reqString(h, n.topic),
