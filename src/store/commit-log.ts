@@ -1,5 +1,5 @@
 import type { StoreConfig } from './config.js';
-import type { HostAddress, MessageInput } from './types.js';
+import type { HostAddress, MessageInput, PutMessageStatus } from './types.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { MappedFile } from './mapped-file.js';
 import { StoreError } from './errors.js';
@@ -24,6 +24,8 @@ import { tagsCodeOf } from './java-hash.js';
 import { newDispatchRequest, type Dispatcher } from './dispatch.js';
 
 export interface AppendResult {
+  /** Always PUT_OK here; the store downgrades it when a flush times out. */
+  status: PutMessageStatus;
   wroteOffset: number;
   wroteBytes: number;
   queueOffset: number;
@@ -144,6 +146,7 @@ export class CommitLog {
     const storeTimestamp = msg.storeTimestamp ?? Date.now();
     const first = this.write(file, msg, topicBytes, propsBytes, storeTimestamp);
     return {
+      status: 'PUT_OK',
       wroteOffset: first,
       wroteBytes: len,
       queueOffset: this.req.consumeQueueOffset,
@@ -185,7 +188,7 @@ export class CommitLog {
       }
       ids.push(createOffsetMsgId(this.storeHost, off));
     }
-    return { wroteOffset: firstOffset, wroteBytes: total, queueOffset: firstQueueOffset, storeTimestamp, msgNum: msgs.length, msgId: ids.join(',') };
+    return { status: 'PUT_OK', wroteOffset: firstOffset, wroteBytes: total, queueOffset: firstQueueOffset, storeTimestamp, msgNum: msgs.length, msgId: ids.join(',') };
   }
 
   /** Encodes one record at the file's write position, assigns its queue offset, dispatches it. */

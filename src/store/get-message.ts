@@ -1,4 +1,7 @@
 import { totalmem } from 'node:os';
+
+/** Physical memory is fixed for the process's life; os.totalmem() costs microseconds per call. */
+const TOTAL_MEMORY = totalmem();
 import type { StoreConfig } from './config.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './types.js';
 import { CQ_BLANK_SIZE, CQ_OFF_PHY, CQ_OFF_SIZE, CQ_OFF_TAGS, CQ_UNIT_SIZE } from './consume-queue.js';
@@ -66,7 +69,7 @@ export function getMessage(
 
   const maxPhy = commitLog.maxOffset;
   const minPhy = commitLog.minOffset;
-  const memory = (totalmem() * cfg.accessMessageInMemoryMaxRatio) / 100;
+  const memory = (TOTAL_MEMORY * cfg.accessMessageInMemoryMaxRatio) / 100;
   const limit = Math.min(units.length, Math.max(16000, maxMsgNums * CQ_UNIT_SIZE));
   let status: GetMessageStatus = 'NO_MATCHED_MESSAGE';
   let maxPhyPulling = 0;

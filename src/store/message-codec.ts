@@ -264,14 +264,20 @@ export function parseHostAddress(addr: string): HostAddress {
   return { ip, port };
 }
 
+const hostHexCache = new WeakMap<HostAddress, string>();
+
 /** offsetMsgId = hex(store ip + int port + long commit log offset), uppercase (MessageDecoder.createMessageId). */
 export function createOffsetMsgId(storeHost: HostAddress, offset: number): string {
-  const len = storeHost.ip.length + 12;
-  const b = Buffer.allocUnsafe(len);
-  storeHost.ip.copy(b, 0);
-  b.writeInt32BE(storeHost.port, storeHost.ip.length);
-  writeLong(b, offset, storeHost.ip.length + 4);
-  return b.toString('hex').toUpperCase();
+  // The host part never changes for a store: hex it once, then only the offset per message.
+  let host = hostHexCache.get(storeHost);
+  if (host === undefined) {
+    const b = Buffer.allocUnsafe(storeHost.ip.length + 4);
+    storeHost.ip.copy(b, 0);
+    b.writeInt32BE(storeHost.port, storeHost.ip.length);
+    host = b.toString('hex').toUpperCase();
+    hostHexCache.set(storeHost, host);
+  }
+  return host + offset.toString(16).toUpperCase().padStart(16, '0');
 }
 
 export function decodeOffsetMsgId(id: string): { address: string; offset: number } {

@@ -223,35 +223,47 @@ export class DefaultMessageStore implements MessageStore {
     if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
   }
 
-  async putMessage(msg: MessageInput): Promise<PutMessageResult> {
-    this.ensureRunning();
-    return this.complete(this.commitLog.append(msg));
+  putMessage(msg: MessageInput): Promise<PutMessageResult> {
+    try {
+      this.ensureRunning();
+      return this.complete(this.commitLog.append(msg));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  async putMessages(msgs: MessageInput[]): Promise<PutMessageResult> {
-    this.ensureRunning();
-    return this.complete(this.commitLog.appendBatch(msgs));
+  putMessages(msgs: MessageInput[]): Promise<PutMessageResult> {
+    try {
+      this.ensureRunning();
+      return this.complete(this.commitLog.appendBatch(msgs));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
-  private async complete(r: AppendResult): Promise<PutMessageResult> {
+  /** The append is done; what remains is waiting for room in the ring and for the disk. */
+  private complete(r: AppendResult): Promise<PutMessageResult> {
+    let room: Promise<void> | undefined;
     if (this.remoteActive) {
-      // One publish per turn of the event loop (or per 256 appends when producers never yield),
+      // One publish per turn of the event loop (or per 64 appends when producers never yield),
       // not per message: each publish may wake a worker.
-      if (++this.unpublished >= 256) this.publishNow();
+      if (++this.unpublished >= 64) this.publishNow();
       else if (!this.publishScheduled) {
         this.publishScheduled = true;
         setImmediate(this.publishNow);
       }
-      const room = this.bridge!.pending;
+      // Appends are the busiest thing on this thread: let them also move visibility forward.
+      this.bridge!.drain();
+      room = this.bridge!.pending;
       this.bridge!.pending = undefined;
-      // A full ring pushes back on producers instead of growing memory.
-      if (room) await room;
     }
-    let status: PutMessageResult['status'] = 'PUT_OK';
-    if (this.config.flushDiskType === 'SYNC_FLUSH' && !(await this.flusher!.waitFor(r.wroteOffset + r.wroteBytes))) {
-      status = 'FLUSH_DISK_TIMEOUT';
-    }
-    return { status, ...r };
+    const result: PutMessageResult = r;
+    // A full ring pushes back on producers instead of growing memory.
+    if (this.config.flushDiskType !== 'SYNC_FLUSH') return room ? room.then(() => result) : Promise.resolve(result);
+    return (room ?? Promise.resolve()).then(() => this.flusher!.waitFor(r.wroteOffset + r.wroteBytes)).then((flushed) => {
+      if (!flushed) result.status = 'FLUSH_DISK_TIMEOUT';
+      return result;
+    });
   }
 
   getMessage(_group: string, topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter | null): GetMessageResult {
