@@ -17,8 +17,8 @@ import { WorkerDispatcher } from '../src/workers/worker-dispatcher.js';
 import { argFlag, argNumber, gc, percentile, printJson, printTable, yieldToLoop, type Result } from './report.js';
 
 const argv = process.argv.slice(2);
-const QUICK = argFlag(argv, '--quick');
-const N = argNumber(argv, '--messages', QUICK ? 20_000 : 400_000);
+const QUICK = argFlag(argv, 'quick');
+const N = argNumber(argv, 'messages', QUICK ? 20_000 : 400_000);
 const QUEUES = 8;
 const APPENDERS = 64;
 const BODY = Buffer.alloc(1024, 0x61);

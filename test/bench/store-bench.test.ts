@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
  */
 const script = fileURLToPath(new URL('../../bench/store.js', import.meta.url));
 
-function runBench(args: string[]): Promise<{ stdout: string; stderr: string }> {
+function runBench(args: string[], file = script): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', script, ...args], { timeout: 25_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--expose-gc', file, ...args], { timeout: 25_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err) reject(new Error(`bench failed: ${err.message}\n${stderr}`));
       else resolve({ stdout, stderr });
     });
@@ -47,5 +47,22 @@ describe('bench:store', () => {
     expect(byName.get('store-append-sync64')!.flushTimeouts).toBe(0);
     expect(stdout).toContain('Targets (issue 2)');
     expect(stdout).toContain('after 1/4 of the data');
+  }, 30_000);
+
+  it('dispatch bench compares inline and worker dispatch with the index on and off', async () => {
+    const { stdout } = await runBench(['--messages', '4000'], fileURLToPath(new URL('../../bench/store-dispatch.js', import.meta.url)));
+    const lines = new Map(
+      stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .map((l) => [l.bench as string, l]),
+    );
+    for (const b of ['store-append-dispatch-inline', 'store-append-dispatch-workers', 'store-append-dispatch-workers-noindex']) {
+      expect(typeof lines.get(b)?.msgsPerSec, b).toBe('number');
+      expect(typeof lines.get(b)?.lagP99Ms, b).toBe('number');
+    }
+    expect(typeof lines.get('store-append-dispatch-workers')?.ratioToInline).toBe('number');
+    expect(typeof lines.get('store-append-index-on')?.workersRatioToIndexOff).toBe('number');
   }, 30_000);
 });
