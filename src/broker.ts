@@ -6,7 +6,8 @@
  * Prints RocketMQ's boot line and one machine-readable JSON line
  * (`{"event":"broker-ready",...}`) once it serves. SIGTERM/SIGINT stop it gracefully (exit 0).
  */
-import { runBroker, stopOnSignals } from './net/broker/broker-launch.js';
+import { runBroker } from './net/broker/broker-launch.js';
+import { stopOnSignals } from './net/process-signals.js';
 import { loadBrokerConfig } from './net/broker/broker-config.js';
 import { consoleLogger } from './net/logger.js';
 
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
     return;
   }
   const controller = await runBroker(settings, logger);
-  stopOnSignals(logger, () => controller.shutdown());
+  stopOnSignals(() => controller.shutdown(), logger);
 }
 
 main().catch((err: unknown) => {

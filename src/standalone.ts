@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parsePropertiesText } from './store/index.js';
 import { brokerSettings } from './net/broker/broker-config.js';
-import { runBroker, stopOnSignals } from './net/broker/broker-launch.js';
+import { runBroker } from './net/broker/broker-launch.js';
+import { stopOnSignals } from './net/process-signals.js';
 import { consoleLogger } from './net/logger.js';
 import { NameServer } from './net/nameserver/nameserver.js';
 import { namesrvConfig } from './net/nameserver/namesrv-config.js';
@@ -83,10 +84,10 @@ async function main(): Promise<void> {
       startupMs: Math.round(performance.now() - t0),
     })}\n`,
   );
-  stopOnSignals(brokerLogger, async () => {
+  stopOnSignals(async () => {
     await broker.shutdown();
     await ns.shutdown();
-  });
+  }, brokerLogger);
 }
 
 main().catch((err: unknown) => {

@@ -8,6 +8,7 @@ import {
   storeConfig,
   type StoreConfig,
 } from '../../store/index.js';
+import { NETTY_SERVER_CONFIG_KEYS } from '../remoting-server.js';
 import { firstNonLoopbackIPv4 } from './local-address.js';
 
 /**
@@ -87,18 +88,10 @@ export class BrokerConfigError extends Error {
 
 const BROKER_KEYS: ReadonlySet<string> = new Set(Object.keys(BROKER_DEFAULTS));
 
-/** RocketMQ BrokerConfig/NettyServerConfig tuning keys that have no meaning here: accepted silently. */
+/** RocketMQ BrokerConfig tuning keys (thread pools, queues, locks) with no meaning here: accepted silently. */
 const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
+  ...NETTY_SERVER_CONFIG_KEYS,
   'rocketmqHome',
-  'serverWorkerThreads',
-  'serverCallbackExecutorThreads',
-  'serverSelectorThreads',
-  'serverOnewaySemaphoreValue',
-  'serverAsyncSemaphoreValue',
-  'serverSocketSndBufSize',
-  'serverSocketRcvBufSize',
-  'serverPooledByteBufAllocatorEnable',
-  'useEpollNativeSelector',
   'sendMessageThreadPoolNums',
   'pullMessageThreadPoolNums',
   'queryMessageThreadPoolNums',

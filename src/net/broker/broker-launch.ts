@@ -4,7 +4,7 @@ import { BrokerController } from './broker-controller.js';
 
 /**
  * Process-level pieces shared by the broker entry (src/broker.ts) and the standalone entry
- * (src/standalone.ts): start-and-announce, and signal handling.
+ * (src/standalone.ts): start and announce (signals: ../process-signals.ts).
  */
 
 /** Starts a broker and prints RocketMQ's boot line plus one `{"event":"broker-ready",...}` JSON line. */
@@ -27,34 +27,3 @@ export async function runBroker(settings: BrokerSettings, logger: Logger): Promi
   );
   return controller;
 }
-
-/** Graceful stop on the first SIGTERM/SIGINT; a second signal, or a stop taking over 30 s, forces exit 1. */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
-  let stopping = false;
-  const onSignal = (signal: string): void => {
-    if (stopping) {
-      logger.warn('%s received again, exiting now', signal);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info('%s received, shutting down', signal);
-    const force = setTimeout(() => {
-      logger.error('shutdown took over 30 s, exiting');
-      process.exit(1);
-    }, 30_000);
-    force.unref();
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error('shutdown failed: %s', err instanceof Error ? err.stack : String(err));
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  // A bug in one request must not take the broker (and every client) down: log and keep serving.
-  process.on('uncaughtException', (err) => logger.error('uncaught exception: %s', err.stack ?? String(err)));
-  process.on('unhandledRejection', (err) => logger.error('unhandled rejection: %s', err instanceof Error ? err.stack : String(err)));
-}
-
