@@ -27,7 +27,8 @@ const client = new RemotingClient();
 
 beforeAll(async () => {
   dir = tempDir('broker-proc-');
-  ns = await spawnNamesrv(dir, 'scanNotActiveBrokerInterval=200\nbrokerChannelExpiredTime=1000\n');
+  // Brokers here re-register every second; the NameServer drops one silent for 2.5 s.
+  ns = await spawnNamesrv(dir, 'scanNotActiveBrokerInterval=200\nbrokerChannelExpiredTime=2500\n');
 });
 afterAll(() => {
   client.close();
@@ -44,7 +45,7 @@ async function route(topic: string): Promise<RemotingCommand> {
 
 async function startBroker(port: number, sub: string, extra: Record<string, string | number | boolean> = {}) {
   const conf = join(dir, `${sub}.properties`);
-  writeFileSync(conf, brokerConf(port, join(dir, sub), ns.addr, extra));
+  writeFileSync(conf, brokerConf(port, join(dir, sub), ns.addr, { registerNameServerPeriod: 1000, ...extra }));
   return spawnBroker(conf);
 }
 
@@ -100,6 +101,24 @@ describe('broker process', () => {
     }
     // A killed broker's NameServer connection drops, and with it the route.
     await waitFor(async () => (await route('ProcTopic')).code === ResponseCode.TOPIC_NOT_EXIST, 5000, 'route removal after SIGKILL');
+  });
+
+  it('a frozen broker expires from the NameServer and is routed again once it resumes', async () => {
+    const port = await brokerPort();
+    const { proc } = await startBroker(port, 'frozen');
+    try {
+      await invoke(`127.0.0.1:${port}`, RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'FrozenTopic', readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+      await waitFor(async () => (await route('FrozenTopic')).code === ResponseCode.SUCCESS, 5000, 'route');
+      // Stopped, not dead: its connection stays open, only its registrations stop.
+      proc.child.kill('SIGSTOP');
+      await waitFor(async () => (await route('FrozenTopic')).code === ResponseCode.TOPIC_NOT_EXIST, 6000, 'expiry of a silent broker');
+      proc.child.kill('SIGCONT');
+      await waitFor(async () => (await route('FrozenTopic')).code === ResponseCode.SUCCESS, 5000, 'route after resume');
+    } finally {
+      proc.child.kill('SIGCONT');
+      proc.child.kill('SIGTERM');
+      await proc.exited();
+    }
   });
 
   it('loses no acknowledged message when SIGTERM arrives during sends, nor when SIGKILLed', async () => {
