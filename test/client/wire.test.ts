@@ -12,7 +12,7 @@ describe('SEND_MESSAGE_V2 request', () => {
     const enc = new SendRequestEncoder('pg"1', 'TBW102', 4);
     const props = 'TAGS\u0001Tag"A\u0002UNIQ_KEY\u0001ABC\u0002WAIT\u0001true';
     const body = Buffer.from('héllo');
-    const fast = enc.build(RequestCode.SEND_MESSAGE_V2, { topic: 'TopicTest', queueId: 3, sysFlag: 0, bornTimestamp: 1700000000123, flag: 7, properties: props, reconsumeTimes: 0 }, body);
+    const fast = enc.build(RequestCode.SEND_MESSAGE_V2, 'TopicTest', 3, 0, 1700000000123, 7, props, body);
     const generic = RemotingCommand.createRequest(
       RequestCode.SEND_MESSAGE_V2,
       { a: 'pg"1', b: 'TopicTest', c: 'TBW102', d: 4, e: 3, f: 0, g: 1700000000123, h: 7, i: props, j: 0, k: false, m: false },

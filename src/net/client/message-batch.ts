@@ -1,5 +1,4 @@
-import { encodeProperties } from '../../store/index.js';
-import type { Message } from './message.js';
+import { type Message, encodeProperties } from './message.js';
 import { illegalArgument } from './errors.js';
 
 /**

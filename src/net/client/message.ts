@@ -103,6 +103,16 @@ export class Message {
 }
 
 /**
+ * The property string of a message (name \u0001 value \u0002 ..., no trailing separator). Same
+ * output as the store's encodeProperties, without per-entry arrays: it runs for every send.
+ */
+export function encodeProperties(props: Map<string, string>): string {
+  let out = '';
+  for (const k of props.keys()) out += (out === '' ? '' : '\u0002') + k + '\u0001' + props.get(k)!;
+  return out;
+}
+
+/**
  * A consumed or looked-up message (MessageExt / MessageClientExt): the stored record decoded,
  * body decompressed, and `msgId` the producer's UNIQ_KEY when it set one (else the offsetMsgId).
  */

@@ -1,12 +1,13 @@
 import { deflateSync } from 'node:zlib';
-import { PROPERTY, SYSFLAG_COMPRESSED, encodeProperties } from '../../store/index.js';
+import { PROPERTY, SYSFLAG_COMPRESSED } from '../../store/index.js';
 import { RequestCode } from '../codes.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { RemotingError } from '../remoting-error.js';
+import type { Connection } from '../connection.js';
 import { PRODUCER_DEFAULTS, type ProducerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ProducerMember } from './client-instance.js';
 import { MQClientError, illegalArgument } from './errors.js';
-import { Message } from './message.js';
+import { Message, encodeProperties } from './message.js';
 import { encodeBatchBody } from './message-batch.js';
 import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
@@ -51,6 +52,8 @@ export class Producer implements ProducerMember {
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private inFlight = 0;
   private readonly slotWaiters: (() => void)[] = [];
+  /** Broker connections, looked up once instead of per send. */
+  private readonly conns = new Map<string, Connection>();
 
   constructor(opts: ProducerOptions = {}) {
     const { logger, ...cfg } = opts;
@@ -120,24 +123,25 @@ export class Producer implements ProducerMember {
   }
 
   /** Several messages of one topic in one SEND_BATCH_MESSAGE; they land in one queue, consecutively. */
-  async sendBatch(msgs: readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
-    if (msgs.length === 0) throw illegalArgument('batch is empty');
-    const topic = msgs[0]!.topic;
-    for (const m of msgs) {
-      if (m.topic !== topic) throw illegalArgument('The topic of the messages in one batch should be the same');
-      if (m.delayTimeLevel > 0) throw illegalArgument('TimeDelayLevel is not supported for batching');
-      if (isRetryTopic(m.topic)) throw illegalArgument('Retry Group is not supported for batching');
-      checkBody(m.body, this.config.maxMessageSize);
-      if (m.uniqKey === undefined) m.properties.set(PROPERTY.UNIQ_KEY, createUniqId());
+  sendBatch(msgs: readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
+    let body: Buffer;
+    try {
+      if (msgs.length === 0) throw illegalArgument('batch is empty');
+      for (const m of msgs) {
+        if (m.topic !== msgs[0]!.topic) throw illegalArgument('The topic of the messages in one batch should be the same');
+        if (m.delayTimeLevel > 0) throw illegalArgument('TimeDelayLevel is not supported for batching');
+        if (isRetryTopic(m.topic)) throw illegalArgument('Retry Group is not supported for batching');
+        checkBody(m.body, this.config.maxMessageSize);
+        if (m.uniqKey === undefined) m.properties.set(PROPERTY.UNIQ_KEY, createUniqId());
+      }
+      checkSendTopic(msgs[0]!.topic);
+      body = encodeBatchBody(msgs);
+      if (body.length > this.config.maxMessageSize) throw illegalArgument(`the batch body size ${body.length} over max value, MAX: ${this.config.maxMessageSize}`);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    checkSendTopic(topic);
-    const body = encodeBatchBody(msgs);
-    if (body.length > this.config.maxMessageSize) throw illegalArgument(`the batch body size ${body.length} over max value, MAX: ${this.config.maxMessageSize}`);
     const uniqIds = msgs.map((m) => m.uniqKey!).join(',');
-    return this.sendWithRetry(topic, uniqIds, opts, 'sync', msgs[0]!, (mq, addr, timeoutMs) => {
-      const cmd = this.encoder.build(RequestCode.SEND_BATCH_MESSAGE, { topic, queueId: mq.queueId, sysFlag: 0, bornTimestamp: Date.now(), flag: 0, properties: '', reconsumeTimes: 0 }, body);
-      return this.instance!.remoting.invoke(addr, cmd, timeoutMs).then((res) => parseSendResponse(res, addr, mq, uniqIds));
-    }) as Promise<SendResult>;
+    return this.submit(newJob(RequestCode.SEND_BATCH_MESSAGE, msgs[0]!, uniqIds, body, 0, '', 'sync', opts, this.config.sendMsgTimeout)) as Promise<SendResult>;
   }
 
   private sendMessage(msg: Message, opts: SendOptions, mode: Mode): Promise<SendResult | void> {
@@ -159,66 +163,103 @@ export class Producer implements ProducerMember {
       body = deflateSync(body, { level: 5 });
       sysFlag |= SYSFLAG_COMPRESSED;
     }
-    const properties = encodeProperties(msg.properties);
-    const topic = msg.topic;
-    return this.sendWithRetry(topic, uniq, opts, mode, msg, (mq, addr, timeoutMs) => {
-      const cmd = this.encoder.build(RequestCode.SEND_MESSAGE_V2, { topic, queueId: mq.queueId, sysFlag, bornTimestamp: Date.now(), flag: msg.flag, properties, reconsumeTimes: 0 }, body);
-      if (mode === 'oneway') return this.instance!.remoting.invokeOneway(addr, cmd);
-      return this.instance!.remoting.invoke(addr, cmd, timeoutMs).then((res) => parseSendResponse(res, addr, mq, uniq));
-    });
+    return this.submit(newJob(RequestCode.SEND_MESSAGE_V2, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout));
   }
 
-  private async sendWithRetry(
-    topic: string,
-    uniqIds: string,
-    opts: SendOptions,
-    mode: Mode,
-    msg: Message,
-    attempt: (mq: MessageQueue, addr: string, timeoutMs: number) => Promise<SendResult | void>,
-  ): Promise<SendResult | void> {
-    const inst = this.instance;
-    if (!inst) throw new MQClientError('NOT_STARTED', `producer ${this.group} is not started`);
-    const timeoutMs = opts.timeoutMs ?? this.config.sendMsgTimeout;
-    const begin = Date.now();
-    if (this.inFlight >= this.config.maxInFlightSends) await new Promise<void>((r) => this.slotWaiters.push(r));
+  /*
+   * The send path is written with plain promise chains instead of async functions: it runs for
+   * every message, and each async frame or extra promise is garbage at 100k sends per second.
+   */
+
+  /** Takes an in-flight slot (waiting for one if the window is full), runs the job, frees the slot. */
+  private submit(job: SendJob): Promise<SendResult | void> {
+    if (!this.instance) return Promise.reject(new MQClientError('NOT_STARTED', `producer ${this.group} is not started`));
+    if (this.inFlight >= this.config.maxInFlightSends) return new Promise<void>((r) => this.slotWaiters.push(r)).then(() => this.submit(job));
     this.inFlight++;
-    try {
-      const cached = this.publishInfo.get(topic);
-      const queues = cached !== undefined && cached.length > 0 ? cached : await this.findPublishQueues(topic);
-      const fixed = opts.queue ?? (opts.selector ? opts.selector(queues, msg, opts.arg) : undefined);
-      const times = fixed || mode === 'oneway' ? 1 : 1 + (mode === 'sync' ? this.config.retryTimesWhenSendFailed : this.config.retryTimesWhenSendAsyncFailed);
-      let lastBroker: string | undefined;
-      let lastErr: unknown;
-      for (let i = 0; i < times; i++) {
-        const mq = fixed ?? this.selectQueue(queues, lastBroker);
-        lastBroker = mq.brokerName;
-        const left = timeoutMs - (Date.now() - begin);
-        if (left <= 0) break;
-        try {
-          const addr = this.findBrokerAddr(mq) ?? (await inst.requireMasterAddr(topic, mq.brokerName));
-          const result = await attempt(mq, addr, left);
-          if (result && result.sendStatus !== 'SEND_OK' && this.config.retryAnotherBrokerWhenNotStoreOK && i + 1 < times) continue;
-          return result;
-        } catch (err) {
-          lastErr = err;
-          const retriable = err instanceof RemotingError ? err.code !== 'CLIENT_CLOSED' : err instanceof MQClientError && err.retriable;
-          this.logger.warn('send to %s of %s failed (attempt %d/%d): %s', mq.brokerName, topic, i + 1, times, (err as Error).message);
-          if (!retriable) throw err;
-        }
-      }
-      if (lastErr === undefined) throw new MQClientError('TIMEOUT', `send to ${topic} timed out after ${timeoutMs}ms`);
-      throw new MQClientError('SEND_FAILED', `send to ${topic} failed after ${times} attempt(s): ${(lastErr as Error).message}`, {
-        cause: lastErr,
-        responseCode: lastErr instanceof MQClientError ? lastErr.responseCode : undefined,
-      });
-    } finally {
-      this.inFlight--;
-      this.slotWaiters.shift()?.();
-    }
+    return this.tryOnce(job).then(this.releaseOk, this.releaseErr);
   }
 
-  private findBrokerAddr(mq: MessageQueue): string | undefined {
-    return this.instance!.findBrokerAddrInPublish(mq.brokerName);
+  private readonly releaseOk = <T>(r: T): T => {
+    this.release();
+    return r;
+  };
+
+  private readonly releaseErr = (err: unknown): never => {
+    this.release();
+    throw err;
+  };
+
+  private release(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
+  }
+
+  /** One attempt: pick the queue (another broker than the last failed one), find the connection, send. */
+  private tryOnce(job: SendJob): Promise<SendResult | void> {
+    const inst = this.instance;
+    if (!inst) return Promise.reject(new MQClientError('SHUT_DOWN', `producer ${this.group} was shut down`));
+    const queues = this.publishInfo.get(job.topic);
+    if (queues === undefined || queues.length === 0) return this.findPublishQueues(job.topic).then(() => this.tryOnce(job));
+    if (job.times === 0) {
+      job.fixed = job.opts.queue ?? (job.opts.selector ? job.opts.selector(queues, job.msg, job.opts.arg) : undefined);
+      job.times = job.fixed || job.mode === 'oneway' ? 1 : 1 + (job.mode === 'sync' ? this.config.retryTimesWhenSendFailed : this.config.retryTimesWhenSendAsyncFailed);
+    }
+    const left = job.timeoutMs - (Date.now() - job.begin);
+    if (left <= 0) return Promise.reject(exhausted(job));
+    const mq = job.fixed ?? this.selectQueue(queues, job.lastBroker);
+    job.lastBroker = mq.brokerName;
+    job.attempt++;
+    const addr = inst.findBrokerAddrInPublish(mq.brokerName);
+    if (addr === undefined) {
+      return inst.requireMasterAddr(job.topic, mq.brokerName).then(
+        (a) => this.connectAndSend(job, mq, a, left),
+        (err: unknown) => this.afterError(job, mq, err),
+      );
+    }
+    return this.connectAndSend(job, mq, addr, left);
+  }
+
+  private connectAndSend(job: SendJob, mq: MessageQueue, addr: string, left: number): Promise<SendResult | void> {
+    const conn = this.conns.get(addr);
+    if (conn !== undefined && !conn.closed) return this.sendOn(job, mq, addr, conn, left);
+    return this.instance!.remoting.getConnection(addr).then(
+      (c) => {
+        this.conns.set(addr, c);
+        return this.sendOn(job, mq, addr, c, left);
+      },
+      (err: unknown) => this.afterError(job, mq, err),
+    );
+  }
+
+  private sendOn(job: SendJob, mq: MessageQueue, addr: string, conn: Connection, left: number): Promise<SendResult | void> {
+    const cmd = this.encoder.build(job.code, job.topic, mq.queueId, job.sysFlag, Date.now(), job.msg.flag, job.properties, job.body);
+    if (job.mode === 'oneway') {
+      conn.invokeOneway(cmd);
+      return RESOLVED;
+    }
+    return conn.invoke(cmd, left).then(
+      (res) => {
+        let result: SendResult;
+        try {
+          result = parseSendResponse(res, addr, mq, job.uniqIds);
+        } catch (err) {
+          return this.afterError(job, mq, err);
+        }
+        if (result.sendStatus !== 'SEND_OK' && this.config.retryAnotherBrokerWhenNotStoreOK && job.attempt < job.times) return this.tryOnce(job);
+        return result;
+      },
+      (err: unknown) => this.afterError(job, mq, err),
+    );
+  }
+
+  /** A failed attempt: try again elsewhere if the error allows and attempts remain, else fail the send. */
+  private afterError(job: SendJob, mq: MessageQueue, err: unknown): Promise<SendResult | void> {
+    job.lastErr = err;
+    const retriable = err instanceof RemotingError ? err.code !== 'CLIENT_CLOSED' : err instanceof MQClientError && err.retriable;
+    this.logger.warn('send to %s of %s failed (attempt %d/%d): %s', mq.brokerName, job.topic, job.attempt, job.times, (err as Error).message);
+    if (!retriable) return Promise.reject(err);
+    if (job.attempt < job.times) return this.tryOnce(job);
+    return Promise.reject(exhausted(job));
   }
 
   /** Round-robin; on a retry, a queue of another broker than the one that failed if there is one. */
@@ -262,3 +303,43 @@ export class Producer implements ProducerMember {
     return queues;
   }
 }
+
+/** One send in progress: what goes on the wire and how far its attempts got. */
+interface SendJob {
+  code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE;
+  topic: string;
+  msg: Message;
+  uniqIds: string;
+  body: Buffer;
+  sysFlag: number;
+  properties: string;
+  mode: Mode;
+  opts: SendOptions;
+  begin: number;
+  timeoutMs: number;
+  /** Attempts allowed; 0 until the queues are known. */
+  times: number;
+  attempt: number;
+  fixed: MessageQueue | undefined;
+  lastBroker: string | undefined;
+  lastErr: unknown;
+}
+
+function newJob(code: SendJob['code'], msg: Message, uniqIds: string, body: Buffer, sysFlag: number, properties: string, mode: Mode, opts: SendOptions, sendMsgTimeout: number): SendJob {
+  return {
+    code, topic: msg.topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
+    begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
+    times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
+  };
+}
+
+function exhausted(job: SendJob): MQClientError {
+  const err = job.lastErr;
+  if (err === undefined) return new MQClientError('TIMEOUT', `send to ${job.topic} timed out after ${job.timeoutMs}ms`);
+  return new MQClientError('SEND_FAILED', `send to ${job.topic} failed after ${job.attempt} attempt(s): ${(err as Error).message}`, {
+    cause: err,
+    responseCode: err instanceof MQClientError ? err.responseCode : undefined,
+  });
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();

@@ -102,25 +102,35 @@ export class SendRequestEncoder {
     private readonly defaultTopicQueueNums: number,
   ) {}
 
-  build(code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE, f: SendFields, body: Buffer): RemotingCommand {
+  build(
+    code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE,
+    topic: string,
+    queueId: number,
+    sysFlag: number,
+    bornTimestamp: number,
+    flag: number,
+    properties: string,
+    body: Buffer,
+  ): RemotingCommand {
     const batch = code === RequestCode.SEND_BATCH_MESSAGE;
     // An ordinary RemotingCommand to take the next opaque and the process's serialize type.
     const base = RemotingCommand.createRequest(code);
-    if (base.serializeType !== SerializeType.JSON || f.maxReconsumeTimes !== undefined) return this.buildGeneric(base, f, batch, body);
-    let prefix = this.prefixes.get(f.topic);
+    if (base.serializeType !== SerializeType.JSON) return this.buildGeneric(base, { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 }, batch, body);
+    let prefix = this.prefixes.get(topic);
     if (prefix === undefined) {
       prefix =
-        ',"extFields":{"a":' + JSON.stringify(this.producerGroup) + ',"b":' + JSON.stringify(f.topic) +
+        ',"extFields":{"a":' + JSON.stringify(this.producerGroup) + ',"b":' + JSON.stringify(topic) +
         ',"c":' + JSON.stringify(this.defaultTopic) + ',"d":"' + this.defaultTopicQueueNums + '","e":"';
-      this.prefixes.set(f.topic, prefix);
+      this.prefixes.set(topic, prefix);
     }
     const head =
-      '{"code":' + code + prefix + f.queueId + '","f":"' + f.sysFlag + '","g":"' + f.bornTimestamp + '","h":"' + f.flag +
-      '","i":' + JSON.stringify(f.properties) + ',"j":"' + f.reconsumeTimes + '","k":"false","m":"' + batch + '"}';
+      '{"code":' + code + prefix + queueId + '","f":"' + sysFlag + '","g":"' + bornTimestamp + '","h":"' + flag +
+      '","i":' + JSON.stringify(properties) + ',"j":"0","k":"false","m":"' + batch + '"}';
     return new PreparedSendCommand(code, base.opaque, head, body);
   }
 
-  private buildGeneric(base: RemotingCommand, f: SendFields, batch: boolean, body: Buffer): RemotingCommand {
+  /** The same request as an ordinary extFields command (ROCKETMQ serialization, retry-topic fields). */
+  buildGeneric(base: RemotingCommand, f: SendFields, batch: boolean, body: Buffer): RemotingCommand {
     const ext: Record<string, string> = {
       a: this.producerGroup,
       b: f.topic,

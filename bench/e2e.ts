@@ -1,0 +1,269 @@
+/**
+ * End-to-end benchmark (`npm run bench`), in the spirit of RocketMQ's benchmark Producer: client
+ * producers send through a real NameServer and broker and we measure what the client sees.
+ *
+ * By default it starts a NameServer and a broker as child processes (temp store, free loopback
+ * ports, ASYNC_FLUSH; `--sync-flush` for SYNC_FLUSH); `-n ADDR` targets running ones instead.
+ *
+ *   --duration S (10)      measured seconds (after --warmup S, default 1); or
+ *   --messages N           stop after N measured messages
+ *   --size BYTES (1024)    body size
+ *   --producers K (1)      producer clients (one connection each)
+ *   --window W (1000)      sends in flight, in total over the producers
+ *   --batch B (1)          messages per send; > 1 uses SEND_BATCH_MESSAGE
+ *   --topic T (E2EBench)   created with --queues Q (8) queues
+ *   --consume              also run push consumers (--consumers C, default 1) and report consume
+ *                          TPS and end-to-end latency (send start to listener, from a timestamp in the body)
+ *
+ * Prints a progress line every second, a table at the end and one JSON line
+ * `{"bench":"e2e-send","msgsPerSec":…,"avgMs":…,"p99Ms":…,"maxMs":…,"failures":…,"brokerRssAnonMB":…,"startToReadyMs":…}`.
+ * The run is bounded: sending stops at the deadline, in-flight sends and consumption get at most 15 s more.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Message, MQAdmin, Producer, PushConsumer } from '../src/net/client/index.js';
+import { silentLogger } from '../src/net/logger.js';
+import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster.js';
+import { LatencyHistogram } from './e2e-latency.js';
+import { argFlag, argNumber, argValue, printJson, printTable } from './report.js';
+
+interface Args {
+  namesrv: string | undefined;
+  duration: number;
+  messages: number | undefined;
+  warmup: number;
+  size: number;
+  producers: number;
+  window: number;
+  batch: number;
+  topic: string;
+  queues: number;
+  consume: boolean;
+  consumers: number;
+  syncFlush: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const n = argv.indexOf('-n');
+  const size = argNumber(argv, 'size', 1024);
+  const consume = argFlag(argv, 'consume');
+  if (consume && size < 8) throw new Error('--consume needs --size >= 8 (the body carries the send time)');
+  const messages = argValue(argv, 'messages');
+  return {
+    namesrv: n >= 0 ? argv[n + 1] : argValue(argv, 'namesrv'),
+    duration: argNumber(argv, 'duration', 10),
+    messages: messages === undefined ? undefined : argNumber(argv, 'messages', 1),
+    warmup: argValue(argv, 'warmup') === '0' ? 0 : argNumber(argv, 'warmup', 1),
+    size,
+    producers: argNumber(argv, 'producers', 1),
+    window: argNumber(argv, 'window', 1000),
+    batch: argNumber(argv, 'batch', 1),
+    topic: argValue(argv, 'topic') ?? 'E2EBench',
+    queues: argNumber(argv, 'queues', 8),
+    consume,
+    consumers: argNumber(argv, 'consumers', 1),
+    syncFlush: argFlag(argv, 'sync-flush'),
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Send-side counters of one phase (warm-up or measured). */
+class Phase {
+  readonly total = new LatencyHistogram();
+  readonly second = new LatencyHistogram();
+  sent = 0;
+  failures = 0;
+  secondSent = 0;
+  lastError = '';
+}
+
+async function createTopic(namesrvAddr: string, cluster: LocalCluster | null, a: Args): Promise<void> {
+  const admin = new MQAdmin({ namesrvAddr, logger: silentLogger });
+  await admin.start();
+  try {
+    const target = cluster ? { brokerAddr: cluster.brokerAddr } : { clusterName: [...(await admin.examineBrokerClusterInfo()).clusterAddrTable.keys()][0]! };
+    await admin.createTopic(target, { topicName: a.topic, readQueueNums: a.queues, writeQueueNums: a.queues });
+    const deadline = Date.now() + 15_000;
+    while (!(await admin.examineTopicRouteInfo(a.topic).then((r) => r.queueDatas.length > 0, () => false))) {
+      if (Date.now() > deadline) throw new Error(`topic ${a.topic} not routed by the NameServer after 15 s`);
+      await sleep(20);
+    }
+  } finally {
+    await admin.shutdown();
+  }
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  const cluster = a.namesrv ? null : await startLocalCluster({ flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH', onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`) });
+  const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
+  const producers: Producer[] = [];
+  const consumers: PushConsumer[] = [];
+  try {
+    await createTopic(namesrvAddr, cluster, a);
+    const e2e = new LatencyHistogram();
+    let consumed = 0;
+    let consumedAll = 0;
+    let sentAll = 0;
+    let consumedSecond = 0;
+    let firstConsumeAt = 0;
+    let lastConsumeAt = 0;
+    for (let i = 0; i < (a.consume ? a.consumers : 0); i++) {
+      const c = new PushConsumer({ consumerGroup: 'E2E_BENCH_CG', namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', pullThresholdForQueue: 4000 });
+      c.subscribe(a.topic, '*').registerMessageListener((msgs) => {
+        const now = performance.timeOrigin + performance.now();
+        if (firstConsumeAt === 0) firstConsumeAt = now;
+        lastConsumeAt = now;
+        for (const m of msgs) e2e.record(now - m.body.readDoubleBE(0));
+        consumed += msgs.length;
+        consumedAll += msgs.length;
+        consumedSecond += msgs.length;
+      });
+      await c.start();
+      consumers.push(c);
+    }
+    for (let i = 0; i < a.producers; i++) {
+      const p = new Producer({ producerGroup: 'E2E_BENCH_PG', namesrvAddr, logger: silentLogger, maxInFlightSends: a.window });
+      await p.start();
+      producers.push(p);
+    }
+
+    const shared = randomBytes(a.size);
+    const makeMessage = (): Message => {
+      if (!a.consume) return new Message(a.topic, shared);
+      const body = Buffer.allocUnsafe(a.size);
+      shared.copy(body);
+      body.writeDoubleBE(performance.timeOrigin + performance.now(), 0);
+      return new Message(a.topic, body);
+    };
+
+    /** Keeps `window` sends in flight over the producers until `until()` says stop. */
+    const run = async (phase: Phase, until: () => boolean): Promise<void> => {
+      let active = 0;
+      let resolveDone!: () => void;
+      const done = new Promise<void>((r) => (resolveDone = r));
+      const slot = (p: Producer): void => {
+        if (until()) {
+          if (--active === 0) resolveDone();
+          return;
+        }
+        const t0 = performance.now();
+        const finish = (ok: boolean, err?: unknown): void => {
+          const rt = performance.now() - t0;
+          phase.total.record(rt);
+          phase.second.record(rt);
+          if (ok) {
+            sentAll += a.batch;
+            phase.sent += a.batch;
+            phase.secondSent += a.batch;
+          } else {
+            phase.failures++;
+            phase.lastError = (err as Error)?.message ?? String(err);
+          }
+          slot(p);
+        };
+        const sending = a.batch > 1 ? p.sendBatch(Array.from({ length: a.batch }, makeMessage)) : p.send(makeMessage());
+        sending.then(() => finish(true), (err: unknown) => finish(false, err));
+      };
+      for (let i = 0; i < a.window; i++) {
+        active++;
+        slot(producers[i % producers.length]!);
+      }
+      await done;
+    };
+
+    if (a.warmup > 0) {
+      const end = performance.now() + a.warmup * 1000;
+      await run(new Phase(), () => performance.now() >= end);
+    }
+    // Consumption is measured from here too: forget what the warm-up produced.
+    e2e.reset();
+    consumed = 0;
+    firstConsumeAt = 0;
+    const phase = new Phase();
+    const started = performance.now();
+    const deadline = started + a.duration * 1000;
+    let issuedStop = false;
+    const until = (): boolean => issuedStop || (issuedStop = a.messages !== undefined ? phase.sent + phase.failures * a.batch >= a.messages : performance.now() >= deadline);
+    let tick = 0;
+    const progress = setInterval(() => {
+      tick++;
+      const s = phase.second;
+      let line = `[${String(tick).padStart(3)}s] Send TPS: ${phase.secondSent}  Average RT(ms): ${s.avgMs.toFixed(3)}  p99 RT(ms): ${s.percentileMs(99).toFixed(3)}  Max RT(ms): ${s.maxMs.toFixed(3)}  Send Failed: ${phase.failures}`;
+      if (a.consume) line += `  Consume TPS: ${consumedSecond}`;
+      console.log(line);
+      s.reset();
+      phase.secondSent = 0;
+      consumedSecond = 0;
+    }, 1000);
+    await run(phase, until);
+    const elapsed = (performance.now() - started) / 1000;
+    if (a.consume) {
+      const wait = Date.now() + 15_000;
+      while (consumedAll < sentAll && Date.now() < wait) await sleep(20);
+    }
+    clearInterval(progress);
+    if (phase.lastError) console.error(`last send error: ${phase.lastError}`);
+
+    const msgsPerSec = phase.sent / elapsed;
+    const row = {
+      mode: a.batch > 1 ? `batch ${a.batch}` : 'single',
+      flush: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
+      sizeBytes: a.size,
+      producers: a.producers,
+      window: a.window,
+      seconds: elapsed,
+      messages: phase.sent,
+      msgsPerSec,
+      avgMs: phase.total.avgMs,
+      p50Ms: phase.total.percentileMs(50),
+      p99Ms: phase.total.percentileMs(99),
+      maxMs: phase.total.maxMs,
+      failures: phase.failures,
+    };
+    const consumeRow: Record<string, number> = a.consume
+      ? {
+          consumed,
+          consumeMsgsPerSec: lastConsumeAt > firstConsumeAt ? consumed / ((lastConsumeAt - firstConsumeAt) / 1000) : 0,
+          e2eP50Ms: e2e.percentileMs(50),
+          e2eP99Ms: e2e.percentileMs(99),
+          e2eMaxMs: e2e.maxMs,
+        }
+      : {};
+    const brokerRssAnonMB = cluster?.brokerRssAnonMB() ?? null;
+    printTable('End-to-end send', [{ ...row, ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
+    printJson(
+      {
+        bench: 'e2e-send',
+        msgsPerSec,
+        avgMs: row.avgMs,
+        p99Ms: row.p99Ms,
+        maxMs: row.maxMs,
+        failures: row.failures,
+        brokerRssAnonMB,
+        startToReadyMs: cluster?.brokerStartToReadyMs ?? null,
+        messages: phase.sent,
+        sizeBytes: a.size,
+        producers: a.producers,
+        window: a.window,
+        batch: a.batch,
+        flushDiskType: row.flush,
+        ...consumeRow,
+      },
+      ['src', 'bench'],
+    );
+  } finally {
+    for (const c of consumers) await c.shutdown().catch(() => undefined);
+    for (const p of producers) await p.shutdown().catch(() => undefined);
+    await cluster?.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);
