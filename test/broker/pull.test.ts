@@ -3,7 +3,7 @@ import { decodeMessages } from '../../src/store/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { stringifyFastjson } from '../../src/net/fastjson.js';
 import type { RemotingCommand } from '../../src/net/remoting-command.js';
-import { createTopic, props, pullHeader, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
+import { createTopic, props, pullHeader, sendV2Header, startTestBroker, waitFor, type TestBroker } from '../helpers/broker-harness.js';
 
 const SUSPEND = 0x2;
 const SUBSCRIPTION = 0x4;
@@ -91,7 +91,7 @@ describe('PULL_MESSAGE', () => {
 describe('long polling', () => {
   it('wakes a parked pull as soon as a matching message arrives', async () => {
     const parked = pull(0, 0, { sysFlag: SUSPEND | SUBSCRIPTION, suspendMs: 5000, subscription: 'TagA' }, 'LongPoll', 10_000);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => tb.controller.holdService.size === 1, 3000, 'pull to be parked');
     const t0 = performance.now();
     expect((await send('LongPoll', 0, 'TagA')).code).toBe(ResponseCode.SUCCESS);
     const r = await parked;
@@ -104,7 +104,7 @@ describe('long polling', () => {
   it('does not wake for a tag the subscription does not match', async () => {
     let answered: RemotingCommand | null = null;
     const parked = pull(1, 0, { sysFlag: SUSPEND | SUBSCRIPTION, suspendMs: 5000, subscription: 'TagA' }, 'LongPoll', 10_000).then((r) => (answered = r));
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => tb.controller.holdService.size === 1, 3000, 'pull to be parked');
     await send('LongPoll', 1, 'TagB');
     await new Promise((r) => setTimeout(r, 300));
     expect(answered).toBeNull();
@@ -129,11 +129,12 @@ describe('long polling', () => {
       await createTopic(sp, 'Short', 1);
       const t0 = Date.now();
       const parked = sp.invoke(RequestCode.PULL_MESSAGE, pullHeader('Short', 'G', 0, 0, { sysFlag: SUSPEND | SUBSCRIPTION, suspendMs: 10_000 }), undefined, 10_000);
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor(() => sp.controller.holdService.size === 1, 3000, 'pull to be parked');
       await sp.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header('Short'), Buffer.from('s'));
       const r = await parked;
       expect(r.code).toBe(ResponseCode.SUCCESS);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(280);
+      expect(sp.controller.holdService.size).toBe(0);
     } finally {
       await sp.close();
     }
