@@ -72,6 +72,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 class Phase {
   readonly total = new LatencyHistogram();
   readonly second = new LatencyHistogram();
+  issued = 0;
   sent = 0;
   failures = 0;
   secondSent = 0;
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
           if (--active === 0) resolveDone();
           return;
         }
+        phase.issued += a.batch;
         const t0 = performance.now();
         const finish = (ok: boolean, err?: unknown): void => {
           const rt = performance.now() - t0;
@@ -185,7 +187,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const deadline = started + a.duration * 1000;
     let issuedStop = false;
-    const until = (): boolean => issuedStop || (issuedStop = a.messages !== undefined ? phase.sent + phase.failures * a.batch >= a.messages : performance.now() >= deadline);
+    const until = (): boolean => issuedStop || (issuedStop = a.messages !== undefined ? phase.issued >= a.messages : performance.now() >= deadline);
     let tick = 0;
     const progress = setInterval(() => {
       tick++;
