@@ -1,19 +1,17 @@
 import type { StoreConfig } from './config.js';
 import type {
-  GetMessageResult,
   HostAddress,
   MessageArrivingListener,
-  MessageFilter,
   MessageInput,
   MessageStore,
   PutMessageResult,
   QueryMessageResult,
-  StoredMessage,
 } from './types.js';
 import { measureMessage } from './commit-log.js';
 import { CQ_UNIT_SIZE, writeUnit } from './consume-queue.js';
-import { getMessage, offsetByTime, storeTimeAt, type LogView, type QueueView } from './get-message.js';
-import { createOffsetMsgId, decodeMessage, decodeOffsetMsgId, encodeMessage, hostToString, parseHostAddress, readLong, storeTimestampOf, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
+import type { LogView, QueueView } from './get-message.js';
+import { StoreReads, hasKey } from './store-reads.js';
+import { createOffsetMsgId, decodeMessage, encodeMessage, parseHostAddress, readLong, storeTimestampOf, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
 import { StoreError } from './errors.js';
@@ -84,21 +82,30 @@ class MemoryQueue implements QueueView {
  * conformance suite runs over both), nothing on disk. Meant for processor tests and embedding
  * where durability is not wanted.
  */
-export class MemoryMessageStore implements MessageStore {
+export class MemoryMessageStore extends StoreReads implements MessageStore {
   readonly config: StoreConfig;
-  private readonly storeHost: HostAddress;
+  protected readonly storeHost: HostAddress;
   private readonly log = new MemoryLog();
   private readonly queues = new Map<string, MemoryQueue[]>();
   private listener: MessageArrivingListener | null = null;
   private running = false;
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
+    super();
     this.config = config;
     this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
   }
 
   async start(): Promise<void> {
     this.running = true;
+  }
+
+  protected readLog(): MemoryLog {
+    return this.log;
+  }
+
+  protected readQueue(topic: string, queueId: number): MemoryQueue | undefined {
+    return this.queue(topic, queueId, false);
   }
 
   async shutdown(): Promise<void> {
@@ -166,68 +173,13 @@ export class MemoryMessageStore implements MessageStore {
     return { status: 'PUT_OK', msgId: ids.join(','), wroteOffset, wroteBytes, queueOffset, storeTimestamp, msgNum: msgs.length };
   }
 
-  getMessage(_group: string, topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter | null): GetMessageResult {
-    return getMessage(this.config, this.log, this.queue(topic, queueId, false), offset, maxMsgNums, filter);
-  }
-  getMaxOffsetInQueue(topic: string, queueId: number): number {
-    return this.queue(topic, queueId, false)?.maxOffsetInQueue ?? 0;
-  }
-  getMinOffsetInQueue(topic: string, queueId: number): number {
-    return this.queue(topic, queueId, false)?.minOffsetInQueue ?? 0;
-  }
-  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
-    const q = this.queue(topic, queueId, false);
-    return q ? offsetByTime(this.log, q, timestamp) : 0;
-  }
-  getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number {
-    return this.queue(topic, queueId, false)?.entry(queueOffset)?.commitLogOffset ?? -1;
-  }
-  getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number {
-    const q = this.queue(topic, queueId, false);
-    return q ? storeTimeAt(this.log, q, queueOffset) : -1;
-  }
-  getEarliestMessageTime(topic?: string, queueId?: number): number {
-    if (topic === undefined || queueId === undefined) {
-      const rec = this.log.records[0];
-      return rec ? storeTimestampOf(rec, 0) : -1;
-    }
-    const q = this.queue(topic, queueId, false);
-    return q ? storeTimeAt(this.log, q, q.minOffsetInQueue) : -1;
-  }
-  lookMessageByOffset(commitLogOffset: number): StoredMessage | null {
-    const rec = this.log.getRecord(commitLogOffset);
-    return rec ? decodeMessage(rec, 0) : null;
-  }
-  lookMessageByOffsetMsgId(offsetMsgId: string): StoredMessage | null {
-    let id: { address: string; offset: number };
-    try {
-      id = decodeOffsetMsgId(offsetMsgId);
-    } catch {
-      return null;
-    }
-    if (id.address !== hostToString(this.storeHost.ip, this.storeHost.port)) return null;
-    return this.lookMessageByOffset(id.offset);
-  }
-
-  selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
-    return this.log.getRecord(commitLogOffset);
-  }
-  getMinPhyOffset(): number {
-    return this.log.minOffset;
-  }
-  getMaxPhyOffset(): number {
-    return this.log.maxOffset;
-  }
-
   /** Linear scan: fine for the small data sets an in-memory store holds. */
   async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
     const messages: Buffer[] = [];
     const limit = Math.min(maxNum, this.config.maxMsgsNumBatch);
     for (let i = this.log.records.length - 1; i >= 0 && messages.length < limit; i--) {
       const m = decodeMessage(this.log.records[i]!, 0);
-      if (m.topic !== topic || m.storeTimestamp < begin || m.storeTimestamp > end) continue;
-      const keys = (m.properties[PROPERTY.KEYS] ?? '').split(' ');
-      if (keys.includes(key) || m.properties[PROPERTY.UNIQ_KEY] === key) messages.push(this.log.records[i]!);
+      if (m.storeTimestamp >= begin && m.storeTimestamp <= end && hasKey(m, topic, key)) messages.push(this.log.records[i]!);
     }
     const last = this.log.records.length - 1;
     return {

@@ -1,23 +1,21 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import type { StoreConfig } from './config.js';
 import type {
-  GetMessageResult,
   HostAddress,
   MessageArrivingListener,
-  MessageFilter,
   MessageInput,
   MessageStore,
   PutMessageResult,
   QueryMessageResult,
-  StoredMessage,
 } from './types.js';
 import { CommitLog, type AppendResult } from './commit-log.js';
 import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
 import { CommitLogFlusher } from './flush.js';
 import { recoverStore, type RecoveryResult } from './recovery.js';
-import { getMessage, offsetByTime, storeTimeAt } from './get-message.js';
-import { decodeMessage, decodeOffsetMsgId, hostToString, parseHostAddress, storeTimestampOf } from './message-codec.js';
+import { StoreReads, hasKey, type RecordLog } from './store-reads.js';
+import type { ConsumeQueue } from './consume-queue.js';
+import { decodeMessage, parseHostAddress } from './message-codec.js';
 import { abortPath, checkpointPath } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
@@ -49,7 +47,7 @@ const STORE_MARKERS = ['commitlog', 'consumequeue', 'index', 'checkpoint', 'abor
  * The file-backed message store: wiring of commit log, consume queues, flush, checkpoint and
  * recovery. Not thread-safe: use it from one thread (the broker's event loop).
  */
-export class DefaultMessageStore implements MessageStore {
+export class DefaultMessageStore extends StoreReads implements MessageStore {
   readonly config: StoreConfig;
   readonly storeHost: HostAddress;
   readonly commitLog: CommitLog;
@@ -73,6 +71,7 @@ export class DefaultMessageStore implements MessageStore {
   };
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
+    super();
     this.config = config;
     this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
     this.log = opts.logger ?? quietLogger;
@@ -167,8 +166,16 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   /** Reads see every unit the workers have dispatched (and none they have not). */
-  private sync(): void {
+  protected override beforeRead(): void {
     if (this.remoteActive) this.bridge!.drain();
+  }
+
+  protected readLog(): RecordLog {
+    return this.commitLog;
+  }
+
+  protected readQueue(topic: string, queueId: number): ConsumeQueue | undefined {
+    return this.consumeQueues.find(topic, queueId);
   }
 
   private async flushConsumeQueues(): Promise<void> {
@@ -266,75 +273,6 @@ export class DefaultMessageStore implements MessageStore {
     });
   }
 
-  getMessage(_group: string, topic: string, queueId: number, offset: number, maxMsgNums: number, filter?: MessageFilter | null): GetMessageResult {
-    this.sync();
-    return getMessage(this.config, this.commitLog, this.consumeQueues.find(topic, queueId), offset, maxMsgNums, filter);
-  }
-
-  getMaxOffsetInQueue(topic: string, queueId: number): number {
-    this.sync();
-    return this.consumeQueues.find(topic, queueId)?.maxOffsetInQueue ?? 0;
-  }
-
-  getMinOffsetInQueue(topic: string, queueId: number): number {
-    this.sync();
-    return this.consumeQueues.find(topic, queueId)?.minOffsetInQueue ?? 0;
-  }
-
-  getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number {
-    this.sync();
-    const cq = this.consumeQueues.find(topic, queueId);
-    return cq ? offsetByTime(this.commitLog, cq, timestamp) : 0;
-  }
-
-  getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number {
-    this.sync();
-    return this.consumeQueues.find(topic, queueId)?.entry(queueOffset)?.commitLogOffset ?? -1;
-  }
-
-  getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number {
-    this.sync();
-    const cq = this.consumeQueues.find(topic, queueId);
-    return cq ? storeTimeAt(this.commitLog, cq, queueOffset) : -1;
-  }
-
-  getEarliestMessageTime(topic?: string, queueId?: number): number {
-    if (topic === undefined || queueId === undefined) {
-      const rec = this.commitLog.getRecord(this.commitLog.minOffset);
-      return rec ? storeTimestampOf(rec, 0) : -1;
-    }
-    const cq = this.consumeQueues.find(topic, queueId);
-    return cq ? storeTimeAt(this.commitLog, cq, cq.minOffsetInQueue) : -1;
-  }
-
-  lookMessageByOffset(commitLogOffset: number): StoredMessage | null {
-    const rec = this.commitLog.getRecord(commitLogOffset);
-    return rec ? decodeMessage(rec, 0) : null;
-  }
-
-  lookMessageByOffsetMsgId(offsetMsgId: string): StoredMessage | null {
-    let id: { address: string; offset: number };
-    try {
-      id = decodeOffsetMsgId(offsetMsgId);
-    } catch {
-      return null;
-    }
-    if (id.address !== hostToString(this.storeHost.ip, this.storeHost.port)) return null;
-    return this.lookMessageByOffset(id.offset);
-  }
-
-  selectOneMessageByOffset(commitLogOffset: number): Buffer | null {
-    return this.commitLog.getRecord(commitLogOffset);
-  }
-
-  getMinPhyOffset(): number {
-    return this.commitLog.minOffset;
-  }
-
-  getMaxPhyOffset(): number {
-    return this.commitLog.maxOffset;
-  }
-
   /**
    * Index lookup. The index matches on key hashes only, so records are checked against the topic
    * and key before they are returned (RocketMQ leaves that to clients; we don't).
@@ -345,10 +283,7 @@ export class DefaultMessageStore implements MessageStore {
     for (const off of found.phyOffsets) {
       const rec = this.commitLog.getRecord(off);
       if (!rec) continue;
-      const m = decodeMessage(rec, 0);
-      if (m.topic !== topic) continue;
-      if (m.properties[PROPERTY.UNIQ_KEY] !== key && !(m.properties[PROPERTY.KEYS] ?? '').split(' ').includes(key)) continue;
-      messages.push(rec);
+      if (hasKey(decodeMessage(rec, 0), topic, key)) messages.push(rec);
     }
     return { messages, indexLastUpdateTimestamp: found.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: found.indexLastUpdatePhyoffset };
   }
@@ -379,7 +314,7 @@ export class DefaultMessageStore implements MessageStore {
   }
 
   queueIds(topic: string): number[] {
-    this.sync();
+    this.beforeRead();
     return this.consumeQueues.queueIds(topic);
   }
 
