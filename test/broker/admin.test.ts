@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessages, decodeOffsetMsgId } from '../../src/store/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { parseFastjson } from '../../src/net/fastjson.js';
-import { createTopic, props, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
+import { createTopic, props, pullHeader, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
 
 let tb: TestBroker;
 let firstRuntime: Awaited<ReturnType<TestBroker['invoke']>>;
@@ -67,6 +67,22 @@ describe('topic administration', () => {
       expect(r.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
     } finally {
       await strict.close();
+    }
+  });
+});
+
+describe('slave role', () => {
+  it('refuses writes with SERVICE_NOT_AVAILABLE and never stores a pull commit offset', async () => {
+    const slave = await startTestBroker({ brokerRole: 'SLAVE', brokerId: 1 }, { memory: true });
+    try {
+      await createTopic(slave, 'SlaveTopic', 1);
+      const r = await slave.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header('SlaveTopic'), Buffer.from('x'));
+      expect(r.code).toBe(ResponseCode.SERVICE_NOT_AVAILABLE);
+      const p = await slave.invoke(RequestCode.PULL_MESSAGE, { ...pullHeader('SlaveTopic', 'SG', 0, 0), sysFlag: 0x4 | 0x1, commitOffset: 5 });
+      expect(p.code).toBe(ResponseCode.PULL_NOT_FOUND);
+      expect(slave.controller.offsets.query('SG', 'SlaveTopic', 0)).toBe(-1);
+    } finally {
+      await slave.close();
     }
   });
 });

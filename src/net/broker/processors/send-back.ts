@@ -5,6 +5,7 @@ import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optNumber, optString, reqNumber, reqString } from '../request-header.js';
 import { inputFromStored } from '../stored-to-input.js';
+import { checkWritable } from './send.js';
 import { PERM, isWriteable } from '../topic-config.js';
 import { checkGroup, dlqTopic, retryTopic } from '../topic-validator.js';
 
@@ -20,6 +21,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const group = checkGroup(reqString(h, 'group'));
   let delayLevel = reqNumber(h, 'delayLevel');
   const originMsgId = optString(h, 'originMsgId');
+  checkWritable(ctx);
   const sg = ctx.groups.find(group);
   if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
   if (!isWriteable(ctx.config.brokerPermission)) {

@@ -100,8 +100,16 @@ export function sendProcessors(ctx: BrokerContext): ProcessorTable {
   ];
 }
 
+/** A slave's store only takes replicated data (RocketMQ: "message store is slave mode, so putMessage is forbidden"). */
+export function checkWritable(ctx: BrokerContext): void {
+  if (ctx.storeConfig.brokerRole === 'SLAVE') {
+    throw new BrokerError(ResponseCode.SERVICE_NOT_AVAILABLE, 'message store is slave mode, so putMessage is forbidden');
+  }
+}
+
 /** Topic checks shared by single and batch sends (AbstractSendMessageProcessor.msgCheck). */
 function checkSendTarget(ctx: BrokerContext, h: SendHeader, conn: Connection): { tc: TopicConfig; queueId: number } {
+  checkWritable(ctx);
   if (!isWriteable(ctx.config.brokerPermission)) {
     throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending message is forbidden`);
   }
