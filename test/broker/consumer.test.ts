@@ -149,3 +149,26 @@ describe('CONSUMER_SEND_MSG_BACK', () => {
     expect(missing.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 });
+
+describe('LOCK_BATCH_MQ / UNLOCK_BATCH_MQ', () => {
+  const mq = (queueId: number) => ({ brokerName: 'test-broker', queueId, topic: 'OffTopic' });
+  const lock = async (clientId: string, ids: number[]) => {
+    const r = await tb.invoke(RequestCode.LOCK_BATCH_MQ, undefined, Buffer.from(JSON.stringify({ clientId, consumerGroup: 'OrderGroup', mqSet: ids.map(mq) })));
+    expect(r.code).toBe(ResponseCode.SUCCESS);
+    return (JSON.parse(r.body!.toString()) as { lockOKMQSet: { queueId: number }[] }).lockOKMQSet.map((m) => m.queueId).sort();
+  };
+
+  it('gives each queue of a group to one client until it unlocks or its lock expires', async () => {
+    expect(await lock('A', [0, 1])).toEqual([0, 1]);
+    expect(await lock('B', [1, 2])).toEqual([2]);
+    expect(await lock('A', [0, 1])).toEqual([0, 1]);
+    const un = await tb.invoke(RequestCode.UNLOCK_BATCH_MQ, undefined, Buffer.from(JSON.stringify({ clientId: 'A', consumerGroup: 'OrderGroup', mqSet: [mq(1)] })));
+    expect(un.code).toBe(ResponseCode.SUCCESS);
+    expect(await lock('B', [1])).toEqual([1]);
+    const locks = tb.controller.locks;
+    expect(locks.tryLockBatch('OrderGroup', [mq(0)], 'B', Date.now() + 59_000)).toEqual([]);
+    expect(locks.tryLockBatch('OrderGroup', [mq(0)], 'B', Date.now() + 61_000)).toEqual([mq(0)]);
+    const bad = await tb.invoke(RequestCode.LOCK_BATCH_MQ, undefined, Buffer.from('{"clientId":1}'));
+    expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+  });
+});

@@ -19,9 +19,11 @@ import { offsetProcessors } from './processors/offsets.js';
 import type { ProcessorTable } from './processors/processor-support.js';
 import { pullProcessors } from './processors/pull.js';
 import { queryProcessors } from './processors/query.js';
+import { queueLockProcessors } from './processors/queue-lock.js';
 import { runtimeInfoProcessors } from './processors/runtime-info.js';
 import { sendProcessors } from './processors/send.js';
 import { topicAdminProcessors } from './processors/topic-admin.js';
+import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { ScheduleMessageService } from './schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
@@ -51,6 +53,7 @@ export class BrokerController {
   readonly holdService: PullRequestHoldService;
   readonly schedule: ScheduleMessageService;
   readonly stats = new BrokerStats();
+  readonly locks = new RebalanceLockManager();
   readonly client: RemotingClient;
   private servers: RemotingServer[] = [];
   private registrar: NameServerRegistrar | null = null;
@@ -132,6 +135,7 @@ export class BrokerController {
       topicAdminProcessors(ctx),
       runtimeInfoProcessors(ctx),
       queryProcessors(ctx),
+      queueLockProcessors(ctx, this.locks),
     ];
     const out = new Map<number, RequestHandler>();
     for (const t of tables) for (const [code, h] of t) out.set(code, this.gate(h));
