@@ -12,6 +12,7 @@
  *   --window W (1000)      sends in flight, in total over the producers
  *   --batch B (1)          messages per send; > 1 uses SEND_BATCH_MESSAGE
  *   --topic T (E2EBench)   created with --queues Q (8) queues
+ *   --profile-broker DIR   run the broker with --cpu-prof, profiles written to DIR
  *   --consume              also run push consumers (--consumers C, default 1) and report consume
  *                          TPS and end-to-end latency (send start to listener, from a timestamp in the body)
  *
@@ -41,6 +42,7 @@ interface Args {
   consume: boolean;
   consumers: number;
   syncFlush: boolean;
+  profileBroker: string | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -63,6 +65,7 @@ function parseArgs(argv: string[]): Args {
     consume,
     consumers: argNumber(argv, 'consumers', 1),
     syncFlush: argFlag(argv, 'sync-flush'),
+    profileBroker: argValue(argv, 'profile-broker'),
   };
 }
 
@@ -97,7 +100,13 @@ async function createTopic(namesrvAddr: string, cluster: LocalCluster | null, a:
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  const cluster = a.namesrv ? null : await startLocalCluster({ flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH', onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`) });
+  const cluster = a.namesrv
+    ? null
+    : await startLocalCluster({
+        flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
+        onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`),
+        brokerNodeArgs: a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [],
+      });
   const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
   const producers: Producer[] = [];
   const consumers: PushConsumer[] = [];

@@ -26,6 +26,8 @@ export interface LocalClusterOptions {
   /** Receives every line the children print (default: kept only for error messages). */
   onLine?: (who: 'namesrv' | 'broker', line: string) => void;
   timeoutMs?: number;
+  /** Extra node flags for the broker process (e.g. --cpu-prof for profiling). */
+  brokerNodeArgs?: string[];
 }
 
 export interface LocalCluster {
@@ -72,7 +74,8 @@ interface Started {
 function startProcess(who: 'namesrv' | 'broker', script: string, args: string[], ready: RegExp, opts: LocalClusterOptions): Promise<Started> {
   installExitHook();
   const t0 = performance.now();
-  const child = spawn(process.execPath, [join(DIST_SRC, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const nodeArgs = who === 'broker' ? (opts.brokerNodeArgs ?? []) : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST_SRC, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const tail: string[] = [];
