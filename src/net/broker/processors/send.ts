@@ -147,6 +147,19 @@ function retryOrDlq(ctx: BrokerContext, h: SendHeader, target: { tc: TopicConfig
   return { topic: dlq.topicName, queueId: 0 };
 }
 
+/** Stores and counts (runtime info's put totals and latency percentiles). */
+async function timedPut(ctx: BrokerContext, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
+  const t0 = performance.now();
+  try {
+    const r = await put();
+    ctx.stats.recordPut(msgs, bytes, performance.now() - t0);
+    return r;
+  } catch (e) {
+    ctx.stats.putFailures++;
+    throw e;
+  }
+}
+
 function responseFor(ctx: BrokerContext, req: RemotingCommand, r: PutMessageResult, queueId: number): RemotingCommand {
   return RemotingCommand.createResponse(req, STATUS_CODE[r.status] ?? ResponseCode.SYSTEM_ERROR, undefined, {
     msgId: r.msgId,
@@ -188,15 +201,7 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
   };
   const delay = Number(props.get(PROPERTY.DELAY) ?? 0);
   if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
-  const t0 = performance.now();
-  let r: PutMessageResult;
-  try {
-    r = await ctx.store.putMessage(msg);
-  } catch (e) {
-    ctx.stats.putFailures++;
-    throw e;
-  }
-  ctx.stats.recordPut(1, body.length, performance.now() - t0);
+  const r = await timedPut(ctx, () => ctx.store.putMessage(msg), 1, body.length);
   return responseFor(ctx, req, r, queueId);
 }
 
@@ -232,14 +237,6 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
       reconsumeTimes: h.reconsumeTimes,
     };
   });
-  const t0 = performance.now();
-  let r: PutMessageResult;
-  try {
-    r = await ctx.store.putMessages(msgs);
-  } catch (e) {
-    ctx.stats.putFailures++;
-    throw e;
-  }
-  ctx.stats.recordPut(msgs.length, bytes, performance.now() - t0);
+  const r = await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes);
   return responseFor(ctx, req, r, target.queueId);
 }
