@@ -96,32 +96,61 @@ export function encodeMessage(
   if (f.storeHost.ip.length === 16) sysFlag |= SYSFLAG_STOREHOST_V6;
   const body = msg.body;
   const total = calMsgLength(sysFlag, body.length, topicBytes, propsBytes);
+  // DataView stores are big-endian and inlined by V8: far cheaper than Buffer.writeInt32BE's checks.
+  const v = viewOf(target);
   let p = pos;
-  p = target.writeInt32BE(total, p);
+  v.setInt32(p, total);
   // The magic code is written last: a writer killed mid-record leaves 0 there, which every
   // reader and recovery treats as the end of valid data.
-  target.writeInt32BE(0, p);
-  p += 4;
-  p = target.writeInt32BE(bodyCrc(body), p);
-  p = target.writeInt32BE(msg.queueId, p);
-  p = target.writeInt32BE(msg.flag ?? 0, p);
-  p = writeLong(target, f.queueOffset, p);
-  p = writeLong(target, f.physicalOffset, p);
-  p = target.writeInt32BE(sysFlag, p);
-  p = writeLong(target, msg.bornTimestamp ?? f.storeTimestamp, p);
-  p = writeHost(target, bornHost, p);
-  p = writeLong(target, f.storeTimestamp, p);
-  p = writeHost(target, f.storeHost, p);
-  p = target.writeInt32BE(msg.reconsumeTimes ?? 0, p);
-  p = writeLong(target, msg.preparedTransactionOffset ?? 0, p);
-  p = target.writeInt32BE(body.length, p);
-  p += body.copy(target, p);
+  v.setInt32(p + 4, 0);
+  v.setInt32(p + 8, bodyCrc(body));
+  v.setInt32(p + 12, msg.queueId);
+  v.setInt32(p + 16, msg.flag ?? 0);
+  setLong(v, p + 20, f.queueOffset);
+  setLong(v, p + 28, f.physicalOffset);
+  v.setInt32(p + 36, sysFlag);
+  setLong(v, p + 40, msg.bornTimestamp ?? f.storeTimestamp);
+  p = setHost(v, target, p + 48, bornHost);
+  setLong(v, p, f.storeTimestamp);
+  p = setHost(v, target, p + 8, f.storeHost);
+  v.setInt32(p, msg.reconsumeTimes ?? 0);
+  setLong(v, p + 4, msg.preparedTransactionOffset ?? 0);
+  v.setInt32(p + 12, body.length);
+  p += 16;
+  target.set(body, p);
+  p += body.length;
   target[p++] = topicBytes;
   p += target.write(msg.topic, p, 'utf8');
-  p = target.writeInt16BE(propsBytes, p);
-  if (propsBytes > 0) p += target.write(msg.properties!, p, 'utf8');
-  target.writeInt32BE(MESSAGE_MAGIC, pos + OFF_MAGIC);
+  v.setInt16(p, propsBytes);
+  p += 2;
+  if (propsBytes > 0) target.write(msg.properties!, p, 'utf8');
+  v.setInt32(pos + OFF_MAGIC, MESSAGE_MAGIC);
   return total;
+}
+
+const views = new WeakMap<Buffer, DataView>();
+
+/** A DataView over `b`, cached: mapped segments are long-lived and encoded into many times. */
+export function viewOf(b: Buffer): DataView {
+  let v = views.get(b);
+  if (v === undefined) {
+    v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    views.set(b, v);
+  }
+  return v;
+}
+
+/** Writes a non-negative or negative safe integer as a big-endian two's complement long. */
+export function setLong(v: DataView, p: number, value: number): void {
+  v.setUint32(p, Math.floor(value / 0x1_0000_0000) >>> 0);
+  v.setUint32(p + 4, value >>> 0);
+}
+
+function setHost(v: DataView, b: Buffer, p: number, h: HostAddress): number {
+  b.set(h.ip, p);
+  p += h.ip.length;
+  v.setInt32(p, h.port);
+  return p + 4;
 }
 
 /** The BLANK end-of-file marker RocketMQ writes when a record does not fit in a segment. */
@@ -139,11 +168,6 @@ export function writeLong(b: Buffer, v: number, p: number): number {
 export function readLong(b: Buffer, p: number): number {
   const hi = b.readInt32BE(p);
   return hi * 0x1_0000_0000 + b.readUInt32BE(p + 4);
-}
-
-function writeHost(b: Buffer, h: HostAddress, p: number): number {
-  p += h.ip.copy(b, p);
-  return b.writeInt32BE(h.port, p);
 }
 
 /** Offsets of the variable-position fields of a record at `pos`. */
