@@ -83,6 +83,19 @@ export class ClientInstance {
     return inst;
   }
 
+  /** acquire + register a member + start; the instance is released again if registering fails. */
+  static join(cfg: ClientConfig, logger: Logger, register: (inst: ClientInstance) => void): ClientInstance {
+    const inst = ClientInstance.acquire(cfg, logger);
+    try {
+      register(inst);
+    } catch (err) {
+      void inst.release();
+      throw err;
+    }
+    inst.start();
+    return inst;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;

@@ -73,15 +73,7 @@ export class Producer implements ProducerMember {
   async start(): Promise<void> {
     if (this.instance) return;
     checkGroup(this.config.producerGroup);
-    const inst = ClientInstance.acquire(this.config, this.logger);
-    try {
-      inst.registerProducer(this);
-    } catch (err) {
-      await inst.release();
-      throw err;
-    }
-    inst.start();
-    this.instance = inst;
+    this.instance = ClientInstance.join(this.config, this.logger, (inst) => inst.registerProducer(this));
   }
 
   async shutdown(): Promise<void> {

@@ -24,6 +24,9 @@ const BLOCK_SUSPEND_MS = 20_000;
 
 export class PullConsumer implements ConsumerMember {
   readonly config: ConsumerConfig;
+  readonly group: string;
+  readonly messageModel: string;
+  readonly consumeFromWhere: string;
   readonly consumeType = 'CONSUME_ACTIVELY';
   private readonly logger: Logger;
   private instance: ClientInstance | null = null;
@@ -36,31 +39,13 @@ export class PullConsumer implements ConsumerMember {
     const { logger, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('pull-consumer', 'warn');
     this.config = buildConfig(CONSUMER_DEFAULTS, { consumerGroup: TOOLS_CONSUMER_GROUP, ...cfg }, (m) => this.logger.warn(m));
-  }
-
-  get group(): string {
-    return this.config.consumerGroup;
-  }
-
-  get messageModel(): string {
-    return this.config.messageModel;
-  }
-
-  get consumeFromWhere(): string {
-    return this.config.consumeFromWhere;
+    ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
   }
 
   async start(): Promise<void> {
     if (this.instance) return;
     checkGroup(this.group);
-    const inst = ClientInstance.acquire(this.config, this.logger);
-    try {
-      inst.registerConsumer(this);
-    } catch (err) {
-      await inst.release();
-      throw err;
-    }
-    inst.start();
+    const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
     this.instance = inst;
     this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
     this.pullApi = new PullAPI(inst, this.group);

@@ -33,6 +33,9 @@ export interface PushConsumerOptions extends Partial<ConsumerConfig> {
 
 export class PushConsumer implements ConsumerMember {
   readonly config: ConsumerConfig;
+  readonly group: string;
+  readonly messageModel: string;
+  readonly consumeFromWhere: string;
   readonly consumeType = 'CONSUME_PASSIVELY';
   private readonly logger: Logger;
   private readonly awaitTerminationMs: number;
@@ -52,20 +55,10 @@ export class PushConsumer implements ConsumerMember {
     this.logger = logger ?? consoleLogger('consumer', 'warn');
     this.awaitTerminationMs = awaitTerminationMillisWhenShutdown ?? 3000;
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
+    ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
     if (this.config.messageModel !== 'CLUSTERING') throw illegalArgument('only CLUSTERING message model is supported');
   }
 
-  get group(): string {
-    return this.config.consumerGroup;
-  }
-
-  get messageModel(): string {
-    return this.config.messageModel;
-  }
-
-  get consumeFromWhere(): string {
-    return this.config.consumeFromWhere;
-  }
 
   get clientId(): string | undefined {
     return this.instance?.clientId;
@@ -99,13 +92,7 @@ export class PushConsumer implements ConsumerMember {
     if (!this.listener) throw illegalArgument('no message listener: call registerMessageListener() before start()');
     const retry = retryTopic(this.group);
     if (!this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
-    const inst = ClientInstance.acquire(this.config, this.logger);
-    try {
-      inst.registerConsumer(this);
-    } catch (err) {
-      await inst.release();
-      throw err;
-    }
+    const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
     this.instance = inst;
     this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
     this.pullApi = new PullAPI(inst, this.group);
@@ -123,7 +110,6 @@ export class PushConsumer implements ConsumerMember {
       },
     });
     this.running = true;
-    inst.start();
     for (const topic of this.subs.keys()) {
       // The retry topic does not exist until the first send-back: TOPIC_NOT_EXIST is expected.
       await inst.updateTopicRoute(topic).catch((err: unknown) => this.logger.warn('route of %s: %s', topic, (err as Error).message));
