@@ -11,6 +11,10 @@ export interface OptionSpec {
   desc: string;
 }
 
+export function opt(short: string, long: string, hasArg: boolean, desc: string, required = false): OptionSpec {
+  return { short, long, hasArg, desc, required };
+}
+
 export class UsageError extends Error {
   readonly code = 'USAGE';
 

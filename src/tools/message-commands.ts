@@ -1,12 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
-import { UsageError, int, str, type OptionSpec } from './cli-args.js';
+import { UsageError, int, opt, str } from './cli-args.js';
 import { humanTime, javaMapString, left, messageExtString, right } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
 
 /** mqadmin's message commands (tools/command/message). */
-const opt = (short: string, long: string, hasArg: boolean, desc: string, required = false): OptionSpec => ({ short, long, hasArg, desc, required });
 
 /** Where queryMsgById leaves each body, as Java's tool does. */
 const BODY_DIR = '/tmp/rocketmq/msgbodys';

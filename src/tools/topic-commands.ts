@@ -1,11 +1,10 @@
 import { stringifyFastjson } from '../net/fastjson.js';
 import { permToString, RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, type TopicRouteData } from '../net/client/index.js';
-import { UsageError, int, str, type OptionSpec } from './cli-args.js';
+import { UsageError, int, opt, str } from './cli-args.js';
 import { fixed, formatDateTime, front, humanTime, left, right, versionDesc } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
 
 /** mqadmin's cluster, topic and consumer-progress commands (tools/command/{cluster,topic,consumer}). */
-const opt = (short: string, long: string, hasArg: boolean, desc: string, required = false): OptionSpec => ({ short, long, hasArg, desc, required });
 
 export const clusterList: SubCommand = {
   name: 'clusterList',
