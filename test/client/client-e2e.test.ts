@@ -190,4 +190,22 @@ describe('push consumer', () => {
       await c.shutdown();
     }
   });
+
+  it('producer and consumer carry on across a broker restart, without redelivering consumed messages', async () => {
+    const topic = 'E2E_Restart';
+    await createTopic(cluster, topic, 2);
+    const got: string[] = [];
+    const c = pushConsumer('E2E_RESTART', topic, '*', (m) => got.push(m.body.toString()), { pullTimeDelayMillsWhenException: 100, persistConsumerOffsetInterval: 100 });
+    try {
+      await c.start();
+      for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `pre-${i}`));
+      await pollUntil(() => got.length === 5, 15_000, 'messages before the restart');
+      await cluster.restartBroker();
+      for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `post-${i}`));
+      await pollUntil(() => got.length >= 10, 20_000, 'messages after the restart');
+      expect(got.sort()).toEqual([...[0, 1, 2, 3, 4].map((i) => `post-${i}`), ...[0, 1, 2, 3, 4].map((i) => `pre-${i}`)]);
+    } finally {
+      await c.shutdown();
+    }
+  });
 });

@@ -165,11 +165,19 @@ export class ClientInstance {
     const json = JSON.stringify(route, (_k, v: unknown) => (v instanceof Map ? [...v.entries()] : v));
     if (this.routeJson.get(topic) === json) return this.routes.get(topic)!;
     this.routeJson.set(topic, json);
+    // Re-inserted so the newest route comes last and wins in the broker table.
+    this.routes.delete(topic);
     this.routes.set(topic, route);
-    for (const bd of route.brokerDatas) this.brokerAddrs.set(bd.brokerName, new Map(bd.brokerAddrs));
+    this.rebuildBrokerTable();
     for (const p of this.producers.values()) p.onRouteChanged(topic, route);
     for (const c of this.consumers.values()) c.onRouteChanged(topic, route);
     return route;
+  }
+
+  /** Brokers named by no cached route are dropped (cleanOfflineBroker): no heartbeats to the departed. */
+  private rebuildBrokerTable(): void {
+    this.brokerAddrs.clear();
+    for (const route of this.routes.values()) for (const bd of route.brokerDatas) this.brokerAddrs.set(bd.brokerName, new Map(bd.brokerAddrs));
   }
 
   private async updateAllRoutes(): Promise<void> {
