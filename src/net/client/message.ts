@@ -20,6 +20,7 @@ export interface MessageOptions {
 }
 
 const KEY_SEPARATOR = ' ';
+const NO_OPTIONS: MessageOptions = Object.freeze({});
 
 /** Property names a user may not set (MessageConst.STRING_HASH_SET). */
 const RESERVED = new Set<string>([
@@ -35,7 +36,7 @@ export class Message {
   flag: number;
   readonly properties = new Map<string, string>();
 
-  constructor(topic: string, body: Buffer | string, opts: MessageOptions = {}) {
+  constructor(topic: string, body: Buffer | string, opts: MessageOptions = NO_OPTIONS) {
     this.topic = topic;
     this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
     this.flag = opts.flag ?? 0;
@@ -43,7 +44,7 @@ export class Message {
     if (opts.keys !== undefined) this.keys = opts.keys;
     if (opts.delayTimeLevel) this.delayTimeLevel = opts.delayTimeLevel;
     this.waitStoreMsgOK = opts.waitStoreMsgOK ?? true;
-    for (const [k, v] of Object.entries(opts.properties ?? {})) this.putUserProperty(k, v);
+    if (opts.properties !== undefined) for (const [k, v] of Object.entries(opts.properties)) this.putUserProperty(k, v);
   }
 
   get tags(): string | undefined {

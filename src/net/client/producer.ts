@@ -97,12 +97,12 @@ export class Producer implements ProducerMember {
     return [...(await this.findPublishQueues(topic))];
   }
 
-  send(msg: Message, opts: SendOptions = {}): Promise<SendResult> {
+  send(msg: Message, opts: SendOptions = NO_SEND_OPTIONS): Promise<SendResult> {
     return this.sendMessage(msg, opts, 'sync') as Promise<SendResult>;
   }
 
   /** Node-style callback form of send (uses retryTimesWhenSendAsyncFailed). */
-  sendCallback(msg: Message, cb: SendCallback, opts: SendOptions = {}): void {
+  sendCallback(msg: Message, cb: SendCallback, opts: SendOptions = NO_SEND_OPTIONS): void {
     (this.sendMessage(msg, opts, 'async') as Promise<SendResult>).then(
       (r) => cb(null, r),
       (e: unknown) => cb(e as Error),
@@ -110,12 +110,12 @@ export class Producer implements ProducerMember {
   }
 
   /** Fire and forget: one attempt, no response awaited. Resolves once written. */
-  async sendOneway(msg: Message, opts: SendOptions = {}): Promise<void> {
+  async sendOneway(msg: Message, opts: SendOptions = NO_SEND_OPTIONS): Promise<void> {
     await this.sendMessage(msg, opts, 'oneway');
   }
 
   /** Several messages of one topic in one SEND_BATCH_MESSAGE; they land in one queue, consecutively. */
-  sendBatch(msgs: readonly Message[], opts: SendOptions = {}): Promise<SendResult> {
+  sendBatch(msgs: readonly Message[], opts: SendOptions = NO_SEND_OPTIONS): Promise<SendResult> {
     let body: Buffer;
     try {
       if (msgs.length === 0) throw illegalArgument('batch is empty');
@@ -335,3 +335,4 @@ function exhausted(job: SendJob): MQClientError {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
