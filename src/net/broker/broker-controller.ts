@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore } from '../../store/index.js';
+import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { Connection, RequestHandler } from '../connection.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -32,6 +32,8 @@ export interface BrokerControllerOptions {
   logger?: Logger;
   /** A ready-made store (tests pass a MemoryMessageStore); default: DefaultMessageStore on the config. */
   store?: MessageStore;
+  /** Consume queue/index building off the event loop (the entry points pass src/workers' WorkerDispatcher). */
+  remoteDispatcher?: RemoteDispatcher;
 }
 
 /**
@@ -70,7 +72,7 @@ export class BrokerController {
     this.listenPort = broker.listenPort;
     const storeHost = `${broker.brokerIP1}:${broker.listenPort}`;
     this.storeHostAddr = parseHostAddress(storeHost);
-    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger });
+    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger, remoteDispatcher: opts.remoteDispatcher });
     const root = store.storePathRootDir;
     this.topics = new TopicConfigManager(broker, root, this.logger);
     this.offsets = new ConsumerOffsetManager(root);

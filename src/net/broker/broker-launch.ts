@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.js';
+import type { RemoteDispatcher } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
 import { BrokerController } from './broker-controller.js';
 
@@ -8,8 +9,8 @@ import { BrokerController } from './broker-controller.js';
  */
 
 /** Starts a broker and prints RocketMQ's boot line plus one `{"event":"broker-ready",...}` JSON line. */
-export async function runBroker(settings: BrokerSettings, logger: Logger): Promise<BrokerController> {
-  const controller = new BrokerController(settings, { logger });
+export async function runBroker(settings: BrokerSettings, logger: Logger, remoteDispatcher?: RemoteDispatcher): Promise<BrokerController> {
+  const controller = new BrokerController(settings, { logger, remoteDispatcher });
   await controller.start();
   const { broker } = settings;
   const ns = broker.namesrvAddr || '(none)';
