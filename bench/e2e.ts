@@ -10,6 +10,8 @@
  *   --size BYTES (1024)    body size
  *   --producers K (1)      producer clients (one connection each)
  *   --window W (1000)      sends in flight, in total over the producers
+ *   --rate R               paced: R msgs/s (at most W in flight) instead of as fast as possible,
+ *                          for latency at a given load (e.g. half the peak)
  *   --batch B (1)          messages per send; > 1 uses SEND_BATCH_MESSAGE
  *   --topic T (E2EBench)   created with --queues Q (8) queues
  *   --profile-broker DIR   run the broker with --cpu-prof, profiles written to DIR
@@ -26,6 +28,7 @@ import { Message, MQAdmin, Producer, PushConsumer } from '../src/net/client/inde
 import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster.js';
 import { LatencyHistogram } from './e2e-latency.js';
+import { type Load, Phase, runLoad } from './e2e-load.js';
 import { argFlag, argNumber, argValue, printJson, printTable } from './report.js';
 
 interface Args {
@@ -43,6 +46,7 @@ interface Args {
   consumers: number;
   syncFlush: boolean;
   profileBroker: string | undefined;
+  rate: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -66,21 +70,11 @@ function parseArgs(argv: string[]): Args {
     consumers: argNumber(argv, 'consumers', 1),
     syncFlush: argFlag(argv, 'sync-flush'),
     profileBroker: argValue(argv, 'profile-broker'),
+    rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
   };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Send-side counters of one phase (warm-up or measured). */
-class Phase {
-  readonly total = new LatencyHistogram();
-  readonly second = new LatencyHistogram();
-  issued = 0;
-  sent = 0;
-  failures = 0;
-  secondSent = 0;
-  lastError = '';
-}
 
 async function createTopic(namesrvAddr: string, cluster: LocalCluster | null, a: Args): Promise<void> {
   const admin = new MQAdmin({ namesrvAddr, logger: silentLogger });
@@ -140,53 +134,24 @@ async function main(): Promise<void> {
     }
 
     const shared = randomBytes(a.size);
-    const makeMessage = (): Message => {
-      if (!a.consume) return new Message(a.topic, shared);
-      const body = Buffer.allocUnsafe(a.size);
-      shared.copy(body);
-      body.writeDoubleBE(performance.timeOrigin + performance.now(), 0);
-      return new Message(a.topic, body);
-    };
-
-    /** Keeps `window` sends in flight over the producers until `until()` says stop. */
-    const run = async (phase: Phase, until: () => boolean): Promise<void> => {
-      let active = 0;
-      let resolveDone!: () => void;
-      const done = new Promise<void>((r) => (resolveDone = r));
-      const slot = (p: Producer): void => {
-        if (until()) {
-          if (--active === 0) resolveDone();
-          return;
-        }
-        phase.issued += a.batch;
-        const t0 = performance.now();
-        const finish = (ok: boolean, err?: unknown): void => {
-          const rt = performance.now() - t0;
-          phase.total.record(rt);
-          phase.second.record(rt);
-          if (ok) {
-            sentAll += a.batch;
-            phase.sent += a.batch;
-            phase.secondSent += a.batch;
-          } else {
-            phase.failures++;
-            phase.lastError = (err as Error)?.message ?? String(err);
-          }
-          slot(p);
-        };
-        const sending = a.batch > 1 ? p.sendBatch(Array.from({ length: a.batch }, makeMessage)) : p.send(makeMessage());
-        sending.then(() => finish(true), (err: unknown) => finish(false, err));
-      };
-      for (let i = 0; i < a.window; i++) {
-        active++;
-        slot(producers[i % producers.length]!);
-      }
-      await done;
+    const load: Load = {
+      producers,
+      window: a.window,
+      batch: a.batch,
+      rate: a.rate,
+      makeMessage: () => {
+        if (!a.consume) return new Message(a.topic, shared);
+        const body = Buffer.allocUnsafe(a.size);
+        shared.copy(body);
+        body.writeDoubleBE(performance.timeOrigin + performance.now(), 0);
+        return new Message(a.topic, body);
+      },
+      onStored: (n) => (sentAll += n),
     };
 
     if (a.warmup > 0) {
       const end = performance.now() + a.warmup * 1000;
-      await run(new Phase(), () => performance.now() >= end);
+      await runLoad(load, new Phase(), () => performance.now() >= end);
     }
     // Consumption is measured from here too: forget what the warm-up produced.
     e2e.reset();
@@ -208,7 +173,7 @@ async function main(): Promise<void> {
       phase.secondSent = 0;
       consumedSecond = 0;
     }, 1000);
-    await run(phase, until);
+    await runLoad(load, phase, until);
     const elapsed = (performance.now() - started) / 1000;
     if (a.consume) {
       const wait = Date.now() + 15_000;
@@ -243,7 +208,7 @@ async function main(): Promise<void> {
         }
       : {};
     const brokerRssAnonMB = cluster?.brokerRssAnonMB() ?? null;
-    printTable('End-to-end send', [{ ...row, ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
+    printTable('End-to-end send', [{ ...row, rate: a.rate ?? 'max', ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
     printJson(
       {
         bench: 'e2e-send',
@@ -259,6 +224,7 @@ async function main(): Promise<void> {
         producers: a.producers,
         window: a.window,
         batch: a.batch,
+        rate: a.rate ?? null,
         flushDiskType: row.flush,
         ...consumeRow,
       },
