@@ -49,7 +49,37 @@ interface Args {
   rate: number | undefined;
 }
 
+const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
+       [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
+       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR]
+Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
+prints a progress line per second, a table and one JSON result line.`;
+
+const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv']);
+const FLAGS = new Set(['consume', 'sync-flush']);
+
+class UsageError extends Error {}
+
+/** Unknown flags are errors: a typo must not silently run the default benchmark. */
+function checkFlags(argv: string[]): void {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '-n') {
+      i++;
+      continue;
+    }
+    const name = arg.replace(/^--/, '').split('=')[0]!;
+    if (!arg.startsWith('--') || (!VALUED.has(name) && !FLAGS.has(name))) throw new UsageError(`unknown argument ${arg}\n${USAGE}`);
+    if (VALUED.has(name) && !arg.includes('=')) i++;
+  }
+}
+
 function parseArgs(argv: string[]): Args {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  checkFlags(argv);
   const n = argv.indexOf('-n');
   const size = argNumber(argv, 'size', 1024);
   const consume = argFlag(argv, 'consume');
@@ -240,7 +270,7 @@ async function main(): Promise<void> {
 main().then(
   () => process.exit(0),
   (err: unknown) => {
-    console.error(`bench failed: ${(err as Error).stack ?? String(err)}`);
-    process.exit(1);
+    console.error(err instanceof UsageError ? err.message : `bench failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(err instanceof UsageError ? 2 : 1);
   },
 );
