@@ -43,9 +43,6 @@ export const queryMsgById: SubCommand = {
   desc: 'Query Message by Id',
   options: [
     opt('i', 'msgId', true, 'Message Id', true),
-    opt('g', 'consumerGroup', true, 'consumer group name'),
-    opt('d', 'clientId', true, "The consumer's client id"),
-    opt('u', 'unitName', true, 'unit name'),
     opt('f', 'bodyFormat', true, 'print message body by the specified format'),
   ],
   run: (ctx) =>
@@ -99,6 +96,16 @@ export const sendMessage: SubCommand = {
   },
 };
 
+/** ConsumeMessageCommand.timestampFormat: epoch milliseconds or `yyyy-MM-dd#HH:mm:ss:SSS` (local time); 0 when absent. */
+export function timestampArg(v: string | undefined): number {
+  if (v === undefined) return 0;
+  if (/^\d+$/.test(v)) return Number(v);
+  const m = /^(\d{4})-(\d\d)-(\d\d)#(\d\d):(\d\d):(\d\d):(\d{3})$/.exec(v);
+  if (!m) throw new UsageError(`bad timestamp "${v}" (expected milliseconds or yyyy-MM-dd#HH:mm:ss:SSS)`);
+  const [y, mo, d, h, mi, se, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, se, ms).getTime();
+}
+
 async function printQueue(ctx: CommandContext, consumer: PullConsumer, mq: MessageQueue, minOffset: number, maxOffset: number): Promise<void> {
   for (let offset = minOffset; offset <= maxOffset; ) {
     const r = await consumer.pull(mq, '*', offset, Math.max(1, Math.min(32, maxOffset - offset + 1)));
@@ -124,8 +131,8 @@ export const consumeMessage: SubCommand = {
     opt('i', 'queueId', true, 'Queue Id'),
     opt('o', 'offset', true, 'Queue offset'),
     opt('g', 'consumerGroup', true, 'Consumer group name'),
-    opt('s', 'beginTimestamp', true, 'Begin timestamp[currentTimeMillis]'),
-    opt('e', 'endTimestamp', true, 'End timestamp[currentTimeMillis]'),
+    opt('s', 'beginTimestamp', true, 'Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]'),
+    opt('e', 'endTimestamp', true, 'End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]'),
     opt('c', 'MessageNumber', true, 'Number of message to be consumed'),
   ],
   async run(ctx) {
@@ -137,8 +144,8 @@ export const consumeMessage: SubCommand = {
     const offset = int(ctx.opts, 'o');
     if (queueId !== undefined && brokerName === undefined) throw new UsageError('Please set the brokerName before queueId!');
     if (offset !== undefined && queueId === undefined) throw new UsageError('please set queueId before offset!');
-    const begin = int(ctx.opts, 's') ?? 0;
-    const end = int(ctx.opts, 'e') ?? 0;
+    const begin = timestampArg(str(ctx.opts, 's'));
+    const end = timestampArg(str(ctx.opts, 'e'));
     const group = str(ctx.opts, 'g');
     const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...(group ? { consumerGroup: group } : {}) });
     await consumer.start();

@@ -3,8 +3,48 @@ import { permToString, RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, type To
 import { UsageError, int, opt, str } from './cli-args.js';
 import { fixed, formatDateTime, front, humanTime, left, right, versionDesc } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
+import type { MQAdmin } from '../net/client/index.js';
 
 /** mqadmin's cluster, topic and consumer-progress commands (tools/command/{cluster,topic,consumer}). */
+
+/** One row per broker address of every cluster, brokers in name order (ClusterListSubCommand). */
+async function printClusterList(ctx: CommandContext, admin: MQAdmin, more: boolean): Promise<void> {
+  const info = await admin.examineBrokerClusterInfo();
+  if (more) ctx.out(`${left('#Cluster Name', 16)}  ${left('#Broker Name', 32)} ${right('#InTotalYest', 14)} ${right('#OutTotalYest', 14)} ${right('#InTotalToday', 14)} ${right('#OutTotalToday', 14)}\n`);
+  else ctx.out(`${left('#Cluster Name', 16)}  ${left('#Broker Name', 22)}  ${left('#BID', 4)}  ${left('#Addr', 22)} ${left('#Version', 16)} ${right('#InTPS(LOAD)', 19)} ${right('#OutTPS(LOAD)', 19)} ${right('#PCWait(ms)', 10)} ${right('#Hour', 5)} ${right('#SPACE', 6)}\n`);
+  for (const cluster of [...info.clusterAddrTable.keys()].sort()) {
+    for (const brokerName of [...info.clusterAddrTable.get(cluster)!].sort()) {
+      const bd = info.brokerAddrTable.get(brokerName);
+      if (!bd) continue;
+      for (const [id, addr] of [...bd.brokerAddrs].sort((a, b) => a[0] - b[0])) {
+        let t: Record<string, string> = {};
+        try {
+          t = await admin.brokerRuntimeInfo(addr);
+        } catch (err) {
+          ctx.logger.warn('runtime info of %s: %s', addr, (err as Error).message);
+        }
+        if (more) {
+          const n = (k: string): number => Number(t[k] ?? 0) || 0;
+          const cols = [
+            n('msgPutTotalTodayMorning') - n('msgPutTotalYesterdayMorning'),
+            n('msgGetTotalTodayMorning') - n('msgGetTotalYesterdayMorning'),
+            n('msgPutTotalTodayNow') - n('msgPutTotalTodayMorning'),
+            n('msgGetTotalTodayNow') - n('msgGetTotalTodayMorning'),
+          ];
+          ctx.out(`${left(cluster, 16)}  ${left(brokerName, 32)} ${cols.map((c) => right(c, 14)).join(' ')}\n`);
+          continue;
+        }
+        const first = (v: string | undefined): number => Number((v ?? '0').split(' ')[0]) || 0;
+        const earliest = t.earliestMessageTimeStamp;
+        const hour = earliest ? (Date.now() - Number(earliest)) / 3_600_000 : 0;
+        const space = t.commitLogDiskRatio ? Number(t.commitLogDiskRatio) : 0;
+        const inTps = `${right(fixed(first(t.putTps), 2), 9)}(${t.sendThreadPoolQueueSize ?? ''},${t.sendThreadPoolQueueHeadWaitTimeMills ?? ''}ms)`;
+        const outTps = `${right(fixed(first(t.getTransferedTps), 2), 9)}(${t.pullThreadPoolQueueSize ?? ''},${t.pullThreadPoolQueueHeadWaitTimeMills ?? ''}ms)`;
+        ctx.out(`${left(cluster, 16)}  ${left(brokerName, 22)}  ${left(id, 4)}  ${left(addr, 22)} ${left(t.brokerVersionDesc ?? '', 16)} ${right(inTps, 19)} ${right(outTps, 19)} ${right(t.pageCacheLockTimeMills ?? '', 10)} ${right(right(fixed(hour, 2), 2), 5)} ${right(fixed(space, 4), 6)}\n`);
+      }
+    }
+  }
+}
 
 export const clusterList: SubCommand = {
   name: 'clusterList',
@@ -12,28 +52,12 @@ export const clusterList: SubCommand = {
   options: [opt('m', 'moreStats', false, 'Print more stats'), opt('i', 'interval', true, 'specify intervals numbers, it is in seconds')],
   run: (ctx) =>
     withAdmin(ctx, async (admin) => {
-      const info = await admin.examineBrokerClusterInfo();
-      ctx.out(`${left('#Cluster Name', 16)}  ${left('#Broker Name', 22)}  ${left('#BID', 4)}  ${left('#Addr', 22)} ${left('#Version', 16)} ${right('#InTPS(LOAD)', 19)} ${right('#OutTPS(LOAD)', 19)} ${right('#PCWait(ms)', 10)} ${right('#Hour', 5)} ${right('#SPACE', 6)}\n`);
-      for (const cluster of [...info.clusterAddrTable.keys()].sort()) {
-        for (const brokerName of [...info.clusterAddrTable.get(cluster)!].sort()) {
-          const bd = info.brokerAddrTable.get(brokerName);
-          if (!bd) continue;
-          for (const [id, addr] of [...bd.brokerAddrs].sort((a, b) => a[0] - b[0])) {
-            let t: Record<string, string> = {};
-            try {
-              t = await admin.brokerRuntimeInfo(addr);
-            } catch (err) {
-              ctx.logger.warn('runtime info of %s: %s', addr, (err as Error).message);
-            }
-            const first = (s: string | undefined): number => Number((s ?? '0').split(' ')[0]) || 0;
-            const earliest = t.earliestMessageTimeStamp;
-            const hour = earliest ? (Date.now() - Number(earliest)) / 3_600_000 : 0;
-            const space = t.commitLogDiskRatio ? Number(t.commitLogDiskRatio) : 0;
-            const inTps = `${right(fixed(first(t.putTps), 2), 9)}(${t.sendThreadPoolQueueSize ?? ''},${t.sendThreadPoolQueueHeadWaitTimeMills ?? ''}ms)`;
-            const outTps = `${right(fixed(first(t.getTransferedTps), 2), 9)}(${t.pullThreadPoolQueueSize ?? ''},${t.pullThreadPoolQueueHeadWaitTimeMills ?? ''}ms)`;
-            ctx.out(`${left(cluster, 16)}  ${left(brokerName, 22)}  ${left(id, 4)}  ${left(addr, 22)} ${left(t.brokerVersionDesc ?? '', 16)} ${right(inTps, 19)} ${right(outTps, 19)} ${right(t.pageCacheLockTimeMills ?? '', 10)} ${right(right(fixed(hour, 2), 2), 5)} ${right(fixed(space, 4), 6)}\n`);
-          }
-        }
+      const interval = int(ctx.opts, 'i');
+      // With -i it prints again every interval until interrupted, as Java's tool does.
+      for (let round = 0; ; round++) {
+        if (round > 0) await new Promise((r) => setTimeout(r, interval! * 1000));
+        await printClusterList(ctx, admin, ctx.opts.has('m'));
+        if (interval === undefined) return;
       }
     }),
 };
@@ -161,7 +185,7 @@ export const topicStatus: SubCommand = {
 export const consumerProgress: SubCommand = {
   name: 'consumerProgress',
   desc: "Query consumers's progress, speed",
-  options: [opt('g', 'groupName', true, 'consumer group name'), opt('s', 'showClientIP', true, 'Show Client IP per Queue')],
+  options: [opt('g', 'groupName', true, 'consumer group name')],
   run: (ctx) =>
     withAdmin(ctx, async (admin) => {
       const group = str(ctx.opts, 'g');

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/tools/mqadmin.js';
+import { timestampArg } from '../../src/tools/message-commands.js';
 import { parseFastjson } from '../../src/net/fastjson.js';
 import { Message, PushConsumer } from '../../src/net/client/index.js';
 import { repoRoot } from '../net/helpers.js';
@@ -130,6 +131,21 @@ describe('mqadmin', () => {
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^#Cluster Name +#Broker Name +#BID +#Addr +#Version +#InTPS\(LOAD\) +#OutTPS\(LOAD\) +#PCWait\(ms\) +#Hour +#SPACE$/);
     expect(lines[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +0 +${cluster.brokerAddr} +V4_9_8 +\\d+\\.\\d\\d\\(`));
+  });
+
+  it('clusterList -m shows message totals per broker', async () => {
+    const lines = (await admin('clusterList', '-m')).out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^#Cluster Name +#Broker Name +#InTotalYest +#OutTotalYest +#InTotalToday +#OutTotalToday$/);
+    expect(lines[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +-?\\d+ +-?\\d+ +-?\\d+ +-?\\d+$`));
+  });
+
+  it('consumeMessage takes -s/-e as milliseconds or yyyy-MM-dd#HH:mm:ss:SSS', async () => {
+    expect(timestampArg('1700000000123')).toBe(1700000000123);
+    expect(timestampArg('2024-01-31#23:59:58:123')).toBe(new Date(2024, 0, 31, 23, 59, 58, 123).getTime());
+    const r = await admin('consumeMessage', '-t', topic, '-s', '2000-01-01#00:00:00:000');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('BODY: hello admin');
+    expect((await admin('consumeMessage', '-t', topic, '-s', 'yesterday')).code).toBe(1);
   });
 
   it('bin/mqadmin exits non-zero with the usage on an unknown command or a missing option', () => {
