@@ -103,9 +103,17 @@ export class Producer implements ProducerMember {
 
   /** Node-style callback form of send (uses retryTimesWhenSendAsyncFailed). */
   sendCallback(msg: Message, cb: SendCallback, opts: SendOptions = NO_SEND_OPTIONS): void {
+    const call = (err: Error | null, r?: SendResult): void => {
+      // A throwing callback must not become an unhandled rejection that takes the process down.
+      try {
+        cb(err, r);
+      } catch (e) {
+        this.logger.error('send callback threw: %s', (e as Error).stack ?? String(e));
+      }
+    };
     (this.sendMessage(msg, opts, 'async') as Promise<SendResult>).then(
-      (r) => cb(null, r),
-      (e: unknown) => cb(e as Error),
+      (r) => call(null, r),
+      (e: unknown) => call(e as Error),
     );
   }
 
