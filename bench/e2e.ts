@@ -23,7 +23,7 @@
  * The run is bounded: sending stops at the deadline, in-flight sends and consumption get at most 15 s more.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Message, MQAdmin, Producer, PushConsumer } from '../src/net/client/index.js';
 import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster.js';
@@ -188,6 +188,9 @@ async function main(): Promise<void> {
     consumed = 0;
     firstConsumeAt = 0;
     const phase = new Phase();
+    // The client's own stalls (GC, bursts of callbacks), to tell them apart from the broker's in the RTs.
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
     const started = performance.now();
     const deadline = started + a.duration * 1000;
     let issuedStop = false;
@@ -210,6 +213,8 @@ async function main(): Promise<void> {
       while (consumedAll < sentAll && Date.now() < wait) await sleep(20);
     }
     clearInterval(progress);
+    loopDelay.disable();
+    const clientLoopDelayP99Ms = loopDelay.percentile(99) / 1e6;
     if (phase.lastError) console.error(`last send error: ${phase.lastError}`);
 
     const msgsPerSec = phase.sent / elapsed;
@@ -238,7 +243,7 @@ async function main(): Promise<void> {
         }
       : {};
     const brokerRssAnonMB = cluster?.brokerRssAnonMB() ?? null;
-    printTable('End-to-end send', [{ ...row, rate: a.rate ?? 'max', ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
+    printTable('End-to-end send', [{ ...row, rate: a.rate ?? 'max', clientLoopDelayP99Ms, ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
     printJson(
       {
         bench: 'e2e-send',
@@ -256,6 +261,7 @@ async function main(): Promise<void> {
         batch: a.batch,
         rate: a.rate ?? null,
         flushDiskType: row.flush,
+        clientLoopDelayP99Ms,
         ...consumeRow,
       },
       ['src', 'bench'],
