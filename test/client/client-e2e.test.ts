@@ -104,6 +104,37 @@ describe('producer round trip', () => {
   });
 });
 
+describe('pull consumer', () => {
+  it('reads queue offsets and stores a group offset that a later pull consumer fetches from the broker', async () => {
+    const topic = 'E2E_PullOffsets';
+    await createTopic(cluster, topic, 1);
+    const before = Date.now();
+    for (let i = 0; i < 3; i++) await producer.send(new Message(topic, `p${i}`));
+    const pc = new PullConsumer({ consumerGroup: 'E2E_PULL_G', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await pc.start();
+    const [mq] = await pc.fetchSubscribeMessageQueues(topic);
+    try {
+      expect([await pc.minOffset(mq!), await pc.maxOffset(mq!)]).toEqual([0, 3]);
+      expect(await pc.searchOffset(mq!, before - 60_000)).toBe(0);
+      expect(await pc.earliestMsgStoreTime(mq!)).toBeGreaterThanOrEqual(before - 1000);
+      const r = await pc.pull(mq!, '*', 1, 32);
+      expect([r.pullStatus, r.nextBeginOffset, r.msgFoundList.map((m) => m.body.toString())]).toEqual(['FOUND', 3, ['p1', 'p2']]);
+      expect((await pc.pull(mq!, '*', 3, 32)).pullStatus).toBe('NO_NEW_MSG');
+      expect(await pc.fetchConsumeOffset(mq!, true)).toBeLessThanOrEqual(0);
+      pc.updateConsumeOffset(mq!, 2);
+    } finally {
+      await pc.shutdown();
+    }
+    const again = new PullConsumer({ consumerGroup: 'E2E_PULL_G', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await again.start();
+    try {
+      expect(await again.fetchConsumeOffset(mq!, true)).toBe(2);
+    } finally {
+      await again.shutdown();
+    }
+  });
+});
+
 describe('push consumer', () => {
   it('two members of a group split the queues and together receive every message exactly once', async () => {
     const topic = 'E2E_Group';
