@@ -93,7 +93,7 @@ export class CommitLog {
     this.cfg = cfg;
     this.storeHost = storeHost;
     this.dispatcher = dispatcher;
-    this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog);
+    this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { preallocate: cfg.preallocateCommitLog });
   }
 
   get minOffset(): number {
@@ -129,7 +129,9 @@ export class CommitLog {
   /** A segment with at least `len` + blank-marker bytes free, writing the BLANK marker on a roll. */
   private fileFor(len: number): MappedFile {
     let file = this.queue.lastForWrite();
-    if (len + END_FILE_MIN_BLANK_LENGTH > file.remaining) {
+    // Leave a sparse segment as soon as a preallocated one is ready (see SegmentAllocator): the
+    // BLANK marker ends a segment anywhere, and the unused sparse tail costs no disk.
+    if (len + END_FILE_MIN_BLANK_LENGTH > file.remaining || (file.sparse && this.queue.nextReady)) {
       encodeBlank(file.buffer, file.wrotePosition, file.remaining);
       file.wrotePosition = file.fileSize;
       file = this.queue.lastForWrite();

@@ -54,6 +54,12 @@ export const STORE_DEFAULTS = {
   haSendHeartbeatInterval: 5000,
   haHousekeepingInterval: 20_000,
   slaveTimeout: 3000,
+  /**
+   * Ours: prepare the next commit log segment in the background, zero-filled, so appends never
+   * fault on unallocated blocks (tens of ms stalls under the filesystem journal). Costs one extra
+   * write of each segment.
+   */
+  preallocateCommitLog: true,
   /** Ours: dispatch ConsumeQueue/index building in worker threads (false = inline on append). */
   dispatchInWorkers: false,
   /** Ours: slots in the SharedArrayBuffer dispatch ring. */

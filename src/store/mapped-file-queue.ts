@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFile } from './mapped-file.js';
+import { SegmentAllocator } from './segment-allocator.js';
 import { StoreError } from './errors.js';
 import { fileNameToOffset, offsetToFileName } from './file-names.js';
 
@@ -13,11 +14,29 @@ export class MappedFileQueue {
   readonly fileSize: number;
   readonly files: MappedFile[] = [];
   private readonly readOnly: boolean;
+  private readonly allocator: SegmentAllocator | null;
 
-  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean } = {}) {
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean } = {}) {
     this.dir = dir;
     this.fileSize = fileSize;
     this.readOnly = opts.readOnly ?? false;
+    this.allocator = opts.preallocate && !this.readOnly ? new SegmentAllocator(dir, fileSize) : null;
+  }
+
+  /** Starts preparing the segment after the last one (call once the queue is loaded and recovered). */
+  preallocateNext(): void {
+    const last = this.last;
+    if (this.allocator && last) this.allocator.prepare(last.fileFromOffset + this.fileSize);
+  }
+
+  /** Whether the segment after the last one is preallocated and can be taken now. */
+  get nextReady(): boolean {
+    const last = this.last;
+    return this.allocator !== null && last !== undefined && this.allocator.isReady(last.fileFromOffset + this.fileSize);
+  }
+
+  get allocatorStats(): { served: number; missed: number } {
+    return { served: this.allocator?.served ?? 0, missed: this.allocator?.missed ?? 0 };
   }
 
   /**
@@ -26,6 +45,7 @@ export class MappedFileQueue {
    */
   load(): void {
     if (!existsSync(this.dir)) return;
+    this.allocator?.removeStale();
     if (!statSync(this.dir).isDirectory()) throw new StoreError('NOT_A_STORE', `${this.dir} is not a directory`);
     const names = readdirSync(this.dir).filter((n) => !n.startsWith('.')).sort();
     let expected = -1;
@@ -67,8 +87,11 @@ export class MappedFileQueue {
 
   create(fromOffset: number): MappedFile {
     mkdirSync(this.dir, { recursive: true });
-    const f = MappedFile.open(join(this.dir, offsetToFileName(fromOffset)), fromOffset, this.fileSize, { create: true });
+    const path = join(this.dir, offsetToFileName(fromOffset));
+    this.allocator?.take(fromOffset, path);
+    const f = MappedFile.open(path, fromOffset, this.fileSize, { create: true });
     this.files.push(f);
+    this.allocator?.prepare(fromOffset + this.fileSize);
     return f;
   }
 
@@ -161,10 +184,12 @@ export class MappedFileQueue {
   }
 
   close(): void {
+    this.allocator?.close();
     for (const f of this.files) f.close();
   }
 
   destroyAll(): void {
+    this.allocator?.close();
     for (const f of this.files) f.destroy();
     this.files.length = 0;
   }

@@ -21,6 +21,8 @@ export class MappedFile {
   private fd: number;
   wrotePosition = 0;
   flushedPosition = 0;
+  /** Created sparse in this process (blocks not yet allocated): the writer leaves it early when a preallocated successor is ready. */
+  sparse = false;
   private flushing: Promise<number> | null = null;
 
   private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, buffer: Buffer) {
@@ -44,13 +46,18 @@ export class MappedFile {
     }
     try {
       const size = fstatSync(fd).size;
-      if (size === 0 && opts.create) ftruncateSync(fd, fileSize);
-      else if (size !== fileSize) {
+      let sparse = false;
+      if (size === 0 && opts.create) {
+        ftruncateSync(fd, fileSize);
+        sparse = true;
+      } else if (size !== fileSize) {
         throw new StoreError('FILE_SIZE_MISMATCH', `${path} is ${size} bytes, expected ${fileSize} (check mappedFileSize settings)`);
       }
       const prot = (opts.readOnly ? mmap.PROT_READ : mmap.PROT_READ | mmap.PROT_WRITE) as 1 | 3;
       const buffer = mmap.map(fileSize, prot, mmap.MAP_SHARED, fd, 0);
-      return new MappedFile(path, fileFromOffset, fileSize, fd, buffer);
+      const f = new MappedFile(path, fileFromOffset, fileSize, fd, buffer);
+      f.sparse = sparse;
+      return f;
     } catch (e) {
       closeSync(fd);
       if (e instanceof StoreError) throw e;

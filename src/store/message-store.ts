@@ -120,6 +120,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
       this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);
       this.index.truncateBeyond(this.lastRecovery.validEnd);
+      this.commitLog.queue.preallocateNext();
     } catch (e) {
       this.commitLog.queue.close();
       this.consumeQueues.close();
@@ -341,6 +342,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       putMessageTimesTotal: String(this.commitLog.putMessageTimesTotal),
       putMessageSizeTotal: String(this.commitLog.putMessageSizeTotal),
       remainHowManyDataToFlush: String(this.commitLog.queue.unflushedBytes),
+      preallocatedSegmentsServed: String(this.commitLog.queue.allocatorStats.served),
       earliestMessageTimeStamp: String(this.getEarliestMessageTime()),
       ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
     };
