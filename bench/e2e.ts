@@ -47,15 +47,17 @@ interface Args {
   syncFlush: boolean;
   profileBroker: string | undefined;
   rate: number | undefined;
+  /** Extra broker properties (`--broker-prop key=value`, repeatable). */
+  brokerProps: Record<string, string>;
 }
 
 const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
        [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
-       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR]
+       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR] [--broker-prop KEY=VALUE]...
 Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
 prints a progress line per second, a table and one JSON result line.`;
 
-const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv']);
+const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop']);
 const FLAGS = new Set(['consume', 'sync-flush']);
 
 class UsageError extends Error {}
@@ -101,7 +103,21 @@ function parseArgs(argv: string[]): Args {
     syncFlush: argFlag(argv, 'sync-flush'),
     profileBroker: argValue(argv, 'profile-broker'),
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
+    brokerProps: brokerProps(argv),
   };
+}
+
+/** Every `--broker-prop key=value` (the broker warns about keys it does not know). */
+function brokerProps(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== '--broker-prop') continue;
+    const kv = argv[++i] ?? '';
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--broker-prop expects KEY=VALUE, got ${JSON.stringify(kv)}`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -130,6 +146,7 @@ async function main(): Promise<void> {
         flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
         onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`),
         brokerNodeArgs: a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [],
+        brokerProps: a.brokerProps,
       });
   const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
   const producers: Producer[] = [];

@@ -19,7 +19,7 @@ describe('segment preallocation', () => {
   it('prepares the next segment zero-filled and leaves a sparse segment early with a BLANK marker', async () => {
     const t = tempDir();
     try {
-      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: SEG, mappedFileSizeConsumeQueue: 2000 });
+      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: SEG, mappedFileSizeConsumeQueue: 2000, preallocateCommitLog: true });
       const s = new DefaultMessageStore(cfg);
       await s.start();
       const a = await s.putMessage(msg('P', 0, 'first'));
@@ -52,7 +52,7 @@ describe('segment preallocation', () => {
   it('a segment needed before its preparation finishes is created sparse; nothing is lost', async () => {
     const t = tempDir();
     try {
-      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 8192, mappedFileSizeConsumeQueue: 2000 });
+      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 8192, mappedFileSizeConsumeQueue: 2000, preallocateCommitLog: true });
       const s = new DefaultMessageStore(cfg);
       await s.start();
       const bodies: string[] = [];
