@@ -78,7 +78,7 @@ export function measureMessage(cfg: StoreConfig, msg: MessageInput, storeHost: H
  */
 export class CommitLog {
   readonly queue: MappedFileQueue;
-  readonly storeHost: HostAddress;
+  storeHost: HostAddress;
   private readonly cfg: StoreConfig;
   private readonly dispatcher: Dispatcher;
   private readonly req = newDispatchRequest();

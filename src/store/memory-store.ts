@@ -84,7 +84,7 @@ class MemoryQueue implements QueueView {
  */
 export class MemoryMessageStore extends StoreReads implements MessageStore {
   readonly config: StoreConfig;
-  protected readonly storeHost: HostAddress;
+  protected storeHost: HostAddress;
   private readonly log = new MemoryLog();
   private readonly queues = new Map<string, MemoryQueue[]>();
   private listener: MessageArrivingListener | null = null;
@@ -94,6 +94,11 @@ export class MemoryMessageStore extends StoreReads implements MessageStore {
     super();
     this.config = config;
     this.storeHost = parseHostAddress(opts.storeHost ?? '127.0.0.1:10911');
+  }
+
+  setStoreHost(storeHost: string): void {
+    if (this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the store host can only change before start()');
+    this.storeHost = parseHostAddress(storeHost);
   }
 
   async start(): Promise<void> {

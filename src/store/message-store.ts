@@ -49,7 +49,7 @@ const STORE_MARKERS = ['commitlog', 'consumequeue', 'index', 'checkpoint', 'abor
  */
 export class DefaultMessageStore extends StoreReads implements MessageStore {
   readonly config: StoreConfig;
-  readonly storeHost: HostAddress;
+  storeHost: HostAddress;
   readonly commitLog: CommitLog;
   readonly consumeQueues: ConsumeQueueTable;
   readonly index: IndexService;
@@ -101,6 +101,12 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       }
     },
   };
+
+  setStoreHost(storeHost: string): void {
+    if (this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the store host can only change before start()');
+    this.storeHost = parseHostAddress(storeHost);
+    this.commitLog.storeHost = this.storeHost;
+  }
 
   async start(): Promise<void> {
     const root = this.config.storePathRootDir;

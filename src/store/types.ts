@@ -112,6 +112,11 @@ export interface MessageStore {
   readonly config: StoreConfig;
   /** Opens (creating if needed) and recovers the store. */
   start(): Promise<void>;
+  /**
+   * Sets the "ip:port" written as STOREHOSTADDRESS and used in message ids; only before start()
+   * (a broker on an ephemeral port learns its port late).
+   */
+  setStoreHost(storeHost: string): void;
   /** Flushes everything, writes the checkpoint and removes the abort marker. */
   shutdown(): Promise<void>;
 

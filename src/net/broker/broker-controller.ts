@@ -6,6 +6,7 @@ import { silentLogger, type Logger } from '../logger.js';
 import { RemotingClient } from '../remoting-client.js';
 import { RemotingCommand } from '../remoting-command.js';
 import { RemotingServer } from '../remoting-server.js';
+import { freeBrokerPort } from '../free-port.js';
 import { parseDelayLevels, type BrokerSettings } from './broker-config.js';
 import type { BrokerContext } from './broker-context.js';
 import { BrokerStats } from './broker-stats.js';
@@ -146,6 +147,7 @@ export class BrokerController {
 
   async start(): Promise<void> {
     const { broker, store } = this.settings;
+    if (broker.listenPort === 0) await this.pickPort();
     mkdirSync(store.storePathRootDir, { recursive: true });
     await this.store.start();
     try {
@@ -219,6 +221,17 @@ export class BrokerController {
     }, Math.max(10, ms));
     t.unref();
     this.timers.push(t);
+  }
+
+  /** listenPort=0: choose the port now, before the store host and broker address are used. */
+  private async pickPort(): Promise<void> {
+    const { broker, store } = this.settings;
+    broker.listenPort = await freeBrokerPort(broker.bindAddress || undefined);
+    store.haListenPort = broker.listenPort + 1;
+    this.listenPort = broker.listenPort;
+    const storeHost = `${broker.brokerIP1}:${broker.listenPort}`;
+    this.storeHostAddr = parseHostAddress(storeHost);
+    this.store.setStoreHost(storeHost);
   }
 
   private async listen(): Promise<void> {
