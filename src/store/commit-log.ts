@@ -145,6 +145,7 @@ export class CommitLog {
     const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
     const len = this.measure(msg, topicBytes, propsBytes);
     const file = this.fileFor(len);
+    file.prefault(file.wrotePosition + len);
     const storeTimestamp = msg.storeTimestamp ?? Date.now();
     const first = this.write(file, msg, topicBytes, propsBytes, storeTimestamp);
     return {
@@ -178,6 +179,7 @@ export class CommitLog {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
     }
     const file = this.fileFor(total);
+    file.prefault(file.wrotePosition + total);
     const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
     let firstOffset = -1;
     let firstQueueOffset = 0;
