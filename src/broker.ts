@@ -7,7 +7,7 @@
  * (`{"event":"broker-ready",...}`) once it serves. SIGTERM/SIGINT stop it gracefully (exit 0).
  */
 import { runBroker } from './net/broker/broker-launch.js';
-import { dispatcherFor } from './workers/worker-dispatcher.js';
+import { storeThreadsFor } from './workers/store-threads.js';
 import { stopOnSignals } from './net/process-signals.js';
 import { loadBrokerConfig } from './net/broker/broker-config.js';
 import { consoleLogger } from './net/logger.js';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries({ ...settings.broker, ...settings.store })) process.stdout.write(`${k}=${String(v)}\n`);
     return;
   }
-  const controller = await runBroker(settings, logger, dispatcherFor(settings.store, logger));
+  const controller = await runBroker(settings, logger, storeThreadsFor(settings.store, logger));
   stopOnSignals(() => controller.shutdown(), logger);
 }
 

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parsePropertiesText } from './store/index.js';
 import { brokerSettings } from './net/broker/broker-config.js';
 import { runBroker } from './net/broker/broker-launch.js';
-import { dispatcherFor } from './workers/worker-dispatcher.js';
+import { storeThreadsFor } from './workers/store-threads.js';
 import { stopOnSignals } from './net/process-signals.js';
 import { consoleLogger } from './net/logger.js';
 import { NameServer } from './net/nameserver/nameserver.js';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const ns = new NameServer(namesrvConfig({ listenPort: args.namesrvPort, bindAddress: '127.0.0.1' }, (m) => nsLogger.warn(m)), nsLogger);
   await ns.start();
   process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${namesrvAddr}\n`);
-  const broker = await runBroker(settings, brokerLogger, dispatcherFor(settings.store, brokerLogger));
+  const broker = await runBroker(settings, brokerLogger, storeThreadsFor(settings.store, brokerLogger));
   process.stdout.write(
     `${JSON.stringify({
       event: 'standalone-ready',

@@ -6,6 +6,7 @@ export * from './types.js';
 export { DefaultMessageStore, type StoreOptions, type StoreLogger } from './message-store.js';
 export { MemoryMessageStore } from './memory-store.js';
 export type { RemoteDispatcher, DispatchRequest } from './dispatch.js';
+export type { PagePopulator } from './page-populator.js';
 export * from './errors.js';
 export { STORE_DEFAULTS, storeConfig, loadStoreConfig, type StoreConfig } from './config.js';
 export { applyConfig, type SchemaOptions } from './config-schema.js';

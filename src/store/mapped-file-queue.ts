@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFile } from './mapped-file.js';
 import { SegmentAllocator } from './segment-allocator.js';
+import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
 import { fileNameToOffset, offsetToFileName } from './file-names.js';
 
@@ -15,6 +16,8 @@ export class MappedFileQueue {
   readonly files: MappedFile[] = [];
   private readonly readOnly: boolean;
   private readonly allocator: SegmentAllocator | null;
+  /** Handed to every segment this queue creates (see MappedFile.prefault). */
+  populator: PagePopulator | null = null;
 
   constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean } = {}) {
     this.dir = dir;
@@ -90,6 +93,7 @@ export class MappedFileQueue {
     const path = join(this.dir, offsetToFileName(fromOffset));
     this.allocator?.take(fromOffset, path);
     const f = MappedFile.open(path, fromOffset, this.fileSize, { create: true });
+    f.populator = this.populator;
     this.files.push(f);
     this.allocator?.prepare(fromOffset + this.fileSize);
     return f;

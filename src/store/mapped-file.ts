@@ -1,6 +1,7 @@
 import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { mmap } from './mmap.js';
+import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
 
 /**
@@ -25,6 +26,8 @@ export class MappedFile {
   sparse = false;
   /** Bytes [0, populatedTo) have page-table entries already (see prefault). */
   populatedTo = 0;
+  /** When set, another thread populates pages ahead and this thread never does (see prefault). */
+  populator: PagePopulator | null = null;
   private flushing: Promise<number> | null = null;
 
   private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, buffer: Buffer) {
@@ -89,6 +92,12 @@ export class MappedFile {
    */
   prefault(upTo: number): void {
     if (!populateSupported || upTo <= this.populatedTo) return;
+    if (this.populator) {
+      // The populator thread keeps PREFAULT_AHEAD in front of the writer; ask again every chunk.
+      this.populatedTo = Math.min(this.fileSize, upTo + PREFAULT_CHUNK);
+      this.populator.request(this.path, this.fileFromOffset, Math.min(this.fileSize, upTo + PREFAULT_AHEAD));
+      return;
+    }
     const start = this.populatedTo;
     // madvise wants a page-aligned start, so the frontier always moves by whole pages.
     const end = Math.min(this.fileSize, Math.ceil((Math.max(upTo, start) + PREFAULT_CHUNK) / 4096) * 4096);
@@ -152,6 +161,8 @@ export class MappedFile {
 
 const MADV_POPULATE_READ = 22;
 const PREFAULT_CHUNK = 1 << 20;
+/** How far ahead a populator thread is asked to stay. */
+const PREFAULT_AHEAD = 16 << 20;
 let populateSupported = true;
 
 const ZERO_RUN = 64 * 1024;

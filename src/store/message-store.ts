@@ -20,6 +20,7 @@ import { abortPath, checkpointPath } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
 import { RemoteDispatchBridge } from './remote-dispatch.js';
+import type { PagePopulator } from './page-populator.js';
 import { IndexService } from './index-service.js';
 import { findProperty, PROPERTY } from './properties.js';
 
@@ -38,6 +39,8 @@ export interface StoreOptions {
    * append path when absent. Recovery always dispatches inline, before the remote one starts.
    */
   remoteDispatcher?: RemoteDispatcher;
+  /** Populates commit log pages ahead of the writer in another thread (src/workers' WorkerPagePopulator). */
+  pagePopulator?: PagePopulator;
 }
 
 const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
@@ -60,6 +63,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   private running = false;
   lastRecovery: RecoveryResult | null = null;
   private readonly remote: RemoteDispatcher | null;
+  private readonly populator: PagePopulator | null;
   private readonly bridge: RemoteDispatchBridge | null;
   private remoteActive = false;
   private publishScheduled = false;
@@ -77,6 +81,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.log = opts.logger ?? quietLogger;
     this.consumeQueues = new ConsumeQueueTable(config);
     this.remote = opts.remoteDispatcher ?? null;
+    this.populator = opts.pagePopulator ?? null;
     this.bridge = this.remote ? new RemoteDispatchBridge(this.remote, this.consumeQueues) : null;
     if (this.remote) this.remote.onIndexCheckpoint = (ts) => {
       if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
@@ -127,6 +132,14 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);
       this.index.truncateBeyond(this.lastRecovery.validEnd);
       this.commitLog.queue.preallocateNext();
+      if (this.populator) {
+        this.commitLog.queue.populator = this.populator;
+        const last = this.commitLog.queue.last;
+        if (last) {
+          last.populator = this.populator;
+          last.populatedTo = Math.floor(last.wrotePosition / 4096) * 4096;
+        }
+      }
     } catch (e) {
       this.commitLog.queue.close();
       this.consumeQueues.close();
@@ -230,6 +243,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     }
     this.commitLog.queue.close();
     this.consumeQueues.close();
+    await this.populator?.close();
     abortMarker.remove(abortPath(this.config));
   }
 

@@ -168,3 +168,21 @@ export type WorkerToHost =
   /** Sent after `stop` once the ring is empty; `dispatchedOffset` is the final published value. */
   | { type: 'drained'; dispatchedOffset: number }
   | { type: 'error'; code: string; message: string; stack?: string };
+
+/**
+ * The page populator's control cells (Int32Array over a SharedArrayBuffer). The writer sets
+ * P_GEN (which segment, announced with a PopulatorFile message first) and P_REQ_PAGES (populate up
+ * to this page), bumps P_SEQ and notifies; the populator reports P_DONE_PAGES.
+ */
+export const P_SEQ = 0;
+export const P_GEN = 1;
+export const P_REQ_PAGES = 2;
+export const P_DONE_PAGES = 3;
+export const P_STOP = 4;
+export const POPULATOR_CELLS = 8;
+
+/** Announces the segment a generation number stands for. */
+export interface PopulatorFile {
+  gen: number;
+  path: string;
+}

@@ -169,8 +169,3 @@ export class WorkerDispatcher implements RemoteDispatcher {
     };
   }
 }
-
-/** The dispatcher a broker process runs with: workers when `dispatchInWorkers`, else inline (undefined). */
-export function dispatcherFor(cfg: StoreConfig, logger: { error(m: string): void }): WorkerDispatcher | undefined {
-  return cfg.dispatchInWorkers ? new WorkerDispatcher({ onError: (m) => logger.error(m) }) : undefined;
-}

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type RemoteDispatcher } from '../../store/index.js';
+import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { Connection, RequestHandler } from '../connection.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -35,6 +35,8 @@ export interface BrokerControllerOptions {
   store?: MessageStore;
   /** Consume queue/index building off the event loop (the entry points pass src/workers' WorkerDispatcher). */
   remoteDispatcher?: RemoteDispatcher;
+  /** Commit log pages populated from another thread (the entry points pass src/workers' WorkerPagePopulator). */
+  pagePopulator?: PagePopulator;
 }
 
 /**
@@ -73,7 +75,7 @@ export class BrokerController {
     this.listenPort = broker.listenPort;
     const storeHost = `${broker.brokerIP1}:${broker.listenPort}`;
     this.storeHostAddr = parseHostAddress(storeHost);
-    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger, remoteDispatcher: opts.remoteDispatcher });
+    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger, remoteDispatcher: opts.remoteDispatcher, pagePopulator: opts.pagePopulator });
     const root = store.storePathRootDir;
     this.topics = new TopicConfigManager(broker, root, this.logger);
     this.offsets = new ConsumerOffsetManager(root);

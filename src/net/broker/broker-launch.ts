@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { RemoteDispatcher } from '../../store/index.js';
+import type { PagePopulator, RemoteDispatcher } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
 import { BrokerController } from './broker-controller.js';
 
@@ -9,8 +9,12 @@ import { BrokerController } from './broker-controller.js';
  */
 
 /** Starts a broker and prints RocketMQ's boot line plus one `{"event":"broker-ready",...}` JSON line. */
-export async function runBroker(settings: BrokerSettings, logger: Logger, remoteDispatcher?: RemoteDispatcher): Promise<BrokerController> {
-  const controller = new BrokerController(settings, { logger, remoteDispatcher });
+export async function runBroker(
+  settings: BrokerSettings,
+  logger: Logger,
+  threads: { remoteDispatcher?: RemoteDispatcher; pagePopulator?: PagePopulator } = {},
+): Promise<BrokerController> {
+  const controller = new BrokerController(settings, { logger, ...threads });
   await controller.start();
   const { broker } = settings;
   const ns = broker.namesrvAddr || '(none)';
