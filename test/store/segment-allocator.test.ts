@@ -3,17 +3,10 @@ import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, storeConfig } from '../../src/store/index.js';
 import { tempDir } from '../helpers/store-paths.js';
+import { until } from '../helpers/until.js';
 import { msg } from './conformance.js';
 
 const SEG = 256 * 1024;
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('segment preallocation', () => {
   it('prepares the next segment zero-filled and leaves a sparse segment early with a BLANK marker', async () => {

@@ -2,14 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DefaultMessageStore, decodeMessage, storeConfig } from '../../src/store/index.js';
 import { WorkerPagePopulator } from '../../src/workers/page-populator.js';
 import { tempDir } from '../helpers/store-paths.js';
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { until } from '../helpers/until.js';
 
 describe('page populator thread', () => {
   it('populates ahead of the writer across segments without touching the data', async () => {

@@ -1,39 +1,17 @@
-import { javaStringHashCode, type MessageFilter } from '../../store/index.js';
+import type { MessageFilter } from '../../store/index.js';
+import { parseTagExpression, SUB_ALL, type SubscriptionData } from '../subscription.js';
 import { ResponseCode } from '../codes.js';
 import { BrokerError } from './broker-error.js';
 
-/**
- * A consumer's subscription to one topic, as heartbeats carry it (HeartbeatData.subscriptionDataSet)
- * and as a pull may re-send it (`subscription` header). Tag expressions are `*` or tags separated
- * by `||`; the store filters on the tags' Java hash codes.
- */
-export interface SubscriptionData {
-  topic: string;
-  subString: string;
-  tagsSet: string[];
-  codeSet: number[];
-  subVersion: number;
-  expressionType: string;
-  classFilterMode: boolean;
-}
-
-export const SUB_ALL = '*';
+export { SUB_ALL, subscriptionJson, type SubscriptionData } from '../subscription.js';
 
 /** FilterAPI.build: parses a TAG expression. SQL92 is not supported and is refused. */
 export function buildSubscription(topic: string, subString: string | undefined, expressionType = 'TAG', subVersion = Date.now()): SubscriptionData {
   if (expressionType && expressionType !== 'TAG') {
     throw new BrokerError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `expression type ${expressionType} is not supported (only TAG)`);
   }
-  const sub: SubscriptionData = { topic, subString: SUB_ALL, tagsSet: [], codeSet: [], subVersion, expressionType: 'TAG', classFilterMode: false };
-  if (subString === undefined || subString === '' || subString.trim() === SUB_ALL) return sub;
-  sub.subString = subString;
-  for (const raw of subString.split('||')) {
-    const tag = raw.trim();
-    if (!tag) continue;
-    sub.tagsSet.push(tag);
-    sub.codeSet.push(javaStringHashCode(tag));
-  }
-  if (sub.tagsSet.length === 0) throw new BrokerError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `subscription "${subString}" has no tags`);
+  const sub = parseTagExpression(topic, subString, subVersion);
+  if (!sub) throw new BrokerError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `subscription "${subString}" has no tags`);
   return sub;
 }
 
@@ -49,18 +27,6 @@ export function subscriptionFromHeartbeat(v: unknown): SubscriptionData | null {
   }
   // Rebuild codes from the expression rather than trusting the client's list.
   return buildSubscription(o.topic, subString, 'TAG', subVersion);
-}
-
-export function subscriptionJson(s: SubscriptionData): Record<string, unknown> {
-  return {
-    classFilterMode: s.classFilterMode,
-    codeSet: s.codeSet,
-    expressionType: s.expressionType,
-    subString: s.subString,
-    subVersion: s.subVersion,
-    tagsSet: s.tagsSet,
-    topic: s.topic,
-  };
 }
 
 const MATCH_ALL: MessageFilter = { isMatchedByConsumeQueue: () => true };
