@@ -50,6 +50,18 @@ describe('bin/mqbroker and bin/mqshutdown', () => {
     expect(await other.exited()).toBe(0);
     expect(broker.output).toContain('SIGTERM received');
     await expect(run(join(home, 'bin', 'mqshutdown'), ['nonsense'])).rejects.toThrow();
+
+    // `npm start`'s single process (NameServer + broker) answers to both names.
+    const standalone = new Proc(
+      process.execPath,
+      [join(home, 'dist', 'src', 'standalone.js'), '--namesrv-port', String(await brokerPort()), '--broker-port', String(await brokerPort())],
+      { STORE: join(home, 'standalone-store') },
+      true,
+    );
+    await standalone.waitForOutput(/"event":"standalone-ready"/);
+    const stop = await run(join(home, 'bin', 'mqshutdown'), ['namesrv']);
+    expect(stop.stdout).toMatch(new RegExp(`Send shutdown request to mqnamesrv\\(${standalone.child.pid}\\) OK`));
+    expect(await standalone.exited()).toBe(0);
   });
 });
 
