@@ -20,13 +20,11 @@
  *   --phases micro,async,sync (a subset, e.g. for profiling one phase)
  * Everything lives in a temp dir under os.tmpdir(), removed at the end.
  */
-import { closeSync, fdatasync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { promisify } from 'node:util';
-import { Bench, type Task } from 'tinybench';
 import {
   DefaultMessageStore,
   calMsgLength,
@@ -37,7 +35,8 @@ import {
   type MessageInput,
   type PutMessageResult,
 } from '../src/store/index.js';
-import { mmap } from '../src/store/mmap.js';
+import { RawLog } from './raw-log.js';
+import { microBenchmarks } from './store-micro.js';
 import { MB, RssSampler, argFlag, argNumber, argValue, gc, percentile, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
 
 const GIB = 1024 * 1024 * 1024;
@@ -77,7 +76,6 @@ const storeHost = parseHostAddress(STORE_HOST);
 const root = mkdtempSync(join(tmpdir(), 'rmq-bench-store-'));
 const results: Result[] = [];
 const log = (m: string) => process.stderr.write(`[bench:store] ${m}\n`);
-const fdatasyncAsync = promisify(fdatasync);
 
 function newStore(name: string, flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): DefaultMessageStore {
   return new DefaultMessageStore(
@@ -92,110 +90,14 @@ function checkPut(r: PutMessageResult): void {
 
 const mbPerSec = (msgsPerSec: number) => (msgsPerSec * RECORD_SIZE) / 1e6;
 
-// ---------------------------------------------------------------------------------------------
-// 1. Micro-benchmarks
-
-async function micro(): Promise<void> {
-  log(`micro-benchmarks (${opts.microMs} ms each)`);
-  const store = newStore('micro', 'ASYNC_FLUSH');
-  await store.start();
-  const rss = new RssSampler().start();
-  // A filled queue to read from.
-  const fill = quick ? 2_048 : 16_384;
-  for (let i = 0; i < fill; i++) checkPut(await store.putMessage(messages[i % QUEUES]!));
-  const perQueue = fill / QUEUES;
-  const stored = store.selectOneMessageByOffset(0);
-  if (!stored) throw new Error('record at offset 0 not found');
-  const encodeTarget = Buffer.alloc(RECORD_SIZE * 2);
-  const fields = { queueOffset: 12345, physicalOffset: 67890, storeTimestamp: Date.now(), storeHost };
-
-  let sink = 0;
-  let readAt = 0;
-  let appendAt = 0;
-  const bench = new Bench({ time: opts.microMs, warmupTime: Math.min(200, opts.microMs / 2) });
-  bench
-    .add('micro-encode', () => {
-      sink += encodeMessage(encodeTarget, 0, messages[0]!, topicBytes, propsBytes, fields);
-    })
-    .add('micro-decode', () => {
-      sink += decodeMessage(stored, 0).queueOffset;
-    })
-    .add('micro-read', () => {
-      const n = readAt++;
-      const r = store.getMessage('BenchGroup', TOPIC, n % QUEUES, Math.floor(n / QUEUES) % perQueue, 1, null);
-      if (r.status !== 'FOUND') throw new Error(`getMessage returned ${r.status}`);
-      sink += r.messages.length;
-    })
-    .add('micro-append', async () => {
-      checkPut(await store.putMessage(messages[appendAt++ % QUEUES]!));
-    });
-  await bench.run();
-  const { peakMB, endMB } = rss.stop();
-  await store.shutdown();
-  for (const task of bench.tasks) results.push(microResult(task, peakMB, endMB));
-  if (sink === -1) log('unreachable');
-}
-
-function microResult(task: Task, peakMB: number, endMB: number): Result {
-  const r = task.result;
-  if (r.state !== 'completed') throw new Error(`${task.name}: ${r.state}${'error' in r ? `: ${String(r.error)}` : ''}`);
-  // 1 / mean latency is the honest per-op rate; throughput.mean (mean of per-sample rates) runs high.
-  return {
-    bench: task.name,
-    opsPerSec: 1000 / r.latency.mean,
-    meanNs: r.latency.mean * 1e6,
-    p99Ns: r.latency.p99 * 1e6,
-    samples: r.latency.samplesCount,
-    rssAnonPeakMB: peakMB,
-    rssAnonEndMB: endMB,
-  };
+function rawLog(name: string): RawLog {
+  const record = Buffer.alloc(RECORD_SIZE);
+  encodeMessage(record, 0, messages[0]!, topicBytes, propsBytes, { queueOffset: 0, physicalOffset: 0, storeTimestamp: Date.now(), storeHost });
+  return new RawLog(join(root, name), record, opts.segmentBytes);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Raw baseline: pre-encoded records copied into mapped, pre-sized segment files.
-
-class RawLog {
-  private readonly dir: string;
-  private readonly template = Buffer.alloc(RECORD_SIZE);
-  private seg: Buffer | null = null;
-  private fd = -1;
-  private segments = 0;
-  private pos = 0;
-
-  constructor(name: string) {
-    this.dir = join(root, name);
-    mkdirSync(this.dir);
-    encodeMessage(this.template, 0, messages[0]!, topicBytes, propsBytes, { queueOffset: 0, physicalOffset: 0, storeTimestamp: Date.now(), storeHost });
-  }
-
-  /** Copies one record (rolling to a new segment like the store: 8 bytes kept for the end marker). */
-  append(): void {
-    if (!this.seg || this.pos + RECORD_SIZE + 8 > opts.segmentBytes) this.roll();
-    this.template.copy(this.seg!, this.pos);
-    this.pos += RECORD_SIZE;
-  }
-
-  /** fdatasync of the current segment on libuv's pool, as the store's flush does it. */
-  flush(): Promise<void> {
-    return fdatasyncAsync(this.fd);
-  }
-
-  private roll(): void {
-    this.close();
-    const path = join(this.dir, String(this.segments++ * opts.segmentBytes).padStart(20, '0'));
-    this.fd = openSync(path, 'w+');
-    ftruncateSync(this.fd, opts.segmentBytes);
-    this.seg = mmap.map(opts.segmentBytes, (mmap.PROT_READ | mmap.PROT_WRITE) as 3, mmap.MAP_SHARED, this.fd, 0);
-    this.pos = 0;
-  }
-
-  /** Drops the mapping (freed when collected) and the descriptor; files go with the temp dir. */
-  close(): void {
-    this.seg = null;
-    if (this.fd >= 0) closeSync(this.fd);
-    this.fd = -1;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // 2. Throughput: ASYNC_FLUSH store and raw copy, interleaved in slices
@@ -207,7 +109,7 @@ async function throughput(count: number): Promise<{ raw: Result; store: Result }
   );
   const store = newStore('async', 'ASYNC_FLUSH');
   await store.start();
-  const raw = new RawLog('raw');
+  const raw = rawLog('raw');
   const rawRss = new RssSampler().start().pause();
   const storeRss = new RssSampler().start().pause();
   const window = opts.window;
@@ -331,7 +233,7 @@ async function sync64(asyncRate: number): Promise<{ store: Result; raw: Result }
   log(`SYNC_FLUSH append: ${SYNC_APPENDERS} appenders, up to ${opts.syncMax} messages or ${opts.syncSeconds} s, interleaved with fdatasync rounds`);
   const store = newStore('sync', 'SYNC_FLUSH');
   await store.start();
-  const raw = new RawLog('rawsync');
+  const raw = rawLog('rawsync');
   const storeRss = new RssSampler().start().pause();
   const storeLat = new Latencies(opts.syncMax);
   const rawLat = new Latencies(opts.syncMax);
@@ -417,7 +319,21 @@ async function main(): Promise<void> {
   // Stores are deleted only at the end: on a filesystem mounted with `discard`, deleting a
   // flushed gigabyte queues TRIMs that would slow the next phase's fdatasyncs.
   if (opts.phases.has('micro')) {
-    await micro();
+    results.push(
+      ...(await microBenchmarks({
+        microMs: opts.microMs,
+        quick,
+        queues: QUEUES,
+        topic: TOPIC,
+        messages,
+        topicBytes,
+        propsBytes,
+        recordSize: RECORD_SIZE,
+        storeHost,
+        newStore: () => newStore('micro', 'ASYNC_FLUSH'),
+        log,
+      })),
+    );
     gc();
   }
   let asyncResult: Result | null = null;
