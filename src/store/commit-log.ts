@@ -7,6 +7,7 @@ import { commitLogDir } from './file-names.js';
 import {
   calMsgLength,
   createOffsetMsgId,
+  joinOffsetMsgIds,
   encodeBlank,
   encodeMessage,
   END_FILE_MIN_BLANK_LENGTH,
@@ -43,13 +44,22 @@ const UNSAFE_TOPIC = /[/\\\x00-\x1f]/;
  * MESSAGE_ILLEGAL / PROPERTIES_SIZE_EXCEEDED errors. Shared by every store implementation.
  */
 export function measureMessage(cfg: StoreConfig, msg: MessageInput, storeHost: HostAddress, topicBytes: number, propsBytes: number): number {
+  checkTopicName(msg.topic, topicBytes);
+  return measureChecked(cfg, msg, storeHost, topicBytes, propsBytes);
+}
+
+function checkTopicName(topic: string, topicBytes: number): void {
   if (topicBytes === 0 || topicBytes > MAX_TOPIC_BYTES) {
     throw new StoreError('MESSAGE_ILLEGAL', `topic must be 1..${MAX_TOPIC_BYTES} bytes, got ${topicBytes}`);
   }
   // The topic names a directory of consume queues: no path tricks may reach the filesystem.
-  if (UNSAFE_TOPIC.test(msg.topic) || msg.topic === '.' || msg.topic === '..') {
-    throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(msg.topic)} contains a path separator or control character`);
+  if (UNSAFE_TOPIC.test(topic) || topic === '.' || topic === '..') {
+    throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(topic)} contains a path separator or control character`);
   }
+}
+
+/** measureMessage after the topic was checked (a batch shares one topic: checked once). */
+function measureChecked(cfg: StoreConfig, msg: MessageInput, storeHost: HostAddress, topicBytes: number, propsBytes: number): number {
   if (propsBytes > MAX_PROPERTIES_BYTES) {
     throw new StoreError('PROPERTIES_SIZE_EXCEEDED', `properties are ${propsBytes} bytes, limit ${MAX_PROPERTIES_BYTES}`);
   }
@@ -82,6 +92,9 @@ export class CommitLog {
   private readonly cfg: StoreConfig;
   private readonly dispatcher: Dispatcher;
   private readonly req = newDispatchRequest();
+  /** appendBatch's per-message scratch (property byte lengths, record offsets), reused. */
+  private readonly batchProps: number[] = [];
+  private readonly batchOffsets: number[] = [];
   /** topic -> next queue offset per queue id. */
   private readonly queueOffsets = new Map<string, number[]>();
   /** Store time of the newest record (for the checkpoint). */
@@ -118,8 +131,8 @@ export class CommitLog {
     this.queueOffsets.delete(topic);
   }
 
-  private measure(msg: MessageInput, topicBytes: number, propsBytes: number): number {
-    const len = measureMessage(this.cfg, msg, this.storeHost, topicBytes, propsBytes);
+  private measure(msg: MessageInput, topicBytes: number, propsBytes: number, topicChecked = false): number {
+    const len = topicChecked ? measureChecked(this.cfg, msg, this.storeHost, topicBytes, propsBytes) : measureMessage(this.cfg, msg, this.storeHost, topicBytes, propsBytes);
     if (len + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
       throw new StoreError('MESSAGE_ILLEGAL', `message record of ${len} bytes does not fit in a commit log segment`);
     }
@@ -164,16 +177,17 @@ export class CommitLog {
     if (msgs.length === 0) throw new StoreError('MESSAGE_ILLEGAL', 'empty batch');
     const topic = msgs[0]!.topic;
     const queueId = msgs[0]!.queueId;
+    // One topic for the whole batch: measured and checked once, not per message.
+    const tb = Buffer.byteLength(topic);
+    checkTopicName(topic, tb);
     let total = 0;
-    const sizes: number[] = new Array(msgs.length * 2);
+    const propsBytes = this.batchProps;
     for (let i = 0; i < msgs.length; i++) {
       const m = msgs[i]!;
       if (m.topic !== topic || m.queueId !== queueId) throw new StoreError('MESSAGE_ILLEGAL', 'a batch must target one topic and queue');
-      const tb = Buffer.byteLength(m.topic);
       const pb = m.properties ? Buffer.byteLength(m.properties) : 0;
-      sizes[2 * i] = tb;
-      sizes[2 * i + 1] = pb;
-      total += this.measure(m, tb, pb);
+      propsBytes[i] = pb;
+      total += this.measure(m, tb, pb, true);
     }
     if (total + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
@@ -181,18 +195,14 @@ export class CommitLog {
     const file = this.fileFor(total);
     file.prefault(file.wrotePosition + total);
     const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
-    let firstOffset = -1;
     let firstQueueOffset = 0;
-    const ids: string[] = [];
+    const offsets = this.batchOffsets;
     for (let i = 0; i < msgs.length; i++) {
-      const off = this.write(file, msgs[i]!, sizes[2 * i]!, sizes[2 * i + 1]!, storeTimestamp);
-      if (i === 0) {
-        firstOffset = off;
-        firstQueueOffset = this.req.consumeQueueOffset;
-      }
-      ids.push(createOffsetMsgId(this.storeHost, off));
+      offsets[i] = this.write(file, msgs[i]!, tb, propsBytes[i]!, storeTimestamp);
+      if (i === 0) firstQueueOffset = this.req.consumeQueueOffset;
     }
-    return { status: 'PUT_OK', wroteOffset: firstOffset, wroteBytes: total, queueOffset: firstQueueOffset, storeTimestamp, msgNum: msgs.length, msgId: ids.join(',') };
+    const msgId = joinOffsetMsgIds(this.storeHost, offsets, msgs.length);
+    return { status: 'PUT_OK', wroteOffset: offsets[0]!, wroteBytes: total, queueOffset: firstQueueOffset, storeTimestamp, msgNum: msgs.length, msgId };
   }
 
   /** Encodes one record at the file's write position, assigns its queue offset, dispatches it. */

@@ -304,6 +304,40 @@ export function createOffsetMsgId(storeHost: HostAddress, offset: number): strin
   return host + offset.toString(16).toUpperCase().padStart(16, '0');
 }
 
+const HEX_UPPER = Buffer.from('0123456789ABCDEF', 'latin1');
+const hostHexBytes = new WeakMap<HostAddress, Buffer>();
+let idScratch = Buffer.allocUnsafe(4096);
+
+/**
+ * The offsetMsgIds of `count` records, comma-joined (a batch's SendResult): the same text as
+ * joining createOffsetMsgId's, written as ASCII into one scratch buffer and read out as a single
+ * string instead of four temporary strings per record.
+ */
+export function joinOffsetMsgIds(storeHost: HostAddress, offsets: readonly number[], count: number): string {
+  let host = hostHexBytes.get(storeHost);
+  if (host === undefined) {
+    host = Buffer.from(createOffsetMsgId(storeHost, 0).slice(0, -16), 'latin1');
+    hostHexBytes.set(storeHost, host);
+  }
+  const hl = host.length;
+  const size = count * (hl + 17);
+  if (idScratch.length < size) idScratch = Buffer.allocUnsafe(size);
+  const b = idScratch;
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    if (i > 0) b[p++] = 0x2c;
+    for (let k = 0; k < hl; k++) b[p + k] = host[k]!;
+    p += hl;
+    const off = offsets[i]!;
+    let hi = Math.floor(off / 0x1_0000_0000) >>> 0;
+    let lo = off >>> 0;
+    for (let k = 7; k >= 0; k--, hi >>>= 4) b[p + k] = HEX_UPPER[hi & 15]!;
+    for (let k = 15; k >= 8; k--, lo >>>= 4) b[p + k] = HEX_UPPER[lo & 15]!;
+    p += 16;
+  }
+  return b.toString('latin1', 0, p);
+}
+
 export function decodeOffsetMsgId(id: string): { address: string; offset: number } {
   if (!/^[0-9A-Fa-f]+$/.test(id) || (id.length !== 32 && id.length !== 56)) {
     throw new TypeError(`bad message id "${id}" (expected 32 or 56 hex digits)`);

@@ -56,12 +56,20 @@ export function encodeProperties(props: Map<string, string> | Record<string, str
   return out;
 }
 
+const NEEDLES = new Map<string, string>();
+
 /** Reads one property from an encoded string without building a map (hot path: TAGS, KEYS). */
 export function findProperty(s: string | undefined, name: string): string | undefined {
   if (!s) return undefined;
+  // Built once per name: concatenating per call allocated (and flattened) a string three times a message.
+  let needle = NEEDLES.get(name);
+  if (needle === undefined) {
+    needle = name + NAME_VALUE_SEPARATOR;
+    if (NEEDLES.size < 64) NEEDLES.set(name, needle);
+  }
   let from = 0;
   for (;;) {
-    const i = s.indexOf(name + NAME_VALUE_SEPARATOR, from);
+    const i = s.indexOf(needle, from);
     if (i < 0) return undefined;
     if (i === 0 || s.charCodeAt(i - 1) === 2) {
       const v = i + name.length + 1;

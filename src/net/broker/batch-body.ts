@@ -20,7 +20,12 @@ export interface BatchItem {
 }
 
 export function decodeBatchBody(b: Buffer): BatchItem[] {
-  const out: BatchItem[] = [];
+  return mapBatchBody(b, (flag, body, properties) => ({ flag, body, properties }));
+}
+
+/** decodeBatchBody straight into the caller's objects (the send path: no intermediate item per message). */
+export function mapBatchBody<T>(b: Buffer, make: (flag: number, body: Buffer, properties: string) => T): T[] {
+  const out: T[] = [];
   let p = 0;
   const bad = (why: string): never => {
     throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, `bad batch body at byte ${p}: ${why}`);
@@ -35,8 +40,8 @@ export function decodeBatchBody(b: Buffer): BatchItem[] {
     const body = b.subarray(p + 20, p + 20 + bodyLen);
     const propsLen = b.readInt16BE(p + 20 + bodyLen);
     if (propsLen < 0 || 22 + bodyLen + propsLen !== total) bad(`properties length ${propsLen} does not match record size ${total}`);
-    const properties = b.toString('utf8', p + 22 + bodyLen, p + 22 + bodyLen + propsLen);
-    out.push({ flag, body, properties });
+    const properties = propsLen === 0 ? '' : b.toString('utf8', p + 22 + bodyLen, p + 22 + bodyLen + propsLen);
+    out.push(make(flag, body, properties));
     p += total;
   }
   if (out.length === 0) throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'empty batch');

@@ -15,7 +15,7 @@ import type { Connection } from '../../connection.js';
 import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { decodeBatchBody } from '../batch-body.js';
+import { mapBatchBody } from '../batch-body.js';
 import { optBool, optNumber, optString, reqNumber, reqString, type ExtFields } from '../request-header.js';
 import { encodeJavaOrder } from '../properties-order.js';
 import { PERM, isWriteable, type TopicConfig } from '../topic-config.js';
@@ -214,23 +214,30 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
   batchProps.delete(PROPERTY.WAIT);
   batchProps.set(PROPERTY.CLUSTER, ctx.config.brokerClusterName);
   const batchSuffix = encodeJavaOrder(batchProps);
-  const items = decodeBatchBody(req.body ?? Buffer.alloc(0));
+  // Joined to each message's own properties; the separator is added once here, not per message.
+  const sepSuffix = batchSuffix ? PROPERTY_SEPARATOR + batchSuffix : '';
   const bornHost = bornHostOf(conn);
   let sysFlag = h.sysFlag;
   if (target.tc.topicFilterType === 'MULTI_TAG') sysFlag |= SYSFLAG_MULTI_TAGS;
   let bytes = 0;
-  const msgs: MessageInput[] = items.map((it) => {
-    bytes += it.body.length;
-    let own = it.properties;
-    if (own.endsWith(PROPERTY_SEPARATOR)) own = own.slice(0, -1);
-    const tags = findProperty(own, PROPERTY.TAGS) || undefined;
+  const { topic } = h;
+  const { queueId } = target;
+  const msgs = mapBatchBody(req.body ?? Buffer.alloc(0), (flag, body, own): MessageInput => {
+    bytes += body.length;
+    let properties: string;
+    // A trailing separator (older clients) already separates own and batch properties.
+    if (own.length > 1 && batchSuffix && own.endsWith(PROPERTY_SEPARATOR)) properties = own + batchSuffix;
+    else {
+      if (own.endsWith(PROPERTY_SEPARATOR)) own = own.slice(0, -1);
+      properties = own && batchSuffix ? own + sepSuffix : own || batchSuffix;
+    }
     return {
-      topic: h.topic,
-      queueId: target.queueId,
-      body: it.body,
-      flag: it.flag,
-      properties: own && batchSuffix ? own + PROPERTY_SEPARATOR + batchSuffix : own || batchSuffix,
-      tagsCode: tagsCodeOf(tags),
+      topic,
+      queueId,
+      body,
+      flag,
+      properties,
+      tagsCode: tagsCodeOf(findProperty(own, PROPERTY.TAGS) || undefined),
       sysFlag,
       bornTimestamp: h.bornTimestamp,
       bornHost,
