@@ -22,6 +22,7 @@ import { PERM, isWriteable, type TopicConfig } from '../topic-config.js';
 import { DLQ_PREFIX, RETRY_PREFIX, checkTopic, dlqTopic, isSendForbidden } from '../topic-validator.js';
 import { guarded, type ProcessorTable } from './processor-support.js';
 import { consumerSendMsgBack } from './send-back.js';
+import { sendResponse } from './send-response.js';
 
 /** SendMessageRequestHeader, read from V1 names (code 10) or V2 single letters (310, 320). */
 export interface SendHeader {
@@ -161,13 +162,7 @@ async function timedPut(ctx: BrokerContext, put: () => Promise<PutMessageResult>
 }
 
 function responseFor(ctx: BrokerContext, req: RemotingCommand, r: PutMessageResult, queueId: number): RemotingCommand {
-  return RemotingCommand.createResponse(req, STATUS_CODE[r.status] ?? ResponseCode.SYSTEM_ERROR, undefined, {
-    msgId: r.msgId,
-    queueId,
-    queueOffset: r.queueOffset,
-    MSG_REGION: ctx.config.regionId,
-    TRACE_ON: ctx.config.traceOn,
-  });
+  return sendResponse(req, STATUS_CODE[r.status] ?? ResponseCode.SYSTEM_ERROR, r.msgId, queueId, r.queueOffset, ctx.config.regionId, ctx.config.traceOn);
 }
 
 async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connection, h: SendHeader): Promise<RemotingCommand> {
