@@ -130,13 +130,20 @@ export function encodeMessage(
 
 const views = new WeakMap<Buffer, DataView>();
 
+let lastViewed: Buffer | undefined;
+let lastView: DataView | undefined;
+
 /** A DataView over `b`, cached: mapped segments are long-lived and encoded into many times. */
 export function viewOf(b: Buffer): DataView {
+  // Appends go to one segment for a long time: skip the WeakMap lookup for it.
+  if (b === lastViewed) return lastView!;
   let v = views.get(b);
   if (v === undefined) {
     v = new DataView(b.buffer, b.byteOffset, b.byteLength);
     views.set(b, v);
   }
+  lastViewed = b;
+  lastView = v;
   return v;
 }
 
