@@ -22,7 +22,8 @@ import {
 } from './message-codec.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
-import { newDispatchRequest, type Dispatcher } from './dispatch.js';
+import { DispatchBacklog, newDispatchRequest, type Dispatcher } from './dispatch.js';
+import { StagedWrites } from './staged-writes.js';
 
 export interface AppendResult {
   /** Always PUT_OK here; the store downgrades it when a flush times out. */
@@ -33,6 +34,15 @@ export interface AppendResult {
   storeTimestamp: number;
   msgNum: number;
   msgId: string;
+}
+
+/**
+ * Whether the commit log is written through staging buffers and write(2) instead of straight
+ * into the mapping: RocketMQ's `transientStorePoolEnable`, and always under SYNC_FLUSH, where it
+ * measured twice the flushes per second (see StagedWrites).
+ */
+export function usesStagedWrites(cfg: StoreConfig): boolean {
+  return cfg.transientStorePoolEnable || cfg.flushDiskType === 'SYNC_FLUSH';
 }
 
 /** Extra room RocketMQ allows a whole record beyond maxMessageSize (headers, topic, properties). */
@@ -92,8 +102,16 @@ export class CommitLog {
   private readonly cfg: StoreConfig;
   private readonly dispatcher: Dispatcher;
   private readonly req = newDispatchRequest();
-  /** appendBatch's per-message scratch (property byte lengths, record offsets), reused. */
+  /** Set when appends go through staging buffers (see usesStagedWrites). */
+  readonly staged: StagedWrites | null;
+  /** With `staged`: records written but not committed yet wait here to be dispatched. */
+  private readonly backlog = new DispatchBacklog();
+  /** Called after committed records were dispatched (the store publishes them to its workers). */
+  onDispatched: (() => void) | null = null;
+  onError: (e: Error) => void = (e) => console.error(e);
+  /** appendBatch's per-message scratch (property byte lengths, record lengths, offsets), reused. */
   private readonly batchProps: number[] = [];
+  private readonly batchLens: number[] = [];
   private readonly batchOffsets: number[] = [];
   /** topic -> next queue offset per queue id. */
   private readonly queueOffsets = new Map<string, number[]>();
@@ -107,6 +125,20 @@ export class CommitLog {
     this.storeHost = storeHost;
     this.dispatcher = dispatcher;
     this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { preallocate: cfg.preallocateCommitLog });
+    this.staged = usesStagedWrites(cfg)
+      ? new StagedWrites({
+          onCommitted: (offset) => {
+            if (this.backlog.release(offset, this.dispatcher) > 0) this.onDispatched?.();
+          },
+          onError: (e) => this.onError(e),
+        })
+      : null;
+    if (this.staged) this.queue.beforeFlush = () => this.whenCommitted(this.queue.maxWrotePosition);
+  }
+
+  /** Resolves once every record before `offset` is readable (in its file). */
+  whenCommitted(offset: number): Promise<void> {
+    return this.staged ? this.staged.whenCommitted(offset) : Promise.resolve();
   }
 
   get minOffset(): number {
@@ -145,6 +177,10 @@ export class CommitLog {
     // Leave a sparse segment as soon as a preallocated one is ready (see SegmentAllocator): the
     // BLANK marker ends a segment anywhere, and the unused sparse tail costs no disk.
     if (len + END_FILE_MIN_BLANK_LENGTH > file.remaining || (file.sparse && this.queue.nextReady)) {
+      if (this.staged) {
+        this.staged.reserve(file, file.remaining, true);
+        this.staged.advance(file.remaining);
+      }
       encodeBlank(file.buffer, file.wrotePosition, file.remaining);
       file.wrotePosition = file.fileSize;
       file = this.queue.lastForWrite();
@@ -158,9 +194,9 @@ export class CommitLog {
     const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
     const len = this.measure(msg, topicBytes, propsBytes);
     const file = this.fileFor(len);
-    file.prefault(file.wrotePosition + len);
+    if (!this.staged) file.prefault(file.wrotePosition + len);
     const storeTimestamp = msg.storeTimestamp ?? Date.now();
-    const first = this.write(file, msg, topicBytes, propsBytes, storeTimestamp);
+    const first = this.write(file, msg, len, topicBytes, propsBytes, storeTimestamp);
     return {
       status: 'PUT_OK',
       wroteOffset: first,
@@ -187,18 +223,18 @@ export class CommitLog {
       if (m.topic !== topic || m.queueId !== queueId) throw new StoreError('MESSAGE_ILLEGAL', 'a batch must target one topic and queue');
       const pb = m.properties ? Buffer.byteLength(m.properties) : 0;
       propsBytes[i] = pb;
-      total += this.measure(m, tb, pb, true);
+      total += this.batchLens[i] = this.measure(m, tb, pb, true);
     }
     if (total + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
     }
     const file = this.fileFor(total);
-    file.prefault(file.wrotePosition + total);
+    if (!this.staged) file.prefault(file.wrotePosition + total);
     const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
     let firstQueueOffset = 0;
     const offsets = this.batchOffsets;
     for (let i = 0; i < msgs.length; i++) {
-      offsets[i] = this.write(file, msgs[i]!, tb, propsBytes[i]!, storeTimestamp);
+      offsets[i] = this.write(file, msgs[i]!, this.batchLens[i]!, tb, propsBytes[i]!, storeTimestamp);
       if (i === 0) firstQueueOffset = this.req.consumeQueueOffset;
     }
     const msgId = joinOffsetMsgIds(this.storeHost, offsets, msgs.length);
@@ -206,7 +242,7 @@ export class CommitLog {
   }
 
   /** Encodes one record at the file's write position, assigns its queue offset, dispatches it. */
-  private write(file: MappedFile, msg: MessageInput, topicBytes: number, propsBytes: number, storeTimestamp: number): number {
+  private write(file: MappedFile, msg: MessageInput, recordLen: number, topicBytes: number, propsBytes: number, storeTimestamp: number): number {
     const physicalOffset = file.fileFromOffset + file.wrotePosition;
     const tranType = (msg.sysFlag ?? 0) & SYSFLAG_TRANSACTION_MASK;
     // Prepared and rollback records take no queue slot (RocketMQ stores them with offset 0).
@@ -214,12 +250,15 @@ export class CommitLog {
     let arr = this.queueOffsets.get(msg.topic);
     if (!arr) this.queueOffsets.set(msg.topic, (arr = []));
     const queueOffset = hidden ? 0 : (arr[msg.queueId] ?? 0);
-    const len = encodeMessage(file.buffer, file.wrotePosition, msg, topicBytes, propsBytes, {
+    const staged = this.staged;
+    if (staged) staged.reserve(file, recordLen);
+    const len = encodeMessage(staged ? staged.buf : file.buffer, staged ? staged.pos : file.wrotePosition, msg, topicBytes, propsBytes, {
       queueOffset,
       physicalOffset,
       storeTimestamp,
       storeHost: this.storeHost,
     });
+    staged?.advance(len);
     file.wrotePosition += len;
     if (!hidden) arr[msg.queueId] = queueOffset + 1;
     this.lastStoreTimestamp = storeTimestamp;
@@ -236,7 +275,8 @@ export class CommitLog {
     req.sysFlag = msg.sysFlag ?? 0;
     req.properties = msg.properties ?? '';
     req.tagsCode = msg.tagsCode ?? tagsCodeOf(findProperty(msg.properties, PROPERTY.TAGS));
-    this.dispatcher.dispatch(req);
+    if (staged) this.backlog.push(req);
+    else this.dispatcher.dispatch(req);
     return physicalOffset;
   }
 
@@ -245,7 +285,7 @@ export class CommitLog {
     const f = this.queue.findByOffset(offset);
     if (!f) return null;
     const pos = offset - f.fileFromOffset;
-    if (size <= 0 || pos + size > f.wrotePosition) return null;
+    if (size <= 0 || pos + size > f.readPosition) return null;
     return f.slice(pos, size);
   }
 
@@ -254,7 +294,7 @@ export class CommitLog {
     const f = this.queue.findByOffset(offset);
     if (!f) return null;
     const pos = offset - f.fileFromOffset;
-    if (pos + 8 > f.wrotePosition) return null;
+    if (pos + 8 > f.readPosition) return null;
     if (f.buffer.readInt32BE(pos + 4) !== MESSAGE_MAGIC) return null;
     return this.getData(offset, f.buffer.readInt32BE(pos));
   }

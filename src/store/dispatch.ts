@@ -83,3 +83,54 @@ export interface RemoteDispatcher {
   /** Numbers for runtime info / benchmarks. */
   stats(): Record<string, number>;
 }
+
+/**
+ * Dispatch requests held back, in append order, until their records are readable (StagedWrites
+ * commits them). Entries are reused: a drained backlog allocates nothing more.
+ */
+export class DispatchBacklog {
+  private readonly reqs: DispatchRequest[] = [];
+  private head = 0;
+  private tail = 0;
+
+  get size(): number {
+    return this.tail - this.head;
+  }
+
+  push(req: DispatchRequest): void {
+    let e = this.reqs[this.tail];
+    if (!e) this.reqs.push((e = newDispatchRequest()));
+    this.tail++;
+    e.topic = req.topic;
+    e.queueId = req.queueId;
+    e.commitLogOffset = req.commitLogOffset;
+    e.msgSize = req.msgSize;
+    e.tagsCode = req.tagsCode;
+    e.storeTimestamp = req.storeTimestamp;
+    e.consumeQueueOffset = req.consumeQueueOffset;
+    e.sysFlag = req.sysFlag;
+    e.properties = req.properties;
+  }
+
+  /** Dispatches every held request whose record ends at or before `upTo`; returns how many. */
+  release(upTo: number, to: Dispatcher): number {
+    const start = this.head;
+    while (this.head < this.tail) {
+      const e = this.reqs[this.head]!;
+      if (e.commitLogOffset + e.msgSize > upTo) break;
+      to.dispatch(e);
+      e.topic = e.properties = '';
+      this.head++;
+    }
+    const n = this.head - start;
+    if (this.head === this.tail) this.head = this.tail = 0;
+    else if (this.head >= 4096 && this.head * 2 >= this.tail) {
+      // Under steady load the backlog never empties: move the spent entries behind the live ones.
+      const spent = this.reqs.splice(0, this.head);
+      for (const e of spent) this.reqs.push(e);
+      this.tail -= this.head;
+      this.head = 0;
+    }
+    return n;
+  }
+}

@@ -5,6 +5,7 @@
 export * from './types.js';
 export { DefaultMessageStore, type StoreOptions, type StoreLogger } from './message-store.js';
 export { MemoryMessageStore } from './memory-store.js';
+export { usesStagedWrites } from './commit-log.js';
 export type { RemoteDispatcher, DispatchRequest } from './dispatch.js';
 export type { PagePopulator } from './page-populator.js';
 export * from './errors.js';

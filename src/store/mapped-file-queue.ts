@@ -18,6 +18,8 @@ export class MappedFileQueue {
   private readonly allocator: SegmentAllocator | null;
   /** Handed to every segment this queue creates (see MappedFile.prefault). */
   populator: PagePopulator | null = null;
+  /** Awaited before a flush: staged bytes must be in the files first (see StagedWrites). */
+  beforeFlush: (() => Promise<void>) | null = null;
 
   constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean } = {}) {
     this.dir = dir;
@@ -127,6 +129,7 @@ export class MappedFileQueue {
 
   /** Flushes every segment with unflushed bytes; resolves the durable end offset. */
   async flush(): Promise<number> {
+    if (this.beforeFlush) await this.beforeFlush();
     const pending: Promise<number>[] = [];
     for (const f of this.files) if (f.flushedPosition < f.wrotePosition) pending.push(f.flush());
     await Promise.all(pending);

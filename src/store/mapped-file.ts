@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fstatSync, ftruncateSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, unlinkSync, write } from 'node:fs';
 import { basename } from 'node:path';
 import { mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
@@ -22,6 +22,10 @@ export class MappedFile {
   private fd: number;
   wrotePosition = 0;
   flushedPosition = 0;
+  /** Written through StagedWrites: bytes reach the file (and readers) only once committed. */
+  staged = false;
+  /** With `staged`: bytes [0, committedPosition) are in the file. */
+  committedPosition = 0;
   /** Created sparse in this process (blocks not yet allocated): the writer leaves it early when a preallocated successor is ready. */
   sparse = false;
   /** Bytes [0, populatedTo) have page-table entries already (see prefault). */
@@ -45,7 +49,8 @@ export class MappedFile {
   static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean }): MappedFile {
     let fd: number;
     try {
-      fd = openSync(path, opts.readOnly ? 'r' : opts.create ? 'a+' : 'r+');
+      // Not 'a+': with O_APPEND, Linux's pwrite ignores the position (StagedWrites writes at offsets).
+      fd = openSync(path, opts.readOnly ? 'r' : opts.create ? constants.O_RDWR | constants.O_CREAT : 'r+');
     } catch (cause) {
       throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}`, { cause });
     }
@@ -110,6 +115,16 @@ export class MappedFile {
     this.populatedTo = end;
   }
 
+  /** Bytes readers may see: what is in the file. */
+  get readPosition(): number {
+    return this.staged ? this.committedPosition : this.wrotePosition;
+  }
+
+  /** write(2) of `len` bytes of `buf` from `bufOffset` at file position `pos`, on libuv's pool. */
+  writeAt(buf: Buffer, bufOffset: number, len: number, pos: number, cb: (err: Error | null, written: number) => void): void {
+    write(this.fd, buf, bufOffset, len, pos, cb);
+  }
+
   /** Zero-copy view of [pos, pos + len) of this file. */
   slice(pos: number, len: number): Buffer {
     return this.buffer.subarray(pos, pos + len);
@@ -122,7 +137,7 @@ export class MappedFile {
    */
   async flush(): Promise<number> {
     while (this.flushing) await this.flushing;
-    const target = this.wrotePosition;
+    const target = this.readPosition;
     if (target <= this.flushedPosition) return this.flushedPosition;
     this.flushing = new Promise<number>((resolve, reject) => {
       fdatasync(this.fd, (err) => {
@@ -138,6 +153,7 @@ export class MappedFile {
   /** Sets positions after recovery; bytes past `pos` that are not zero are zeroed (a torn tail). */
   truncateTo(pos: number): void {
     this.wrotePosition = pos;
+    this.committedPosition = pos;
     this.flushedPosition = Math.min(this.flushedPosition, pos);
     zeroDirtyTail(this.buffer, pos);
   }

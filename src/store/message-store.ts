@@ -92,6 +92,12 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       },
     });
     this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
+    this.commitLog.onError = (e) => this.log.error(String(e));
+    this.commitLog.onDispatched = () => {
+      if (!this.remoteActive) return;
+      this.remote!.publish();
+      this.bridge!.drain();
+    };
   }
 
   /** Consume queue first (readers wake on it), then the index. */
@@ -225,6 +231,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.flusher?.stop();
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
     await this.flusher?.flushAll();
+    this.commitLog.staged?.stop();
     let logics = this.consumeQueues.lastDispatchedTimestamp;
     if (this.remoteActive) {
       await this.remote!.shutdown();
@@ -271,6 +278,18 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
 
   /** The append is done; what remains is waiting for room in the ring and for the disk. */
   private complete(r: AppendResult): Promise<PutMessageResult> {
+    const result: PutMessageResult = r;
+    const end = r.wroteOffset + r.wroteBytes;
+    const sync = this.config.flushDiskType === 'SYNC_FLUSH';
+    if (this.commitLog.staged) {
+      // Records are dispatched (and published to the workers) as they are committed.
+      const committed = sync ? this.flusher!.waitFor(end) : this.commitLog.whenCommitted(end).then(() => true);
+      return committed.then((flushed): PutMessageResult | Promise<PutMessageResult> => {
+        if (!flushed) result.status = 'FLUSH_DISK_TIMEOUT';
+        const room = this.roomInRing();
+        return room ? room.then(() => result) : result;
+      });
+    }
     let room: Promise<void> | undefined;
     if (this.remoteActive) {
       // One publish per turn of the event loop (or per 64 appends when producers never yield),
@@ -282,16 +301,22 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       }
       // Appends are the busiest thing on this thread: let them also move visibility forward.
       this.bridge!.drain();
-      room = this.bridge!.pending;
-      this.bridge!.pending = undefined;
+      room = this.roomInRing();
     }
-    const result: PutMessageResult = r;
     // A full ring pushes back on producers instead of growing memory.
-    if (this.config.flushDiskType !== 'SYNC_FLUSH') return room ? room.then(() => result) : Promise.resolve(result);
-    return (room ?? Promise.resolve()).then(() => this.flusher!.waitFor(r.wroteOffset + r.wroteBytes)).then((flushed) => {
+    if (!sync) return room ? room.then(() => result) : Promise.resolve(result);
+    return (room ?? Promise.resolve()).then(() => this.flusher!.waitFor(end)).then((flushed) => {
       if (!flushed) result.status = 'FLUSH_DISK_TIMEOUT';
       return result;
     });
+  }
+
+  /** The wait for room of the last dispatch that found the ring full, if any (taken once). */
+  private roomInRing(): Promise<void> | undefined {
+    if (!this.remoteActive) return undefined;
+    const room = this.bridge!.pending;
+    this.bridge!.pending = undefined;
+    return room;
   }
 
   /**

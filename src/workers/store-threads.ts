@@ -1,5 +1,5 @@
 import type { StoreConfig } from '../store/config.js';
-import type { PagePopulator, RemoteDispatcher } from '../store/index.js';
+import { usesStagedWrites, type PagePopulator, type RemoteDispatcher } from '../store/index.js';
 import { WorkerDispatcher } from './worker-dispatcher.js';
 import { WorkerPagePopulator } from './page-populator.js';
 
@@ -10,12 +10,13 @@ export interface StoreThreads {
 }
 
 /**
- * Dispatch workers when `dispatchInWorkers`, and always a page populator: it keeps the writer's
- * next pages in the page cache from another core (see WorkerPagePopulator).
+ * Dispatch workers when `dispatchInWorkers`, and a page populator when appends write into the
+ * mapping: it keeps the writer's next pages in the page cache from another core (see
+ * WorkerPagePopulator). Staged writes (SYNC_FLUSH) never fault on the mapping: no populator.
  */
 export function storeThreadsFor(cfg: StoreConfig, logger: { error(m: string): void }): StoreThreads {
   return {
     remoteDispatcher: cfg.dispatchInWorkers ? new WorkerDispatcher({ onError: (m) => logger.error(m) }) : undefined,
-    pagePopulator: new WorkerPagePopulator(),
+    pagePopulator: usesStagedWrites(cfg) ? undefined : new WorkerPagePopulator(),
   };
 }

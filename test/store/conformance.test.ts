@@ -1,21 +1,27 @@
-import { DefaultMessageStore, MemoryMessageStore, storeConfig, type PutMessageResult } from '../../src/store/index.js';
+import { DefaultMessageStore, MemoryMessageStore, storeConfig, type PutMessageResult, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { conformanceSuite } from './conformance.js';
 import { tempDir } from '../helpers/store-paths.js';
 
-conformanceSuite('DefaultMessageStore (files)', () => {
-  const t = tempDir();
-  return {
-    async open(overrides = {}) {
-      const s = new DefaultMessageStore(storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000, ...overrides }));
-      await s.start();
-      return s;
-    },
-    async cleanup() {
-      t.cleanup();
-    },
+function fileStore(base: Partial<StoreConfig>) {
+  return () => {
+    const t = tempDir();
+    return {
+      async open(overrides = {}) {
+        const s = new DefaultMessageStore(storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000, ...base, ...overrides }));
+        await s.start();
+        return s;
+      },
+      async cleanup() {
+        t.cleanup();
+      },
+    };
   };
-});
+}
+
+conformanceSuite('DefaultMessageStore (files)', fileStore({}));
+/** Appends through staging buffers and write(2): a send resolves once its record is readable. */
+conformanceSuite('DefaultMessageStore (staged writes)', fileStore({ transientStorePoolEnable: true }));
 
 conformanceSuite('MemoryMessageStore', () => ({
   async open(overrides = {}) {
@@ -31,11 +37,11 @@ conformanceSuite('MemoryMessageStore', () => ({
  * (as RocketMQ's reput does); the suite's read-your-writes expectations hold once dispatch has
  * caught up, so this variant waits for that after every append.
  */
-conformanceSuite('DefaultMessageStore (dispatch in workers)', () => {
+const inWorkers = (base: Partial<StoreConfig>) => () => {
   const t = tempDir();
   return {
     async open(overrides = {}) {
-      const s = new DefaultMessageStore(storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000, dispatchRingSlots: 64, ...overrides }), {
+      const s = new DefaultMessageStore(storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000, dispatchRingSlots: 64, ...base, ...overrides }), {
         remoteDispatcher: new WorkerDispatcher({ onError: (m) => console.error(m) }),
       });
       await s.start();
@@ -57,4 +63,6 @@ conformanceSuite('DefaultMessageStore (dispatch in workers)', () => {
       t.cleanup();
     },
   };
-});
+};
+conformanceSuite('DefaultMessageStore (dispatch in workers)', inWorkers({}));
+conformanceSuite('DefaultMessageStore (staged writes, dispatch in workers)', inWorkers({ transientStorePoolEnable: true }));

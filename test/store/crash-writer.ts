@@ -1,12 +1,19 @@
 /**
- * Child process for the crash test: appends under SYNC_FLUSH with many sends in flight and
- * prints one line per acknowledged message ("ACK <queueId> <queueOffset> <body>"), until killed.
+ * Child process for the crash test: appends with many sends in flight and prints one line per
+ * acknowledged message ("ACK <queueId> <queueOffset> <body>"), until killed.
+ * Arguments: root, segment size, flushDiskType, transientStorePoolEnable.
  */
 import { DefaultMessageStore, storeConfig } from '../../src/store/index.js';
 
-const [root, segmentSize] = process.argv.slice(2);
+const [root, segmentSize, flushDiskType, staged] = process.argv.slice(2);
 const store = new DefaultMessageStore(
-  storeConfig({ storePathRootDir: root!, flushDiskType: 'SYNC_FLUSH', mappedFileSizeCommitLog: Number(segmentSize), mappedFileSizeConsumeQueue: 2000 }),
+  storeConfig({
+    storePathRootDir: root!,
+    flushDiskType: flushDiskType as 'SYNC_FLUSH' | 'ASYNC_FLUSH',
+    transientStorePoolEnable: staged === 'true',
+    mappedFileSizeCommitLog: Number(segmentSize),
+    mappedFileSizeConsumeQueue: 2000,
+  }),
 );
 await store.start();
 process.stdout.write('READY\n');
