@@ -29,7 +29,7 @@ import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster.js';
 import { LatencyHistogram } from './e2e-latency.js';
 import { type Load, Phase, runLoad } from './e2e-load.js';
-import { argFlag, argNumber, argValue, printJson, printTable } from './report.js';
+import { UsageError, argFlag, argNumber, argProps, argValue, printJson, printTable } from './report.js';
 
 interface Args {
   namesrv: string | undefined;
@@ -59,8 +59,6 @@ prints a progress line per second, a table and one JSON result line.`;
 
 const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop']);
 const FLAGS = new Set(['consume', 'sync-flush']);
-
-class UsageError extends Error {}
 
 /** Unknown flags are errors: a typo must not silently run the default benchmark. */
 function checkFlags(argv: string[]): void {
@@ -103,21 +101,8 @@ function parseArgs(argv: string[]): Args {
     syncFlush: argFlag(argv, 'sync-flush'),
     profileBroker: argValue(argv, 'profile-broker'),
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
-    brokerProps: brokerProps(argv),
+    brokerProps: argProps(argv, 'broker-prop'),
   };
-}
-
-/** Every `--broker-prop key=value` (the broker warns about keys it does not know). */
-function brokerProps(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] !== '--broker-prop') continue;
-    const kv = argv[++i] ?? '';
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--broker-prop expects KEY=VALUE, got ${JSON.stringify(kv)}`);
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -157,6 +157,22 @@ export function argValue(argv: string[], name: string): string | undefined {
   return eq?.slice(name.length + 3);
 }
 
+/** A bad command line: reported without a stack trace, exit code 2. */
+export class UsageError extends Error {}
+
+/** Every `--name KEY=VALUE` (repeatable) as an object; throws on a value without `=`. */
+export function argProps(argv: string[], name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] !== `--${name}`) continue;
+    const kv = argv[++i] ?? '';
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--${name} expects KEY=VALUE, got ${JSON.stringify(kv)}`);
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
 export function argFlag(argv: string[], name: string): boolean {
   return argv.includes(`--${name}`);
 }

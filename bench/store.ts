@@ -18,6 +18,7 @@
  *   --sync-seconds N (10; quick 1.5)  --sync-max N (200000; quick 20000)  --micro-ms N (1000; quick 150)
  *   --window N (puts in flight in the async phase; 1 = await each put, the default and fastest)
  *   --phases micro,async,sync (a subset, e.g. for profiling one phase)
+ *   --store-prop KEY=VALUE (repeatable: store config for every phase)
  * Everything lives in a temp dir under os.tmpdir(), removed at the end.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ import {
 } from '../src/store/index.js';
 import { RawLog } from './raw-log.js';
 import { microBenchmarks } from './store-micro.js';
-import { MB, RssSampler, argFlag, argNumber, argValue, gc, percentile, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
+import { MB, RssSampler, argFlag, argNumber, argProps, argValue, gc, percentile, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
 
 const GIB = 1024 * 1024 * 1024;
 const TOPIC = 'BenchTopic';
@@ -64,6 +65,8 @@ const opts = {
   microMs: argNumber(argv, 'micro-ms', quick ? 150 : 1000),
   window: Math.floor(argNumber(argv, 'window', 1)),
   phases: new Set((argValue(argv, 'phases') ?? 'micro,async,sync').split(',')),
+  /** `--store-prop KEY=VALUE` (repeatable): store config for every phase, e.g. transientStorePoolEnable=true. */
+  storeProps: argProps(argv, 'store-prop'),
 };
 
 const topicBytes = Buffer.byteLength(TOPIC);
@@ -79,7 +82,7 @@ const log = (m: string) => process.stderr.write(`[bench:store] ${m}\n`);
 
 function newStore(name: string, flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH'): DefaultMessageStore {
   return new DefaultMessageStore(
-    storeConfig({ storePathRootDir: join(root, name), mappedFileSizeCommitLog: opts.segmentBytes, flushDiskType }),
+    storeConfig(new Map(Object.entries({ ...opts.storeProps, storePathRootDir: join(root, name), mappedFileSizeCommitLog: String(opts.segmentBytes), flushDiskType })), { warn: log }),
     { storeHost: STORE_HOST },
   );
 }
