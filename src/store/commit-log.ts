@@ -131,6 +131,7 @@ export class CommitLog {
             if (this.backlog.release(offset, this.dispatcher) > 0) this.onDispatched?.();
           },
           onError: (e) => this.onError(e),
+          durable: cfg.flushDiskType === 'SYNC_FLUSH',
         })
       : null;
     if (this.staged) this.queue.beforeFlush = () => this.whenCommitted(this.queue.maxWrotePosition);

@@ -51,14 +51,17 @@ export class StagedWrites {
   private waiterHead = 0;
   private readonly onCommitted: (offset: number) => void;
   private readonly onError: (e: Error) => void;
+  private readonly durable: boolean;
   private readonly run = (): void => {
     this.scheduled = false;
     this.commitNext();
   };
 
-  constructor(opts: { onCommitted: (offset: number) => void; onError: (e: Error) => void }) {
+  /** `durable`: commit through O_DSYNC (SYNC_FLUSH: a commit is the flush). */
+  constructor(opts: { onCommitted: (offset: number) => void; onError: (e: Error) => void; durable: boolean }) {
     this.onCommitted = opts.onCommitted;
     this.onError = opts.onError;
+    this.durable = opts.durable;
   }
 
   /** Bytes written but not yet committed are at most this many staging buffers. */
@@ -141,7 +144,7 @@ export class StagedWrites {
     const from = c.committed;
     const len = c.end - from;
     this.writing = true;
-    c.file.writeAt(c.buf!, from - c.base, len, from, (err, written) => {
+    c.file.writeAt(c.buf!, from - c.base, len, from, this.durable, (err, written) => {
       this.writing = false;
       if (err) {
         // Nothing is lost: the bytes stay staged and the write is retried (a full disk may clear).
