@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     : await startLocalCluster({
         flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
         onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`),
-        brokerNodeArgs: a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [],
+        brokerNodeArgs: [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [])],
         brokerProps: a.brokerProps,
       });
   const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
