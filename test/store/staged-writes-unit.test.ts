@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import type { MappedFile } from '../../src/store/mapped-file.js';
+import { StagedWrites } from '../../src/store/staged-writes.js';
+
+type WriteCb = (err: Error | null, written: number) => void;
+
+/** A segment whose writes complete only when the test says so (or fail when told to). */
+class FakeSegment {
+  readonly path = '/fake/00000000000000000000';
+  readonly fileFromOffset: number;
+  readonly buffer: Buffer;
+  readonly fileSize: number;
+  staged = false;
+  committedPosition = 0;
+  wrotePosition = 0;
+  /** What reached "the file" through writeAt, by position. */
+  readonly disk: Buffer;
+  readonly inFlight: { pos: number; bytes: Buffer; cb: WriteCb }[] = [];
+  failNext = 0;
+
+  constructor(fileFromOffset: number, size: number) {
+    this.fileFromOffset = fileFromOffset;
+    this.fileSize = size;
+    this.buffer = Buffer.alloc(size);
+    this.disk = this.buffer; // a shared mapping: written bytes show up in it
+  }
+
+  writeAt(buf: Buffer, off: number, len: number, pos: number, _durable: boolean, cb: WriteCb): void {
+    this.inFlight.push({ pos, bytes: Buffer.from(buf.subarray(off, off + len)), cb });
+  }
+
+  /** Completes the oldest write (or fails it when failNext > 0). */
+  complete(): void {
+    const w = this.inFlight.shift()!;
+    if (this.failNext > 0) {
+      this.failNext--;
+      w.cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 0);
+      return;
+    }
+    w.bytes.copy(this.disk, w.pos);
+    w.cb(null, w.bytes.length);
+  }
+}
+
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/** Appends `len` bytes of `fill` the way CommitLog does: reserve, encode, advance, move the write position. */
+function append(sw: StagedWrites, seg: FakeSegment, len: number, fill: number): void {
+  sw.reserve(seg as unknown as MappedFile, len);
+  sw.buf.fill(fill, sw.pos, sw.pos + len);
+  sw.advance(len);
+  seg.wrotePosition += len;
+}
+
+describe('StagedWrites', () => {
+  it('commits in order, one write in flight, and resolves waiters only once their bytes are in the file', async () => {
+    const committed: number[] = [];
+    const sw = new StagedWrites({ onCommitted: (o) => committed.push(o), onError: () => undefined, durable: false });
+    const seg = new FakeSegment(0, 1 << 20);
+    append(sw, seg, 100, 1);
+    let done = false;
+    void sw.whenCommitted(100).then(() => (done = true));
+    await turn();
+    expect(seg.inFlight).toHaveLength(1);
+    append(sw, seg, 50, 2); // staged while the first write is in flight
+    await turn();
+    expect(seg.inFlight).toHaveLength(1); // never two writes at once
+    expect(done).toBe(false);
+    expect(seg.committedPosition).toBe(0);
+    seg.complete();
+    await turn();
+    expect(done).toBe(true);
+    expect(seg.committedPosition).toBe(100);
+    expect(seg.inFlight).toHaveLength(1); // the second write follows at once
+    seg.complete();
+    expect(committed).toEqual([100, 150]);
+    expect(seg.disk.subarray(0, 150)).toEqual(Buffer.concat([Buffer.alloc(100, 1), Buffer.alloc(50, 2)]));
+  });
+
+  it('keeps the bytes staged and retries after a failed write, reporting the error with its cause', async () => {
+    const errors: Error[] = [];
+    const sw = new StagedWrites({ onCommitted: () => undefined, onError: (e) => errors.push(e), durable: false });
+    const seg = new FakeSegment(0, 1 << 20);
+    seg.failNext = 1;
+    append(sw, seg, 64, 7);
+    const acked = sw.whenCommitted(64);
+    await turn();
+    seg.complete(); // fails
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/commit to .* failed, retrying/);
+    expect((errors[0]!.cause as Error).message).toMatch(/ENOSPC/);
+    await new Promise((r) => setTimeout(r, 150)); // the retry timer
+    expect(seg.inFlight).toHaveLength(1);
+    seg.complete();
+    await acked;
+    expect(seg.disk.subarray(0, 64)).toEqual(Buffer.alloc(64, 7));
+    sw.stop();
+  });
+
+  it('past the staging cap writes straight into the mapping, still committing in order', async () => {
+    const sw = new StagedWrites({ onCommitted: () => undefined, onError: () => undefined, durable: false });
+    const seg = new FakeSegment(0, 64 << 20);
+    const chunk = 1 << 20;
+    // 32 staging buffers of 1 MiB fill up while the first write never completes.
+    for (let i = 0; i < 33; i++) append(sw, seg, chunk, i + 1);
+    await turn();
+    expect(sw.stagedChunks).toBe(33);
+    // The 33rd went straight into the mapping (visible there already), but is not committed.
+    expect(seg.buffer[32 * chunk]).toBe(33);
+    expect(seg.committedPosition).toBe(0);
+    const all = sw.whenCommitted(33 * chunk);
+    let writes = 0;
+    while (seg.inFlight.length > 0) {
+      seg.complete();
+      writes++;
+      await turn();
+    }
+    await all;
+    expect(writes).toBe(32);
+    expect(seg.committedPosition).toBe(33 * chunk);
+    for (let i = 0; i < 33; i++) expect(seg.disk[i * chunk + 5]).toBe(i + 1);
+  });
+});
