@@ -1,26 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, StoreError, storeConfig, type StoreConfig } from '../../src/store/index.js';
 import { copyRocketMqStore, FIXTURES, tempDir } from '../helpers/store-paths.js';
 import { msg } from './conformance.js';
+import { scratchStores } from '../helpers/scratch-store.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function fresh(overrides: Partial<StoreConfig> = {}): StoreConfig {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 4096, mappedFileSizeConsumeQueue: 200, ...overrides });
-}
-
-async function open(cfg: StoreConfig, storeHost?: string): Promise<DefaultMessageStore> {
-  const s = new DefaultMessageStore(cfg, { storeHost, logger: { info() {}, warn() {}, error() {} } });
-  await s.start();
-  return s;
-}
+const { cleanups, fresh, open } = scratchStores();
 
 const bodies = (s: DefaultMessageStore, topic: string, q: number, from = 0) =>
   s.getMessage('g', topic, q, from, 1000).messages.map((b) => decodeMessage(b, 0).body.toString());

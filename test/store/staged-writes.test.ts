@@ -1,26 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultMessageStore, decodeMessage, storeConfig, usesStagedWrites, type PutMessageResult, type StoreConfig } from '../../src/store/index.js';
-import { tempDir } from '../helpers/store-paths.js';
+import { decodeMessage, storeConfig, usesStagedWrites, type DefaultMessageStore, type PutMessageResult } from '../../src/store/index.js';
+import { scratchStores } from '../helpers/scratch-store.js';
 import { msg } from './conformance.js';
 
-const cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function fresh(overrides: Partial<StoreConfig> = {}): StoreConfig {
-  const t = tempDir();
-  cleanups.push(t.cleanup);
-  return storeConfig({ storePathRootDir: t.dir, transientStorePoolEnable: true, mappedFileSizeCommitLog: 4096, mappedFileSizeConsumeQueue: 200, ...overrides });
-}
-
-async function open(cfg: StoreConfig): Promise<DefaultMessageStore> {
-  const s = new DefaultMessageStore(cfg, { logger: { info() {}, warn() {}, error: (m) => console.error(m) } });
-  await s.start();
-  return s;
-}
+const { cleanups, fresh, open } = scratchStores({ transientStorePoolEnable: true });
 
 function readAll(s: DefaultMessageStore, topic: string, q: number): string[] {
   const out: string[] = [];
