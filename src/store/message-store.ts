@@ -370,7 +370,10 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   }
 
   async whenDispatched(commitLogOffset: number, timeoutMs = 3000): Promise<boolean> {
-    if (!this.remoteActive || commitLogOffset <= 0) return true;
+    if (commitLogOffset <= 0) return true;
+    // Staged records are dispatched as they are committed.
+    if (this.commitLog.staged && !(await withTimeout(this.commitLog.whenCommitted(commitLogOffset), timeoutMs))) return false;
+    if (!this.remoteActive) return true;
     const [queued, indexed] = await Promise.all([
       this.remote!.waitDispatchedPast(commitLogOffset - 1, timeoutMs),
       this.remote!.waitIndexedPast?.(commitLogOffset - 1, timeoutMs) ?? true,
@@ -392,4 +395,11 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
     };
   }
+}
+
+/** True once `p` resolves, false if `timeoutMs` passes first. */
+function withTimeout(p: Promise<void>, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
+  return Promise.race([p.then(() => true), expired]).finally(() => clearTimeout(timer));
 }

@@ -31,6 +31,9 @@ describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
     // The append happened synchronously; the commit has not (it needs a turn of the event loop).
     expect(s.getMaxOffsetInQueue('T', 0)).toBe(0);
     expect(s.commitLog.getData(0, 10)).toBeNull();
+    // whenDispatched covers staged records too: it waits for the commit.
+    expect(await s.whenDispatched(s.commitLog.maxOffset)).toBe(true);
+    expect(s.getMaxOffsetInQueue('T', 0)).toBe(1);
     const r = await put;
     expect(r.status).toBe('PUT_OK');
     expect(readAll(s, 'T', 0)).toEqual(['first']);
