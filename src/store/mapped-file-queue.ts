@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MappedFile } from './mapped-file.js';
+import { CREATING_SEGMENT, MappedFile } from './mapped-file.js';
 import { SegmentAllocator } from './segment-allocator.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
@@ -18,6 +18,8 @@ export class MappedFileQueue {
   private readonly allocator: SegmentAllocator | null;
   /** Handed to every segment this queue creates (see MappedFile.prefault). */
   populator: PagePopulator | null = null;
+  /** Set by `load` when it dropped an empty last segment (for the caller to report). */
+  droppedEmptyTail: string | null = null;
   /** Awaited before a flush: staged bytes must be in the files first (see StagedWrites). */
   beforeFlush: (() => Promise<void>) | null = null;
 
@@ -52,11 +54,22 @@ export class MappedFileQueue {
     if (!existsSync(this.dir)) return;
     this.allocator?.removeStale();
     if (!statSync(this.dir).isDirectory()) throw new StoreError('NOT_A_STORE', `${this.dir} is not a directory`);
-    const names = readdirSync(this.dir).filter((n) => !n.startsWith('.')).sort();
+    const all = readdirSync(this.dir);
+    // A segment being created when the process died: never renamed, so never held data.
+    if (!this.readOnly) for (const n of all) if (CREATING_SEGMENT.test(n)) rmSync(join(this.dir, n), { force: true });
+    const names = all.filter((n) => !n.startsWith('.')).sort();
     let expected = -1;
-    for (const name of names) {
+    for (const [i, name] of names.entries()) {
       const offset = fileNameToOffset(name);
       const path = join(this.dir, name);
+      // Versions before atomic creation could be killed between creating the last segment and
+      // sizing it: an empty last file holds nothing and is dropped (an empty file elsewhere is
+      // refused below like any file of the wrong size).
+      if (i === names.length - 1 && offset !== null && !this.readOnly && statSync(path).size === 0) {
+        rmSync(path);
+        this.droppedEmptyTail = path;
+        continue;
+      }
       if (offset === null) {
         throw new StoreError('NOT_A_STORE', `${path}: unexpected file in a segment directory (names are 20-digit offsets)`);
       }

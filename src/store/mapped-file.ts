@@ -1,5 +1,5 @@
-import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync, unlinkSync, write } from 'node:fs';
-import { basename } from 'node:path';
+import { closeSync, constants, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, write } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
@@ -50,15 +50,17 @@ export class MappedFile {
    */
   static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean }): MappedFile {
     let fd: number;
+    let sparse = false;
     try {
-      // Not 'a+': with O_APPEND, Linux's pwrite ignores the position (StagedWrites writes at offsets).
-      fd = openSync(path, opts.readOnly ? 'r' : opts.create ? constants.O_RDWR | constants.O_CREAT : 'r+');
+      if (opts.create && !existsSync(path)) {
+        fd = createSized(path, fileSize);
+        sparse = true;
+      } else fd = openSync(path, opts.readOnly ? 'r' : 'r+');
     } catch (cause) {
       throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}`, { cause });
     }
     try {
       const size = fstatSync(fd).size;
-      let sparse = false;
       if (size === 0 && opts.create) {
         ftruncateSync(fd, fileSize);
         sparse = true;
@@ -194,6 +196,35 @@ export class MappedFile {
       throw new StoreError('IO_ERROR', `cannot delete ${this.path}`, { cause });
     }
   }
+}
+
+/** The hidden name a segment has while it is being created (see createSized). */
+export const CREATING_SEGMENT = /^\.\d{20}\.new$/;
+
+/**
+ * Creates `path` at its full size atomically: a hidden temporary is sized and then renamed, so a
+ * process killed in between never leaves a short segment that the next start would refuse. The
+ * directory is synced so the new name survives a power loss like the data flushed into it.
+ * Returns a read-write descriptor (not O_APPEND: Linux's pwrite ignores the offset under it).
+ */
+function createSized(path: string, size: number): number {
+  const tmp = join(dirname(path), `.${basename(path)}.new`);
+  const fd = openSync(tmp, 'w+');
+  try {
+    ftruncateSync(fd, size);
+    renameSync(tmp, path);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  const dir = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+  return fd;
 }
 
 const MADV_POPULATE_READ = 22;

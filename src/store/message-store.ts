@@ -133,6 +133,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
     try {
       this.commitLog.queue.load();
+      const empty = this.commitLog.queue.droppedEmptyTail;
+      if (empty) this.log.warn(`dropped ${empty}: an empty last segment left by a crash during its creation`);
       this.consumeQueues.load((m) => this.log.warn(m));
       this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
       this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);

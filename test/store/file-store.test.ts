@@ -146,6 +146,37 @@ describe('recovery from damaged files', () => {
     expect(readFileSync(segment(cfg)).equals(before)).toBe(true);
   });
 
+  it('a crash while creating a segment leaves nothing the next start refuses', async () => {
+    const { cfg } = await written(5);
+    const dir = join(cfg.storePathRootDir, 'commitlog');
+    // What a kill between creating and sizing the next segment left before creation was atomic,
+    // and what a kill during today's creation leaves: a hidden, unrenamed temporary.
+    const emptyTail = join(dir, String(64 * 1024).padStart(20, '0'));
+    const temp = join(dir, `.${String(128 * 1024).padStart(20, '0')}.new`);
+    writeFileSync(emptyTail, '');
+    writeFileSync(temp, '');
+    writeFileSync(join(cfg.storePathRootDir, 'abort'), '');
+    const warnings: string[] = [];
+    const s = new DefaultMessageStore(cfg, { logger: { info() {}, warn: (m) => warnings.push(m), error: (m) => console.error(m) } });
+    await s.start();
+    cleanups.push(() => s.shutdown());
+    expect(warnings.some((w) => w.includes(emptyTail) && w.includes('empty last segment'))).toBe(true);
+    expect(existsSync(temp)).toBe(false);
+    expect(readAll(s, 'T', 0)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+    expect((await s.putMessage(msg('T', 0, 'after'))).queueOffset).toBe(5);
+    expect(readdirSync(dir).filter((n) => !n.startsWith('.'))).toEqual(['00000000000000000000']);
+  });
+
+  it('an empty segment that is not the last is refused', async () => {
+    const cfg = fresh({ mappedFileSizeCommitLog: 4096 });
+    const s = await open(cfg);
+    for (let i = 0; i < 20; i++) await s.putMessage(msg('T', 0, 'x'.repeat(500)));
+    await s.shutdown();
+    const first = join(cfg.storePathRootDir, 'commitlog', '00000000000000000000');
+    truncateSync(first, 0);
+    await expect(open(cfg)).rejects.toMatchObject({ code: 'FILE_SIZE_MISMATCH' });
+  });
+
   it('drops consume queue units that point past the end of the commit log', async () => {
     const { cfg, offsets } = await written(10);
     const cq = join(cfg.storePathRootDir, 'consumequeue/T/0/00000000000000000000');
