@@ -48,8 +48,11 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries({ ...settings.broker, ...settings.store })) process.stdout.write(`${k}=${String(v)}\n`);
     return;
   }
-  const controller = await runBroker(settings, logger, storeThreadsFor(settings.store, logger));
-  stopOnSignals(() => controller.shutdown(), logger);
+  // Handlers first: whoever reads the ready line may signal at once, and a signal with no
+  // handler yet would kill the process without a graceful stop.
+  const starting = runBroker(settings, logger, storeThreadsFor(settings.store, logger));
+  stopOnSignals(async () => (await starting).shutdown(), logger);
+  await starting;
 }
 
 main().catch((err: unknown) => {

@@ -46,9 +46,10 @@ async function main(): Promise<void> {
     return;
   }
   const ns = new NameServer(cfg, logger);
+  // Before the boot line: whoever reads it may signal at once (see broker.ts).
+  stopOnSignals(() => ns.shutdown(), logger);
   const port = await ns.start();
   process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}\n`);
-  stopOnSignals(() => ns.shutdown(), logger);
 }
 
 main().catch((err: unknown) => {

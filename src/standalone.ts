@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parsePropertiesText } from './store/index.js';
 import { brokerSettings } from './net/broker/broker-config.js';
 import { runBroker } from './net/broker/broker-launch.js';
+import type { BrokerController } from './net/broker/broker-controller.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { stopOnSignals } from './net/process-signals.js';
 import { consoleLogger } from './net/logger.js';
@@ -73,9 +74,16 @@ async function main(): Promise<void> {
   );
 
   const ns = new NameServer(namesrvConfig({ listenPort: args.namesrvPort, bindAddress: '127.0.0.1' }, (m) => nsLogger.warn(m)), nsLogger);
+  // Handlers before any ready line (see broker.ts); a stop during startup waits for it to finish.
+  let starting: Promise<BrokerController> | null = null;
+  stopOnSignals(async () => {
+    if (starting) await (await starting).shutdown();
+    await ns.shutdown();
+  }, brokerLogger);
   await ns.start();
   process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${namesrvAddr}\n`);
-  const broker = await runBroker(settings, brokerLogger, storeThreadsFor(settings.store, brokerLogger));
+  starting = runBroker(settings, brokerLogger, storeThreadsFor(settings.store, brokerLogger));
+  const broker = await starting;
   process.stdout.write(
     `${JSON.stringify({
       event: 'standalone-ready',
@@ -85,10 +93,6 @@ async function main(): Promise<void> {
       startupMs: Math.round(performance.now() - t0),
     })}\n`,
   );
-  stopOnSignals(async () => {
-    await broker.shutdown();
-    await ns.shutdown();
-  }, brokerLogger);
 }
 
 main().catch((err: unknown) => {

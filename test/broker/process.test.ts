@@ -205,6 +205,20 @@ describe('broker process', () => {
     }
   });
 
+  it('a SIGTERM that arrives while the broker starts stops it gracefully, not by the signal', async () => {
+    const port = await brokerPort();
+    const conf = join(dir, 'early-term.properties');
+    writeFileSync(conf, brokerConf(port, join(dir, 'early-term'), ns.addr));
+    const proc = new Proc('dist/src/broker.js', ['-c', conf]);
+    // Its first log lines come before the ready line, while start-up is still under way.
+    await proc.waitForOutput(/listening on/);
+    proc.child.kill('SIGTERM');
+    expect(await proc.exited()).toBe(0);
+    expect(proc.child.signalCode).toBeNull();
+    expect(proc.output).toContain('SIGTERM received');
+    expect(existsSync(join(dir, 'early-term', 'store', 'abort'))).toBe(false);
+  });
+
   it('warns naming an unknown config key, and exits non-zero naming a key with a bad value', async () => {
     const port = await brokerPort();
     const { proc } = await startBroker(port, 'warn', { brokerNmae: 'typo' });
