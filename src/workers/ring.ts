@@ -39,7 +39,8 @@ import {
  * reads HEAD with Atomics.load before reading slots (sequentially consistent atomics order the
  * plain accesses around them). The consumer publishes DISPATCHED before it releases TAIL, so a
  * consumer that dies between the two leaves its records in the ring for its successor instead of
- * losing them: a replacement re-reads at most the last unreleased batch, and DISPATCHED only grows.
+ * losing them: a replacement releases those at or below DISPATCHED without redoing them, redoes
+ * only records whose batch was never published, and DISPATCHED only grows.
  *
  * Sleeping: each side raises its *_WAITING flag, re-checks, then waits; the other side stores its
  * counter and notifies only if the flag is up (Dekker: one of the two always sees the other).
@@ -271,7 +272,7 @@ export class RingProducer extends RingSide {
 /**
  * A worker's side. `poll` says how many records are readable, `readInto` copies one into a
  * caller-owned object, `commit` publishes DISPATCHED and releases the records. A new consumer
- * resumes at TAIL, i.e. after the last committed batch. Not thread-safe: one consumer.
+ * resumes after the last record below DISPATCHED. Not thread-safe: one consumer.
  */
 export class RingConsumer extends RingSide {
   private tail: number;
@@ -281,6 +282,26 @@ export class RingConsumer extends RingSide {
     super(sab);
     this.tail = Atomics.load(this.h, H_TAIL);
     this.cachedHead = Atomics.load(this.h, H_HEAD);
+    this.releaseDispatched();
+  }
+
+  /**
+   * A predecessor that died between publishing DISPATCHED and releasing its batch left records
+   * in the ring that are already done: release them rather than do them twice.
+   */
+  private releaseDispatched(): void {
+    const dispatched = this.dispatchedOffset;
+    let t = this.tail;
+    while (t !== this.cachedHead) {
+      const slot = t & this.mask;
+      const end = this.f64[SLOT_F64_BASE + slot * SLOT_F64_STRIDE + S_PHY_OFFSET]! + this.i32[SLOT_I32_BASE + slot * SLOT_I32_STRIDE + S_SIZE]!;
+      if (end > dispatched) break;
+      t = (t + 1) | 0;
+    }
+    if (t === this.tail) return;
+    this.tail = t;
+    Atomics.store(this.h, H_TAIL, t);
+    if (Atomics.load(this.h, H_PRODUCER_WAITING) !== 0) Atomics.notify(this.h, H_TAIL, 1);
   }
 
   /** Readable records from the current position, at most maxBatch. Does not consume them. */
