@@ -39,6 +39,8 @@ export class PullRequestHoldService {
   private flushScheduled = false;
   private scanTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** Periodic checks run so far (tests tell an arrival wake-up from a check's). */
+  scans = 0;
 
   constructor(private readonly opts: LongPollingOptions) {}
 
@@ -99,6 +101,7 @@ export class PullRequestHoldService {
   }
 
   private scan(): void {
+    this.scans++;
     for (const [topic, queues] of [...this.held]) {
       for (const queueId of [...queues.keys()]) {
         let max: number;
