@@ -20,8 +20,8 @@ export const RPC_ONEWAY_FLAG = 2;
 
 let nextOpaque = 0;
 
-/** Java's AtomicInteger.getAndIncrement: starts at 0 and wraps to negative. */
-function takeOpaque(): number {
+/** The next request opaque: Java's AtomicInteger.getAndIncrement, from 0, wrapping to negative. */
+export function takeOpaque(): number {
   const o = nextOpaque;
   nextOpaque = (nextOpaque + 1) | 0;
   return o;

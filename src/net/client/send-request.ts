@@ -1,4 +1,5 @@
-import { RemotingCommand, SerializeType } from '../remoting-command.js';
+import { RemotingCommand, SerializeType, takeOpaque } from '../remoting-command.js';
+import { JsonBytesWriter } from '../json-bytes.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import { MQVersion } from '../codes.js';
 import { brokerError } from './errors.js';
@@ -11,10 +12,10 @@ import type { MessageQueue } from './message-queue.js';
  *   a producerGroup  b topic  c defaultTopic  d defaultTopicQueueNums  e queueId  f sysFlag
  *   g bornTimestamp  h flag   i properties    j reconsumeTimes  k unitMode  l maxReconsumeTimes  m batch
  *
- * This is the producer's hot path, so with JSON serialization the header text is assembled from a
+ * This is the producer's hot path, so with JSON serialization the header bytes are written from a
  * per-topic prefix (group, topic, default topic: escaped once) and the few per-message values,
- * instead of building an extFields object and serializing it field by field. The text is the same
- * that RemotingCommand.encode would produce from those extFields.
+ * instead of building an extFields object or a header string. The bytes are the same that
+ * RemotingCommand.encode would produce from those extFields.
  */
 export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
 
@@ -49,15 +50,30 @@ const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([
   [ResponseCode.SLAVE_NOT_AVAILABLE, 'SLAVE_NOT_AVAILABLE'],
 ]);
 
-const HEADER_TAIL_BEFORE_OPAQUE = ',"language":"JAVA","opaque":';
-const HEADER_TAIL = ',"serializeTypeCurrentRPC":"JSON","version":' + MQVersion.CURRENT + '}';
+const F = Buffer.from('","f":"');
+const G = Buffer.from('","g":"');
+const H = Buffer.from('","h":"');
+const I = Buffer.from('","i":');
+const REST_FALSE = Buffer.from(',"j":"0","k":"false","m":"false"},"flag":');
+const REST_TRUE = Buffer.from(',"j":"0","k":"false","m":"true"},"flag":');
+const LANGUAGE_OPAQUE = Buffer.from(',"language":"JAVA","opaque":');
+const HEADER_TAIL = Buffer.from(',"serializeTypeCurrentRPC":"JSON","version":' + MQVersion.CURRENT + '}');
 
-/** A request whose JSON header text was assembled by SendRequestEncoder; encodes without extFields. */
+/** Header bytes are assembled here, then copied into each frame (single-threaded: one at a time). */
+const scratch = new JsonBytesWriter();
+
+/**
+ * A send request whose JSON header is written byte by byte from its fields (see
+ * SendRequestEncoder); the bytes equal what RemotingCommand.encode makes of the same extFields.
+ */
 class PreparedSendCommand extends RemotingCommand {
   constructor(
     code: number,
     opaque: number,
-    private readonly headerStart: string,
+    /** `{"code":…,"extFields":{"a":…,"b":…,"c":…,"d":"…","e":"` for this code and topic. */
+    private readonly prefix: Buffer,
+    private readonly fields: SendFields,
+    private readonly batch: boolean,
     body: Buffer,
   ) {
     super(code, opaque);
@@ -65,36 +81,52 @@ class PreparedSendCommand extends RemotingCommand {
     this.hasCustomHeader = true;
   }
 
-  private headerText(): string {
-    return this.headerStart + ',"flag":' + this.flag + HEADER_TAIL_BEFORE_OPAQUE + this.opaque + HEADER_TAIL;
+  private header(): Buffer {
+    const f = this.fields;
+    return scratch
+      .reset()
+      .raw(this.prefix)
+      .int(f.queueId)
+      .raw(F)
+      .int(f.sysFlag)
+      .raw(G)
+      .int(f.bornTimestamp)
+      .raw(H)
+      .int(f.flag)
+      .raw(I)
+      .string(f.properties)
+      .raw(this.batch ? REST_TRUE : REST_FALSE)
+      .int(this.flag)
+      .raw(LANGUAGE_OPAQUE)
+      .int(this.opaque)
+      .raw(HEADER_TAIL).bytes;
   }
 
   override encode(): Buffer {
-    const json = this.headerText();
-    const headerLen = Buffer.byteLength(json);
+    const header = this.header();
     const body = this.body!;
-    const buf = Buffer.allocUnsafe(8 + headerLen + body.length);
-    buf.writeInt32BE(4 + headerLen + body.length, 0);
-    buf.writeInt32BE(headerLen, 4);
-    buf.write(json, 8, 'utf8');
-    body.copy(buf, 8 + headerLen);
+    const buf = Buffer.allocUnsafe(8 + header.length + body.length);
+    buf.writeInt32BE(4 + header.length + body.length, 0);
+    buf.writeInt32BE(header.length, 4);
+    header.copy(buf, 8);
+    body.copy(buf, 8 + header.length);
     return buf;
   }
 
   override encodeParts(): Buffer[] {
-    const json = this.headerText();
-    const headerLen = Buffer.byteLength(json);
-    const head = Buffer.allocUnsafe(8 + headerLen);
-    head.writeInt32BE(4 + headerLen + this.body!.length, 0);
-    head.writeInt32BE(headerLen, 4);
-    head.write(json, 8, 'utf8');
+    const header = this.header();
+    const head = Buffer.allocUnsafe(8 + header.length);
+    head.writeInt32BE(4 + header.length + this.body!.length, 0);
+    head.writeInt32BE(header.length, 4);
+    header.copy(head, 8);
     return [head, this.body!];
   }
 }
 
 /** Builds send requests for one producer group. */
 export class SendRequestEncoder {
-  private readonly prefixes = new Map<string, string>();
+  /** Header prefixes per topic, for SEND_MESSAGE_V2 [0] and SEND_BATCH_MESSAGE [1]. */
+  private readonly prefixes = [new Map<string, Buffer>(), new Map<string, Buffer>()];
 
   constructor(
     private readonly producerGroup: string,
@@ -113,20 +145,18 @@ export class SendRequestEncoder {
     body: Buffer,
   ): RemotingCommand {
     const batch = code === RequestCode.SEND_BATCH_MESSAGE;
-    // An ordinary RemotingCommand to take the next opaque and the process's serialize type.
-    const base = RemotingCommand.createRequest(code);
-    if (base.serializeType !== SerializeType.JSON) return this.buildGeneric(base, { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 }, batch, body);
-    let prefix = this.prefixes.get(topic);
+    const fields: SendFields = { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 };
+    if (RemotingCommand.defaultSerializeType !== SerializeType.JSON) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
+    const prefixes = this.prefixes[batch ? 1 : 0]!;
+    let prefix = prefixes.get(topic);
     if (prefix === undefined) {
-      prefix =
-        ',"extFields":{"a":' + JSON.stringify(this.producerGroup) + ',"b":' + JSON.stringify(topic) +
-        ',"c":' + JSON.stringify(this.defaultTopic) + ',"d":"' + this.defaultTopicQueueNums + '","e":"';
-      this.prefixes.set(topic, prefix);
+      prefix = Buffer.from(
+        '{"code":' + code + ',"extFields":{"a":' + JSON.stringify(this.producerGroup) + ',"b":' + JSON.stringify(topic) +
+          ',"c":' + JSON.stringify(this.defaultTopic) + ',"d":"' + this.defaultTopicQueueNums + '","e":"',
+      );
+      prefixes.set(topic, prefix);
     }
-    const head =
-      '{"code":' + code + prefix + queueId + '","f":"' + sysFlag + '","g":"' + bornTimestamp + '","h":"' + flag +
-      '","i":' + JSON.stringify(properties) + ',"j":"0","k":"false","m":"' + batch + '"}';
-    return new PreparedSendCommand(code, base.opaque, head, body);
+    return new PreparedSendCommand(code, takeOpaque(), prefix, fields, batch, body);
   }
 
   /** The same request as an ordinary extFields command (ROCKETMQ serialization, retry-topic fields). */
