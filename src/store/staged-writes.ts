@@ -64,7 +64,7 @@ export class StagedWrites {
     this.durable = opts.durable;
   }
 
-  /** Bytes written but not yet committed are at most this many staging buffers. */
+  /** Chunks not yet released (staged or written straight into the mapping); for tests and stats. */
   get stagedChunks(): number {
     return this.chunks.length;
   }
