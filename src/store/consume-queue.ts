@@ -44,7 +44,7 @@ export class ConsumeQueue {
   constructor(cfg: StoreConfig, topic: string, queueId: number) {
     this.topic = topic;
     this.queueId = queueId;
-    this.files = new MappedFileQueue(consumeQueueDir(cfg, topic, queueId), cfg.mappedFileSizeConsumeQueue);
+    this.files = new MappedFileQueue(consumeQueueDir(cfg, topic, queueId), cfg.mappedFileSizeConsumeQueue, { randomTail: true });
   }
 
   load(): void {

@@ -144,6 +144,9 @@ export class IndexFile {
   private closed = false;
 
   private constructor(file: MappedFile, hashSlotNum: number, indexNum: number, readOnly: boolean) {
+    // A hash table: slot reads and writes land anywhere, so read-ahead only allocates (or reads)
+    // megabytes nobody asked for. Before the first access, which reads the header.
+    file.adviseRandom(true);
     this.file = file;
     this.hashSlotNum = hashSlotNum;
     this.indexNum = indexNum;

@@ -23,10 +23,14 @@ export class MappedFileQueue {
   /** Awaited before a flush: staged bytes must be in the files first (see StagedWrites). */
   beforeFlush: (() => Promise<void>) | null = null;
 
-  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean } = {}) {
+  /** The segment being appended to gets MADV_RANDOM (see MappedFile.adviseRandom). */
+  private readonly randomTail: boolean;
+
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean } = {}) {
     this.dir = dir;
     this.fileSize = fileSize;
     this.readOnly = opts.readOnly ?? false;
+    this.randomTail = opts.randomTail ?? false;
     this.allocator = opts.preallocate && !this.readOnly ? new SegmentAllocator(dir, fileSize) : null;
   }
 
@@ -98,7 +102,10 @@ export class MappedFileQueue {
   /** The segment to append to, creating the first or the next one when needed. */
   lastForWrite(startOffset = 0): MappedFile {
     const last = this.last;
-    if (last && !last.isFull) return last;
+    if (last && !last.isFull) {
+      if (this.randomTail) last.adviseRandom(true);
+      return last;
+    }
     const from = last ? last.fileFromOffset + this.fileSize : startOffset - (startOffset % this.fileSize);
     return this.create(from);
   }
@@ -109,6 +116,11 @@ export class MappedFileQueue {
     this.allocator?.take(fromOffset, path);
     const f = MappedFile.open(path, fromOffset, this.fileSize, { create: true });
     f.populator = this.populator;
+    if (this.randomTail) {
+      // Appends go to the new segment from now on; readers of the old one get read-ahead back.
+      f.adviseRandom(true);
+      this.last?.adviseRandom(false);
+    }
     this.files.push(f);
     this.allocator?.prepare(fromOffset + this.fileSize);
     return f;
