@@ -10,6 +10,7 @@ import {
   joinOffsetMsgIds,
   encodeBlank,
   encodeMessage,
+  type AppendFields,
   END_FILE_MIN_BLANK_LENGTH,
   MAX_PROPERTIES_BYTES,
   MESSAGE_MAGIC,
@@ -102,6 +103,8 @@ export class CommitLog {
   private readonly cfg: StoreConfig;
   private readonly dispatcher: Dispatcher;
   private readonly req = newDispatchRequest();
+  /** encodeMessage's per-record fields, reused: nothing allocated per append. */
+  private readonly fields: AppendFields;
   /** Set when appends go through staging buffers (see usesStagedWrites). */
   readonly staged: StagedWrites | null;
   /** With `staged`: records written but not committed yet wait here to be dispatched. */
@@ -123,6 +126,7 @@ export class CommitLog {
   constructor(cfg: StoreConfig, storeHost: HostAddress, dispatcher: Dispatcher) {
     this.cfg = cfg;
     this.storeHost = storeHost;
+    this.fields = { queueOffset: 0, physicalOffset: 0, storeTimestamp: 0, storeHost };
     this.dispatcher = dispatcher;
     this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { preallocate: cfg.preallocateCommitLog });
     this.staged = usesStagedWrites(cfg)
@@ -253,12 +257,11 @@ export class CommitLog {
     const queueOffset = hidden ? 0 : (arr[msg.queueId] ?? 0);
     const staged = this.staged;
     if (staged) staged.reserve(file, recordLen);
-    const len = encodeMessage(staged ? staged.buf : file.buffer, staged ? staged.pos : file.wrotePosition, msg, topicBytes, propsBytes, {
-      queueOffset,
-      physicalOffset,
-      storeTimestamp,
-      storeHost: this.storeHost,
-    });
+    const fields = this.fields;
+    fields.queueOffset = queueOffset;
+    fields.physicalOffset = physicalOffset;
+    fields.storeTimestamp = storeTimestamp;
+    const len = encodeMessage(staged ? staged.buf : file.buffer, staged ? staged.pos : file.wrotePosition, msg, topicBytes, propsBytes, fields);
     staged?.advance(len);
     file.wrotePosition += len;
     if (!hidden) arr[msg.queueId] = queueOffset + 1;
