@@ -4,6 +4,7 @@ import { FrameDecoder, DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
 import { RemotingCommand } from './remoting-command.js';
 import { RemotingError, RemotingTimeoutError } from './remoting-error.js';
 import type { Logger } from './logger.js';
+import { PendingCalls } from './pending-calls.js';
 import { silentLogger } from './logger.js';
 
 export type { RequestHandler } from './request-dispatcher.js';
@@ -19,13 +20,6 @@ export interface ConnectionOptions {
   logger?: Logger;
   /** Close after this long without reads or writes (Java: 120 s); 0 disables. */
   idleTimeoutMs?: number;
-}
-
-interface PendingCall {
-  resolve: (res: RemotingCommand) => void;
-  reject: (err: Error) => void;
-  deadline: number;
-  timeoutMs: number;
 }
 
 /**
@@ -62,7 +56,7 @@ export class Connection extends EventEmitter {
   private readonly decoder: FrameDecoder;
   private readonly requests: RequestSink;
   private readonly logger: Logger;
-  private readonly pending = new Map<number, PendingCall>();
+  private readonly pending = new PendingCalls();
   private sweeper: NodeJS.Timeout | null = null;
   private corked = false;
   private closing = false;
@@ -118,12 +112,12 @@ export class Connection extends EventEmitter {
         reject(new RemotingError('DUPLICATE_OPAQUE', `opaque ${opaque} already awaits a response on ${this.remoteAddress}`));
         return;
       }
-      this.pending.set(opaque, { resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
+      this.pending.add({ opaque, resolve, reject, deadline: performance.now() + timeoutMs, timeoutMs });
       if (this.sweeper === null) this.startSweeper();
       try {
         this.write(cmd);
       } catch (err) {
-        this.pending.delete(opaque);
+        this.pending.take(opaque);
         reject(err as Error);
       }
     });
@@ -136,11 +130,8 @@ export class Connection extends EventEmitter {
         this.sweeper = null;
         return;
       }
-      const now = performance.now();
-      for (const [opaque, call] of this.pending) {
-        if (call.deadline > now) continue;
-        this.pending.delete(opaque);
-        call.reject(new RemotingTimeoutError(this.remoteAddress, opaque, call.timeoutMs));
+      for (const call of this.pending.takeExpired(performance.now())) {
+        call.reject(new RemotingTimeoutError(this.remoteAddress, call.opaque, call.timeoutMs));
       }
     }, SWEEP_MS);
     this.sweeper.unref();
@@ -231,19 +222,17 @@ export class Connection extends EventEmitter {
   }
 
   private onResponse(res: RemotingCommand): void {
-    const call = this.pending.get(res.opaque);
+    const call = this.pending.take(res.opaque);
     if (call === undefined) {
       this.logger.debug('connection %s: response with unknown opaque %d dropped (%s)', this.remoteAddress, res.opaque, res);
       return;
     }
-    this.pending.delete(res.opaque);
     call.resolve(res);
   }
 
   private rejectPending(): void {
     if (this.pending.size === 0) return;
-    const calls = [...this.pending.values()];
-    this.pending.clear();
+    const calls = this.pending.takeAll();
     const reason = this.closeReason || 'connection closed';
     for (const call of calls) {
       call.reject(new RemotingError('CONNECTION_CLOSED', `connection to ${this.remoteAddress} closed: ${reason}`));
