@@ -261,6 +261,7 @@ export class CommitLog {
     fields.queueOffset = queueOffset;
     fields.physicalOffset = physicalOffset;
     fields.storeTimestamp = storeTimestamp;
+    fields.storeHost = this.storeHost; // may be set after construction (a broker on port 0)
     const len = encodeMessage(staged ? staged.buf : file.buffer, staged ? staged.pos : file.wrotePosition, msg, topicBytes, propsBytes, fields);
     staged?.advance(len);
     file.wrotePosition += len;
