@@ -23,7 +23,8 @@ const SLOTS = 4096;
  * goes to a small overflow map that stays empty in normal operation.
  */
 export class PendingCalls {
-  private readonly slots: (PendingCall | undefined)[] = new Array<PendingCall | undefined>(SLOTS).fill(undefined);
+  /** Allocated on first use: most server-side connections never wait for a response. */
+  private slots: (PendingCall | undefined)[] | null = null;
   private readonly overflow = new Map<number, PendingCall>();
   private count = 0;
 
@@ -32,22 +33,24 @@ export class PendingCalls {
   }
 
   has(opaque: number): boolean {
-    return this.slots[opaque & (SLOTS - 1)]?.opaque === opaque || this.overflow.has(opaque);
+    return this.slots?.[opaque & (SLOTS - 1)]?.opaque === opaque || this.overflow.has(opaque);
   }
 
   add(call: PendingCall): void {
+    const slots = (this.slots ??= new Array<PendingCall | undefined>(SLOTS).fill(undefined));
     const i = call.opaque & (SLOTS - 1);
-    if (this.slots[i] === undefined) this.slots[i] = call;
+    if (slots[i] === undefined) slots[i] = call;
     else this.overflow.set(call.opaque, call);
     this.count++;
   }
 
   /** Removes and returns the call waiting for `opaque`, if any. */
   take(opaque: number): PendingCall | undefined {
+    if (this.count === 0) return undefined;
     const i = opaque & (SLOTS - 1);
-    let call = this.slots[i];
+    let call = this.slots![i];
     if (call !== undefined && call.opaque === opaque) {
-      this.slots[i] = undefined;
+      this.slots![i] = undefined;
     } else {
       call = this.overflow.get(opaque);
       if (call === undefined) return undefined;
@@ -60,11 +63,12 @@ export class PendingCalls {
   /** Removes and returns the calls whose deadline is at or before `now`. */
   takeExpired(now: number): PendingCall[] {
     const out: PendingCall[] = [];
-    if (this.count === 0) return out;
+    const slots = this.slots;
+    if (this.count === 0 || slots === null) return out;
     for (let i = 0; i < SLOTS; i++) {
-      const call = this.slots[i];
+      const call = slots[i];
       if (call !== undefined && call.deadline <= now) {
-        this.slots[i] = undefined;
+        slots[i] = undefined;
         out.push(call);
       }
     }
