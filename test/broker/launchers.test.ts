@@ -51,16 +51,23 @@ describe('bin/mqbroker and bin/mqshutdown', () => {
     expect(broker.output).toContain('SIGTERM received');
     await expect(run(join(home, 'bin', 'mqshutdown'), ['nonsense'])).rejects.toThrow();
 
-    // `npm start`'s single process (NameServer + broker) answers to both names.
+    // `npm start`'s single process (NameServer + broker) answers to both names. Started under a
+    // wrapper whose command line names the script too: only the node process is signalled.
     const standalone = new Proc(
-      process.execPath,
-      [join(home, 'dist', 'src', 'standalone.js'), '--namesrv-port', String(await brokerPort()), '--broker-port', String(await brokerPort())],
+      'timeout',
+      ['60', process.execPath, join(home, 'dist', 'src', 'standalone.js'), '--namesrv-port', String(await brokerPort()), '--broker-port', String(await brokerPort())],
       { STORE: join(home, 'standalone-store') },
       true,
     );
     await standalone.waitForOutput(/"event":"standalone-ready"/);
     const stop = await run(join(home, 'bin', 'mqshutdown'), ['namesrv']);
-    expect(stop.stdout).toMatch(new RegExp(`Send shutdown request to mqnamesrv\\(${standalone.child.pid}\\) OK`));
+    const signalled = [...stop.stdout.matchAll(/Send shutdown request to mqnamesrv\((\d+)\) OK/g)].map((m) => Number(m[1]));
+    expect(signalled).toHaveLength(1);
+    expect(signalled[0]).not.toBe(standalone.child.pid);
+    // Asked again by its other name while it exits (or after): a plain answer, never a shell error.
+    const again = await run(join(home, 'bin', 'mqshutdown'), ['broker']).catch((e: { stdout: string; stderr: string }) => e);
+    expect(again.stderr).toBe('');
+    expect(again.stdout).toMatch(/No mqbroker running|Send shutdown request to mqbroker/);
     expect(await standalone.exited()).toBe(0);
   });
 });
