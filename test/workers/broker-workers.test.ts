@@ -15,12 +15,13 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('broker process with dispatchInWorkers=true', () => {
+// Workers are the broker's default; inline dispatch stays a supported setting, run the same way.
+describe.each([true, false])('broker process with dispatchInWorkers=%s', (workers) => {
   it('serves sends, long polls, key queries, and survives SIGKILL with every acknowledged message', async () => {
     const port = await brokerPort();
     const addr = `127.0.0.1:${port}`;
-    const conf = join(dir, 'b.properties');
-    writeFileSync(conf, brokerConf(port, dir, '', { dispatchInWorkers: true, flushDiskType: 'SYNC_FLUSH', dispatchRingSlots: 1024 }));
+    const conf = join(dir, `b-${workers}.properties`);
+    writeFileSync(conf, brokerConf(port, join(dir, String(workers)), '', { dispatchInWorkers: workers, flushDiskType: 'SYNC_FLUSH', dispatchRingSlots: 1024 }));
     let { proc } = await spawnBroker(conf);
     const invoke = (code: number, ext: Record<string, string | number | boolean | null | undefined>, body?: Buffer, timeout = 5000) =>
       client.invoke(addr, RemotingCommand.createRequest(code, ext, body), timeout);
