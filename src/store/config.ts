@@ -70,12 +70,14 @@ export const STORE_DEFAULTS = {
   /**
    * Ours: build ConsumeQueues and the index in worker threads (false = inline on append). Read by
    * the process entry points (src/workers' storeThreadsFor); an embedding program that constructs
-   * the store itself passes its own dispatcher. On by default: the first write into a page of a
-   * consume queue or index file after a flush can wait on an ext4 journal commit for several ms,
-   * and the workers take that wait instead of the event loop. On the 2-core bench machine, sends
-   * paced at 35k msgs/s had p99 9.6-13.4 ms against 13.3-15.6 ms inline, at the same peak rates.
+   * the store itself passes its own dispatcher. In workers, a first write into a consume queue or
+   * index page that meets an ext4 journal commit stalls a worker instead of the event loop (sends
+   * paced at 35k msgs/s: p99 9.6-13.4 ms against 13.3-15.6 ms inline, same peak rates), but an
+   * acknowledged message becomes visible to offset queries and pulls only once a worker has run:
+   * on a loaded 2-core machine that took over 50 ms at times, and tests that read offsets right
+   * after sending failed 2 runs in 7. Inline keeps "acknowledged = visible", so it is the default.
    */
-  dispatchInWorkers: true,
+  dispatchInWorkers: false,
   /** Ours: slots in the SharedArrayBuffer dispatch ring. */
   dispatchRingSlots: 65_536,
 };

@@ -15,7 +15,7 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-// Workers are the broker's default; inline dispatch stays a supported setting, run the same way.
+// Both dispatch settings a broker can run with, through the same process-level checks.
 describe.each([true, false])('broker process with dispatchInWorkers=%s', (workers) => {
   it('serves sends, long polls, key queries, and survives SIGKILL with every acknowledged message', async () => {
     const port = await brokerPort();
