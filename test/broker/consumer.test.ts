@@ -51,9 +51,9 @@ describe('consumer offsets', () => {
   });
 
   it('writes consumerOffset.json in fastjson pretty form with bare integer keys', async () => {
-    tb.controller.offsets.persist();
+    await tb.controller.offsets.persist();
     tb.controller.offsets.commit('OffGroup', 'OffTopic', 0, 7);
-    tb.controller.offsets.persist();
+    await tb.controller.offsets.persist();
     const text = readFileSync(join(tb.dir, 'config', 'consumerOffset.json'), 'utf8');
     expect(text).toBe('{\n\t"offsetTable":{\n\t\t"OffTopic@OffGroup":{1:42,0:7\n\t\t}\n\t}\n}');
     expect(readFileSync(join(tb.dir, 'config', 'consumerOffset.json.bak'), 'utf8')).toContain('{1:42\n');

@@ -171,7 +171,9 @@ export class BrokerController {
     this.stats.start();
     if (store.brokerRole !== 'SLAVE') this.schedule.start();
     this.every(broker.flushConsumerOffsetInterval, () => this.persistOffsets());
-    this.every(broker.flushDelayOffsetInterval, () => this.schedule.persist());
+    this.every(broker.flushDelayOffsetInterval, () =>
+      this.schedule.persist().catch((e: unknown) => this.logger.error(`persisting delay offsets failed: ${(e as Error).message}`)),
+    );
     this.every(broker.clientChannelScanInterval, () => this.consumers.scanExpired(broker.clientChannelExpiredTime));
     this.registrar = new NameServerRegistrar({
       config: broker,
@@ -200,14 +202,16 @@ export class BrokerController {
     this.client.close();
     this.stats.stop();
     await this.schedule.shutdown();
-    this.persistOffsets();
+    await this.persistOffsets();
+    // Topic and group changes are written as they happen; wait for the last ones to land.
+    await Promise.all([this.topics.persisted(), this.groups.persisted()]).catch(() => undefined);
     await this.store.shutdown();
     this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
   }
 
-  private persistOffsets(): void {
+  private async persistOffsets(): Promise<void> {
     try {
-      this.offsets.persist();
+      await this.offsets.persist();
     } catch (e) {
       this.logger.error(`persisting consumer offsets failed: ${(e as Error).message}`);
     }

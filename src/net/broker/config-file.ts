@@ -1,4 +1,5 @@
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir, open, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseFastjson } from '../fastjson.js';
 
@@ -17,18 +18,63 @@ export class ConfigFileError extends Error {
   }
 }
 
-export function writeConfigFile(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+/**
+ * Rewrites one config file, always off the event loop: the fsync a durable rewrite needs takes
+ * milliseconds, and far more while the commit log is being flushed (133 ms was seen), which
+ * on the event loop is a stall of every connection. Rewrites are serialized (they share the
+ * `.tmp` name); one asked for while another runs is coalesced into a single next write of the
+ * newest text, and a text equal to what was last written is not written again.
+ */
+export class ConfigFileWriter {
+  private running: Promise<void> | null = null;
+  private next: string | undefined;
+  private written: string | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** Resolves once `text` (or a newer text asked for meanwhile) is on disk. */
+  write(text: string): Promise<void> {
+    if (this.running === null && text === this.written) return Promise.resolve();
+    this.next = text;
+    this.running ??= this.drain();
+    return this.running;
   }
-  if (existsSync(path)) copyFileSync(path, `${path}.bak`);
-  renameSync(tmp, path);
+
+  /** Resolves when no rewrite is running (shutdown waits for this). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.next !== undefined) {
+        const text = this.next;
+        this.next = undefined;
+        await rewrite(this.path, text);
+        this.written = text;
+      }
+    } finally {
+      this.running = null;
+    }
+  }
+}
+
+async function rewrite(path: string, text: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    await copyFile(path, `${path}.bak`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  await rename(tmp, path);
 }
 
 /**

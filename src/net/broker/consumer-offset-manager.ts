@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { stringifyFastjson } from '../fastjson.js';
-import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { ConfigFileWriter, entriesOf, readConfigFile } from './config-file.js';
 
 /**
  * Committed consumer offsets, keyed `<topic>@<group>` -> queueId -> next offset to consume, as
@@ -13,9 +13,11 @@ export class ConsumerOffsetManager {
   private version = 0;
   private persistedVersion = -1;
   readonly file: string;
+  private readonly writer: ConfigFileWriter;
 
   constructor(storeRoot: string) {
     this.file = join(storeRoot, 'config', 'consumerOffset.json');
+    this.writer = new ConfigFileWriter(this.file);
   }
 
   load(): void {
@@ -84,12 +86,12 @@ export class ConsumerOffsetManager {
     return stringifyFastjson({ offsetTable: this.table }, { pretty });
   }
 
-  /** Writes the file if anything changed since the last write. */
-  persist(force = false): boolean {
+  /** Writes the file (off the event loop) if anything changed since the last write. */
+  async persist(force = false): Promise<boolean> {
     if (!force && this.version === this.persistedVersion) return false;
     const v = this.version;
-    writeConfigFile(this.file, this.encode(true));
-    this.persistedVersion = v;
+    await this.writer.write(this.encode(true));
+    this.persistedVersion = Math.max(this.persistedVersion, v);
     return true;
   }
 }

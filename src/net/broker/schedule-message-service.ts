@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { PROPERTY, decodeMessage, type MessageInput, type MessageStore, type StoredMessage } from '../../store/index.js';
 import { stringifyFastjson } from '../fastjson.js';
 import type { Logger } from '../logger.js';
-import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { ConfigFileWriter, entriesOf, readConfigFile } from './config-file.js';
 import { encodeJavaOrder } from './properties-order.js';
 import { inputFromStored } from './stored-to-input.js';
 import { SYSTEM_TOPIC } from './topic-validator.js';
@@ -26,6 +26,7 @@ export class ScheduleMessageService {
   private pausedUntil = 0;
   private stopped = false;
   readonly file: string;
+  private readonly writer: ConfigFileWriter;
 
   constructor(
     private readonly store: MessageStore,
@@ -35,6 +36,7 @@ export class ScheduleMessageService {
     private readonly logger: Logger,
   ) {
     this.file = join(storeRoot, 'config', 'delayOffset.json');
+    this.writer = new ConfigFileWriter(this.file);
   }
 
   get maxLevel(): number {
@@ -60,7 +62,7 @@ export class ScheduleMessageService {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
-    this.persist();
+    await this.persist();
   }
 
   /** `{"offsetTable":{level:offset}}` (GET_ALL_DELAY_OFFSET body and file content). */
@@ -68,8 +70,9 @@ export class ScheduleMessageService {
     return stringifyFastjson({ offsetTable: this.offsets }, { pretty });
   }
 
-  persist(): void {
-    writeConfigFile(this.file, this.encode(true));
+  /** Writes delayOffset.json off the event loop when the offsets changed since the last write. */
+  persist(): Promise<void> {
+    return this.writer.write(this.encode(true));
   }
 
   /**

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { stringifyFastjson } from '../fastjson.js';
 import type { Logger } from '../logger.js';
-import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { ConfigFileWriter, entriesOf, readConfigFile } from './config-file.js';
 import { DataVersion } from './topic-config.js';
 import { groupProblem } from './topic-validator.js';
 
@@ -50,6 +50,8 @@ export class SubscriptionGroupManager {
   readonly dataVersion = new DataVersion();
   private readonly table = new Map<string, SubscriptionGroupConfig>();
   readonly file: string;
+  private readonly writer: ConfigFileWriter;
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly autoCreate: boolean,
@@ -57,6 +59,7 @@ export class SubscriptionGroupManager {
     private readonly logger: Logger,
   ) {
     this.file = join(storeRoot, 'config', 'subscriptionGroup.json');
+    this.writer = new ConfigFileWriter(this.file);
     for (const g of BUILT_IN_GROUPS) this.table.set(g, subscriptionGroupConfig(g));
   }
 
@@ -93,14 +96,12 @@ export class SubscriptionGroupManager {
 
   upsert(sg: SubscriptionGroupConfig): void {
     this.table.set(sg.groupName, sg);
-    this.dataVersion.next();
-    this.persist();
+    this.changed();
   }
 
   delete(group: string): boolean {
     if (!this.table.delete(group)) return false;
-    this.dataVersion.next();
-    this.persist();
+    this.changed();
     return true;
   }
 
@@ -115,7 +116,20 @@ export class SubscriptionGroupManager {
     );
   }
 
-  persist(): void {
-    writeConfigFile(this.file, this.encode(true));
+  /** Writes subscriptionGroup.json off the event loop; resolves once it is on disk. */
+  persist(): Promise<void> {
+    return this.writer.write(this.encode(true));
+  }
+
+  /** Resolves when every change so far is on disk; rejects if the last write failed. */
+  persisted(): Promise<void> {
+    return this.lastWrite;
+  }
+
+  private changed(): void {
+    this.dataVersion.next();
+    const write = this.persist();
+    this.lastWrite = write;
+    write.catch((e: unknown) => this.logger.error(`writing ${this.file} failed: ${(e as Error).message}`));
   }
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import { ResponseCode } from '../codes.js';
 import type { BrokerConfig } from './broker-config.js';
 import { BrokerError } from './broker-error.js';
-import { entriesOf, readConfigFile, writeConfigFile } from './config-file.js';
+import { ConfigFileWriter, entriesOf, readConfigFile } from './config-file.js';
 import { DataVersion, PERM, isInherited, topicConfig, topicConfigFromJson, topicConfigJson, type TopicConfig } from './topic-config.js';
 import { SYSTEM_TOPIC, checkTopic, isSystemTopic, topicProblem } from './topic-validator.js';
 
@@ -20,6 +20,8 @@ export class TopicConfigManager {
   private readonly table = new Map<string, TopicConfig>();
   private readonly listeners: (() => void)[] = [];
   readonly file: string;
+  private readonly writer: ConfigFileWriter;
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly cfg: BrokerConfig,
@@ -27,6 +29,7 @@ export class TopicConfigManager {
     private readonly logger: Logger,
   ) {
     this.file = join(storeRoot, 'config', 'topics.json');
+    this.writer = new ConfigFileWriter(this.file);
     for (const tc of builtInTopics(cfg)) this.table.set(tc.topicName, tc);
   }
 
@@ -134,8 +137,14 @@ export class TopicConfigManager {
     return { dataVersion: this.dataVersion.toJSON(), topicConfigTable };
   }
 
-  persist(): void {
-    writeConfigFile(this.file, stringifyFastjson(this.serializeWrapper(), { pretty: true }));
+  /** Writes topics.json off the event loop; resolves once it is on disk. */
+  persist(): Promise<void> {
+    return this.writer.write(stringifyFastjson(this.serializeWrapper(), { pretty: true }));
+  }
+
+  /** Resolves when every change so far is on disk; rejects if the last write failed. */
+  persisted(): Promise<void> {
+    return this.lastWrite;
   }
 
   private put(tc: TopicConfig): void {
@@ -145,7 +154,9 @@ export class TopicConfigManager {
 
   private changed(): void {
     this.dataVersion.next();
-    this.persist();
+    const write = this.persist();
+    this.lastWrite = write;
+    write.catch((e: unknown) => this.logger.error(`writing ${this.file} failed: ${(e as Error).message}`));
     for (const l of this.listeners) {
       try {
         l();

@@ -22,7 +22,7 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.GET_ALL_TOPIC_CONFIG, guarded(logger, 'get all topic config', (req) =>
       success(req, undefined, jsonBody(stringifyFastjson(ctx.topics.serializeWrapper()))))],
     [RequestCode.DELETE_TOPIC_IN_BROKER, guarded(logger, 'delete topic', (req) => deleteTopic(ctx, req))],
-    [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', (req) => {
+    [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', async (req) => {
       let v: Partial<SubscriptionGroupConfig> & { groupName?: unknown };
       try {
         v = (parseFastjson(req.body?.toString('utf8') ?? '') ?? {}) as typeof v;
@@ -31,17 +31,20 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
       }
       const name = checkGroup(typeof v.groupName === 'string' ? v.groupName : undefined);
       ctx.groups.upsert(subscriptionGroupConfig(name, v));
+      await ctx.groups.persisted();
       return success(req);
     })],
     [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, guarded(logger, 'get all groups', (req) => success(req, undefined, jsonBody(ctx.groups.encode())))],
-    [RequestCode.DELETE_SUBSCRIPTIONGROUP, guarded(logger, 'delete group', (req) => {
+    [RequestCode.DELETE_SUBSCRIPTIONGROUP, guarded(logger, 'delete group', async (req) => {
       ctx.groups.delete(checkGroup(reqString(req.extFields, 'groupName')));
+      await ctx.groups.persisted();
       return success(req);
     })],
   ];
 }
 
-function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+// Admin changes are answered once written, as RocketMQ persists before it responds.
+async function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): Promise<RemotingCommand> {
   const h = req.extFields;
   const topic = checkTopic(reqString(h, 'topic'));
   const filterType = optString(h, 'topicFilterType') ?? 'SINGLE_TAG';
@@ -60,16 +63,18 @@ function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): Remotin
       order: optBool(h, 'order'),
     }),
   );
+  await ctx.topics.persisted();
   ctx.logger.info(`topic ${topic} created/updated by ${req.language} client`);
   return success(req);
 }
 
-function deleteTopic(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
+async function deleteTopic(ctx: BrokerContext, req: RemotingCommand): Promise<RemotingCommand> {
   const topic = checkTopic(reqString(req.extFields, 'topic'));
   if (isSystemTopic(topic)) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The topic[${topic}] is conflict with system topic.`);
   ctx.topics.delete(topic);
   ctx.store.deleteTopics([topic]);
   ctx.offsets.removeTopic(topic);
+  await ctx.topics.persisted();
   ctx.logger.info(`topic ${topic} deleted`);
   return success(req);
 }
