@@ -120,19 +120,37 @@ function rollNextFile(cfg: StoreConfig, offset: number): number {
 }
 
 /**
- * Smallest queue offset whose message was stored at or after `timestamp` (the max offset when
- * every message is older). Binary search over store times read from the commit log.
+ * The queue offset for a store timestamp as RocketMQ 4.9 answers SEARCH_OFFSET_BY_TIMESTAMP
+ * (ConsumeQueue.getOffsetInQueueByTime): a binary search over store times read from the commit
+ * log that returns an exact hit, otherwise the nearer of the two neighbours it ended between (the
+ * older one on a tie), so a time past the newest message gives the last offset, not the max.
+ * Units whose record is gone (expired or blank) count as older. An empty queue answers its max.
  */
 export function offsetByTime(commitLog: LogView, cq: QueueView, timestamp: number): number {
   let lo = cq.minOffsetInQueue;
-  let hi = cq.maxOffsetInQueue;
-  while (lo < hi) {
+  let hi = cq.maxOffsetInQueue - 1;
+  let left = -1;
+  let right = -1;
+  let leftTime = -1;
+  let rightTime = -1;
+  while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
     const t = storeTimeAt(commitLog, cq, mid);
-    if (t < timestamp) lo = mid + 1;
-    else hi = mid;
+    if (t === timestamp) return mid;
+    if (t > timestamp) {
+      hi = mid - 1;
+      right = mid;
+      rightTime = t;
+    } else {
+      lo = mid + 1;
+      left = mid;
+      leftTime = t;
+    }
   }
-  return lo;
+  if (left === -1 && right === -1) return cq.maxOffsetInQueue;
+  if (leftTime < 0) return right === -1 ? left : right;
+  if (rightTime < 0) return left;
+  return Math.abs(timestamp - leftTime) > Math.abs(timestamp - rightTime) ? right : left;
 }
 
 export function storeTimeAt(commitLog: LogView, cq: QueueView, index: number): number {

@@ -111,7 +111,7 @@ describe('runtime info and queue offsets', () => {
     expect(earliest).toBeGreaterThan(Date.now() - 60_000);
     const byTime = await tb.invoke(RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, { ...q, timestamp: Date.now() + 60_000 });
     expect(byTime.code).toBe(ResponseCode.SUCCESS);
-    expect(Number(byTime.extFields.offset)).toBeGreaterThanOrEqual(2);
+    expect(byTime.extFields.offset).toBe('2'); // the last message, as RocketMQ answers a time past them all
     const stats = await tb.invoke(RequestCode.GET_TOPIC_STATS_INFO, { topic: 'StatTopic' });
     expect(stats.body!.toString()).toContain('{"brokerName":"test-broker","queueId":1,"topic":"StatTopic"}:{"lastUpdateTimestamp":');
     expect(stats.body!.toString()).toContain('"maxOffset":3');

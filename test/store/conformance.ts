@@ -135,10 +135,17 @@ export function conformanceSuite(name: string, makeFactory: () => StoreFactory):
         times.push(r.storeTimestamp);
       }
       expect(times[0]).toBe(1_000_000);
+      // RocketMQ 4.9's answers: the exact hit, else the nearer neighbour (the older one on a tie),
+      // the first offset before all messages and the last one (not the max) after them.
       expect(store.getOffsetInQueueByTime('T', 0, 1_002_000)).toBe(2);
-      expect(store.getOffsetInQueueByTime('T', 0, 1_002_500)).toBe(3);
+      expect(store.getOffsetInQueueByTime('T', 0, 1_002_400)).toBe(2);
+      expect(store.getOffsetInQueueByTime('T', 0, 1_002_500)).toBe(2);
+      expect(store.getOffsetInQueueByTime('T', 0, 1_002_600)).toBe(3);
       expect(store.getOffsetInQueueByTime('T', 0, 0)).toBe(0);
-      expect(store.getOffsetInQueueByTime('T', 0, 9_999_999)).toBe(5);
+      expect(store.getOffsetInQueueByTime('T', 0, 1_000_400)).toBe(0);
+      expect(store.getOffsetInQueueByTime('T', 0, 1_003_999)).toBe(4);
+      expect(store.getOffsetInQueueByTime('T', 0, 9_999_999)).toBe(4);
+      expect(store.getOffsetInQueueByTime('Empty', 0, 1_002_000)).toBe(0);
       expect(store.getMessageStoreTimeStamp('T', 0, 4)).toBe(1_004_000);
       expect(store.getEarliestMessageTime('T', 0)).toBe(1_000_000);
       expect(store.getEarliestMessageTime()).toBe(1_000_000);
