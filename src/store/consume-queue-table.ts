@@ -17,6 +17,12 @@ export class ConsumeQueueTable implements Dispatcher {
   listener: MessageArrivingListener | null = null;
   /** Store time of the newest dispatched record (checkpoint's logicsMsgTimestamp). */
   lastDispatchedTimestamp = 0;
+  /**
+   * Deleted topics -> the commit log end when they were deleted. Records appended before a delete
+   * may still be on their way here (held for a SYNC_FLUSH write, or in a worker's ring); written
+   * after the delete they would bring deleted messages back at the queue offsets new ones take.
+   */
+  private readonly deletedBelow = new Map<string, number>();
 
   constructor(cfg: StoreConfig) {
     this.cfg = cfg;
@@ -85,7 +91,26 @@ export class ConsumeQueueTable implements Dispatcher {
     for (const cq of this.all()) cq.correctMinOffset(minPhyOffset);
   }
 
+  /**
+   * Whether a record of `topic` at `phyOffset` was appended before the topic was deleted. Records
+   * arrive in commit log order, so the first one past the delete point ends the check.
+   */
+  isStale(topic: string, phyOffset: number): boolean {
+    if (this.deletedBelow.size === 0) return false;
+    const below = this.deletedBelow.get(topic);
+    if (below === undefined) return false;
+    if (phyOffset < below) return true;
+    this.deletedBelow.delete(topic);
+    return false;
+  }
+
+  /** Topics deleted while records appended before may still be dispatched: [topic, commit log end]. */
+  get tombstones(): Array<[string, number]> {
+    return [...this.deletedBelow];
+  }
+
   dispatch(req: DispatchRequest): void {
+    if (this.isStale(req.topic, req.commitLogOffset)) return;
     const cq = this.findOrCreate(req.topic, req.queueId);
     if (!isConsumable(req.sysFlag)) return;
     cq.putEntry(req.commitLogOffset, req.msgSize, req.tagsCode, req.consumeQueueOffset);
@@ -105,7 +130,9 @@ export class ConsumeQueueTable implements Dispatcher {
     this.table.delete(topic);
   }
 
-  deleteTopic(topic: string): void {
+  /** Deletes a topic's queues; records appended before `appendedBelow` are dropped if they still arrive. */
+  deleteTopic(topic: string, appendedBelow = 0): void {
+    if (appendedBelow > 0) this.deletedBelow.set(topic, appendedBelow);
     const arr = this.table.get(topic);
     if (!arr) return;
     for (const cq of arr) cq?.destroy();

@@ -74,8 +74,8 @@ export interface RemoteDispatcher {
   waitDispatchedPast(offset: number, timeoutMs: number): Promise<boolean>;
   /** Like waitDispatchedPast, for the index (records with keys). */
   waitIndexedPast?(offset: number, timeoutMs: number): Promise<boolean>;
-  /** Drops a topic's consume queues on the worker side. */
-  deleteTopic(topic: string): void;
+  /** Drops a topic's consume queues on the worker side, and any record appended before `appendedBelow`. */
+  deleteTopic(topic: string, appendedBelow: number): void;
   /** Index checkpoint times reported by the index worker. */
   onIndexCheckpoint?: (timestamp: number) => void;
   /** Drains everything queued, flushes and stops the workers. */

@@ -348,15 +348,19 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   }
 
   deleteTopics(topics: string[]): void {
+    // Records appended before now may not be dispatched yet (SYNC_FLUSH holds them until written,
+    // workers read them from a ring): they must not come back into the new queues.
+    const appendedBelow = this.commitLog.maxOffset;
     for (const t of topics) {
       if (/[/\\\0]/.test(t) || t === '.' || t === '..' || t === '') continue;
       if (this.remoteActive) {
-        this.remote!.deleteTopic(t);
+        this.remote!.deleteTopic(t, appendedBelow);
+        this.bridge!.forgetTopic(t);
         this.consumeQueues.forgetTopic(t);
         this.commitLog.removeTopic(t);
         continue;
       }
-      this.consumeQueues.deleteTopic(t);
+      this.consumeQueues.deleteTopic(t, appendedBelow);
       this.commitLog.removeTopic(t);
     }
   }

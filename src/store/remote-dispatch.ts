@@ -19,6 +19,7 @@ export class RemoteDispatchBridge implements Dispatcher {
   private readonly remote: RemoteDispatcher;
   private readonly table: ConsumeQueueTable;
   private readonly topicIds = new Map<string, number>();
+  private nextTopicId = 1;
   private queues: (ConsumeQueue | undefined)[] = [];
   private queueOffsets = new Float64Array(1024);
   private tags = new Float64Array(1024);
@@ -43,13 +44,21 @@ export class RemoteDispatchBridge implements Dispatcher {
 
   /** Ids for topics that already have queues (sent to the workers at start). */
   seedTopics(names: Iterable<string>): void {
-    for (const n of names) if (!this.topicIds.has(n)) this.topicIds.set(n, this.topicIds.size + 1);
+    for (const n of names) if (!this.topicIds.has(n)) this.topicIds.set(n, this.nextTopicId++);
+  }
+
+  /**
+   * A deleted topic gets a new id when it is used again: a worker meeting an id it does not know
+   * reads its control messages first, so it handles the delete before the topic's new records.
+   */
+  forgetTopic(topic: string): void {
+    this.topicIds.delete(topic);
   }
 
   dispatch(req: DispatchRequest): void {
     let topicId = this.topicIds.get(req.topic);
     if (topicId === undefined) {
-      topicId = this.topicIds.size + 1;
+      topicId = this.nextTopicId++;
       this.topicIds.set(req.topic, topicId);
       this.remote.registerTopic(topicId, req.topic);
     }

@@ -26,6 +26,7 @@ const cfg = data.config;
 const queues = data.role === 'dispatch' ? new ConsumeQueueTable(cfg) : null;
 const index = data.role === 'index' ? new IndexService(cfg, { onIndexCheckpoint: (timestamp) => post({ type: 'index-checkpoint', timestamp }) }) : null;
 const commitLog = data.role === 'index' ? new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { readOnly: true }) : null;
+for (const [topic, below] of data.deleted) queues?.deleteTopic(topic, below);
 if (queues) {
   queues.load(() => {});
   queues.recover();
@@ -37,7 +38,7 @@ function control(): void {
   for (let m = receiveMessageOnPort(data.control); m; m = receiveMessageOnPort(data.control)) {
     const c = m.message as DispatchControl;
     if (c.type === 'topic-registered') names[c.topicId] = c.topic;
-    else if (c.type === 'delete-topic') queues?.deleteTopic(c.topic);
+    else if (c.type === 'delete-topic') queues?.deleteTopic(c.topic, c.appendedBelow);
   }
 }
 
@@ -58,11 +59,13 @@ const req = newDispatchRequest();
 
 function dispatchOne(): void {
   if (queues) {
+    const topic = topicName(facts.topicId);
+    if (queues.isStale(topic, facts.phyOffset)) return;
     if (!isConsumable(facts.flags)) {
-      queues.findOrCreate(topicName(facts.topicId), facts.queueId);
+      queues.findOrCreate(topic, facts.queueId);
       return;
     }
-    queues.findOrCreate(topicName(facts.topicId), facts.queueId).putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
+    queues.findOrCreate(topic, facts.queueId).putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
     return;
   }
   if (!(facts.flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY))) return;

@@ -129,6 +129,8 @@ export interface DispatchWorkerData {
   config: StoreConfig;
   /** Known topics at start: [id, name]; later ones arrive as `topic-registered` on `control`. */
   topics: Array<[number, string]>;
+  /** Topics deleted while older records of theirs may still be in the ring: [topic, commit log end]. */
+  deleted: Array<[string, number]>;
   /**
    * Host -> worker control messages. The worker reads them synchronously
    * (receiveMessageOnPort) whenever it meets an unknown topic id, so a topic announced before
@@ -140,7 +142,7 @@ export interface DispatchWorkerData {
 /** Host -> worker control messages on `DispatchWorkerData.control`. */
 export type DispatchControl =
   | { type: 'topic-registered'; topicId: number; topic: string }
-  | { type: 'delete-topic'; topic: string };
+  | { type: 'delete-topic'; topic: string; appendedBelow: number };
 
 /** Worker -> host messages of a dispatch or index worker (on parentPort). */
 export type DispatchWorkerEvent =

@@ -37,6 +37,8 @@ export class WorkerDispatcher implements RemoteDispatcher {
   private readonly opts: WorkerDispatcherOptions;
   private cfg!: StoreConfig;
   private readonly topics = new Map<number, string>();
+  /** Deleted topics for a restarted worker, which may meet their older records again. */
+  private readonly deleted = new Map<string, number>();
   private dispatch!: Supervised;
   private index: Supervised | null = null;
   private stopping = false;
@@ -66,7 +68,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
   private spawn(s: Supervised): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     s.producer.clearStop();
-    const data: DispatchWorkerData = { role: s.role, ring: s.ring, config: this.cfg, topics: [...this.topics], control: port2 };
+    const data: DispatchWorkerData = { role: s.role, ring: s.ring, config: this.cfg, topics: [...this.topics], deleted: [...this.deleted], control: port2 };
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
     s.worker = worker;
     s.control = port1;
@@ -140,8 +142,9 @@ export class WorkerDispatcher implements RemoteDispatcher {
     return this.index.producer.waitDispatchedPast(Math.min(offset, this.lastIndexEnd - 1), timeoutMs);
   }
 
-  deleteTopic(topic: string): void {
-    const msg: DispatchControl = { type: 'delete-topic', topic };
+  deleteTopic(topic: string, appendedBelow: number): void {
+    this.deleted.set(topic, appendedBelow);
+    const msg: DispatchControl = { type: 'delete-topic', topic, appendedBelow };
     this.dispatch.control?.postMessage(msg);
   }
 
