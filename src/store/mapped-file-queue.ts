@@ -113,8 +113,10 @@ export class MappedFileQueue {
   create(fromOffset: number): MappedFile {
     mkdirSync(this.dir, { recursive: true });
     const path = join(this.dir, offsetToFileName(fromOffset));
-    this.allocator?.take(fromOffset, path);
+    const prepared = this.allocator?.take(fromOffset, path) ?? false;
     const f = MappedFile.open(path, fromOffset, this.fileSize, { create: true });
+    // A prepared segment was renamed into place: its new name must become durable too.
+    if (prepared) f.syncDirectory();
     f.populator = this.populator;
     if (this.randomTail) {
       // Appends go to the new segment from now on; readers of the old one get read-ahead back.

@@ -1,4 +1,5 @@
-import { closeSync, constants, existsSync, fdatasync, fstatSync, fsyncSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, write } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, write } from 'node:fs';
+import { open as openAsync } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
@@ -37,6 +38,8 @@ export class MappedFile {
   /** Read-around is off for this mapping (see adviseRandom). */
   private random = false;
   private flushing: Promise<number> | null = null;
+  /** fsync of the directory this file was just created in; durable writes wait for it. */
+  private dirSync: Promise<void> | null = null;
 
   private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, buffer: Buffer) {
     this.path = path;
@@ -73,6 +76,7 @@ export class MappedFile {
       const buffer = mmap.map(fileSize, prot, mmap.MAP_SHARED, fd, 0);
       const f = new MappedFile(path, fileFromOffset, fileSize, fd, buffer);
       f.sparse = sparse;
+      if (sparse) f.syncDirectory();
       return f;
     } catch (e) {
       closeSync(fd);
@@ -152,6 +156,13 @@ export class MappedFile {
    */
   writeAt(buf: Buffer, bufOffset: number, len: number, pos: number, durable: boolean, cb: (err: Error | null, written: number) => void): void {
     if (!durable) return write(this.fd, buf, bufOffset, len, pos, cb);
+    if (this.dirSync) {
+      this.awaitDirectory().then(
+        () => this.writeAt(buf, bufOffset, len, pos, durable, cb),
+        (e: Error) => cb(e, 0),
+      );
+      return;
+    }
     if (this.dsyncFd < 0) {
       try {
         this.dsyncFd = openSync(this.path, constants.O_RDWR | constants.O_DSYNC);
@@ -176,6 +187,7 @@ export class MappedFile {
    * (so every byte written before the call is covered).
    */
   async flush(): Promise<number> {
+    await this.awaitDirectory();
     while (this.flushing) await this.flushing;
     const target = this.readPosition;
     if (target <= this.flushedPosition) return this.flushedPosition;
@@ -188,6 +200,43 @@ export class MappedFile {
       });
     });
     return this.flushing;
+  }
+
+  /**
+   * Makes this file's directory entry durable, in the background: a new file's data is only
+   * safe once its name is, but an fsync of the directory takes milliseconds (up to 20 ms with
+   * writeback running) and files are created on the append path. Every durable write and flush
+   * of the file waits for it; a failed one is retried by the next.
+   */
+  syncDirectory(): void {
+    const dir = dirname(this.path);
+    const p = (async () => {
+      const h = await openAsync(dir, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    })();
+    p.catch(() => undefined); // reported to the write or flush that waits for it
+    this.dirSync = p;
+  }
+
+  /** False from the creation of the file until a durable write or flush has seen its directory synced. */
+  get directorySynced(): boolean {
+    return this.dirSync === null;
+  }
+
+  private async awaitDirectory(): Promise<void> {
+    const p = this.dirSync;
+    if (!p) return;
+    try {
+      await p;
+      if (this.dirSync === p) this.dirSync = null;
+    } catch (cause) {
+      if (this.dirSync === p) this.syncDirectory();
+      throw new StoreError('IO_ERROR', `fsync of the directory of ${this.path} failed`, { cause });
+    }
   }
 
   /** Sets positions after recovery; bytes past `pos` that are not zero are zeroed (a torn tail). */
@@ -225,8 +274,8 @@ export const CREATING_SEGMENT = /^\.\d{20}\.new$/;
 /**
  * Creates `path` at its full size atomically: a hidden temporary is sized and then renamed, so a
  * process killed in between never leaves a short segment that the next start would refuse. The
- * directory is synced so the new name survives a power loss like the data flushed into it.
- * Returns a read-write descriptor (not O_APPEND: Linux's pwrite ignores the offset under it).
+ * caller syncs the directory (MappedFile.syncDirectory) so the new name survives a power loss
+ * like the data flushed into it. Returns a read-write descriptor (not O_APPEND: Linux's pwrite ignores the offset under it).
  */
 function createSized(path: string, size: number): number {
   const tmp = join(dirname(path), `.${basename(path)}.new`);
@@ -238,12 +287,6 @@ function createSized(path: string, size: number): number {
     closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
-  }
-  const dir = openSync(dirname(path), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
   }
   return fd;
 }

@@ -23,6 +23,10 @@ describe('segment preallocation', () => {
       expect(readdirSync(dir).filter((n) => /^\d{20}$/.test(n))).toEqual(['00000000000000000000']);
       const b = await s.putMessage(msg('P', 0, 'second'));
       expect(b.wroteOffset).toBe(SEG);
+      // The renamed file's name is made durable before (not instead of) its first flush.
+      expect(s.commitLog.queue.last!.directorySynced).toBe(false);
+      await s.commitLog.queue.flush();
+      expect(s.commitLog.queue.last!.directorySynced).toBe(true);
       expect(statSync(join(dir, '00000000000000262144')).blocks * 512).toBeGreaterThanOrEqual(SEG);
       expect(s.runtimeInfo().preallocatedSegmentsServed).toBe('1');
       await s.shutdown();
