@@ -78,6 +78,8 @@ export interface RemoteDispatcher {
   deleteTopic(topic: string, appendedBelow: number): void;
   /** Index checkpoint times reported by the index worker. */
   onIndexCheckpoint?: (timestamp: number) => void;
+  /** Store time of the newest record whose consume queue unit is on disk (after a worker's flush). */
+  onLogicsCheckpoint?: (timestamp: number) => void;
   /** Drains everything queued, flushes and stops the workers. */
   shutdown(): Promise<void>;
   /** Numbers for runtime info / benchmarks. */

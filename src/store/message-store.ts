@@ -64,6 +64,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   lastRecovery: RecoveryResult | null = null;
   private readonly remote: RemoteDispatcher | null;
   private readonly populator: PagePopulator | null;
+  /** With dispatch workers: store time of the newest record whose unit the worker has flushed. */
+  private durableLogicsTimestamp = 0;
   private readonly bridge: RemoteDispatchBridge | null;
   private remoteActive = false;
   private publishScheduled = false;
@@ -83,6 +85,9 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.remote = opts.remoteDispatcher ?? null;
     this.populator = opts.pagePopulator ?? null;
     this.bridge = this.remote ? new RemoteDispatchBridge(this.remote, this.consumeQueues) : null;
+    // The checkpoint's logics time may only cover units the worker has flushed: recovery after a
+    // power loss re-dispatches from it, and units past it that never reached disk would be lost.
+    if (this.remote) this.remote.onLogicsCheckpoint = (ts) => (this.durableLogicsTimestamp = ts);
     if (this.remote) this.remote.onIndexCheckpoint = (ts) => {
       if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
     };
@@ -209,8 +214,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   private async flushConsumeQueues(): Promise<void> {
     try {
       if (this.remoteActive) {
-        if (this.checkpoint && this.bridge!.lastDispatchedTimestamp > 0) {
-          this.checkpoint.logicsMsgTimestamp = this.bridge!.lastDispatchedTimestamp;
+        if (this.checkpoint && this.durableLogicsTimestamp > 0) {
+          this.checkpoint.logicsMsgTimestamp = this.durableLogicsTimestamp;
           await this.checkpoint.flush();
         }
         return;

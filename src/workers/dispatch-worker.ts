@@ -54,6 +54,8 @@ function topicName(id: number): string {
 }
 
 const NAP = new Int32Array(new SharedArrayBuffer(4));
+/** Store time of the newest record dispatched (its unit written, not yet necessarily flushed). */
+let lastStamp = 0;
 const facts = newDispatchFacts();
 const req = newDispatchRequest();
 
@@ -66,6 +68,7 @@ function dispatchOne(): void {
       return;
     }
     queues.findOrCreate(topic, facts.queueId).putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
+    lastStamp = facts.storeTimestamp;
     return;
   }
   if (!(facts.flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY))) return;
@@ -80,7 +83,11 @@ function dispatchOne(): void {
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));
 
 async function flush(): Promise<void> {
-  if (queues) await queues.flush();
+  if (queues) {
+    const stamp = lastStamp;
+    await queues.flush();
+    if (stamp > 0) post({ type: 'logics-checkpoint', timestamp: stamp });
+  }
   if (index) await index.flush();
 }
 

@@ -149,6 +149,7 @@ export type DispatchWorkerEvent =
   | { type: 'ready' }
   | { type: 'drained'; dispatchedOffset: number }
   | { type: 'index-checkpoint'; timestamp: number }
+  | { type: 'logics-checkpoint'; timestamp: number }
   | { type: 'error'; message: string; stack?: string };
 
 export type HostToWorker =

@@ -45,6 +45,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
   /** End of the newest record handed to the index worker. */
   private lastIndexEnd = 0;
   onIndexCheckpoint?: (timestamp: number) => void;
+  onLogicsCheckpoint?: (timestamp: number) => void;
 
   constructor(opts: WorkerDispatcherOptions = {}) {
     this.opts = opts;
@@ -79,6 +80,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
         if (e.type === 'ready') resolve();
         else if (e.type === 'drained') drainedResolve();
         else if (e.type === 'index-checkpoint') this.onIndexCheckpoint?.(e.timestamp);
+        else if (e.type === 'logics-checkpoint') this.onLogicsCheckpoint?.(e.timestamp);
         else if (e.type === 'error') this.opts.onError?.(`${s.role} worker: ${e.message}`);
       });
       worker.on('error', (err) => {
