@@ -62,17 +62,17 @@ export const STORE_DEFAULTS = {
   transientStorePoolEnable: false,
   /**
    * Ours: prepare the next commit log segment in the background, zero-filled, so appends never
-   * fault on unallocated blocks (tens of ms stalls under the filesystem journal). Costs one extra
-   * write of each segment: on the 2-core bench machine it cut send p99 at 10k msgs/s from 19 to
+   * write into unallocated blocks (the kernel then allocates them at writeback, which the
+   * appending thread contends with). Costs one extra write of each segment: on the 2-core bench machine it cut send p99 at 10k msgs/s from 19 to
    * 4.5 ms but peak throughput by about 20%, so it is off by default.
    */
   preallocateCommitLog: false,
   /**
    * Ours: build ConsumeQueues and the index in worker threads (false = inline on append). Read by
    * the process entry points (src/workers' storeThreadsFor); an embedding program that constructs
-   * the store itself passes its own dispatcher. In workers, a first write into a consume queue or
-   * index page that meets an ext4 journal commit stalls a worker instead of the event loop (sends
-   * paced at 35k msgs/s: p99 9.6-13.4 ms against 13.3-15.6 ms inline, same peak rates), but an
+   * the store itself passes its own dispatcher. In workers, consume queue and index writes (and
+   * their page faults) leave the event loop (sends paced at 35k msgs/s: p99 9.6-13.4 ms against
+   * 13.3-15.6 ms inline, same peak rates), but an
    * acknowledged message becomes visible to offset queries and pulls only once a worker has run:
    * on a loaded 2-core machine that took over 50 ms at times, and tests that read offsets right
    * after sending failed 2 runs in 7. Inline keeps "acknowledged = visible", so it is the default.

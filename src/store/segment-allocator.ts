@@ -10,9 +10,9 @@ const TEMP = /^\.\d{20}\.alloc$/;
 /**
  * Prepares the next segment file in the background, filled with zeros so its blocks are
  * allocated before the first append touches it. Appending through a mapping into a sparse file
- * makes the kernel allocate blocks at writeback, under the filesystem journal, and a page fault
- * that meets a journal commit stalls the event loop for tens of milliseconds; on a preallocated
- * file those faults are cheap (RocketMQ warms its mapped files for the same reason).
+ * makes the kernel allocate blocks at writeback, which the appending thread's page faults then
+ * contend with; on a preallocated file those faults are cheap (RocketMQ
+ * warms its mapped files for the same reason).
  *
  * The file is written under a hidden temporary name and renamed only when the segment queue
  * takes it, synchronously, so a half-prepared file can never be mistaken for a segment.
