@@ -9,7 +9,7 @@ import { REPO_ROOT, tempDir } from '../helpers/store-paths.js';
 /** Starts the writer, lets it acknowledge `acks` messages, then SIGKILLs it mid-stream. */
 function runAndKill(root: string, c: Case, acks: number): Promise<Map<string, string>> {
   return new Promise((resolve, reject) => {
-    const args = [join(REPO_ROOT, 'dist/test/store/crash-writer.js'), root, String(c.segmentSize), c.flushDiskType, String(c.staged)];
+    const args = [join(REPO_ROOT, 'dist/test/store/crash-writer.js'), root, String(c.segmentSize), c.flushDiskType, String(c.staged), String(c.workers ?? false)];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const acked = new Map<string, string>();
     let buf = '';
@@ -32,21 +32,26 @@ interface Case {
   segmentSize: number;
   flushDiskType: 'SYNC_FLUSH' | 'ASYNC_FLUSH';
   staged: boolean;
+  workers?: boolean;
 }
 
 /**
- * SYNC_FLUSH (staged writes, fdatasync) at two segment sizes; ASYNC_FLUSH with staged writes,
- * whose acknowledgement means "in the page cache": a killed process loses none of those either.
+ * SYNC_FLUSH (staged writes, fdatasync) at two segment sizes; ASYNC_FLUSH, whose acknowledgement
+ * means "in the page cache" (through the mapping, or staged writes): a killed process loses none
+ * of those either; and dispatch in workers, where recovery rebuilds what the ring had not reached.
  */
 const CASES: Case[] = [
   { segmentSize: 8 * 1024, flushDiskType: 'SYNC_FLUSH', staged: false },
   { segmentSize: 1024 * 1024, flushDiskType: 'SYNC_FLUSH', staged: false },
   { segmentSize: 8 * 1024, flushDiskType: 'ASYNC_FLUSH', staged: true },
+  { segmentSize: 64 * 1024, flushDiskType: 'ASYNC_FLUSH', staged: false },
+  { segmentSize: 64 * 1024, flushDiskType: 'ASYNC_FLUSH', staged: false, workers: true },
+  { segmentSize: 8 * 1024, flushDiskType: 'SYNC_FLUSH', staged: false, workers: true },
 ];
 
 describe('crash safety (SIGKILL mid-stream)', () => {
   for (const c of CASES) {
-    it(`every acknowledged message survives and no torn record is visible (${c.flushDiskType}${c.staged ? ', staged writes' : ''}, segments of ${c.segmentSize} bytes)`, async () => {
+    it(`every acknowledged message survives and no torn record is visible (${c.flushDiskType}${c.staged ? ', staged writes' : ''}${c.workers ? ', dispatch workers' : ''}, segments of ${c.segmentSize} bytes)`, async () => {
       const t = tempDir();
       try {
         const acked = await runAndKill(t.dir, c, 1500);
