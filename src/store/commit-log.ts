@@ -25,6 +25,7 @@ import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
 import { DispatchBacklog, newDispatchRequest, type Dispatcher } from './dispatch.js';
 import { StagedWrites } from './staged-writes.js';
+import { deliverTimestamp, parseDelayLevels, SCHEDULE_TOPIC } from './delay-levels.js';
 
 export interface AppendResult {
   /** Always PUT_OK here; the store downgrades it when a flush times out. */
@@ -146,8 +147,12 @@ export class CommitLog {
   putMessageTimesTotal = 0;
   putMessageSizeTotal = 0;
 
+  /** Delay per level in ms: a schedule topic record's tag code is its delivery time. */
+  private readonly delayLevels: number[];
+
   constructor(cfg: StoreConfig, storeHost: HostAddress, dispatcher: Dispatcher) {
     this.cfg = cfg;
+    this.delayLevels = parseDelayLevels(cfg.messageDelayLevel);
     this.storeHost = storeHost;
     this.fields = { queueOffset: 0, physicalOffset: 0, storeTimestamp: 0, storeHost };
     this.dispatcher = dispatcher;
@@ -295,6 +300,9 @@ export class CommitLog {
     req.sysFlag = msg.sysFlag ?? 0;
     req.properties = msg.properties ?? '';
     req.tagsCode = msg.tagsCode ?? tagsCodeOf(findProperty(msg.properties, PROPERTY.TAGS));
+    if (msg.topic === SCHEDULE_TOPIC) {
+      req.tagsCode = deliverTimestamp(this.delayLevels, findProperty(msg.properties, PROPERTY.DELAY), storeTimestamp) ?? req.tagsCode;
+    }
     if (staged) this.backlog.push(req);
     else this.dispatcher.dispatch(req);
     return physicalOffset;

@@ -1,3 +1,4 @@
+import { parseDelayLevels } from './delay-levels.js';
 import { homedir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,6 +45,8 @@ export const STORE_DEFAULTS = {
   destroyMapedFileIntervalForcibly: 120_000,
   cleanFileForciblyEnable: true,
   accessMessageInMemoryMaxRatio: 40,
+  /** Delay per level of delayed messages; the store needs it for the schedule topic's tag codes. */
+  messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
   maxTransferBytesOnMessageInMemory: 256 * 1024,
   maxTransferCountOnMessageInMemory: 32,
   maxTransferBytesOnMessageInDisk: 64 * 1024,
@@ -98,6 +101,7 @@ export function storeConfig(
   if (cfg.mappedFileSizeCommitLog < 4096) {
     throw new StoreError('BAD_CONFIG', `config key "mappedFileSizeCommitLog": ${cfg.mappedFileSizeCommitLog} is below 4096`);
   }
+  parseDelayLevels(cfg.messageDelayLevel);
   // RocketMQ rounds the ConsumeQueue file size up to a whole number of 20-byte units.
   cfg.mappedFileSizeConsumeQueue = Math.ceil(cfg.mappedFileSizeConsumeQueue / 20) * 20;
   if (cfg.mappedFileSizeConsumeQueue < 20) {

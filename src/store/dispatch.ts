@@ -2,6 +2,7 @@ import type { StoreConfig } from './config.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { readLong, recordLayout, OFF_QUEUEID, OFF_QUEUEOFFSET, OFF_PHYSICALOFFSET, SYSFLAG_TRANSACTION_MASK, TRANSACTION_PREPARED_TYPE, TRANSACTION_ROLLBACK_TYPE } from './message-codec.js';
 import { tagsCodeOf } from './java-hash.js';
+import { deliverTimestamp, SCHEDULE_TOPIC } from './delay-levels.js';
 
 /**
  * What a dispatcher needs to know of one appended record: where it is, which queue slot it
@@ -35,8 +36,11 @@ export function isConsumable(sysFlag: number): boolean {
   return t !== TRANSACTION_PREPARED_TYPE && t !== TRANSACTION_ROLLBACK_TYPE;
 }
 
-/** Fills `req` from a stored record (recovery and re-dispatch read records back from disk). */
-export function fillFromRecord(req: DispatchRequest, b: Buffer, pos: number): DispatchRequest {
+/**
+ * Fills `req` from a stored record (recovery and re-dispatch read records back from disk).
+ * With `delayLevels`, a schedule topic record's tag code is its delivery time, as on append.
+ */
+export function fillFromRecord(req: DispatchRequest, b: Buffer, pos: number, delayLevels?: readonly number[]): DispatchRequest {
   const L = recordLayout(b, pos);
   const propsLen = b.readInt16BE(L.propsLenAt);
   req.topic = b.toString('utf8', L.topicLenAt + 1, L.topicLenAt + 1 + L.topicLen);
@@ -48,6 +52,9 @@ export function fillFromRecord(req: DispatchRequest, b: Buffer, pos: number): Di
   req.sysFlag = L.sysFlag;
   req.properties = propsLen > 0 ? b.toString('utf8', L.propsLenAt + 2, L.propsLenAt + 2 + propsLen) : '';
   req.tagsCode = tagsCodeOf(findProperty(req.properties, PROPERTY.TAGS));
+  if (delayLevels && req.topic === SCHEDULE_TOPIC) {
+    req.tagsCode = deliverTimestamp(delayLevels, findProperty(req.properties, PROPERTY.DELAY), req.storeTimestamp) ?? req.tagsCode;
+  }
   return req;
 }
 

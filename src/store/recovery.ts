@@ -1,3 +1,4 @@
+import { parseDelayLevels } from './delay-levels.js';
 import type { StoreConfig } from './config.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueueTable } from './consume-queue-table.js';
@@ -40,6 +41,7 @@ export function recoverStore(
   }
   const start = lastExitOK ? Math.max(0, files.length - 3) : abnormalStart(cfg, commitLog, checkpoint);
   const req = newDispatchRequest();
+  const delayLevels = parseDelayLevels(cfg.messageDelayLevel);
   const maxSize = cfg.maxMessageSize + 64 * 1024 + 4096;
   let validEnd = files[start]!.fileFromOffset;
   let redispatched = 0;
@@ -53,7 +55,7 @@ export function recoverStore(
         continue scan;
       }
       if (r <= 0) break scan;
-      dispatcher.dispatch(fillFromRecord(req, f.buffer, pos));
+      dispatcher.dispatch(fillFromRecord(req, f.buffer, pos, delayLevels));
       redispatched++;
       pos += r;
       validEnd = f.fileFromOffset + pos;

@@ -203,6 +203,29 @@ describe('recovery from damaged files', () => {
     await s.shutdown();
   });
 
+  it('gives schedule topic units the delivery time as tag code, on append and when rebuilt', async () => {
+    const cfg = fresh({ mappedFileSizeCommitLog: 64 * 1024, mappedFileSizeConsumeQueue: 2000, messageDelayLevel: '1s 5s 10s' });
+    const s = await open(cfg);
+    const stored = 1_700_000_000_000;
+    for (const level of ['3', '9']) {
+      // Level 9 is past the highest configured level: RocketMQ clamps it to level 3 (10 s).
+      await s.putMessage({ topic: 'SCHEDULE_TOPIC_XXXX', queueId: 2, body: Buffer.from('later'), storeTimestamp: stored, properties: `TAGS\u0001a\u0002DELAY\u0001${level}\u0002REAL_TOPIC\u0001T\u0002REAL_QID\u00010` });
+    }
+    await s.shutdown();
+    const cqDir = join(cfg.storePathRootDir, 'consumequeue/SCHEDULE_TOPIC_XXXX/2');
+    const tagCodes = () => {
+      const cq = readFileSync(join(cqDir, '00000000000000000000'));
+      return [cq.readBigInt64BE(12), cq.readBigInt64BE(32)];
+    };
+    expect(tagCodes()).toEqual([BigInt(stored + 10_000), BigInt(stored + 10_000)]);
+    rmSync(cqDir, { recursive: true });
+    writeFileSync(join(cfg.storePathRootDir, 'abort'), '');
+    const again = await open(cfg);
+    expect(again.lastRecovery?.abnormal).toBe(true);
+    await again.shutdown();
+    expect(tagCodes()).toEqual([BigInt(stored + 10_000), BigInt(stored + 10_000)]);
+  });
+
   it('refuses a directory that is not a store, touching nothing', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);

@@ -51,8 +51,6 @@ export const BROKER_DEFAULTS = {
   regionId: 'DefaultRegion',
   traceOn: true,
   defaultQueryMaxNum: 32,
-  /** MessageStoreConfig key in RocketMQ; the schedule service is the broker's here. */
-  messageDelayLevel: '1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h',
   /** Ours: a client channel without heartbeat for this long is dropped (RocketMQ hard-codes 120 s). */
   clientChannelExpiredTime: 120_000,
   /** Ours: how often expired client channels are looked for (RocketMQ: 10 s). */
@@ -178,7 +176,6 @@ function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
     // RocketMQ forces masters to id 0 whatever the file says.
     broker.brokerId = 0;
   }
-  parseDelayLevels(broker.messageDelayLevel);
   // Ours: a leading ~ in store paths means the home directory, so shipped configs can say ~/store/broker-a.
   for (const k of ['storePathRootDir', 'storePathCommitLog', 'storePathConsumerQueue', 'storePathIndex'] as const) {
     if (store[k] === '~' || store[k].startsWith('~/')) store[k] = homedir() + store[k].slice(1);
@@ -192,14 +189,5 @@ export function splitNamesrvAddr(addr: string): string[] {
   return addr.split(';').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-/** `messageDelayLevel` ("1s 5s ... 2h") -> delay in ms per level (index 0 = level 1); `ms` is ours (tests). */
-export function parseDelayLevels(text: string): number[] {
-  const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-  const out: number[] = [];
-  for (const item of text.trim().split(/\s+/)) {
-    const m = /^(\d+)(ms|[smhd])$/.exec(item);
-    if (!m) throw new BrokerConfigError(`config key "messageDelayLevel": bad level "${item}" (expected e.g. 5s, 1m, 2h)`);
-    out.push(Number(m[1]) * unit[m[2]!]!);
-  }
-  return out;
-}
+/** Parsing lives with the store config, which holds `messageDelayLevel` (as RocketMQ's MessageStoreConfig). */
+export { parseDelayLevels } from '../../store/delay-levels.js';

@@ -88,7 +88,7 @@ export class BrokerController {
       getMaxOffset: (t, q) => this.store.getMaxOffsetInQueue(t, q),
       logger: this.logger,
     });
-    this.schedule = new ScheduleMessageService(this.store, parseDelayLevels(broker.messageDelayLevel), root, this.logger);
+    this.schedule = new ScheduleMessageService(this.store, parseDelayLevels(store.messageDelayLevel), root, this.logger);
     this.client = new RemotingClient({ logger: this.logger, maxFrameSize: broker.maxFrameSize });
   }
 

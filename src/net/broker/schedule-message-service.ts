@@ -89,8 +89,9 @@ export class ScheduleMessageService {
       topic: SYSTEM_TOPIC.SCHEDULE,
       queueId: l - 1,
       properties: encodeJavaOrder(props),
-      // The schedule queue's tag code is the delivery time (RocketMQ computes it on dispatch).
-      tagsCode: Date.now() + this.levels[l - 1]!,
+      // The store makes the schedule queue's tag code the delivery time (store time + delay), as
+      // RocketMQ computes it on dispatch.
+      tagsCode: undefined,
     };
   }
 
