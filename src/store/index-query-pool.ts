@@ -39,6 +39,17 @@ export function queryIndexFiles(files: readonly IndexFile[], keyHash: number, ma
   return result;
 }
 
+/**
+ * queryIndexFiles, run on `pool()` when more than one file's time range matches (walking bucket
+ * chains through several cold files would stall the event loop), inline otherwise.
+ */
+export function queryIndexFilesAsync(files: readonly IndexFile[], pool: () => IndexQueryPool, q: Omit<IndexQueryTask, 'paths'>): Promise<QueryOffsetResult> {
+  let touched = 0;
+  for (const f of files) if (f.isTimeMatched(q.begin, q.end)) touched++;
+  if (touched <= 1) return Promise.resolve(queryIndexFiles(files, q.keyHash, q.maxNum, q.begin, q.end));
+  return pool().query({ paths: files.map((f) => f.path), ...q });
+}
+
 const DEFAULT_WORKER = new URL('../workers/index-query-worker.js', import.meta.url).href;
 
 /**

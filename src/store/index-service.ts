@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
 import { indexDir, indexFileName } from './file-names.js';
 import { IndexFile, indexKeyHash, indexKeyHashFrom, indexKeyPrefixHash } from './index-file.js';
-import { IndexQueryPool, queryIndexFiles, type QueryOffsetResult } from './index-query-pool.js';
+import { IndexQueryPool, queryIndexFiles, queryIndexFilesAsync, type QueryOffsetResult } from './index-query-pool.js';
 
 /** RocketMQ's sysflag transaction bits; a rollback record is never indexed. */
 const TRANSACTION_MASK = 0xc;
@@ -104,12 +104,8 @@ export class IndexService {
 
   /** queryOffset off the event loop when it touches more than one file (the piscina pool). */
   async queryOffsetAsync(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryOffsetResult> {
-    let touched = 0;
-    for (const f of this.files) if (f.isTimeMatched(begin, end)) touched++;
-    if (touched <= 1 || this.closed) return this.queryOffset(topic, key, maxNum, begin, end);
-    this.pool ??= this.opts.queryPool ?? new IndexQueryPool();
-    return this.pool.query({
-      paths: this.paths,
+    if (this.closed) return this.queryOffset(topic, key, maxNum, begin, end);
+    return queryIndexFilesAsync(this.files, () => (this.pool ??= this.opts.queryPool ?? new IndexQueryPool()), {
       hashSlotNum: this.cfg.maxHashSlotNum,
       indexNum: this.cfg.maxIndexNum,
       keyHash: indexKeyHash(topic, key),

@@ -22,6 +22,8 @@ import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.j
 import { RemoteDispatchBridge } from './remote-dispatch.js';
 import type { PagePopulator } from './page-populator.js';
 import { IndexService } from './index-service.js';
+import { IndexQueryPool } from './index-query-pool.js';
+import { IndexReader } from './index-reader.js';
 import { findProperty, PROPERTY } from './properties.js';
 
 export interface StoreLogger {
@@ -67,6 +69,10 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** With dispatch workers: store time of the newest record whose unit the worker has flushed. */
   private durableLogicsTimestamp = 0;
   private readonly bridge: RemoteDispatchBridge | null;
+  /** Multi-file key queries, inline or in workers mode: one pool for the store's lifetime. */
+  private readonly indexQueries = new IndexQueryPool();
+  /** Workers mode: the index worker's files, mapped once for every query. */
+  private indexReader: IndexReader | null = null;
   private remoteActive = false;
   private publishScheduled = false;
   private unpublished = 0;
@@ -95,6 +101,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       onIndexCheckpoint: (ts) => {
         if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
       },
+      queryPool: this.indexQueries,
     });
     this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
     this.commitLog.onError = (e) => this.log.error(String(e));
@@ -258,6 +265,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.commitLog.queue.close();
     this.consumeQueues.close();
     await this.populator?.close();
+    this.indexReader?.close();
+    await this.indexQueries.close();
     abortMarker.remove(abortPath(this.config));
   }
 
@@ -341,15 +350,10 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     return { messages, indexLastUpdateTimestamp: found.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: found.indexLastUpdatePhyoffset };
   }
 
-  /** The index worker writes the files; a reader over them answers the query. */
-  private async queryWorkerIndex(topic: string, key: string, maxNum: number, begin: number, end: number) {
-    const reader = new IndexService(this.config);
-    try {
-      reader.load(true, 0);
-      return await reader.queryOffsetAsync(topic, key, maxNum, begin, end);
-    } finally {
-      await reader.close();
-    }
+  /** The index worker writes the files; a read-only view of them, kept across queries, answers. */
+  private queryWorkerIndex(topic: string, key: string, maxNum: number, begin: number, end: number) {
+    this.indexReader ??= new IndexReader(this.config, this.indexQueries);
+    return this.indexReader.queryOffsetAsync(topic, key, maxNum, begin, end);
   }
 
   deleteTopics(topics: string[]): void {
