@@ -237,6 +237,15 @@ export class RingProducer extends RingSide {
     return p;
   }
 
+  /**
+   * Resolves once every pushAsync called so far has completed (or failed). A host stopping the
+   * consumer awaits it first: the consumer leaves once the ring is empty, and a push still
+   * waiting for space would land after it had gone.
+   */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
   /** Asks the consumer to drain what is published and stop; wakes it if it sleeps. */
   requestStop(): void {
     this.publish();

@@ -157,8 +157,11 @@ export class WorkerDispatcher implements RemoteDispatcher {
   }
 
   async shutdown(): Promise<void> {
-    this.stopping = true;
     const all = [this.dispatch, this.index].filter((s): s is Supervised => s !== null);
+    // Records accepted before shutdown but still waiting for ring space go in first, with the
+    // workers (and their supervision) still running to make that space.
+    await Promise.all(all.map((s) => s.producer.settled()));
+    this.stopping = true;
     for (const s of all) s.producer.requestStop();
     await Promise.all(all.map((s) => s.drained));
     await Promise.all(all.map((s) => s.worker?.terminate()));
