@@ -87,6 +87,8 @@ export interface RemoteDispatcher {
   onIndexCheckpoint?: (timestamp: number) => void;
   /** Store time of the newest record whose consume queue unit is on disk (after a worker's flush). */
   onLogicsCheckpoint?: (timestamp: number) => void;
+  /** Set once dispatch has failed for good (a StoreError with its cause); appends are then refused. */
+  readonly failure?: Error | null;
   /** Drains everything queued, flushes and stops the workers. */
   shutdown(): Promise<void>;
   /** Numbers for runtime info / benchmarks. */

@@ -12,7 +12,9 @@ export type StoreErrorCode =
   | 'FILE_SIZE_MISMATCH'
   | 'CORRUPT_FILE'
   | 'BAD_CONFIG'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  /** Consume queue or index building failed for good: the store refuses appends until restarted. */
+  | 'DISPATCH_FAILED';
 
 /** RocketMQ response codes used by store errors (see ResponseCode.java). */
 export const RESPONSE_CODE = {
@@ -34,6 +36,8 @@ const DEFAULT_RESPONSE: Record<StoreErrorCode, number> = {
   CORRUPT_FILE: RESPONSE_CODE.SYSTEM_ERROR,
   BAD_CONFIG: RESPONSE_CODE.SYSTEM_ERROR,
   IO_ERROR: RESPONSE_CODE.SYSTEM_ERROR,
+  // RocketMQ answers SERVICE_NOT_AVAILABLE while its logics queue or index is in error (RunningFlags).
+  DISPATCH_FAILED: RESPONSE_CODE.SERVICE_NOT_AVAILABLE,
 };
 
 export class StoreError extends Error {

@@ -270,13 +270,15 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     abortMarker.remove(abortPath(this.config));
   }
 
-  private ensureRunning(): void {
+  private ensureWritable(): void {
     if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
+    // As RocketMQ's store once a consume queue or index write failed: nothing more is stored.
+    if (this.remote?.failure) throw this.remote.failure;
   }
 
   putMessage(msg: MessageInput): Promise<PutMessageResult> {
     try {
-      this.ensureRunning();
+      this.ensureWritable();
       return this.complete(this.commitLog.append(msg));
     } catch (e) {
       return Promise.reject(e);
@@ -285,7 +287,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
 
   putMessages(msgs: MessageInput[]): Promise<PutMessageResult> {
     try {
-      this.ensureRunning();
+      this.ensureWritable();
       return this.complete(this.commitLog.appendBatch(msgs));
     } catch (e) {
       return Promise.reject(e);

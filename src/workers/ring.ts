@@ -162,6 +162,8 @@ export class RingProducer extends RingSide {
   /** Set only around the waiting push's own attempt, which is next in line. */
   private headOfLine = false;
   private chain: Promise<void> = DONE;
+  /** Set by abort: every waiting and later pushAsync fails with it. */
+  private aborted: Error | null = null;
 
   constructor(sab: SharedArrayBuffer) {
     super(sab);
@@ -222,6 +224,7 @@ export class RingProducer extends RingSide {
    * call order. The hot path is `tryPush(...) || pushAsync(...)`.
    */
   pushAsync(...record: RingRecord): Promise<void> {
+    if (this.aborted) return Promise.reject(this.aborted);
     if (this.tryPush(...record)) {
       this.publish();
       return DONE;
@@ -246,6 +249,15 @@ export class RingProducer extends RingSide {
     return this.chain;
   }
 
+  /**
+   * Fails every push waiting for space, and later ones, with `reason`: the host has given up on
+   * the consumer, so waiting for it to make space would hang the appends forever.
+   */
+  abort(reason: Error): void {
+    this.aborted = reason;
+    Atomics.notify(this.h, H_TAIL);
+  }
+
   /** Asks the consumer to drain what is published and stop; wakes it if it sleeps. */
   requestStop(): void {
     this.publish();
@@ -261,6 +273,7 @@ export class RingProducer extends RingSide {
   /** Runs for the oldest waiting pushAsync only (they are chained), so it may bypass `pending`. */
   private async waitAndPush(record: RingRecord): Promise<void> {
     for (;;) {
+      if (this.aborted) throw this.aborted;
       this.headOfLine = true;
       const staged = this.tryPush(...record);
       this.headOfLine = false;

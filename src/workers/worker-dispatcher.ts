@@ -1,5 +1,6 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { StoreConfig } from '../store/config.js';
+import { StoreError } from '../store/errors.js';
 import type { DispatchRequest, RemoteDispatcher } from '../store/dispatch.js';
 import { createRing, RingProducer } from './ring.js';
 import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent, type WorkerRole } from './messages.js';
@@ -14,12 +15,25 @@ interface Supervised {
   control: MessagePort | null;
   restarts: number;
   drained: Promise<void> | null;
+  /** Deaths in a row without the ring's dispatched offset moving (reset by progress). */
+  failures: number;
+  /** The ring's dispatched offset when the current worker started. */
+  startedAt: number;
+  /** What the current worker died of, if it said. */
+  lastError: Error | null;
+  restartTimer: NodeJS.Timeout | null;
 }
 
 export interface WorkerDispatcherOptions {
   /** Build the index in its own worker (default: the store's messageIndexEnable). */
   index?: boolean;
   onError?: (message: string) => void;
+  /** Delay before restarting a worker that died; doubles with each failure in a row (default 100 ms). */
+  restartDelayMs?: number;
+  /** Cap of that delay (default 5 s). */
+  maxRestartDelayMs?: number;
+  /** Failures in a row without progress after which dispatch is declared failed (default 6, about 3 s). */
+  maxFailures?: number;
 }
 
 /**
@@ -31,7 +45,11 @@ export interface WorkerDispatcherOptions {
  *
  * Supervision: a worker that dies is restarted on the same ring and resumes after its last
  * committed record (consume queue writes are idempotent by queue offset, index writes skip what
- * is already indexed), so nothing is skipped and nothing is visible twice.
+ * is already indexed), so nothing is skipped and nothing is visible twice. Restarts back off
+ * exponentially; a worker that keeps dying without dispatching anything (a consume queue file it
+ * cannot create, say) is given up on after maxFailures: `failure` is set, waiting appends fail
+ * with it, and the store refuses new ones, as RocketMQ's does once its logics queue or index
+ * cannot be written. Only a restart of the store clears it (recovery re-dispatches what is missing).
  */
 export class WorkerDispatcher implements RemoteDispatcher {
   private readonly opts: WorkerDispatcherOptions;
@@ -42,6 +60,8 @@ export class WorkerDispatcher implements RemoteDispatcher {
   private dispatch!: Supervised;
   private index: Supervised | null = null;
   private stopping = false;
+  /** Set once a worker is given up on (a StoreError 'DISPATCH_FAILED' whose cause is its last error). */
+  failure: StoreError | null = null;
   /** End of the newest record handed to the index worker. */
   private lastIndexEnd = 0;
   onIndexCheckpoint?: (timestamp: number) => void;
@@ -62,7 +82,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
 
   private supervise(role: WorkerRole, fromOffset: number): Supervised {
     const ring = createRing(this.cfg.dispatchRingSlots, fromOffset);
-    return { role, ring, producer: new RingProducer(ring), worker: null, control: null, restarts: 0, drained: null };
+    return { role, ring, producer: new RingProducer(ring), worker: null, control: null, restarts: 0, drained: null, failures: 0, startedAt: 0, lastError: null, restartTimer: null };
   }
 
   /** Starts (or restarts) the worker of `s` on its ring; resolves when it is ready. */
@@ -73,6 +93,8 @@ export class WorkerDispatcher implements RemoteDispatcher {
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
     s.worker = worker;
     s.control = port1;
+    s.startedAt = s.producer.dispatchedOffset;
+    s.lastError = null;
     let drainedResolve!: () => void;
     s.drained = new Promise<void>((r) => (drainedResolve = r));
     return new Promise<void>((resolve, reject) => {
@@ -84,6 +106,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
         else if (e.type === 'error') this.opts.onError?.(`${s.role} worker: ${e.message}`);
       });
       worker.on('error', (err) => {
+        s.lastError = err;
         this.opts.onError?.(`${s.role} worker failed: ${err.stack ?? String(err)}`);
         reject(err);
       });
@@ -92,13 +115,33 @@ export class WorkerDispatcher implements RemoteDispatcher {
         if (s.worker !== worker) return;
         s.worker = null;
         port1.close();
-        if (!this.stopping) {
-          s.restarts++;
-          this.opts.onError?.(`${s.role} worker exited (code ${code}); restarting from the last dispatched record`);
-          this.spawn(s).catch(() => undefined);
-        }
+        if (!this.stopping) this.died(s, code);
       });
     });
+  }
+
+  /** Restarts a dead worker after a backoff, or gives up on it after too many failures in a row. */
+  private died(s: Supervised, code: number): void {
+    if (s.producer.dispatchedOffset > s.startedAt) s.failures = 0;
+    s.failures++;
+    const cause = s.lastError ?? new Error(`${s.role} worker exited with code ${code}`);
+    if (s.failures >= (this.opts.maxFailures ?? 6)) {
+      this.failure = new StoreError(
+        'DISPATCH_FAILED',
+        `${s.role} worker died ${s.failures} times in a row without dispatching anything; the store refuses appends until restarted (last error: ${cause.message})`,
+        { cause },
+      );
+      this.opts.onError?.(`${this.failure.message}\n${cause.stack ?? ''}`);
+      s.producer.abort(this.failure);
+      return;
+    }
+    s.restarts++;
+    const delay = Math.min((this.opts.restartDelayMs ?? 100) * 2 ** (s.failures - 1), this.opts.maxRestartDelayMs ?? 5000);
+    this.opts.onError?.(`${s.role} worker exited (code ${code}); restarting in ${delay} ms from the last dispatched record`);
+    s.restartTimer = setTimeout(() => {
+      s.restartTimer = null;
+      if (!this.stopping) this.spawn(s).catch(() => undefined);
+    }, delay);
   }
 
   registerTopic(topicId: number, topic: string): void {
@@ -162,6 +205,13 @@ export class WorkerDispatcher implements RemoteDispatcher {
     // workers (and their supervision) still running to make that space.
     await Promise.all(all.map((s) => s.producer.settled()));
     this.stopping = true;
+    for (const s of all) {
+      if (!s.restartTimer) continue;
+      // Waiting out a backoff: one more worker, to dispatch what the ring still holds.
+      clearTimeout(s.restartTimer);
+      s.restartTimer = null;
+      this.spawn(s).catch(() => undefined);
+    }
     for (const s of all) s.producer.requestStop();
     await Promise.all(all.map((s) => s.drained));
     await Promise.all(all.map((s) => s.worker?.terminate()));
@@ -174,6 +224,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
       dispatchRingStalls: this.dispatch.producer.stalls,
       indexRingStalls: this.index?.producer.stalls ?? 0,
       workerRestarts: this.dispatch.restarts + (this.index?.restarts ?? 0),
+      dispatchFailed: this.failure ? 1 : 0,
     };
   }
 }
