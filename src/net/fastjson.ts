@@ -34,7 +34,8 @@ export function stringifyFastjson(value: unknown, opts: FastjsonOptions = {}): s
 
 /** A copy of `obj` whose own keys are in alphabetical order (fastjson's bean field order). */
 export function sortedKeys<T extends object>(obj: T): T {
-  const out: Record<string, unknown> = {};
+  // Null prototype: assigning a `__proto__` field to a plain `{}` would set its prototype instead.
+  const out = Object.create(null) as Record<string, unknown>;
   for (const k of Object.keys(obj).sort()) out[k] = (obj as Record<string, unknown>)[k];
   return out as T;
 }
@@ -87,7 +88,9 @@ function writeList(items: Iterable<unknown>, standard: boolean, pretty: boolean,
 function writeBean(obj: Record<string, unknown>, standard: boolean, pretty: boolean, depth: number): string {
   let out = '{';
   let n = 0;
-  for (const key in obj) {
+  // Own keys only: `for…in` would also write inherited ones, e.g. a prototype a `__proto__`
+  // assignment smuggled in, as if they were fields of this bean.
+  for (const key of Object.keys(obj)) {
     const val = obj[key];
     if (val === undefined || val === null || typeof val === 'function') continue;
     if (n++ > 0) out += ',';

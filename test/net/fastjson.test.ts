@@ -53,6 +53,22 @@ describe('stringifyFastjson', () => {
     expect(stringifyFastjson(parseFastjson(text), { pretty: true })).toBe(text);
   });
 
+  it('writes only own fields: inherited ones are not the bean\'s, and __proto__ is an ordinary key', () => {
+    const proto = { perm: 6, topicName: 'leaked' };
+    const child = Object.assign(Object.create(proto) as Record<string, unknown>, { own: 1 });
+    expect(stringifyFastjson(child)).toBe('{"own":1}');
+    const parsed = JSON.parse('{"__proto__":{"perm":6},"b":1}') as unknown;
+    expect(stringifyFastjson(parsed)).toBe('{"__proto__":{"perm":6},"b":1}');
+    expect(stringifyFastjson(new Map([['__proto__', { perm: 6 }]]))).toBe('{"__proto__":{"perm":6}}');
+  });
+
+  it('sortedKeys keeps a __proto__ field as a field', () => {
+    const bean = JSON.parse('{"z":1,"__proto__":{"x":2}}') as object;
+    const sorted = sortedKeys(bean);
+    expect(Object.keys(sorted)).toEqual(['__proto__', 'z']);
+    expect(stringifyFastjson(sorted)).toBe('{"__proto__":{"x":2},"z":1}');
+  });
+
   it('pretty-prints empty containers and lists as fastjson does', () => {
     expect(stringifyFastjson({ offsetTable: new Map() }, { pretty: true })).toBe('{\n\t"offsetTable":{}\n}');
     expect(stringifyFastjson({ l: ['a', 'b'], e: [] }, { pretty: true })).toBe('{\n\t"l":[\n\t\t"a",\n\t\t"b"\n\t],\n\t"e":[]\n}');
