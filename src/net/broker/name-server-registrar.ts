@@ -97,10 +97,10 @@ export class NameServerRegistrar {
 
   /** RegisterBrokerBody JSON; topic perms are masked when the broker itself is not readable/writable. */
   body(): Buffer {
-    const wrapper = this.o.topics.serializeWrapper() as { topicConfigTable: Record<string, { perm: number }> };
+    const wrapper = this.o.topics.serializeWrapper();
     const bp = this.o.config.brokerPermission;
     if (!isReadable(bp) || !isWriteable(bp)) {
-      for (const tc of Object.values(wrapper.topicConfigTable)) tc.perm = bp;
+      for (const tc of wrapper.topicConfigTable.values()) tc.perm = bp;
     }
     return Buffer.from(stringifyFastjson({ filterServerList: [], topicConfigSerializeWrapper: wrapper }), 'utf8');
   }

@@ -111,7 +111,7 @@ export class SubscriptionGroupManager {
 
   encode(pretty = false): string {
     return stringifyFastjson(
-      { dataVersion: this.dataVersion.toJSON(), subscriptionGroupTable: Object.fromEntries(this.table) },
+      { dataVersion: this.dataVersion.toJSON(), subscriptionGroupTable: this.table },
       { pretty },
     );
   }

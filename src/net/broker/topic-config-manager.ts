@@ -131,9 +131,11 @@ export class TopicConfigManager {
   }
 
   /** TopicConfigSerializeWrapper: GET_ALL_TOPIC_CONFIG body and the core of REGISTER_BROKER. */
-  serializeWrapper(): Record<string, unknown> {
-    const topicConfigTable: Record<string, unknown> = {};
-    for (const [name, tc] of this.table) topicConfigTable[name] = topicConfigJson(tc);
+  serializeWrapper(): { dataVersion: unknown; topicConfigTable: Map<string, Record<string, unknown>> } {
+    // A Map, as Java's ConcurrentMap: topic names are user-chosen, and `__proto__` is a legal one
+    // that a plain object would take as its prototype rather than as a key.
+    const topicConfigTable = new Map<string, Record<string, unknown>>();
+    for (const [name, tc] of this.table) topicConfigTable.set(name, topicConfigJson(tc));
     return { dataVersion: this.dataVersion.toJSON(), topicConfigTable };
   }
 
