@@ -104,6 +104,34 @@ describe('producer round trip', () => {
   });
 });
 
+describe('producer send window', () => {
+  it('a send whose selector throws rejects and frees its in-flight slot', async () => {
+    const topic = 'E2E_SelectorThrows';
+    await createTopic(cluster, topic, 2);
+    const p = new Producer({ producerGroup: 'E2E_PG_WINDOW', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, maxInFlightSends: 3 });
+    await p.start();
+    try {
+      // The first send caches the route, so the later selector calls run synchronously in send().
+      expect((await p.send(new Message(topic, 'warm-up'))).sendStatus).toBe('SEND_OK');
+      const boom = new Error('selector bug');
+      const selector = (): MessageQueue => {
+        throw boom;
+      };
+      for (let i = 0; i < 3; i++) {
+        let sent: Promise<SendResult> | undefined;
+        expect(() => (sent = p.send(new Message(topic, `bad-${i}`), { selector }))).not.toThrow();
+        await expect(sent).rejects.toMatchObject({ name: 'MQClientError', cause: boom });
+      }
+      // Had the three failures kept their slots, this send would wait for a slot forever.
+      const next = p.send(new Message(topic, 'after'));
+      const timeout = new Promise<string>((r) => setTimeout(() => r('still waiting for a send slot'), 3000).unref());
+      expect(await Promise.race([next.then((r) => r.sendStatus), timeout])).toBe('SEND_OK');
+    } finally {
+      await p.shutdown();
+    }
+  });
+});
+
 describe('pull consumer', () => {
   it('reads queue offsets and stores a group offset that a later pull consumer fetches from the broker', async () => {
     const topic = 'E2E_PullOffsets';

@@ -126,6 +126,15 @@ describe('Producer against fake servers', () => {
     expect(new Set(all.map((r) => r.extFields.e))).toEqual(new Set(['1']));
   });
 
+  it('fails a send whose selector picks no queue instead of quietly going round-robin', async () => {
+    reset();
+    await producer.send(new Message('Known', 'route'));
+    reset();
+    const none = (() => undefined) as unknown as (mqs: readonly MessageQueue[]) => MessageQueue;
+    await expect(producer.send(new Message('Known', 'x'), { selector: none })).rejects.toMatchObject({ code: 'SELECT_QUEUE_FAILED' });
+    expect(brokers.flatMap((b) => b.requests)).toEqual([]);
+  });
+
   it('sends to a topic the NameServer does not know through TBW102, at most defaultTopicQueueNums queues per broker', async () => {
     reset();
     const r = await producer.send(new Message('NewTopic', 'x'));

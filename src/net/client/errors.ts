@@ -15,6 +15,7 @@ export type ClientErrorCode =
   | 'NOT_STARTED'
   | 'SHUT_DOWN'
   | 'ILLEGAL_ARGUMENT'
+  | 'SELECT_QUEUE_FAILED'
   | 'BAD_RESPONSE'
   | 'NO_NAMESRV';
 
@@ -35,7 +36,7 @@ export class MQClientError extends Error {
 
   /** True when sending the same request elsewhere (another broker) may succeed. */
   get retriable(): boolean {
-    if (this.responseCode === undefined) return this.code !== 'ILLEGAL_ARGUMENT' && this.code !== 'SHUT_DOWN';
+    if (this.responseCode === undefined) return this.code !== 'ILLEGAL_ARGUMENT' && this.code !== 'SHUT_DOWN' && this.code !== 'SELECT_QUEUE_FAILED';
     return RESPONSE_CODES.get(this.responseCode)?.retriable ?? false;
   }
 }

@@ -145,25 +145,29 @@ export class Producer implements ProducerMember {
   }
 
   private sendMessage(msg: Message, opts: SendOptions, mode: Mode): Promise<SendResult | void> {
+    let job: SendJob;
+    // Every failure, validation or encoding, is the returned promise's: callers of send() and
+    // sendCallback() must never see a synchronous throw instead.
     try {
       if (!(msg instanceof Message)) throw illegalArgument('not a Message');
       checkSendTopic(msg.topic);
       checkBody(msg.body, this.config.maxMessageSize);
+      let uniq = msg.uniqKey;
+      if (uniq === undefined) {
+        uniq = createUniqId();
+        msg.properties.set(PROPERTY.UNIQ_KEY, uniq);
+      }
+      let body = msg.body;
+      let sysFlag = 0;
+      if (body.length >= this.config.compressMsgBodyOverHowmuch) {
+        body = deflateSync(body, { level: 5 });
+        sysFlag |= SYSFLAG_COMPRESSED;
+      }
+      job = newJob(RequestCode.SEND_MESSAGE_V2, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
     } catch (err) {
       return Promise.reject(err);
     }
-    let uniq = msg.uniqKey;
-    if (uniq === undefined) {
-      uniq = createUniqId();
-      msg.properties.set(PROPERTY.UNIQ_KEY, uniq);
-    }
-    let body = msg.body;
-    let sysFlag = 0;
-    if (body.length >= this.config.compressMsgBodyOverHowmuch) {
-      body = deflateSync(body, { level: 5 });
-      sysFlag |= SYSFLAG_COMPRESSED;
-    }
-    return this.submit(newJob(RequestCode.SEND_MESSAGE_V2, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout));
+    return this.submit(job);
   }
 
   /*
@@ -176,7 +180,16 @@ export class Producer implements ProducerMember {
     if (!this.instance) return Promise.reject(new MQClientError('NOT_STARTED', `producer ${this.group} is not started`));
     if (this.inFlight >= this.config.maxInFlightSends) return new Promise<void>((r) => this.slotWaiters.push(r)).then(() => this.submit(job));
     this.inFlight++;
-    return this.tryOnce(job).then(this.releaseOk, this.releaseErr);
+    // tryOnce runs user code (a MessageQueueSelector) and the encoder before its first await; a
+    // synchronous throw there must still free the slot, or maxInFlightSends such failures would
+    // leave every later send waiting for a slot forever.
+    let attempt: Promise<SendResult | void>;
+    try {
+      attempt = this.tryOnce(job);
+    } catch (err) {
+      attempt = Promise.reject(err);
+    }
+    return attempt.then(this.releaseOk, this.releaseErr);
   }
 
   private readonly releaseOk = <T>(r: T): T => {
@@ -201,7 +214,7 @@ export class Producer implements ProducerMember {
     const queues = this.publishInfo.get(job.topic);
     if (queues === undefined || queues.length === 0) return this.findPublishQueues(job.topic).then(() => this.tryOnce(job));
     if (job.times === 0) {
-      job.fixed = job.opts.queue ?? (job.opts.selector ? job.opts.selector(queues, job.msg, job.opts.arg) : undefined);
+      job.fixed = job.opts.queue ?? (job.opts.selector ? this.select(job, queues) : undefined);
       job.times = job.fixed || job.mode === 'oneway' ? 1 : 1 + (job.mode === 'sync' ? this.config.retryTimesWhenSendFailed : this.config.retryTimesWhenSendAsyncFailed);
     }
     const left = job.timeoutMs - (Date.now() - job.begin);
@@ -260,6 +273,19 @@ export class Producer implements ProducerMember {
     if (!retriable) return Promise.reject(err);
     if (job.attempt < job.times) return this.tryOnce(job);
     return Promise.reject(exhausted(job));
+  }
+
+  /** The queue a MessageQueueSelector picks; its failure is the send's, as in Java's sendSelectImpl. */
+  private select(job: SendJob, queues: readonly MessageQueue[]): MessageQueue {
+    let mq: MessageQueue | undefined;
+    try {
+      mq = job.opts.selector!(queues, job.msg, job.opts.arg);
+    } catch (err) {
+      throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${(err as Error).message}`, { cause: err });
+    }
+    // A missing queue must not quietly become round-robin: ordered sends rely on the selector.
+    if (mq == null) throw new MQClientError('SELECT_QUEUE_FAILED', 'select message queue return null.');
+    return mq;
   }
 
   /** Round-robin; on a retry, a queue of another broker than the one that failed if there is one. */
