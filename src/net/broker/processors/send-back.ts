@@ -40,6 +40,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   if (orig.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0) {
     topic = dlqTopic(group);
     queueId = 0;
+    // Readable too, as 4.9.7/4.9.8 create it; see retryOrDlq in send.ts.
     ctx.topics.ensure(topic, 1, PERM.READ | PERM.WRITE);
     delayLevel = 0;
   } else {

@@ -144,6 +144,8 @@ function retryOrDlq(ctx: BrokerContext, h: SendHeader, target: { tc: TopicConfig
   if (!sg) throw new BrokerError(ResponseCode.SUBSCRIPTION_GROUP_NOT_EXIST, `subscription group not exist, ${group}`);
   const max = h.maxReconsumeTimes ?? sg.retryMaxTimes;
   if (h.reconsumeTimes < max) return { topic: h.topic, queueId: target.queueId };
+  // Readable as well as writable, as the 4.9 releases we follow (4.9.7/4.9.8) create it; 4.9.0 and
+  // 4.9.1 made it write-only, so a DLQ could not be queried without first updating its perm.
   const dlq = ctx.topics.ensure(dlqTopic(group), 1, PERM.READ | PERM.WRITE);
   return { topic: dlq.topicName, queueId: 0 };
 }
