@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/net/logger.js';
 import { stringifyFastjson } from '../../src/net/fastjson.js';
 import { Message, Producer, type MessageQueue } from '../../src/net/client/index.js';
 import { decodeBatchBody } from '../../src/net/client/message-batch.js';
+import { waitFor } from '../net/helpers.js';
 
 /**
  * The producer against scripted servers: a fake NameServer answering routes and two fake brokers
@@ -18,6 +19,7 @@ interface FakeBroker {
   server: RemotingServer;
   addr: string;
   requests: RemotingCommand[];
+  heartbeats: RemotingCommand[];
   onSend: SendHandler;
 }
 
@@ -26,14 +28,17 @@ const ok = (req: RemotingCommand, queueOffset = 0): RemotingCommand =>
 
 async function fakeBroker(): Promise<FakeBroker> {
   const server = new RemotingServer({ port: 0, host: '127.0.0.1', logger: silentLogger });
-  const b: FakeBroker = { server, addr: '', requests: [], onSend: (req) => ok(req) };
+  const b: FakeBroker = { server, addr: '', requests: [], heartbeats: [], onSend: (req) => ok(req) };
   for (const code of [RequestCode.SEND_MESSAGE_V2, RequestCode.SEND_BATCH_MESSAGE]) {
     server.registerProcessor(code, (req) => {
       b.requests.push(req);
       return b.onSend(req);
     });
   }
-  server.registerProcessor(RequestCode.HEART_BEAT, (req) => RemotingCommand.createResponse(req, ResponseCode.SUCCESS));
+  server.registerProcessor(RequestCode.HEART_BEAT, (req) => {
+    b.heartbeats.push(req);
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  });
   server.registerProcessor(RequestCode.UNREGISTER_CLIENT, (req) => RemotingCommand.createResponse(req, ResponseCode.SUCCESS));
   b.addr = `127.0.0.1:${await server.listen()}`;
   return b;
@@ -179,6 +184,20 @@ describe('Producer against fake servers', () => {
       expect(peak).toBe(3);
     } finally {
       await small.shutdown();
+    }
+  });
+
+  it('heartbeats every broker of a route as soon as it learns of it, not a heartbeat interval later', async () => {
+    const p = new Producer({ producerGroup: 'PG_HB', namesrvAddr: producer.config.namesrvAddr, logger: silentLogger });
+    await p.start();
+    try {
+      const names = (b: FakeBroker): string[] =>
+        b.heartbeats.flatMap((h) => (JSON.parse(h.body!.toString()) as { producerDataSet: { groupName: string }[] }).producerDataSet.map((d) => d.groupName));
+      await p.send(new Message('Known', 'hb'));
+      // Java's producer heartbeats at start() and 1 s later; the periodic one comes after 30 s.
+      await waitFor(() => brokers.every((b) => names(b).includes('PG_HB')), 2000, 'a heartbeat naming PG_HB at both brokers');
+    } finally {
+      await p.shutdown();
     }
   });
 

@@ -50,6 +50,8 @@ export class ClientInstance {
   private readonly brokerAddrs = new Map<string, Map<number, string>>();
   private readonly producers = new Map<string, ProducerMember>();
   private readonly consumers = new Map<string, ConsumerMember>();
+  /** Broker addresses sent a heartbeat since they (re)appeared in the broker table. */
+  private readonly heartbeated = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private refs = 0;
   private started = false;
@@ -178,6 +180,22 @@ export class ClientInstance {
   private rebuildBrokerTable(): void {
     this.brokerAddrs.clear();
     for (const route of this.routes.values()) for (const bd of route.brokerDatas) this.brokerAddrs.set(bd.brokerName, new Map(bd.brokerAddrs));
+    this.heartbeatNewBrokers();
+  }
+
+  /**
+   * A broker that appears in the table gets a heartbeat now, not up to heartbeatBrokerInterval
+   * later: Java's producer heartbeats from start() and again 1 s after, so a broker knows the
+   * group's members (producer connections, transaction check-backs, consumer ids) right away.
+   * Our routes, and with them the broker addresses, arrive with the first send or rebalance.
+   */
+  private heartbeatNewBrokers(): void {
+    const current = new Set(this.allBrokerAddrs(this.consumers.size === 0));
+    // A broker that left and comes back is new again.
+    for (const addr of this.heartbeated) if (!current.has(addr)) this.heartbeated.delete(addr);
+    if (this.producers.size === 0 && this.consumers.size === 0) return;
+    const fresh = [...current].filter((addr) => !this.heartbeated.has(addr));
+    if (fresh.length > 0) this.heartbeat(fresh).catch((err: unknown) => this.logger.warn('heartbeat to new brokers failed: %s', (err as Error).message));
   }
 
   private async updateAllRoutes(): Promise<void> {
@@ -255,11 +273,17 @@ export class ClientInstance {
   /** HEART_BEAT to every known broker (masters only when there are no consumers, as Java). */
   async sendHeartbeatToAllBrokers(): Promise<void> {
     if (this.producers.size === 0 && this.consumers.size === 0) return;
+    await this.heartbeat(this.allBrokerAddrs(this.consumers.size === 0));
+  }
+
+  /** HEART_BEAT to these brokers; a failure is logged, the next periodic round tries again. */
+  private async heartbeat(addrs: readonly string[]): Promise<void> {
     const body = this.heartbeatBody();
     await Promise.all(
-      this.allBrokerAddrs(this.consumers.size === 0).map((addr) =>
-        this.api.heartbeat(addr, body).catch((err: unknown) => this.logger.warn('heartbeat to %s failed: %s', addr, (err as Error).message)),
-      ),
+      addrs.map((addr) => {
+        this.heartbeated.add(addr);
+        return this.api.heartbeat(addr, body).catch((err: unknown) => this.logger.warn('heartbeat to %s failed: %s', addr, (err as Error).message));
+      }),
     );
   }
 

@@ -73,7 +73,11 @@ export class Producer implements ProducerMember {
   async start(): Promise<void> {
     if (this.instance) return;
     checkGroup(this.config.producerGroup);
-    this.instance = ClientInstance.join(this.config, this.logger, (inst) => inst.registerProducer(this));
+    const inst = ClientInstance.join(this.config, this.logger, (inst) => inst.registerProducer(this));
+    this.instance = inst;
+    // As DefaultMQProducerImpl.start(): brokers the instance already knows (shared with other
+    // members) hear of this group now; brokers learned later are heartbeated as they appear.
+    inst.sendHeartbeatToAllBrokers().catch((err: unknown) => this.logger.warn('heartbeat at start failed: %s', (err as Error).message));
   }
 
   async shutdown(): Promise<void> {
