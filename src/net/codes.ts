@@ -206,7 +206,8 @@ export const LanguageCode = {
 const LANGUAGE_NAMES: readonly string[] = Object.keys(LanguageCode);
 
 export function languageToNumber(name: string): number {
-  return (LanguageCode as Record<string, number>)[name] ?? LanguageCode.OTHER;
+  // The name comes off the wire: "constructor" or "__proto__" must not reach the prototype.
+  return Object.hasOwn(LanguageCode, name) ? (LanguageCode as Record<string, number>)[name]! : LanguageCode.OTHER;
 }
 
 export function languageFromNumber(n: number): string {

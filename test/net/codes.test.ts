@@ -46,6 +46,7 @@ describe('codes', () => {
     expect(languageToNumber('JAVA')).toBe(0);
     expect(languageToNumber('RUST')).toBe(12);
     expect(languageToNumber('COBOL')).toBe(LanguageCode.OTHER);
+    for (const name of ['constructor', '__proto__', 'toString']) expect(languageToNumber(name)).toBe(LanguageCode.OTHER);
     expect(languageFromNumber(9)).toBe('GO');
     expect(languageFromNumber(200)).toBe('OTHER');
     for (const [name, n] of Object.entries(LanguageCode)) expect(languageFromNumber(n)).toBe(name);
