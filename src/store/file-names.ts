@@ -1,5 +1,7 @@
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
+import { StoreError } from './errors.js';
 
 /**
  * Every on-disk name the store uses is built here: segment files named by their 20-digit
@@ -47,4 +49,21 @@ export function indexFileName(timeMs: number): string {
   const d = new Date(timeMs);
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}${p(d.getMilliseconds(), 3)}`;
+}
+
+const STORE_MARKERS = ['commitlog', 'consumequeue', 'index', 'checkpoint', 'abort', 'lock', 'config'];
+
+/**
+ * Creates the store root if needed; refuses a path that is a file, or a non-empty directory with
+ * none of a store's names in it (a wrong path must not get segment files written into it).
+ */
+export function prepareStoreRoot(root: string): void {
+  if (existsSync(root)) {
+    if (!statSync(root).isDirectory()) throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not a directory`);
+    const names = readdirSync(root);
+    if (names.length > 0 && !names.some((n) => STORE_MARKERS.includes(n))) {
+      throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not empty and holds no store (no commitlog, consumequeue or checkpoint)`);
+    }
+  }
+  mkdirSync(root, { recursive: true });
 }

@@ -1,4 +1,3 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import type { StoreConfig } from './config.js';
 import type {
   HostAddress,
@@ -16,7 +15,7 @@ import { recoverStore, type RecoveryResult } from './recovery.js';
 import { StoreReads, hasKey, type RecordLog } from './store-reads.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { decodeMessage, parseHostAddress } from './message-codec.js';
-import { abortPath, checkpointPath } from './file-names.js';
+import { abortPath, checkpointPath, prepareStoreRoot } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
 import { RemoteDispatchBridge } from './remote-dispatch.js';
@@ -46,7 +45,6 @@ export interface StoreOptions {
 }
 
 const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
-const STORE_MARKERS = ['commitlog', 'consumequeue', 'index', 'checkpoint', 'abort', 'lock', 'config'];
 
 /**
  * The file-backed message store: wiring of commit log, consume queues, flush, checkpoint and
@@ -74,13 +72,6 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** Workers mode: the index worker's files, mapped once for every query. */
   private indexReader: IndexReader | null = null;
   private remoteActive = false;
-  private publishScheduled = false;
-  private unpublished = 0;
-  private readonly publishNow = (): void => {
-    this.publishScheduled = false;
-    this.unpublished = 0;
-    this.remote?.publish();
-  };
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
     super();
@@ -133,14 +124,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
 
   async start(): Promise<void> {
     const root = this.config.storePathRootDir;
-    if (existsSync(root)) {
-      if (!statSync(root).isDirectory()) throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not a directory`);
-      const names = readdirSync(root);
-      if (names.length > 0 && !names.some((n) => STORE_MARKERS.includes(n))) {
-        throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not empty and holds no store (no commitlog, consumequeue or checkpoint)`);
-      }
-    }
-    mkdirSync(root, { recursive: true });
+    prepareStoreRoot(root);
     const lastExitOK = !abortMarker.exists(abortPath(this.config));
     this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
     try {
@@ -308,19 +292,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
         return room ? room.then(() => result) : result;
       });
     }
-    let room: Promise<void> | undefined;
-    if (this.remoteActive) {
-      // One publish per turn of the event loop (or per 64 appends when producers never yield),
-      // not per message: each publish may wake a worker.
-      if (++this.unpublished >= 64) this.publishNow();
-      else if (!this.publishScheduled) {
-        this.publishScheduled = true;
-        setImmediate(this.publishNow);
-      }
-      // Appends are the busiest thing on this thread: let them also move visibility forward.
-      this.bridge!.drain();
-      room = this.roomInRing();
-    }
+    const room = this.remoteActive ? this.bridge!.afterAppend() : undefined;
     // A full ring pushes back on producers instead of growing memory.
     if (!sync) return room ? room.then(() => result) : Promise.resolve(result);
     return (room ?? Promise.resolve()).then(() => this.flusher!.waitFor(end)).then((flushed) => {
@@ -331,10 +303,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
 
   /** The wait for room of the last dispatch that found the ring full, if any (taken once). */
   private roomInRing(): Promise<void> | undefined {
-    if (!this.remoteActive) return undefined;
-    const room = this.bridge!.pending;
-    this.bridge!.pending = undefined;
-    return room;
+    return this.remoteActive ? this.bridge!.takePending() : undefined;
   }
 
   /**

@@ -27,7 +27,14 @@ export class RemoteDispatchBridge implements Dispatcher {
   private head = 0;
   private tail = 0;
   /** The promise of the last offer that had to wait for room (awaited before acknowledging). */
-  pending: Promise<void> | undefined;
+  private pending: Promise<void> | undefined;
+  private publishScheduled = false;
+  private unpublished = 0;
+  private readonly publishNow = (): void => {
+    this.publishScheduled = false;
+    this.unpublished = 0;
+    this.remote.publish();
+  };
   listener: MessageArrivingListener | null = null;
   lastDispatchedTimestamp = 0;
   private stamps = new Float64Array(1024);
@@ -72,6 +79,30 @@ export class RemoteDispatchBridge implements Dispatcher {
     if (isConsumable(req.sysFlag)) this.remember(cq, req);
     const wait = this.remote.offer(req, topicId, flags);
     if (wait) this.pending = wait;
+  }
+
+  /**
+   * After each append (not staged): publishes to the workers, drains, and returns the wait for
+   * ring room if the append found the ring full (a full ring pushes back on producers).
+   */
+  afterAppend(): Promise<void> | undefined {
+    // One publish per turn of the event loop (or per 64 appends when producers never yield),
+    // not per message: each publish may wake a worker.
+    if (++this.unpublished >= 64) this.publishNow();
+    else if (!this.publishScheduled) {
+      this.publishScheduled = true;
+      setImmediate(this.publishNow);
+    }
+    // Appends are the busiest thing on this thread: let them also move visibility forward.
+    this.drain();
+    return this.takePending();
+  }
+
+  /** The wait for room of the last offer that found the ring full, if any (taken once). */
+  takePending(): Promise<void> | undefined {
+    const room = this.pending;
+    this.pending = undefined;
+    return room;
   }
 
   private remember(cq: ConsumeQueue, req: DispatchRequest): void {
