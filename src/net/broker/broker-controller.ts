@@ -28,6 +28,7 @@ import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { ScheduleMessageService } from './schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
+import { StoreLock } from './store-lock.js';
 
 export interface BrokerControllerOptions {
   logger?: Logger;
@@ -67,6 +68,7 @@ export class BrokerController {
   private stopping: Promise<void> | null = null;
   private listenPort: number;
   private storeHostAddr: HostAddress;
+  private storeLock: StoreLock | null = null;
 
   constructor(settings: BrokerSettings, opts: BrokerControllerOptions = {}) {
     this.settings = settings;
@@ -151,7 +153,14 @@ export class BrokerController {
     const { broker, store } = this.settings;
     if (broker.listenPort === 0) await this.pickPort();
     mkdirSync(store.storePathRootDir, { recursive: true });
-    await this.store.start();
+    // Before the store opens: its recovery must never run on files another broker is writing.
+    this.storeLock = await StoreLock.acquire(store.storePathRootDir);
+    try {
+      await this.store.start();
+    } catch (e) {
+      await this.storeLock.release();
+      throw e;
+    }
     try {
       this.topics.load();
       this.offsets.load();
@@ -164,6 +173,7 @@ export class BrokerController {
     } catch (e) {
       await Promise.all(this.servers.map((s) => s.close()));
       await this.store.shutdown();
+      await this.storeLock.release();
       throw e;
     }
     this.accepting = true;
@@ -206,6 +216,7 @@ export class BrokerController {
     // Topic and group changes are written as they happen; wait for the last ones to land.
     await Promise.all([this.topics.persisted(), this.groups.persisted()]).catch(() => undefined);
     await this.store.shutdown();
+    await this.storeLock?.release();
     this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
   }
 

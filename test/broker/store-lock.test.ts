@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { brokerSettings } from '../../src/net/broker/broker-config.js';
+import { BrokerController } from '../../src/net/broker/broker-controller.js';
+import { silentLogger } from '../../src/net/logger.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
+
+// A second broker on a live store is the same conf started twice: it must be refused before its
+// store recovery touches anything, and leave the running broker's abort marker in place.
+describe('store lock', () => {
+  let first: TestBroker | undefined;
+  afterEach(async () => first?.close());
+
+  const secondOn = (dir: string): BrokerController =>
+    new BrokerController(
+      brokerSettings(new Map(), {
+        values: { brokerName: 'second', brokerIP1: '127.0.0.1', bindAddress: '127.0.0.1', listenPort: 0, namesrvAddr: '', storePathRootDir: dir, mappedFileSizeCommitLog: 4 * 1024 * 1024 },
+      }),
+      { logger: silentLogger },
+    );
+
+  it('refuses a second broker on a store in use, naming the holder, and frees the store on shutdown', async () => {
+    first = await startTestBroker();
+    const dir = first.dir;
+    expect(existsSync(join(dir, 'abort'))).toBe(true);
+
+    await expect(secondOn(dir).start()).rejects.toThrow(new RegExp(`store .* is in use by another broker \\(pid ${process.pid}\\)`));
+    expect(existsSync(join(dir, 'abort'))).toBe(true);
+
+    await first.controller.shutdown();
+    const again = secondOn(dir);
+    await again.start();
+    await again.shutdown();
+  });
+});
