@@ -2,7 +2,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { brokerSettings, loadBrokerConfig, parseDelayLevels } from '../../src/net/broker/broker-config.js';
-import { parsePropertiesText } from '../../src/store/index.js';
+import { STORE_DEFAULTS, parsePropertiesText } from '../../src/store/index.js';
 import { repoRoot, tempDir } from '../helpers/broker-harness.js';
 
 const settings = (text: string, warn?: (m: string) => void, namesrvAddr?: string) =>
@@ -24,10 +24,11 @@ describe('broker config', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ships conf files that load without warnings, each set runnable on one machine', () => {
+  it('ships conf files that load without warnings, each set runnable on one machine, no store inside another', () => {
     const sets: Record<string, string[]> = { '.': ['broker.conf'] };
     for (const d of ['2m-noslave', '2m-2s-async', '2m-2s-sync']) sets[d] = readdirSync(join(repoRoot, 'conf', d));
     expect(sets['2m-2s-sync']!.sort()).toEqual(['broker-a-s.properties', 'broker-a.properties', 'broker-b-s.properties', 'broker-b.properties']);
+    const allStores: string[] = [];
     for (const [d, files] of Object.entries(sets)) {
       const ports = new Set<number>();
       const stores = new Set<string>();
@@ -44,6 +45,13 @@ describe('broker config', () => {
         expect(broker.brokerId, f).toBe(f.endsWith('-s.properties') ? 1 : 0);
       }
       expect(stores.size).toBe(files.length);
+      allStores.push(...stores);
+    }
+    // Sets run one after another on one machine, next to `npm start` and a broker without -c (both
+    // on the default root): a store root that holds another store's directory is refused at start.
+    allStores.push(STORE_DEFAULTS.storePathRootDir);
+    for (const a of allStores) {
+      for (const b of allStores) if (a !== b) expect(b.startsWith(`${a}/`), `${b} inside ${a}`).toBe(false);
     }
   });
 

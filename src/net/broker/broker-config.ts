@@ -176,7 +176,7 @@ function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
     // RocketMQ forces masters to id 0 whatever the file says.
     broker.brokerId = 0;
   }
-  // Ours: a leading ~ in store paths means the home directory, so shipped configs can say ~/store/broker-a.
+  // Ours: a leading ~ in store paths means the home directory, so shipped configs can say ~/store-broker-a.
   for (const k of ['storePathRootDir', 'storePathCommitLog', 'storePathConsumerQueue', 'storePathIndex'] as const) {
     if (store[k] === '~' || store[k].startsWith('~/')) store[k] = homedir() + store[k].slice(1);
   }
