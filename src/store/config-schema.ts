@@ -4,13 +4,17 @@ import { StoreError } from './errors.js';
  * Typed configuration from string key/value pairs. A schema is just the defaults object: each
  * key's default value fixes its type (number, boolean, string); `choices` restricts strings.
  * Unknown keys are reported through `warn` (naming the key); a bad value is a BAD_CONFIG error
- * naming the key and the value. Shared by the store, broker and NameServer configs.
+ * naming the key and the value. Numbers are counts, sizes, ports or durations, so a negative one is
+ * bad; `ranges` narrows keys further (a zero size or timeout starts a broker that fails every
+ * request, or a timer that never waits). Shared by the store, broker and NameServer configs.
  */
 export interface SchemaOptions {
   /** Allowed values for string keys. */
   choices?: Record<string, readonly string[]>;
   /** Keys that must be integers (numbers default to accepting decimals only if listed in `decimals`). */
   decimals?: readonly string[];
+  /** Inclusive [min, max] for number keys (default min 0, no max). */
+  ranges?: Record<string, readonly [number, number?]>;
 }
 
 export function applyConfig<T extends object>(
@@ -35,11 +39,17 @@ function coerce(key: string, def: unknown, raw: string | number | boolean, opts:
     throw new StoreError('BAD_CONFIG', `config key "${key}": bad value ${JSON.stringify(raw)} (${why})`);
   };
   if (typeof def === 'number') {
-    if (typeof raw === 'number') return raw;
-    if (typeof raw !== 'string' || !/^-?\d+(\.\d+)?$/.test(raw)) bad('expected a number');
-    const n = Number(raw);
-    if (!opts.decimals?.includes(key) && !Number.isInteger(n)) bad('expected an integer');
+    let n: number;
+    if (typeof raw === 'number') n = raw;
+    else {
+      if (typeof raw !== 'string' || !/^-?\d+(\.\d+)?$/.test(raw)) bad('expected a number');
+      n = Number(raw);
+      if (!opts.decimals?.includes(key) && !Number.isInteger(n)) bad('expected an integer');
+    }
     if (!Number.isSafeInteger(Math.trunc(n))) bad('out of range');
+    const [min, max] = opts.ranges?.[key] ?? [0];
+    if (n < min) bad(`must be at least ${min}`);
+    if (max !== undefined && n > max) bad(`must be at most ${max}`);
     return n;
   }
   if (typeof def === 'boolean') {

@@ -92,12 +92,33 @@ export const STORE_CHOICES = {
   brokerRole: ['ASYNC_MASTER', 'SYNC_MASTER', 'SLAVE'],
 } as const;
 
+/** Keys whose zero (or large value) is never meant: sizes and intervals that must be positive, percentages. */
+export const STORE_RANGES: Record<string, readonly [number, number?]> = {
+  maxMessageSize: [1],
+  flushIntervalCommitLog: [1],
+  flushIntervalConsumeQueue: [1],
+  flushCommitLogThoroughInterval: [1],
+  flushConsumeQueueThoroughInterval: [1],
+  syncFlushTimeout: [1],
+  maxHashSlotNum: [1],
+  maxIndexNum: [1],
+  maxMsgsNumBatch: [1],
+  maxTransferBytesOnMessageInMemory: [1],
+  maxTransferCountOnMessageInMemory: [1],
+  maxTransferBytesOnMessageInDisk: [1],
+  maxTransferCountOnMessageInDisk: [1],
+  cleanResourceInterval: [1],
+  diskMaxUsedSpaceRatio: [0, 100],
+  accessMessageInMemoryMaxRatio: [0, 100],
+  haListenPort: [0, 65535],
+};
+
 /** Builds a store config from partial values (object or parsed `.properties`), validating types. */
 export function storeConfig(
   values: Partial<StoreConfig> | Map<string, string> = {},
   opts: { warn?: (msg: string) => void; alsoKnown?: ReadonlySet<string> } = {},
 ): StoreConfig {
-  const cfg = applyConfig(STORE_DEFAULTS, values as Map<string, string>, { choices: STORE_CHOICES, ...opts });
+  const cfg = applyConfig(STORE_DEFAULTS, values as Map<string, string>, { choices: STORE_CHOICES, ranges: STORE_RANGES, ...opts });
   if (cfg.mappedFileSizeCommitLog < 4096) {
     throw new StoreError('BAD_CONFIG', `config key "mappedFileSizeCommitLog": ${cfg.mappedFileSizeCommitLog} is below 4096`);
   }

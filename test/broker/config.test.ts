@@ -70,6 +70,18 @@ describe('broker config', () => {
     expect(() => settings('brokerRole=SLAVE\nbrokerId=0')).toThrow(/brokerId/);
   });
 
+  it('rejects numbers out of range naming the key, instead of a broker that fails every request', () => {
+    expect(() => settings('listenPort=70000')).toThrow(/"listenPort".*at most 65535/);
+    expect(() => settings('maxMessageSize=-1')).toThrow(/"maxMessageSize".*at least 1/);
+    expect(() => settings('maxMessageSize=0')).toThrow(/"maxMessageSize"/);
+    expect(() => settings('flushIntervalCommitLog=0')).toThrow(/"flushIntervalCommitLog"/);
+    expect(() => settings('clientChannelExpiredTime=0')).toThrow(/"clientChannelExpiredTime"/);
+    expect(() => settings('fileReservedTime=-48')).toThrow(/"fileReservedTime".*at least 0/);
+    expect(() => settings('diskMaxUsedSpaceRatio=101')).toThrow(/"diskMaxUsedSpaceRatio"/);
+    expect(() => settings('defaultTopicQueueNums=0')).toThrow(/"defaultTopicQueueNums"/);
+    expect(settings('flushCommitLogLeastPages=0\nlistenPort=0').store.flushCommitLogLeastPages).toBe(0);
+  });
+
   it('forces masters to brokerId 0 and lets -n override namesrvAddr', () => {
     const s = settings('brokerId=3\nnamesrvAddr=1.1.1.1:9876', undefined, '127.0.0.1:9876;127.0.0.1:9877');
     expect(s.broker.brokerId).toBe(0);

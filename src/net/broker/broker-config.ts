@@ -84,6 +84,20 @@ export class BrokerConfigError extends Error {
   }
 }
 
+/** Zero would expire every client at once, or never wait between polls (numbers are >= 0 anyway). */
+const BROKER_RANGES: Record<string, readonly [number, number?]> = {
+  listenPort: [0, 65535],
+  brokerPermission: [0, 15],
+  defaultTopicQueueNums: [1, 1024],
+  shortPollingTimeMills: [1],
+  brokerSuspendMaxTimeMillis: [1],
+  registerBrokerTimeoutMills: [1],
+  defaultQueryMaxNum: [1],
+  clientChannelExpiredTime: [1],
+  clientChannelScanInterval: [1],
+  maxFrameSize: [1024],
+};
+
 const BROKER_KEYS: ReadonlySet<string> = new Set(Object.keys(BROKER_DEFAULTS));
 
 /** RocketMQ BrokerConfig tuning keys (thread pools, queues, locks) with no meaning here: accepted silently. */
@@ -122,7 +136,7 @@ export function brokerSettings(
   }
   if (overrides.namesrvAddr !== undefined) brokerVals.namesrvAddr = overrides.namesrvAddr;
   try {
-    const broker = applyConfig(BROKER_DEFAULTS, brokerVals);
+    const broker = applyConfig(BROKER_DEFAULTS, brokerVals, { ranges: BROKER_RANGES });
     const store = storeConfig(storeVals);
     return finish(broker, store);
   } catch (e) {
@@ -156,15 +170,9 @@ function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
   if (!broker.brokerName) broker.brokerName = hostname() || 'DEFAULT_BROKER';
   if (!broker.brokerIP1) broker.brokerIP1 = firstNonLoopbackIPv4() ?? '127.0.0.1';
   if (!broker.brokerIP2) broker.brokerIP2 = broker.brokerIP1;
-  if (broker.listenPort < 0 || broker.listenPort > 65535) bad('listenPort', `${broker.listenPort} is not a port`);
   if (broker.listenPort !== 0 && broker.vipChannelEnable && broker.listenPort < 3) {
     bad('listenPort', `${broker.listenPort} leaves no room for the VIP port listenPort - 2`);
   }
-  if (broker.defaultTopicQueueNums < 1 || broker.defaultTopicQueueNums > 1024) {
-    bad('defaultTopicQueueNums', `${broker.defaultTopicQueueNums} is outside 1..1024`);
-  }
-  if ((broker.brokerPermission & ~0xf) !== 0) bad('brokerPermission', `${broker.brokerPermission} is not a permission (0..15)`);
-  if (broker.maxFrameSize < 1024) bad('maxFrameSize', `${broker.maxFrameSize} is below 1024`);
   for (const a of splitNamesrvAddr(broker.namesrvAddr)) {
     if (!/^[^:\s]+:\d{1,5}$/.test(a)) bad('namesrvAddr', `"${a}" is not host:port`);
   }

@@ -34,6 +34,14 @@ const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
   ...NETTY_SERVER_CONFIG_KEYS,
 ]);
 
+/** A port out of range reached Node's listen() as an error naming no key; zero intervals spin timers. */
+const NAMESRV_RANGES: Record<string, readonly [number, number?]> = {
+  listenPort: [0, 65535],
+  scanNotActiveBrokerInterval: [1],
+  brokerChannelExpiredTime: [1],
+  maxFrameSize: [1024],
+};
+
 /**
  * Typed config from `.properties` text (or already-parsed pairs) over the defaults. Unknown keys
  * are reported through `warn`, naming them; a bad value throws a BAD_CONFIG StoreError naming the key.
@@ -43,7 +51,7 @@ export function namesrvConfig(
   warn: (msg: string) => void = () => {},
 ): NamesrvConfig {
   const props = typeof values === 'string' ? parsePropertiesText(values) : values;
-  return applyConfig(NAMESRV_DEFAULTS, props as Map<string, string>, { warn, alsoKnown: ACCEPTED_JAVA_KEYS });
+  return applyConfig(NAMESRV_DEFAULTS, props as Map<string, string>, { warn, alsoKnown: ACCEPTED_JAVA_KEYS, ranges: NAMESRV_RANGES });
 }
 
 export function loadNamesrvConfig(file: string, warn?: (msg: string) => void): NamesrvConfig {
