@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
+import { MQClientError, Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { humanTime, javaMapString, left, messageExtString, right } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
@@ -38,6 +38,18 @@ function printMsg(ctx: CommandContext, msg: MessageExt, bodyCharset: string | un
   if (bodyCharset !== undefined) line('Message Body:', msg.body.toString(bodyCharset.toLowerCase().replace('-', '') === 'utf8' ? 'utf8' : 'latin1'));
 }
 
+/**
+ * The id sendMessage prints (and producers log) is the UNIQ_KEY, not an offset id: decoded as one,
+ * its port field holds the producer's pid, so the lookup failed with "bad address
+ * 192.0.2.2:1866837979". Say what the id is and which command takes it.
+ */
+function checkOffsetMsgId(id: string): void {
+  if (!/^[0-9A-Fa-f]+$/.test(id) || (id.length !== 32 && id.length !== 56)) return;
+  const port = parseInt(id.slice(id.length - 24, id.length - 16), 16);
+  if (port > 0 && port <= 65535) return;
+  throw new UsageError(`${id} is not an offset message id (OffsetID) but a unique message id (UNIQ_KEY), as sendMessage prints: use queryMsgByUniqueKey -i ${id} -t <topic>`);
+}
+
 export const queryMsgById: SubCommand = {
   name: 'queryMsgById',
   desc: 'Query Message by Id',
@@ -47,9 +59,27 @@ export const queryMsgById: SubCommand = {
   ],
   run: (ctx) =>
     withAdmin(ctx, async (admin) => {
-      for (const id of str(ctx.opts, 'i')!.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
-        printMsg(ctx, await admin.viewMessage(id), str(ctx.opts, 'f'));
-      }
+      const ids = str(ctx.opts, 'i')!.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      ids.forEach(checkOffsetMsgId);
+      for (const id of ids) printMsg(ctx, await admin.viewMessage(id), str(ctx.opts, 'f'));
+    }),
+};
+
+export const queryMsgByUniqueKey: SubCommand = {
+  name: 'queryMsgByUniqueKey',
+  desc: 'Query Message by Unique key',
+  options: [
+    opt('i', 'msgId', true, 'Message Id', true),
+    opt('t', 'topic', true, 'The topic of msg', true),
+    opt('a', 'showAll', false, 'Print all message, the limit is 32'),
+  ],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const id = str(ctx.opts, 'i')!;
+      const topic = str(ctx.opts, 't')!;
+      const found = await admin.queryMessage(topic, id, 32, 0, Number.MAX_SAFE_INTEGER, true);
+      if (found.length === 0) throw new MQClientError('BAD_RESPONSE', `no message with unique key ${id} in topic ${topic}`);
+      for (const m of ctx.opts.has('a') ? found : found.slice(0, 1)) printMsg(ctx, m, undefined);
     }),
 };
 

@@ -4,7 +4,7 @@ import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
-import { consumeMessage, queryMsgById, queryMsgByKey, sendMessage } from './message-commands.js';
+import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -22,6 +22,7 @@ export const COMMANDS: readonly SubCommand[] = [
   consumerProgress,
   queryMsgById,
   queryMsgByKey,
+  queryMsgByUniqueKey,
   sendMessage,
   consumeMessage,
 ];

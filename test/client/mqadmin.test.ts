@@ -172,6 +172,22 @@ describe('mqadmin', () => {
   });
 });
 
+describe('mqadmin with the id sendMessage prints', () => {
+  // sendMessage prints the UNIQ_KEY; queryMsgById read it as an address and failed with
+  // "bad address 192.0.2.2:1866837979". It now says which command takes the id, and that one works.
+  it('queryMsgById points to queryMsgByUniqueKey, which finds the message', async () => {
+    const sent = await admin('sendMessage', '-t', 'UniqTopic', '-p', 'by unique key');
+    const uniq = sent.out.trimEnd().split('\n')[1]!.trim().split(/\s+/).pop()!;
+    const byOffsetId = await admin('queryMsgById', '-i', uniq);
+    expect(byOffsetId.code).toBe(1);
+    expect(byOffsetId.err).toContain(`use queryMsgByUniqueKey -i ${uniq} -t <topic>`);
+    const r = await admin('queryMsgByUniqueKey', '-i', uniq, '-t', 'UniqTopic');
+    expect(r.err).toBe('');
+    expect(r.out).toContain('Topic:               UniqTopic\n');
+    expect(r.out).toMatch(new RegExp(`Properties: +\\{.*UNIQ_KEY=${uniq}`));
+  });
+});
+
 describe('mqadmin with a producer-made message', () => {
   it('queryMsgById works with the offsetMsgId a send returns', async () => {
     const { Producer } = await import('../../src/net/client/index.js');
