@@ -4,6 +4,7 @@ import type { MessageExt } from './message.js';
 import type { MessageQueue } from './message-queue.js';
 import type { ProcessQueue } from './process-queue.js';
 import { isRetryTopic } from './names.js';
+import { errorMessage } from './errors.js';
 
 /**
  * Concurrent consumption for a push consumer (ConsumeMessageConcurrentlyService): pulled messages
@@ -108,7 +109,7 @@ export class ConsumeService {
       const status = await this.d.listener(msgs, ctx);
       ok = status === undefined || status === 'CONSUME_SUCCESS';
     } catch (err) {
-      this.d.logger.warn('consumer %s listener failed on %s: %s', this.d.group, pq.mq.topic, (err as Error).message);
+      this.d.logger.warn('consumer %s listener failed on %s: %s', this.d.group, pq.mq.topic, errorMessage(err));
       ok = false;
     }
     if (pq.dropped) return;
@@ -123,7 +124,7 @@ export class ConsumeService {
         this.d.sendBack(m, ctx.delayLevelWhenNextConsume).then(
           () => sentBack.push(m),
           (err: unknown) => {
-            this.d.logger.warn('send back of %s failed, consuming it again locally: %s', m.msgId, (err as Error).message);
+            this.d.logger.warn('send back of %s failed, consuming it again locally: %s', m.msgId, errorMessage(err));
             retryHere.push(m);
           },
         ),

@@ -53,3 +53,17 @@ export function brokerError(res: RemotingCommand, addr: string, what: string): M
 export function illegalArgument(message: string): MQClientError {
   return new MQClientError('ILLEGAL_ARGUMENT', message);
 }
+
+/**
+ * Text of anything thrown. User code (listeners, callbacks, selectors) may throw or reject with a
+ * non-Error, even undefined; reading `.message` off that inside a catch throws again, and in a
+ * fire-and-forget chain that second throw is an unhandled rejection that ends the process.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
+}

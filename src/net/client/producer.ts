@@ -6,7 +6,7 @@ import { RemotingError } from '../remoting-error.js';
 import type { Connection } from '../connection.js';
 import { PRODUCER_DEFAULTS, type ProducerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ProducerMember } from './client-instance.js';
-import { MQClientError, illegalArgument } from './errors.js';
+import { MQClientError, errorMessage, illegalArgument } from './errors.js';
 import { Message, encodeProperties } from './message.js';
 import { encodeBatchBody } from './message-batch.js';
 import { createUniqId } from './message-id.js';
@@ -112,7 +112,7 @@ export class Producer implements ProducerMember {
       try {
         cb(err, r);
       } catch (e) {
-        this.logger.error('send callback threw: %s', (e as Error).stack ?? String(e));
+        this.logger.error('send callback threw: %s', e instanceof Error && e.stack ? e.stack : errorMessage(e));
       }
     };
     (this.sendMessage(msg, opts, 'async') as Promise<SendResult>).then(
@@ -285,7 +285,7 @@ export class Producer implements ProducerMember {
     try {
       mq = job.opts.selector!(queues, job.msg, job.opts.arg);
     } catch (err) {
-      throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${(err as Error).message}`, { cause: err });
+      throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${errorMessage(err)}`, { cause: err });
     }
     // A missing queue must not quietly become round-robin: ordered sends rely on the selector.
     if (mq == null) throw new MQClientError('SELECT_QUEUE_FAILED', 'select message queue return null.');
