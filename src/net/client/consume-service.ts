@@ -49,6 +49,7 @@ export class ConsumeService {
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly d: ConsumeServiceDeps) {}
 
@@ -58,13 +59,19 @@ export class ConsumeService {
   }
 
   submit(pq: ProcessQueue, msgs: MessageExt[]): void {
+    if (this.stopped) return;
     const size = Math.max(1, this.d.batchMaxSize);
     for (let i = 0; i < msgs.length; i += size) this.queue.push({ pq, msgs: msgs.slice(i, i + size) });
     this.drain();
   }
 
-  /** Resolves when nothing is being consumed, or after `timeoutMs`. Pending retries are cancelled. */
+  /**
+   * Starts nothing more and resolves when nothing is being consumed, or after `timeoutMs`.
+   * Batches still queued and pending retries are dropped (unsettled: redelivered later); batches
+   * the listener is running now settle as usual, so their offsets can be committed at shutdown.
+   */
   async stop(timeoutMs: number): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.queue.length = 0;
@@ -80,7 +87,7 @@ export class ConsumeService {
   }
 
   private drain(): void {
-    while (this.running < this.d.concurrency && this.qHead < this.queue.length) {
+    while (!this.stopped && this.running < this.d.concurrency && this.qHead < this.queue.length) {
       const task = this.queue[this.qHead++]!;
       if (this.qHead === this.queue.length) {
         this.queue.length = 0;

@@ -123,10 +123,14 @@ export class PushConsumer implements ConsumerMember {
   async shutdown(): Promise<void> {
     const inst = this.instance;
     if (!inst) return;
+    // Pull loops stop on `running`; queues are not dropped yet, because a dropped queue's results
+    // are discarded and the batches finishing during the wait below must still commit their
+    // offsets (Java shuts the consume service down before persistConsumerOffset, then destroys
+    // the rebalance). Dropping first made every clean shutdown redeliver what was just consumed.
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
-    for (const pq of this.processQueues.values()) pq.dropped = true;
     await this.consumeService!.stop(this.awaitTerminationMs);
+    for (const pq of this.processQueues.values()) pq.dropped = true;
     await this.offsets!.persistAll([...this.processQueues.values()].map((pq) => pq.mq), false);
     this.processQueues.clear();
     this.instance = null;
@@ -195,7 +199,7 @@ export class PushConsumer implements ConsumerMember {
   private async pullLoop(pq: ProcessQueue): Promise<void> {
     const sub = this.subs.get(pq.mq.topic)!;
     const cfg = this.config;
-    while (!pq.dropped) {
+    while (!pq.dropped && this.running) {
       if (pq.count >= cfg.pullThresholdForQueue) {
         await sleep(50);
         continue;
@@ -210,12 +214,12 @@ export class PushConsumer implements ConsumerMember {
           postSubscription: cfg.postSubscriptionWhenPull,
         });
       } catch (err) {
-        if (pq.dropped) break;
+        if (pq.dropped || !this.running) break;
         this.logger.warn('pull %s:%d failed: %s', pq.mq.topic, pq.mq.queueId, (err as Error).message);
         await sleep(cfg.pullTimeDelayMillsWhenException);
         continue;
       }
-      if (pq.dropped) break;
+      if (pq.dropped || !this.running) break;
       pq.nextOffset = result.nextBeginOffset;
       if (result.pullStatus === 'FOUND' && result.msgFoundList.length > 0) {
         pq.put(result.msgFoundList);

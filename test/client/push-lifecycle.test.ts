@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
+import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
+
+/**
+ * Push consumer behaviour around what is in flight, against a real NameServer and broker: what
+ * shutdown commits, and how far pulling may run ahead of a slow listener.
+ */
+let cluster: LocalCluster;
+let producer: Producer;
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  producer = new Producer({ producerGroup: 'LIFECYCLE_PG', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+  await producer.start();
+});
+
+afterAll(async () => {
+  await producer?.shutdown();
+  await cluster?.stop();
+});
+
+function consumer(group: string, topic: string, listener: MessageListener, extra: Partial<ConstructorParameters<typeof PushConsumer>[0]> = {}): PushConsumer {
+  const c = new PushConsumer({ consumerGroup: group, namesrvAddr: cluster.namesrvAddr, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', logger: silentLogger, ...extra });
+  c.subscribe(topic, '*').registerMessageListener(listener);
+  return c;
+}
+
+async function committedOffset(group: string, topic: string): Promise<number> {
+  const pc = new PullConsumer({ consumerGroup: group, namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+  await pc.start();
+  try {
+    const [mq] = await pc.fetchSubscribeMessageQueues(topic);
+    return await pc.fetchConsumeOffset(mq!, true);
+  } finally {
+    await pc.shutdown();
+  }
+}
+
+describe('push consumer shutdown', () => {
+  it('commits the offset of a batch that finishes while shutdown waits for it', async () => {
+    const topic = 'LC_Shutdown';
+    await createTopic(cluster, topic, 1);
+    let started = 0;
+    let finished = 0;
+    const c = consumer('LC_SHUTDOWN', topic, async () => {
+      started++;
+      await new Promise((r) => setTimeout(r, 300));
+      finished++;
+    });
+    await c.start();
+    await producer.send(new Message(topic, 'in-flight at shutdown'));
+    await pollUntil(() => started === 1, 15_000, 'the listener to start');
+    await c.shutdown();
+    expect(finished).toBe(1);
+    // Consumed successfully before shutdown returned: a restarted member must not get it again.
+    expect(await committedOffset('LC_SHUTDOWN', topic)).toBe(1);
+  });
+});
