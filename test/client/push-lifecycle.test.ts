@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
+import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
 /**
@@ -55,5 +55,41 @@ describe('push consumer shutdown', () => {
     expect(finished).toBe(1);
     // Consumed successfully before shutdown returned: a restarted member must not get it again.
     expect(await committedOffset('LC_SHUTDOWN', topic)).toBe(1);
+  });
+});
+
+describe('push consumer and a queue reset on the broker', () => {
+  it('consumes the new messages of a recreated topic and commits no offset past them', async () => {
+    const topic = 'LC_Reset';
+    await createTopic(cluster, topic, 1);
+    const got: string[] = [];
+    const c = consumer('LC_RESET', topic, (msgs) => void got.push(...msgs.map((m) => m.body.toString())), {
+      pullTimeDelayMillsWhenException: 100,
+      persistConsumerOffsetInterval: 100,
+      // A pull parked at offset 10 wakes only for offsets above 10: keep the wait short.
+      brokerSuspendMaxTimeMillis: 500,
+    });
+    try {
+      await c.start();
+      for (let i = 0; i < 10; i++) await producer.send(new Message(topic, `old-${i}`));
+      await pollUntil(() => got.length === 10, 15_000, 'the messages before the reset');
+      // Deleting the topic drops its consume queue: the recreated queue counts from 0 again,
+      // and the consumer's next pull (at 10) is answered PULL_OFFSET_MOVED to 0.
+      const admin = new MQAdmin({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+      await admin.start();
+      try {
+        await admin.deleteTopic(topic, cluster.clusterName);
+      } finally {
+        await admin.shutdown();
+      }
+      await createTopic(cluster, topic, 1);
+      for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `new-${i}`));
+      await pollUntil(() => got.length === 15, 15_000, 'the messages after the reset');
+      expect(got.slice(10).sort()).toEqual([0, 1, 2, 3, 4].map((i) => `new-${i}`));
+      // Committing 10 here would skip the next five messages of the queue after a restart.
+      await pollUntil(async () => (await committedOffset('LC_RESET', topic)) === 5, 15_000, 'offset 5 committed');
+    } finally {
+      await c.shutdown();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 import { CONSUMER_DEFAULTS, type ConsumerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ConsumerMember } from './client-instance.js';
 import { ConsumeService, type MessageListener } from './consume-service.js';
-import { MQClientError, illegalArgument } from './errors.js';
+import { MQClientError, errorMessage, illegalArgument } from './errors.js';
 import type { MessageExt } from './message.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
 import { isRetryTopic, retryTopic } from './names.js';
@@ -226,14 +226,33 @@ export class PushConsumer implements ConsumerMember {
         this.consumeService!.submit(pq, result.msgFoundList);
       } else if (result.pullStatus === 'OFFSET_ILLEGAL') {
         this.logger.warn('pull %s:%d: offset illegal, moving to %d', pq.mq.topic, pq.mq.queueId, result.nextBeginOffset);
-        this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, false);
-        await this.offsets!.persist(pq.mq).catch(() => undefined);
+        await this.restartAt(pq, result.nextBeginOffset);
+        break;
       } else if (pq.count === 0) {
         // Nothing in flight: skipped (filtered) offsets may be committed (correctTagsOffset).
         this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, true);
       }
       if (cfg.pullInterval > 0) await sleep(cfg.pullInterval);
     }
+  }
+
+  /**
+   * A queue whose offset the broker rejected (its consume queue was truncated, deleted and
+   * recreated, or the store replaced) starts over at the broker's offset with a fresh process
+   * queue, as Java drops it and lets the rebalance create a new one. Reusing it would mix the old
+   * offsets still in flight with the new range: messages at or below the highest offset pulled
+   * before were taken for already pulled, and the commit jumped past messages never consumed.
+   */
+  private async restartAt(pq: ProcessQueue, offset: number): Promise<void> {
+    pq.dropped = true;
+    this.offsets!.updateOffset(pq.mq, offset, false);
+    await this.offsets!.persist(pq.mq).catch((err: unknown) => this.logger.warn('persist offset of %s failed: %s', mqKey(pq.mq), errorMessage(err)));
+    const key = mqKey(pq.mq);
+    // Unless a rebalance took the queue away meanwhile.
+    if (!this.running || this.processQueues.get(key) !== pq) return;
+    const next = new ProcessQueue(pq.mq, offset);
+    this.processQueues.set(key, next);
+    void this.pullLoop(next);
   }
 
   private async sendBack(msg: MessageExt, delayLevel: number): Promise<void> {
