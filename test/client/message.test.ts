@@ -89,7 +89,7 @@ describe('subscriptions', () => {
 });
 
 describe('ProcessQueue commit offsets', () => {
-  const msg = (queueOffset: number): MessageExt => ({ queueOffset }) as MessageExt;
+  const msg = (queueOffset: number, size = 1): MessageExt => ({ queueOffset, body: Buffer.alloc(size) }) as MessageExt;
   it('commits the lowest offset still in flight, or one past the last when none is', () => {
     const pq = new ProcessQueue({ topic: 'T', brokerName: 'b', queueId: 0 }, 10);
     expect(pq.remove([])).toBe(-1);
@@ -101,8 +101,21 @@ describe('ProcessQueue commit offsets', () => {
     expect(pq.remove([msg(11)])).toBe(13);
     expect(pq.remove([msg(13)])).toBe(14);
     expect(pq.count).toBe(0);
-    pq.put([13, 14].map(msg));
+    expect(pq.put([13, 14].map((o) => msg(o)))).toEqual([msg(14)]);
     expect(pq.count).toBe(1);
+  });
+
+  it('reports the count, body bytes and offset span in flight for pull flow control', () => {
+    const pq = new ProcessQueue({ topic: 'T', brokerName: 'b', queueId: 0 }, 0);
+    expect([pq.count, pq.size, pq.span]).toEqual([0, 0, 0]);
+    pq.put([msg(0, 100), msg(1, 10), msg(5, 1000)]);
+    expect([pq.count, pq.size, pq.span]).toEqual([3, 1110, 5]);
+    pq.remove([msg(1, 10), msg(1, 10)]);
+    expect([pq.count, pq.size, pq.span]).toEqual([2, 1100, 5]);
+    pq.remove([msg(0, 100)]);
+    expect([pq.count, pq.size, pq.span]).toEqual([1, 1000, 0]);
+    pq.remove([msg(5, 1000)]);
+    expect([pq.count, pq.size, pq.span]).toEqual([0, 0, 0]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
 import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
@@ -55,6 +56,64 @@ describe('push consumer shutdown', () => {
     expect(finished).toBe(1);
     // Consumed successfully before shutdown returned: a restarted member must not get it again.
     expect(await committedOffset('LC_SHUTDOWN', topic)).toBe(1);
+  });
+});
+
+describe('push consumer pull flow control', () => {
+  /** Messages handed to the listener, which holds on to them until `release()`. */
+  function heldConsumer(group: string, topic: string, hold: (body: string) => boolean, extra: Partial<ConstructorParameters<typeof PushConsumer>[0]>) {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    const c = consumer(group, topic, async (msgs) => {
+      for (const m of msgs) seen.push(m.body.toString('latin1', 0, 8));
+      if (msgs.some((m) => hold(m.body.toString('latin1', 0, 8)))) await released;
+    }, extra);
+    return { c, seen, release };
+  }
+
+  // Long enough for an unthrottled consumer to pull everything several times over; a throttled
+  // one stays under its bound however long it waits, so a slow machine cannot make this flaky.
+  const SETTLE_MS = 1500;
+
+  it('stops pulling a queue while one stuck message spans more than consumeConcurrentlyMaxSpan offsets', async () => {
+    const topic = 'LC_Span';
+    await createTopic(cluster, topic, 1);
+    for (let i = 0; i < 300; i += 100) await producer.sendBatch(Array.from({ length: 100 }, (_, j) => new Message(topic, `m${String(i + j).padStart(7, '0')}`)));
+    const { c, seen, release } = heldConsumer('LC_SPAN', topic, (b) => b === 'm0000000', { consumeConcurrentlyMaxSpan: 40, pullBatchSize: 10 });
+    try {
+      await c.start();
+      await pollUntil(() => seen.length > 0, 15_000, 'the first message');
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      // Pulling stops once the span exceeds 40; the last pull may bring one more batch.
+      expect(seen.length).toBeLessThanOrEqual(40 + 1 + 10);
+      release();
+      await pollUntil(() => seen.length === 300, 15_000, 'the rest once the stuck message finished');
+    } finally {
+      release();
+      await c.shutdown();
+    }
+  });
+
+  it('stops pulling a queue while its unconsumed bodies exceed pullThresholdSizeForQueue MiB', async () => {
+    const topic = 'LC_Size';
+    await createTopic(cluster, topic, 1);
+    // 40 x 128 KiB = 5 MiB; random bodies so compression does not shrink what is sent.
+    const body = (i: number): Buffer => Buffer.concat([Buffer.from(`s${String(i).padStart(7, '0')}`, 'latin1'), randomBytes(128 * 1024 - 8)]);
+    for (let i = 0; i < 40; i++) await producer.send(new Message(topic, body(i)));
+    const { c, seen, release } = heldConsumer('LC_SIZE', topic, () => true, { pullThresholdSizeForQueue: 1, pullBatchSize: 4, consumeThreadMax: 64 });
+    try {
+      await c.start();
+      await pollUntil(() => seen.length > 0, 15_000, 'the first message');
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      // Pulling stops once more than 1 MiB (8 bodies) is held; the last pull may bring 4 more.
+      expect(seen.length).toBeLessThanOrEqual(8 + 1 + 4);
+      release();
+      await pollUntil(() => seen.length === 40, 15_000, 'the rest once the listener lets go');
+    } finally {
+      release();
+      await c.shutdown();
+    }
   });
 });
 

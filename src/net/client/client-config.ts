@@ -62,7 +62,15 @@ export const CONSUMER_DEFAULTS = {
   consumeMessageBatchMaxSize: 1,
   pullBatchSize: 32,
   pullInterval: 0,
+  /** Pulling a queue pauses while this many of its messages are pulled and not yet consumed. */
   pullThresholdForQueue: 1000,
+  /** ... or while their bodies hold more than this many MiB (Java's unit too). */
+  pullThresholdSizeForQueue: 100,
+  /**
+   * ... or while its lowest and highest offsets in flight are further apart than this: one slow
+   * message holds back the committed offset, and everything after it would be redelivered.
+   */
+  consumeConcurrentlyMaxSpan: 2000,
   /** -1 = 16, as Java. */
   maxReconsumeTimes: -1,
   brokerSuspendMaxTimeMillis: 15_000,

@@ -7,8 +7,12 @@ import type { MessageQueue } from './message-queue.js';
  * of order; the offset that may be committed is the lowest offset still in flight (or one past
  * the highest pulled when none is), so a crash never skips an unconsumed message.
  *
+ * What is in flight also drives pull flow control: how many messages, how many body bytes, and
+ * the span from the lowest to the highest offset in flight (one stuck message holds back the
+ * commit of everything after it, and a crash redelivers all of that).
+ *
  * Offsets arrive in increasing order, so in-flight offsets are an append-only array with a head
- * index plus a set of finished ones: put and remove are O(1) amortized.
+ * index plus a map of the body size of each one not yet finished: put and remove are O(1) amortized.
  */
 export class ProcessQueue {
   readonly mq: MessageQueue;
@@ -18,7 +22,9 @@ export class ProcessQueue {
   nextOffset: number;
   private offsets: number[] = [];
   private head = 0;
-  private readonly finished = new Set<number>();
+  /** Offset -> body bytes, for messages pulled and not yet consumed. */
+  private readonly inFlight = new Map<number, number>();
+  private bytes = 0;
   private maxOffset = -1;
 
   constructor(mq: MessageQueue, nextOffset: number) {
@@ -28,22 +34,46 @@ export class ProcessQueue {
 
   /** Messages pulled and not yet consumed. */
   get count(): number {
-    return this.offsets.length - this.head - this.finished.size;
+    return this.inFlight.size;
   }
 
-  put(msgs: readonly MessageExt[]): void {
+  /** Body bytes of the messages pulled and not yet consumed. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Highest minus lowest offset in flight (getMaxSpan); 0 when nothing is. */
+  get span(): number {
+    return this.inFlight.size === 0 ? 0 : this.maxOffset - this.offsets[this.head]!;
+  }
+
+  /**
+   * Adds pulled messages; returns those that were new. An offset at or below one already pulled
+   * is not tracked again, so it must not be consumed again either.
+   */
+  put(msgs: readonly MessageExt[]): MessageExt[] {
+    const added: MessageExt[] = [];
     for (const m of msgs) {
       if (m.queueOffset <= this.maxOffset) continue;
       this.offsets.push(m.queueOffset);
+      this.inFlight.set(m.queueOffset, m.body.length);
+      this.bytes += m.body.length;
       this.maxOffset = m.queueOffset;
+      added.push(m);
     }
+    return added;
   }
 
   /** Marks messages consumed; returns the offset to commit, or -1 if nothing was ever pulled. */
   remove(msgs: readonly MessageExt[]): number {
     if (this.maxOffset < 0) return -1;
-    for (const m of msgs) this.finished.add(m.queueOffset);
-    while (this.head < this.offsets.length && this.finished.delete(this.offsets[this.head]!)) this.head++;
+    for (const m of msgs) {
+      const size = this.inFlight.get(m.queueOffset);
+      if (size === undefined) continue;
+      this.inFlight.delete(m.queueOffset);
+      this.bytes -= size;
+    }
+    while (this.head < this.offsets.length && !this.inFlight.has(this.offsets[this.head]!)) this.head++;
     if (this.head > 1024 && this.head * 2 > this.offsets.length) {
       this.offsets = this.offsets.slice(this.head);
       this.head = 0;

@@ -200,8 +200,8 @@ export class PushConsumer implements ConsumerMember {
     const sub = this.subs.get(pq.mq.topic)!;
     const cfg = this.config;
     while (!pq.dropped && this.running) {
-      if (pq.count >= cfg.pullThresholdForQueue) {
-        await sleep(50);
+      if (this.mustWait(pq)) {
+        await sleep(FLOW_CONTROL_DELAY_MS);
         continue;
       }
       let result;
@@ -222,8 +222,8 @@ export class PushConsumer implements ConsumerMember {
       if (pq.dropped || !this.running) break;
       pq.nextOffset = result.nextBeginOffset;
       if (result.pullStatus === 'FOUND' && result.msgFoundList.length > 0) {
-        pq.put(result.msgFoundList);
-        this.consumeService!.submit(pq, result.msgFoundList);
+        const fresh = pq.put(result.msgFoundList);
+        if (fresh.length > 0) this.consumeService!.submit(pq, fresh);
       } else if (result.pullStatus === 'OFFSET_ILLEGAL') {
         this.logger.warn('pull %s:%d: offset illegal, moving to %d', pq.mq.topic, pq.mq.queueId, result.nextBeginOffset);
         await this.restartAt(pq, result.nextBeginOffset);
@@ -255,6 +255,16 @@ export class PushConsumer implements ConsumerMember {
     void this.pullLoop(next);
   }
 
+  /**
+   * Pull flow control (DefaultMQPushConsumerImpl.pullMessage): without it a slow or stuck
+   * listener lets pulled messages, and with them memory and the redelivery after a crash, grow
+   * without bound.
+   */
+  private mustWait(pq: ProcessQueue): boolean {
+    const cfg = this.config;
+    return pq.count >= cfg.pullThresholdForQueue || pq.size > cfg.pullThresholdSizeForQueue * MIB || pq.span > cfg.consumeConcurrentlyMaxSpan;
+  }
+
   private async sendBack(msg: MessageExt, delayLevel: number): Promise<void> {
     const inst = this.instance;
     if (!inst) throw new MQClientError('SHUT_DOWN', 'consumer is shut down');
@@ -269,6 +279,10 @@ export class PushConsumer implements ConsumerMember {
     });
   }
 }
+
+/** Java's PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL. */
+const FLOW_CONTROL_DELAY_MS = 50;
+const MIB = 1024 * 1024;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
