@@ -1,11 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
+import { createRegisterBrokerRequest } from '../../src/net/nameserver/register-broker-request.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
+import { freePort } from '../net/helpers.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
 /**
- * Push consumer behaviour around what is in flight, against a real NameServer and broker: what
- * shutdown commits, and how far pulling may run ahead of a slow listener.
+ * Push consumer behaviour around what is in flight and around brokers that change under it,
+ * against a real NameServer and broker: what shutdown commits, how far pulling may run ahead of a
+ * slow listener, a queue reset on the broker, and a broker that is gone but still routed.
  */
 let cluster: LocalCluster;
 let producer: Producer;
@@ -149,6 +155,43 @@ describe('push consumer and a queue reset on the broker', () => {
       await pollUntil(async () => (await committedOffset('LC_RESET', topic)) === 5, 15_000, 'offset 5 committed');
     } finally {
       await c.shutdown();
+    }
+  });
+});
+
+describe('push consumer and a broker that went away', () => {
+  it('still takes the queues of one topic when another subscribed topic names an unreachable broker', async () => {
+    // A crashed broker stays in the NameServer's routes until its registration expires (120 s):
+    // register one on a port nobody listens on, serving topic LC_Ghost.
+    const ghostAddr = `127.0.0.1:${await freePort()}`;
+    const ghost = { clusterName: cluster.clusterName, brokerAddr: ghostAddr, brokerName: 'broker-ghost', brokerId: 0 };
+    const remoting = new RemotingClient({ logger: silentLogger });
+    const topic = 'LC_Live';
+    const got: string[] = [];
+    const c = consumer('LC_GHOST', 'LC_Ghost', (msgs) => void got.push(...msgs.map((m) => m.body.toString())), { pullTimeDelayMillsWhenException: 100 });
+    // Subscribed first, so its failing consumer-list lookup comes before the live topic's.
+    c.subscribe(topic, '*');
+    try {
+      const register = createRegisterBrokerRequest(
+        { ...ghost, haServerAddr: ghostAddr },
+        {
+          dataVersion: { counter: 1, timestamp: Date.now() },
+          topicConfigs: [{ topicName: 'LC_Ghost', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false }],
+          filterServerList: [],
+        },
+        {},
+      );
+      expect((await remoting.invoke(cluster.namesrvAddr, register, 5000)).code).toBe(ResponseCode.SUCCESS);
+      await createTopic(cluster, topic, 2);
+      await c.start();
+      await pollUntil(() => c.assignedQueues().filter((q) => q.topic === topic).length === 2, 15_000, 'the live topic queues');
+      await producer.send(new Message(topic, 'alive'));
+      await pollUntil(() => got.includes('alive'), 15_000, 'the live topic message');
+    } finally {
+      await c.shutdown();
+      // Other tests address the whole cluster: the ghost must not outlive this one.
+      await remoting.invoke(cluster.namesrvAddr, RemotingCommand.createRequest(RequestCode.UNREGISTER_BROKER, ghost), 5000);
+      remoting.close();
     }
   });
 });

@@ -155,18 +155,27 @@ export class PushConsumer implements ConsumerMember {
   async doRebalance(): Promise<void> {
     const inst = this.instance;
     if (!inst || !this.running) return;
+    // Each topic on its own, as RebalanceImpl.doRebalance: the consumer list comes from a broker
+    // of that topic, and one topic whose broker is unreachable must not leave the others'
+    // queues unassigned (or held by a member that should have let them go).
     for (const sub of this.subs.values()) {
-      const mqAll = [...(this.subscribeInfo.get(sub.topic) ?? [])].sort(compareMessageQueue);
-      if (mqAll.length === 0) {
-        if (!isRetryTopic(sub.topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, sub.topic);
-        await this.updateAssignment(sub.topic, []);
-        continue;
-      }
-      const cidAll = (await inst.findConsumerIdList(sub.topic, this.group)).sort();
-      if (cidAll.length === 0) continue;
-      const mine = ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll);
-      await this.updateAssignment(sub.topic, mine);
+      await this.rebalanceTopic(inst, sub.topic).catch((err: unknown) => {
+        if (!isRetryTopic(sub.topic)) this.logger.warn('rebalance of %s on %s failed: %s', this.group, sub.topic, errorMessage(err));
+      });
     }
+  }
+
+  private async rebalanceTopic(inst: ClientInstance, topic: string): Promise<void> {
+    const mqAll = [...(this.subscribeInfo.get(topic) ?? [])].sort(compareMessageQueue);
+    if (mqAll.length === 0) {
+      if (!isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
+      await this.updateAssignment(topic, []);
+      return;
+    }
+    const cidAll = (await inst.findConsumerIdList(topic, this.group)).sort();
+    if (cidAll.length === 0) return;
+    const mine = ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll);
+    await this.updateAssignment(topic, mine);
   }
 
   /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */
