@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, type MessageListener } from '../../src/net/client/index.js';
 import { createRegisterBrokerRequest } from '../../src/net/nameserver/register-broker-request.js';
@@ -62,6 +63,30 @@ describe('push consumer shutdown', () => {
     expect(finished).toBe(1);
     // Consumed successfully before shutdown returned: a restarted member must not get it again.
     expect(await committedOffset('LC_SHUTDOWN', topic)).toBe(1);
+  });
+
+  it('leaves no pull-loop timer behind: a process whose consumer waits out a long pullInterval exits at shutdown', async () => {
+    const topic = 'LC_Exit';
+    await createTopic(cluster, topic, 1);
+    const client = new URL('../../src/net/client/index.js', import.meta.url).href;
+    // The child's first pull comes back empty after 100 ms, then its loop waits 60 s.
+    const script = `
+      const { PushConsumer } = await import(${JSON.stringify(client)});
+      const c = new PushConsumer({ consumerGroup: 'LC_EXIT', namesrvAddr: process.argv[1], pullInterval: 60000, brokerSuspendMaxTimeMillis: 100 });
+      c.subscribe(${JSON.stringify(topic)}).registerMessageListener(() => {});
+      await c.start();
+      while (c.assignedQueues().length === 0) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 500));
+      await c.shutdown();
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, cluster.namesrvAddr], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      const stuck = new Promise<string>((resolve) => setTimeout(() => resolve('still running 30 s later'), 30_000).unref());
+      expect(await Promise.race([exited, stuck])).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 

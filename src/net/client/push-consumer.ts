@@ -49,6 +49,8 @@ export class PushConsumer implements ConsumerMember {
   private consumeService: ConsumeService | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Wake-ups of the pull loops' pauses: shutdown ends them, so no timer outlives the consumer. */
+  private readonly pauses = new Set<() => void>();
 
   constructor(opts: PushConsumerOptions = {}) {
     const { logger, awaitTerminationMillisWhenShutdown, ...cfg } = opts;
@@ -129,6 +131,7 @@ export class PushConsumer implements ConsumerMember {
     // the rebalance). Dropping first made every clean shutdown redeliver what was just consumed.
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    for (const wake of this.pauses) wake();
     await this.consumeService!.stop(this.awaitTerminationMs);
     for (const pq of this.processQueues.values()) pq.dropped = true;
     await this.offsets!.persistAll([...this.processQueues.values()].map((pq) => pq.mq), false);
@@ -210,7 +213,7 @@ export class PushConsumer implements ConsumerMember {
     const cfg = this.config;
     while (!pq.dropped && this.running) {
       if (this.mustWait(pq)) {
-        await sleep(FLOW_CONTROL_DELAY_MS);
+        await this.pause(FLOW_CONTROL_DELAY_MS);
         continue;
       }
       let result;
@@ -225,7 +228,7 @@ export class PushConsumer implements ConsumerMember {
       } catch (err) {
         if (pq.dropped || !this.running) break;
         this.logger.warn('pull %s:%d failed: %s', pq.mq.topic, pq.mq.queueId, (err as Error).message);
-        await sleep(cfg.pullTimeDelayMillsWhenException);
+        await this.pause(cfg.pullTimeDelayMillsWhenException);
         continue;
       }
       if (pq.dropped || !this.running) break;
@@ -241,7 +244,7 @@ export class PushConsumer implements ConsumerMember {
         // Nothing in flight: skipped (filtered) offsets may be committed (correctTagsOffset).
         this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, true);
       }
-      if (cfg.pullInterval > 0) await sleep(cfg.pullInterval);
+      if (cfg.pullInterval > 0) await this.pause(cfg.pullInterval);
     }
   }
 
@@ -262,6 +265,24 @@ export class PushConsumer implements ConsumerMember {
     const next = new ProcessQueue(pq.mq, offset);
     this.processQueues.set(key, next);
     void this.pullLoop(next);
+  }
+
+  /**
+   * A pull loop's wait. A plain timer would keep the process alive after shutdown for up to
+   * pullInterval or pullTimeDelayMillsWhenException; it must not be unref'd either, or a consumer
+   * whose broker is down would let its process exit while it waits to retry.
+   */
+  private pause(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(t);
+        this.pauses.delete(wake);
+        resolve();
+      };
+      const t = setTimeout(wake, ms);
+      this.pauses.add(wake);
+    });
   }
 
   /**
@@ -293,6 +314,3 @@ export class PushConsumer implements ConsumerMember {
 const FLOW_CONTROL_DELAY_MS = 50;
 const MIB = 1024 * 1024;
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
