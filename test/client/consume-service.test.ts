@@ -10,10 +10,10 @@ import { waitFor } from '../net/helpers.js';
  * the listener fails.
  */
 function msg(queueOffset: number): MessageExt {
-  return { queueOffset, topic: 'T', msgId: `id${queueOffset}`, properties: {}, body: Buffer.from('x') } as unknown as MessageExt;
+  return { queueOffset, topic: 'T', msgId: `id${queueOffset}`, properties: {}, body: Buffer.from('x'), reconsumeTimes: 0 } as unknown as MessageExt;
 }
 
-function service(listener: MessageListener): { cs: ConsumeService; pq: ProcessQueue; sentBack: string[]; commits: number[] } {
+function service(listener: MessageListener, brokerRefusesSendBack = false): { cs: ConsumeService; pq: ProcessQueue; sentBack: string[]; commits: number[] } {
   const pq = new ProcessQueue({ topic: 'T', brokerName: 'b', queueId: 0 }, 0);
   const sentBack: string[] = [];
   const commits: number[] = [];
@@ -24,7 +24,10 @@ function service(listener: MessageListener): { cs: ConsumeService; pq: ProcessQu
     retryDelayMs: 10,
     logger: silentLogger,
     listener,
-    sendBack: async (m) => void sentBack.push(m.msgId),
+    sendBack: async (m) => {
+      if (brokerRefusesSendBack) throw new Error('SYSTEM_BUSY');
+      sentBack.push(m.msgId);
+    },
     settled: (q, msgs) => void commits.push(q.remove(msgs)),
   });
   return { cs, pq, sentBack, commits };
@@ -50,5 +53,20 @@ describe('ConsumeService', () => {
     expect(sentBack).toEqual(['id0']);
     expect(commits).toEqual([1]);
     expect(pq.count).toBe(0);
+  });
+
+  it('counts a local retry as a redelivery when the broker refuses the send-back', async () => {
+    const seen: number[] = [];
+    const { cs, pq, commits } = service((msgs) => {
+      seen.push(msgs[0]!.reconsumeTimes);
+      return seen.length < 3 ? 'RECONSUME_LATER' : 'CONSUME_SUCCESS';
+    }, true);
+    const m = msg(0);
+    pq.put([m]);
+    cs.submit(pq, [m]);
+    await waitFor(() => commits.length === 1, 5000);
+    // Java's processConsumeResult: reconsumeTimes + 1 for every message whose send-back failed.
+    expect(seen).toEqual([0, 1, 2]);
+    expect(commits).toEqual([1]);
   });
 });

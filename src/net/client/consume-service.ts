@@ -132,6 +132,9 @@ export class ConsumeService {
           () => sentBack.push(m),
           (err: unknown) => {
             this.d.logger.warn('send back of %s failed, consuming it again locally: %s', m.msgId, errorMessage(err));
+            // Counted as a redelivery, as Java does, so a listener that gives up after N
+            // attempts (by reconsumeTimes) still gets there while the broker refuses send-backs.
+            m.reconsumeTimes++;
             retryHere.push(m);
           },
         ),
