@@ -44,7 +44,12 @@ interface Task {
 }
 
 export class ConsumeService {
-  private readonly queue: Task[] = [];
+  /**
+   * Batches waiting for a slot, from qHead on. Taken slots are cleared and the array compacted
+   * once most of it is taken: a consumer working through a backlog never sees it empty, and
+   * the slots behind qHead would otherwise keep every consumed message (bodies included) alive.
+   */
+  private queue: (Task | undefined)[] = [];
   private qHead = 0;
   private running = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -88,9 +93,13 @@ export class ConsumeService {
 
   private drain(): void {
     while (!this.stopped && this.running < this.d.concurrency && this.qHead < this.queue.length) {
-      const task = this.queue[this.qHead++]!;
+      const task = this.queue[this.qHead]!;
+      this.queue[this.qHead++] = undefined;
       if (this.qHead === this.queue.length) {
         this.queue.length = 0;
+        this.qHead = 0;
+      } else if (this.qHead > 1024 && this.qHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.qHead);
         this.qHead = 0;
       }
       if (task.pq.dropped) continue;
