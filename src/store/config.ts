@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { applyConfig } from './config-schema.js';
 import { parsePropertiesText } from './properties-file.js';
 import { StoreError } from './errors.js';
+import { parseDeleteWhen } from './delete-when.js';
 
 /**
  * The store's configuration: RocketMQ 4.9 `MessageStoreConfig` key names and defaults, limited to
@@ -36,7 +37,9 @@ export const STORE_DEFAULTS = {
   maxHashSlotNum: 5_000_000,
   maxIndexNum: 20_000_000,
   maxMsgsNumBatch: 64,
+  /** Hours a commit log file is kept after its last write. Ours: fractions allowed (RocketMQ: whole hours). */
   fileReservedTime: 72,
+  /** Hours of the day to delete expired files, "04;16"; ours: "*" = every hour (see delete-when.ts). */
   deleteWhen: '04',
   diskMaxUsedSpaceRatio: 75,
   cleanResourceInterval: 10_000,
@@ -113,16 +116,20 @@ export const STORE_RANGES: Record<string, readonly [number, number?]> = {
   haListenPort: [0, 65535],
 };
 
+/** Number keys that may have a fractional part (tests keep files for seconds, not hours). */
+const STORE_DECIMALS = ['fileReservedTime'];
+
 /** Builds a store config from partial values (object or parsed `.properties`), validating types. */
 export function storeConfig(
   values: Partial<StoreConfig> | Map<string, string> = {},
   opts: { warn?: (msg: string) => void; alsoKnown?: ReadonlySet<string> } = {},
 ): StoreConfig {
-  const cfg = applyConfig(STORE_DEFAULTS, values as Map<string, string>, { choices: STORE_CHOICES, ranges: STORE_RANGES, ...opts });
+  const cfg = applyConfig(STORE_DEFAULTS, values as Map<string, string>, { choices: STORE_CHOICES, ranges: STORE_RANGES, decimals: STORE_DECIMALS, ...opts });
   if (cfg.mappedFileSizeCommitLog < 4096) {
     throw new StoreError('BAD_CONFIG', `config key "mappedFileSizeCommitLog": ${cfg.mappedFileSizeCommitLog} is below 4096`);
   }
   parseDelayLevels(cfg.messageDelayLevel);
+  parseDeleteWhen(cfg.deleteWhen);
   // RocketMQ rounds the ConsumeQueue file size up to a whole number of 20-byte units.
   cfg.mappedFileSizeConsumeQueue = Math.ceil(cfg.mappedFileSizeConsumeQueue / 20) * 20;
   if (cfg.mappedFileSizeConsumeQueue < 20) {
