@@ -2,6 +2,8 @@ import type { StoreConfig } from './config.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { consumeQueueDir } from './file-names.js';
 import { readLong, writeLong } from './message-codec.js';
+import { unlinkSync } from 'node:fs';
+import { StoreError } from './errors.js';
 
 /**
  * ConsumeQueue unit, 20 bytes, big-endian:
@@ -161,11 +163,45 @@ export class ConsumeQueue {
     if (this.files.isEmpty) this.minLogicOffset = 0;
   }
 
+  /**
+   * Retention (RocketMQ's deleteExpiredFile): drops the oldest files whose last unit points below
+   * `minPhyOffset`, never the last file, then moves the first live unit. `unlink` false: another
+   * thread owns the files and deletes them by the same rule; this object only lets go of them.
+   * Unlinked synchronously: a queue file is small, its blocks stay allocated until the mapping is
+   * garbage collected anyway, and a deferred unlink could remove a file of the same name that a
+   * topic deleted and created again meanwhile.
+   */
+  deleteExpiredFiles(minPhyOffset: number, unlink: boolean): number {
+    let n = 0;
+    if (this.visible) {
+      // A follower maps files lazily, on reads: map the live ones, from the first live unit on.
+      if (this.files.isEmpty) this.files.catchUp(this.minLogicOffset);
+      this.files.catchUp((this.visible - 1) * CQ_UNIT_SIZE);
+    }
+    for (let f = this.files.first; f && this.files.files.length > 1; f = this.files.first) {
+      if (readLong(f.buffer, f.fileSize - CQ_UNIT_SIZE + CQ_OFF_PHY) >= minPhyOffset) break;
+      this.files.detachFirst();
+      if (unlink) {
+        try {
+          unlinkSync(f.path);
+        } catch (cause) {
+          if ((cause as NodeJS.ErrnoException).code !== 'ENOENT') throw new StoreError('IO_ERROR', `cannot delete ${f.path}`, { cause });
+        }
+      }
+      n++;
+    }
+    this.correctMinOffset(minPhyOffset);
+    return n;
+  }
+
   /** Sets the first live unit to the first one whose record is still in the commit log. */
   correctMinOffset(minPhyOffset: number): void {
     const first = this.files.first;
     if (!first) return;
-    for (let pos = Math.max(0, this.minLogicOffset - first.fileFromOffset); pos < first.wrotePosition; pos += CQ_UNIT_SIZE) {
+    // A follower's wrotePosition is what it saw when it mapped the file: the visible units bound the scan.
+    const written = this.visible === null ? first.wrotePosition : first.fileSize;
+    const end = Math.min(written, this.maxOffsetInQueue * CQ_UNIT_SIZE - first.fileFromOffset);
+    for (let pos = Math.max(0, this.minLogicOffset - first.fileFromOffset); pos < end; pos += CQ_UNIT_SIZE) {
       const phy = readLong(first.buffer, pos + CQ_OFF_PHY);
       const size = first.buffer.readInt32BE(pos + CQ_OFF_SIZE);
       if (size !== BLANK_SIZE && phy >= minPhyOffset) {
@@ -173,7 +209,7 @@ export class ConsumeQueue {
         return;
       }
     }
-    this.minLogicOffset = first.fileFromOffset + first.wrotePosition;
+    this.minLogicOffset = Math.max(this.minLogicOffset, first.fileFromOffset + Math.max(0, end));
   }
 
   flush(): Promise<number> {

@@ -210,11 +210,29 @@ export class MappedFileQueue {
     return f;
   }
 
-  /** Deletes the first segment (retention). */
-  deleteFirst(): MappedFile | undefined {
-    const f = this.files.shift();
-    f?.destroy();
+  /**
+   * Retention: takes the first segment out of the queue and closes it, leaving the file for the
+   * caller to unlink (when and how suits it). Never the last segment: appends go there. Readers
+   * holding slices of it stay safe: the mapping is only released by garbage collection.
+   */
+  detachFirst(): MappedFile | undefined {
+    if (this.files.length <= 1) return undefined;
+    const f = this.files.shift()!;
+    f.close();
     return f;
+  }
+
+  /**
+   * For a reader of files another thread deletes: closes the segments that end at or before
+   * `offset` (never the last), so their mappings no longer keep the deleted files' blocks.
+   */
+  forgetBefore(offset: number): number {
+    let n = 0;
+    while (this.files.length > 1 && this.files[0]!.fileFromOffset + this.fileSize <= offset) {
+      this.detachFirst();
+      n++;
+    }
+    return n;
   }
 
   close(): void {
