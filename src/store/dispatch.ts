@@ -83,6 +83,11 @@ export interface RemoteDispatcher {
   waitIndexedPast?(offset: number, timeoutMs: number): Promise<boolean>;
   /** Drops a topic's consume queues on the worker side, and any record appended before `appendedBelow`. */
   deleteTopic(topic: string, appendedBelow: number): void;
+  /**
+   * Retention: the commit log now starts at `minPhyOffset`. The workers delete consume queue and
+   * index files wholly below it (as CleanConsumeQueueService does inline) and skip records below it.
+   */
+  deleteExpired?(minPhyOffset: number): void;
   /** Index checkpoint times reported by the index worker. */
   onIndexCheckpoint?: (timestamp: number) => void;
   /** Store time of the newest record whose consume queue unit is on disk (after a worker's flush). */

@@ -24,6 +24,7 @@ import { IndexService } from './index-service.js';
 import { IndexQueryPool } from './index-query-pool.js';
 import { IndexReader } from './index-reader.js';
 import { findProperty, PROPERTY } from './properties.js';
+import { CleanService, type RetentionHooks } from './clean-service.js';
 
 export interface StoreLogger {
   info(m: string): void;
@@ -42,6 +43,8 @@ export interface StoreOptions {
   remoteDispatcher?: RemoteDispatcher;
   /** Populates commit log pages ahead of the writer in another thread (src/workers' WorkerPagePopulator). */
   pagePopulator?: PagePopulator;
+  /** Tests only: retention's clock, disk figures and first delays (see CleanService). */
+  retentionHooks?: RetentionHooks;
 }
 
 const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
@@ -72,6 +75,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** Workers mode: the index worker's files, mapped once for every query. */
   private indexReader: IndexReader | null = null;
   private remoteActive = false;
+  /** Deletes expired commit log, consume queue and index files (RocketMQ's clean services). */
+  readonly retention: CleanService;
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
     super();
@@ -96,6 +101,13 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     });
     this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
     this.commitLog.onError = (e) => this.log.error(String(e));
+    this.retention = new CleanService({
+      cfg: config, commitLog: this.commitLog, consumeQueues: this.consumeQueues, index: this.index, log: this.log,
+      remote: () => (this.remoteActive ? this.remote : null),
+      // The index worker deletes its files a pass earlier: let go of their mappings.
+      afterPass: () => this.indexReader?.refresh(),
+      hooks: opts.retentionHooks,
+    });
     this.commitLog.onDispatched = () => {
       if (!this.remoteActive) return;
       this.remote!.publish();
@@ -171,6 +183,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.cqFlushTimer.unref();
     this.running = true;
     if (this.remote) await this.startRemoteDispatch();
+    this.retention.start();
   }
 
   /**
@@ -226,6 +239,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   async shutdown(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    await this.retention.stop();
     this.flusher?.stop();
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
     await this.flusher?.flushAll();
@@ -258,6 +272,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
     // As RocketMQ's store once a consume queue or index write failed: nothing more is stored.
     if (this.remote?.failure) throw this.remote.failure;
+    if (this.retention.diskFull) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the disk is full (above the warning level): appends are refused until expired files are deleted');
   }
 
   putMessage(msg: MessageInput): Promise<PutMessageResult> {
