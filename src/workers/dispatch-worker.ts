@@ -8,6 +8,7 @@
  */
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { ConsumeQueueTable } from '../store/consume-queue-table.js';
+import type { ConsumeQueue } from '../store/consume-queue.js';
 import { IndexService } from '../store/index-service.js';
 import { MappedFileQueue } from '../store/mapped-file-queue.js';
 import { commitLogDir } from '../store/file-names.js';
@@ -34,11 +35,46 @@ if (queues) {
 if (index) index.load(true, 0);
 commitLog?.load();
 
+/** Retention: the commit log's minimum offset as last announced; records below it are gone. */
+let expiredBelow = 0;
+/** Queues still to check for files below expiredBelow, taken one at a time between dispatch batches. */
+let expiring: ConsumeQueue[] = [];
+let nextExpiryAt = 0;
+
+function deleteExpired(minPhyOffset: number): void {
+  if (minPhyOffset <= expiredBelow) return;
+  expiredBelow = minPhyOffset;
+  if (queues) expiring = [...queues.all()];
+  if (index) {
+    index.deleteExpired(minPhyOffset);
+    // Deleted segments stay allocated on disk while mapped here.
+    commitLog!.forgetBefore(minPhyOffset);
+  }
+}
+
+/**
+ * Deletes expired files of the next queues, pausing deleteConsumeQueueFilesInterval after one
+ * that deleted files (as RocketMQ's CleanConsumeQueueService): dispatch goes on in between.
+ */
+function expireSome(now: number): void {
+  if (expiring.length === 0 || now < nextExpiryAt) return;
+  while (expiring.length > 0) {
+    const cq = expiring.pop()!;
+    if (queues!.find(cq.topic, cq.queueId) !== cq) continue; // its topic was deleted meanwhile
+    if (cq.deleteExpiredFiles(expiredBelow, true) > 0) {
+      nextExpiryAt = now + cfg.deleteConsumeQueueFilesInterval;
+      return;
+    }
+  }
+}
+deleteExpired(data.expiredBelow);
+
 function control(): void {
   for (let m = receiveMessageOnPort(data.control); m; m = receiveMessageOnPort(data.control)) {
     const c = m.message as DispatchControl;
     if (c.type === 'topic-registered') names[c.topicId] = c.topic;
     else if (c.type === 'delete-topic') queues?.deleteTopic(c.topic, c.appendedBelow);
+    else if (c.type === 'delete-expired') deleteExpired(c.minPhyOffset);
   }
 }
 
@@ -72,6 +108,8 @@ function dispatchOne(): void {
     return;
   }
   if (!(facts.flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY))) return;
+  // Its segment was deleted while the record waited in the ring: nothing to index any more.
+  if (facts.phyOffset < expiredBelow) return;
   const f = commitLog!.catchUp(facts.phyOffset);
   if (!f) throw new Error(`commit log segment for offset ${facts.phyOffset} not found`);
   fillFromRecord(req, f.buffer, facts.phyOffset - f.fileFromOffset);
@@ -112,6 +150,7 @@ async function run(): Promise<void> {
       break;
     }
     const now = Date.now();
+    expireSome(now);
     if (!flushing && now - lastFlush >= cfg.flushIntervalConsumeQueue) {
       lastFlush = now;
       flushing = flush().finally(() => (flushing = null));

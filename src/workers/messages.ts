@@ -131,6 +131,8 @@ export interface DispatchWorkerData {
   topics: Array<[number, string]>;
   /** Topics deleted while older records of theirs may still be in the ring: [topic, commit log end]. */
   deleted: Array<[string, number]>;
+  /** Retention: the commit log's minimum offset when the worker starts (see `delete-expired`). */
+  expiredBelow: number;
   /**
    * Host -> worker control messages. The worker reads them synchronously
    * (receiveMessageOnPort) whenever it meets an unknown topic id, so a topic announced before
@@ -142,7 +144,9 @@ export interface DispatchWorkerData {
 /** Host -> worker control messages on `DispatchWorkerData.control`. */
 export type DispatchControl =
   | { type: 'topic-registered'; topicId: number; topic: string }
-  | { type: 'delete-topic'; topic: string; appendedBelow: number };
+  | { type: 'delete-topic'; topic: string; appendedBelow: number }
+  /** Retention: the commit log now starts at `minPhyOffset`; delete the files wholly below it. */
+  | { type: 'delete-expired'; minPhyOffset: number };
 
 /** Worker -> host messages of a dispatch or index worker (on parentPort). */
 export type DispatchWorkerEvent =

@@ -57,6 +57,8 @@ export class WorkerDispatcher implements RemoteDispatcher {
   private readonly topics = new Map<number, string>();
   /** Deleted topics for a restarted worker, which may meet their older records again. */
   private readonly deleted = new Map<string, number>();
+  /** Retention's last commit log minimum, for a restarted worker. */
+  private expiredBelow = 0;
   private dispatch!: Supervised;
   private index: Supervised | null = null;
   private stopping = false;
@@ -89,7 +91,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
   private spawn(s: Supervised): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     s.producer.clearStop();
-    const data: DispatchWorkerData = { role: s.role, ring: s.ring, config: this.cfg, topics: [...this.topics], deleted: [...this.deleted], control: port2 };
+    const data: DispatchWorkerData = { role: s.role, ring: s.ring, config: this.cfg, topics: [...this.topics], deleted: [...this.deleted], expiredBelow: this.expiredBelow, control: port2 };
     const worker = new Worker(WORKER_URL, { workerData: data, transferList: [port2] });
     s.worker = worker;
     s.control = port1;
@@ -191,6 +193,13 @@ export class WorkerDispatcher implements RemoteDispatcher {
     this.deleted.set(topic, appendedBelow);
     const msg: DispatchControl = { type: 'delete-topic', topic, appendedBelow };
     this.dispatch.control?.postMessage(msg);
+  }
+
+  deleteExpired(minPhyOffset: number): void {
+    this.expiredBelow = Math.max(this.expiredBelow, minPhyOffset);
+    const msg: DispatchControl = { type: 'delete-expired', minPhyOffset };
+    this.dispatch.control?.postMessage(msg);
+    this.index?.control?.postMessage(msg);
   }
 
   /** For tests of supervision: kills one worker as a crash would. */

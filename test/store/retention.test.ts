@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { commitLogDir, consumeQueueDir, decodeMessage, DefaultMessageStore, encodeProperties, indexDir, type StoreConfig } from '../../src/store/index.js';
 import type { RetentionHooks } from '../../src/store/clean-service.js';
 import type { DiskSpace } from '../../src/store/disk-usage.js';
+import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { scratchStores } from '../helpers/scratch-store.js';
+import { until } from '../helpers/until.js';
 
 const SEGMENT = 64 * 1024;
 const HOUR = 3_600_000;
@@ -30,8 +32,8 @@ function disk(ratio = 0.1): { hooks: RetentionHooks; set(r: number): void } {
 
 const quiet = { info() {}, warn() {}, error: (m: string) => console.error(m) };
 
-async function open(cfg: StoreConfig, hooks: RetentionHooks): Promise<DefaultMessageStore> {
-  const s = new DefaultMessageStore(cfg, { logger: quiet, retentionHooks: hooks });
+async function open(cfg: StoreConfig, hooks: RetentionHooks, workers = false): Promise<DefaultMessageStore> {
+  const s = new DefaultMessageStore(cfg, { logger: quiet, retentionHooks: hooks, remoteDispatcher: workers ? new WorkerDispatcher() : undefined });
   await s.start();
   stores.cleanups.push(() => s.shutdown());
   return s;
@@ -207,5 +209,31 @@ describe('retention (inline dispatch)', () => {
       maxes[0]!++;
       await s.shutdown();
     }
+  });
+});
+
+describe('retention (dispatch workers)', () => {
+  it('the workers delete queue and index files; this thread moves the min offsets at once', async () => {
+    const cfg = stores.fresh();
+    const s = await open(cfg, disk().hooks, true);
+    await fill(s, 830);
+    const before = segments(cfg);
+    const cq0 = cqFiles(cfg, 0);
+    const indexBefore = indexFiles(cfg).length;
+    age(cfg, 2);
+    await s.retention.runOnce();
+    await s.retention.runOnce();
+    expect(segments(cfg)).toEqual(before.slice(-1));
+    expectQueueTrimmed(s, 0);
+    expectQueueTrimmed(s, 1);
+    await until(() => cqFiles(cfg, 0).length < cq0.length && indexFiles(cfg).length < indexBefore, 10_000);
+    // Appends and pulls go on, and the store restarts on what the workers left.
+    await fill(s, 50, 830);
+    const max = s.getMaxOffsetInQueue('T', 0);
+    await s.shutdown();
+    const again = await open(cfg, disk().hooks, true);
+    expect(again.getMaxOffsetInQueue('T', 0)).toBe(max);
+    expectQueueTrimmed(again, 0);
+    expect((await again.queryMessage('T', 'u879', 4, 0, Date.now() + 1000)).messages).toHaveLength(1);
   });
 });
