@@ -1,7 +1,7 @@
 import { stat, unlink } from 'node:fs/promises';
 import type { StoreConfig } from './config.js';
 import type { CommitLog } from './commit-log.js';
-import type { StoreLogger } from './message-store.js';
+import type { StoreLogger } from './store-options.js';
 import { commitLogDir, consumeQueueRootDir } from './file-names.js';
 import { isTimeToDelete } from './delete-when.js';
 import { usedRatio, type DiskSpace } from './disk-usage.js';

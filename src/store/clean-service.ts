@@ -3,7 +3,7 @@ import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueueTable } from './consume-queue-table.js';
 import type { IndexService } from './index-service.js';
 import type { RemoteDispatcher } from './dispatch.js';
-import type { StoreLogger } from './message-store.js';
+import type { StoreLogger } from './store-options.js';
 import { CleanCommitLogService } from './clean-commit-log.js';
 import { CleanConsumeQueueService } from './clean-consume-queue.js';
 import { diskSpace, type DiskSpace } from './disk-usage.js';

@@ -15,7 +15,7 @@ import { createOffsetMsgId, decodeMessage, encodeMessage, parseHostAddress, read
 import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
 import { StoreError } from './errors.js';
-import type { StoreOptions } from './message-store.js';
+import type { StoreOptions } from './store-options.js';
 
 /** Records kept in memory at virtual commit log offsets, encoded exactly as on disk. */
 class MemoryLog implements LogView {

@@ -24,30 +24,11 @@ import { IndexService } from './index-service.js';
 import { IndexQueryPool } from './index-query-pool.js';
 import { IndexReader } from './index-reader.js';
 import { findProperty, PROPERTY } from './properties.js';
-import { CleanService, type RetentionHooks } from './clean-service.js';
+import { CleanService } from './clean-service.js';
+import { quietLogger, type StoreLogger, type StoreOptions } from './store-options.js';
 
-export interface StoreLogger {
-  info(m: string): void;
-  warn(m: string): void;
-  error(m: string): void;
-}
+export type { StoreLogger, StoreOptions } from './store-options.js';
 
-export interface StoreOptions {
-  /** "ip:port" written as STOREHOSTADDRESS and used in message ids. */
-  storeHost?: string;
-  logger?: StoreLogger;
-  /**
-   * Build consume queues and the index elsewhere (src/workers' WorkerDispatcher); inline on the
-   * append path when absent. Recovery always dispatches inline, before the remote one starts.
-   */
-  remoteDispatcher?: RemoteDispatcher;
-  /** Populates commit log pages ahead of the writer in another thread (src/workers' WorkerPagePopulator). */
-  pagePopulator?: PagePopulator;
-  /** Tests only: retention's clock, disk figures and first delays (see CleanService). */
-  retentionHooks?: RetentionHooks;
-}
-
-const quietLogger: StoreLogger = { info() {}, warn: (m) => console.warn(m), error: (m) => console.error(m) };
 
 /**
  * The file-backed message store: wiring of commit log, consume queues, flush, checkpoint and
