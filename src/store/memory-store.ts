@@ -197,6 +197,9 @@ export class MemoryMessageStore extends StoreReads implements MessageStore {
   deleteTopics(topics: string[]): void {
     for (const t of topics) this.queues.delete(t);
   }
+  executeDeleteFilesManually(): void {
+    // Nothing here outlives the process: there are no files to expire.
+  }
   queueIds(topic: string): number[] {
     const ids: number[] = [];
     this.queues.get(topic)?.forEach((q, id) => q && ids.push(id));

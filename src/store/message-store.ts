@@ -341,6 +341,10 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     }
   }
 
+  executeDeleteFilesManually(): void {
+    this.retention.executeDeleteFilesManually();
+  }
+
   queueIds(topic: string): number[] {
     this.beforeRead();
     return this.consumeQueues.queueIds(topic);

@@ -149,6 +149,11 @@ export interface MessageStore {
   queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult>;
   /** Removes the ConsumeQueues of these topics (DELETE_TOPIC_IN_BROKER). */
   deleteTopics(topics: string[]): void;
+  /**
+   * DELETE_EXPIRED_COMMITLOG (mqadmin deleteExpiredCommitLog): the next retention passes delete
+   * expired commit log files whatever the hour (`deleteWhen`).
+   */
+  executeDeleteFilesManually(): void;
   /** Topic -> queue ids that have a ConsumeQueue. */
   queueIds(topic: string): number[];
   setMessageArrivingListener(listener: MessageArrivingListener | null): void;

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
-import { clusterList, consumerProgress, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
+import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 
 /**
@@ -17,6 +17,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicList,
   updateTopic,
   deleteTopic,
+  deleteExpiredCommitLog,
   topicRoute,
   topicStatus,
   consumerProgress,

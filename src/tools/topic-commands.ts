@@ -144,6 +144,20 @@ export const deleteTopic: SubCommand = {
     }),
 };
 
+export const deleteExpiredCommitLog: SubCommand = {
+  name: 'deleteExpiredCommitLog',
+  desc: 'Delete expired CommitLog files',
+  options: [opt('b', 'brokerAddr', true, 'Broker address'), opt('c', 'cluster', true, 'clustername')],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const brokerAddr = str(ctx.opts, 'b');
+      const clusterName = str(ctx.opts, 'c');
+      const addrs = await admin.deleteExpiredCommitLog(brokerAddr ? { brokerAddr } : clusterName ? { clusterName } : {});
+      for (const addr of addrs) ctx.out(`${addr}: delete expired commit log files triggered\n`);
+      ctx.out('success\n');
+    }),
+};
+
 /** TopicRouteData.toJson(true): fastjson pretty format, broker ids as bare integer keys. */
 export function routeJson(route: TopicRouteData): string {
   return stringifyFastjson(

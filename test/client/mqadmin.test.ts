@@ -170,6 +170,12 @@ describe('mqadmin', () => {
     expect(r.out).toBe(`delete topic [${topic}] from cluster [${cluster.clusterName}] success.\ndelete topic [${topic}] from NameServer success.\n`);
     expect((await admin('topicList')).out.split('\n')).not.toContain(topic);
   });
+
+  it('deleteExpiredCommitLog triggers deletion on every master of a cluster', async () => {
+    const r = await admin('deleteExpiredCommitLog', '-c', cluster.clusterName);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^127\.0\.0\.1:\d+: delete expired commit log files triggered\nsuccess\n$/);
+  });
 });
 
 describe('mqadmin with the id sendMessage prints', () => {

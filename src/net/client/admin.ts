@@ -93,6 +93,16 @@ export class MQAdmin {
     return addrs;
   }
 
+  /** Asks one broker, or every master of a cluster, to delete expired commit log files now; returns the addresses. */
+  async deleteExpiredCommitLog(target: { brokerAddr?: string; clusterName?: string }): Promise<string[]> {
+    let addrs: string[];
+    if (target.brokerAddr) addrs = [target.brokerAddr];
+    else if (target.clusterName) addrs = masterAddrsOfCluster(await this.examineBrokerClusterInfo(), target.clusterName);
+    else addrs = allMasterAddrs(await this.examineBrokerClusterInfo());
+    for (const addr of addrs) await this.inst.api.deleteExpiredCommitLog(addr);
+    return addrs;
+  }
+
   /** Deletes a topic from every master of a cluster, then from every NameServer. */
   async deleteTopic(topic: string, clusterName: string): Promise<void> {
     for (const addr of masterAddrsOfCluster(await this.examineBrokerClusterInfo(), clusterName)) await this.inst.api.deleteTopic(addr, topic);

@@ -130,6 +130,11 @@ export class BrokerAPI {
     await this.call(addr, RequestCode.DELETE_TOPIC_IN_BROKER, `delete topic ${topic}`, { topic });
   }
 
+  /** DELETE_EXPIRED_COMMITLOG: the broker deletes expired commit log files on its next passes. */
+  async deleteExpiredCommitLog(addr: string): Promise<void> {
+    await this.call(addr, RequestCode.DELETE_EXPIRED_COMMITLOG, 'delete expired commit log');
+  }
+
   /** GET_BROKER_RUNTIME_INFO: the KVTable's table. */
   async runtimeInfo(addr: string): Promise<Record<string, string>> {
     const res = await this.call(addr, RequestCode.GET_BROKER_RUNTIME_INFO, 'broker runtime info');

@@ -34,6 +34,12 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
       await ctx.groups.persisted();
       return success(req);
     })],
+    // RocketMQ 4.9.8's AdminBrokerProcessor.deleteExpiredCommitLog: arms the manual trigger only.
+    [RequestCode.DELETE_EXPIRED_COMMITLOG, guarded(logger, 'delete expired commit log', (req) => {
+      ctx.store.executeDeleteFilesManually();
+      logger.info(`expired commit log files will be deleted on the next retention passes (asked by ${req.language} client)`);
+      return success(req);
+    })],
     [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, guarded(logger, 'get all groups', (req) => success(req, undefined, jsonBody(ctx.groups.encode())))],
     [RequestCode.DELETE_SUBSCRIPTIONGROUP, guarded(logger, 'delete group', async (req) => {
       ctx.groups.delete(checkGroup(reqString(req.extFields, 'groupName')));
