@@ -220,3 +220,29 @@ describe('push consumer and a broker that went away', () => {
     }
   });
 });
+
+describe('push consumer when the broker refuses a send-back', () => {
+  it('sends the failed message to the retry topic through the inner producer, as Java does', async () => {
+    const topic = 'LC_SendBackRefused';
+    await createTopic(cluster, topic, 1);
+    const deliveries: { reconsumeTimes: number; commitLogOffset: number; msgId: string; topic: string }[] = [];
+    const c = consumer('LC_REFUSED', topic, (msgs) => {
+      for (const m of msgs) deliveries.push({ reconsumeTimes: m.reconsumeTimes, commitLogOffset: m.commitLogOffset, msgId: m.msgId, topic: m.topic });
+      return deliveries.length === 1 ? 'RECONSUME_LATER' : 'CONSUME_SUCCESS';
+      // A new group's retry topic is created by its first heartbeat: find its route soon after.
+    }, { pollNameServerInterval: 200 });
+    await c.start();
+    // The broker's CONSUMER_SEND_MSG_BACK fails (as when the master is gone): only the fallback remains.
+    const api = (c as unknown as { instance: { api: { sendMessageBack: () => Promise<void> } } }).instance.api;
+    api.sendMessageBack = () => Promise.reject(new Error('send-back refused'));
+    const sent = await producer.send(new Message(topic, 'refused once'));
+    await pollUntil(() => deliveries.length >= 2, 20_000, 'the redelivery through the retry topic');
+    await c.shutdown();
+    const [first, second] = deliveries;
+    expect(first!.reconsumeTimes).toBe(0);
+    // A new record (stored in %RETRY%LC_REFUSED), not the local retry of the same one.
+    expect(second!.commitLogOffset).not.toBe(first!.commitLogOffset);
+    expect(second).toMatchObject({ reconsumeTimes: 1, msgId: sent.msgId, topic });
+    expect(await committedOffset('LC_REFUSED', topic)).toBe(1);
+  });
+});

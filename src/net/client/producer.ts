@@ -13,7 +13,7 @@ import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
 import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
-import { type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
+import { type RetryCounts, type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
 
 /**
@@ -167,7 +167,11 @@ export class Producer implements ProducerMember {
         body = deflateSync(body, { level: 5 });
         sysFlag |= SYSFLAG_COMPRESSED;
       }
+      // As Java's sendKernelImpl: a send to a retry topic carries the redelivery counts in the
+      // request header (the broker moves the message to the DLQ past the maximum), not as properties.
+      const retry = isRetryTopic(msg.topic) ? takeRetryCounts(msg.properties) : undefined;
       job = newJob(RequestCode.SEND_MESSAGE_V2, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
+      job.retry = retry;
     } catch (err) {
       return Promise.reject(err);
     }
@@ -249,7 +253,9 @@ export class Producer implements ProducerMember {
   }
 
   private sendOn(job: SendJob, mq: MessageQueue, addr: string, conn: Connection, left: number): Promise<SendResult | void> {
-    const cmd = this.encoder.build(job.code, job.topic, mq.queueId, job.sysFlag, Date.now(), job.msg.flag, job.properties, job.body);
+    const cmd = job.retry
+      ? this.encoder.buildRetry(job.topic, mq.queueId, job.sysFlag, Date.now(), job.msg.flag, job.properties, job.body, job.retry)
+      : this.encoder.build(job.code, job.topic, mq.queueId, job.sysFlag, Date.now(), job.msg.flag, job.properties, job.body);
     if (job.mode === 'oneway') {
       conn.invokeOneway(cmd);
       return RESOLVED;
@@ -352,6 +358,8 @@ interface SendJob {
   attempt: number;
   fixed: MessageQueue | undefined;
   lastBroker: string | undefined;
+  /** Sends to a retry topic: the counts that go into the header. */
+  retry?: RetryCounts;
   lastErr: unknown;
 }
 
@@ -361,6 +369,15 @@ function newJob(code: SendJob['code'], msg: Message, uniqIds: string, body: Buff
     begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
     times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
   };
+}
+
+/** Removes RECONSUME_TIME and MAX_RECONSUME_TIMES from a retry topic message's properties. */
+function takeRetryCounts(props: Map<string, string>): RetryCounts {
+  const reconsume = Number(props.get(PROPERTY.RECONSUME_TIME) ?? 0);
+  const max = props.get(PROPERTY.MAX_RECONSUME_TIMES);
+  props.delete(PROPERTY.RECONSUME_TIME);
+  props.delete(PROPERTY.MAX_RECONSUME_TIMES);
+  return { reconsumeTimes: Number.isInteger(reconsume) ? reconsume : 0, maxReconsumeTimes: max !== undefined && /^-?\d+$/.test(max) ? Number(max) : undefined };
 }
 
 function exhausted(job: SendJob): MQClientError {

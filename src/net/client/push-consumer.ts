@@ -15,6 +15,9 @@ import { type TopicRouteData, subscribeQueues } from './route.js';
 import { type SubscriptionData, buildSubscriptionData } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
 import { resolveStartOffset } from './start-offset.js';
+import { Producer } from './producer.js';
+import { retryMessage } from './retry-message.js';
+import { CLIENT_INNER_PRODUCER_GROUP } from './names.js';
 
 /**
  * A clustering push consumer (DefaultMQPushConsumer): the group's members split the queues of
@@ -44,6 +47,8 @@ export class PushConsumer implements ConsumerMember {
   private readonly processQueues = new Map<string, ProcessQueue>();
   private listener: MessageListener | null = null;
   private instance: ClientInstance | null = null;
+  /** Sends failed messages to the retry topic when the broker refuses a send-back (started on first use). */
+  private inner: Promise<Producer> | null = null;
   private offsets: RemoteOffsetStore | null = null;
   private pullApi: PullAPI | null = null;
   private consumeService: ConsumeService | null = null;
@@ -139,6 +144,9 @@ export class PushConsumer implements ConsumerMember {
     this.instance = null;
     await inst.unregister('consumer', this.group);
     await inst.release();
+    const inner = this.inner;
+    this.inner = null;
+    if (inner) await (await inner.catch(() => null))?.shutdown();
   }
 
   /** New queues of a subscribed topic (e.g. the retry topic appearing) are taken up at once, not at the next period. */
@@ -299,14 +307,36 @@ export class PushConsumer implements ConsumerMember {
     const inst = this.instance;
     if (!inst) throw new MQClientError('SHUT_DOWN', 'consumer is shut down');
     const addr = inst.findBrokerAddrInPublish(msg.brokerName) ?? msg.storeHost;
-    await inst.api.sendMessageBack(addr, {
-      offset: msg.commitLogOffset,
-      group: this.group,
-      delayLevel,
-      originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
-      originTopic: msg.topic,
-      maxReconsumeTimes: this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes,
-    });
+    const maxReconsumeTimes = this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes;
+    try {
+      await inst.api.sendMessageBack(addr, {
+        offset: msg.commitLogOffset,
+        group: this.group,
+        delayLevel,
+        originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
+        originTopic: msg.topic,
+        maxReconsumeTimes,
+      });
+    } catch (err) {
+      // As Java: a broker that refuses or cannot be reached does not keep the message here; it
+      // goes to the retry topic through another route. Only if that fails too is it consumed
+      // again locally (the caller's fallback).
+      this.logger.warn('send back of %s to %s failed, sending it to the retry topic instead: %s', msg.msgId, addr, errorMessage(err));
+      const producer = await this.innerProducer();
+      await producer.send(retryMessage(msg, this.group, maxReconsumeTimes));
+    }
+  }
+
+  private innerProducer(): Promise<Producer> {
+    this.inner ??= (async () => {
+      const { namesrvAddr, clientIP, unitName, mqClientApiTimeout } = this.config;
+      const p = new Producer({ producerGroup: CLIENT_INNER_PRODUCER_GROUP, namesrvAddr, clientIP, unitName, mqClientApiTimeout, logger: this.logger });
+      await p.start();
+      return p;
+    })();
+    // A failed start is retried by the next send-back, not remembered.
+    this.inner.catch(() => (this.inner = null));
+    return this.inner;
   }
 }
 

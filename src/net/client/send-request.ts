@@ -43,6 +43,12 @@ export interface SendFields {
   maxReconsumeTimes?: number;
 }
 
+/** Redelivery counts of a send to a retry topic (header fields j and l). */
+export interface RetryCounts {
+  reconsumeTimes: number;
+  maxReconsumeTimes: number | undefined;
+}
+
 const STATUS_BY_CODE: ReadonlyMap<number, SendStatus> = new Map([
   [ResponseCode.SUCCESS, 'SEND_OK'],
   [ResponseCode.FLUSH_DISK_TIMEOUT, 'FLUSH_DISK_TIMEOUT'],
@@ -157,6 +163,13 @@ export class SendRequestEncoder {
       prefixes.set(topic, prefix);
     }
     return new PreparedSendCommand(code, takeOpaque(), prefix, fields, batch, body);
+  }
+
+  /** A SEND_MESSAGE_V2 to a retry topic: the generic form, with the redelivery counts in the header. */
+  buildRetry(topic: string, queueId: number, sysFlag: number, bornTimestamp: number, flag: number, properties: string, body: Buffer, retry: RetryCounts): RemotingCommand {
+    const fields: SendFields = { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: retry.reconsumeTimes };
+    if (retry.maxReconsumeTimes !== undefined) fields.maxReconsumeTimes = retry.maxReconsumeTimes;
+    return this.buildGeneric(RemotingCommand.createRequest(RequestCode.SEND_MESSAGE_V2), fields, false, body);
   }
 
   /** The same request as an ordinary extFields command (ROCKETMQ serialization, retry-topic fields). */
