@@ -126,3 +126,21 @@ describe('consumeTimestamp', () => {
     expect(() => parseConsumeTimestamp('2024-01-31')).toThrow(/consumeTimestamp/);
   });
 });
+
+describe('decodeMessageExts (pull bodies)', () => {
+  it('stops at a record that does not decode, keeping the ones before it, as Java does', async () => {
+    const { encodeMessage, calMsgLength, SYSFLAG_COMPRESSED } = await import('../../src/store/message-codec.js');
+    const { decodeMessageExts } = await import('../../src/net/client/message.js');
+    const record = (body: Buffer, sysFlag: number): Buffer => {
+      const b = Buffer.alloc(calMsgLength(sysFlag, body.length, 1, 0));
+      encodeMessage(b, 0, { topic: 'T', queueId: 0, body, sysFlag }, 1, 0, { queueOffset: 0, physicalOffset: 0, storeTimestamp: 1, storeHost: { ip: Buffer.from([127, 0, 0, 1]), port: 1 } });
+      return b;
+    };
+    // The second record claims a zlib body that is not one: inflating it throws.
+    const body = Buffer.concat([record(Buffer.from('good'), 0), record(Buffer.from('not zlib'), SYSFLAG_COMPRESSED), record(Buffer.from('after'), 0)]);
+    const bad: unknown[] = [];
+    const msgs = decodeMessageExts(body, 'b', (e) => bad.push(e));
+    expect(msgs.map((m) => m.body.toString())).toEqual(['good']);
+    expect(bad).toHaveLength(1);
+  });
+});

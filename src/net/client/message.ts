@@ -1,5 +1,5 @@
 import { inflateSync } from 'node:zlib';
-import { PROPERTY, SYSFLAG_COMPRESSED, decodeMessages, type StoredMessage } from '../../store/index.js';
+import { PROPERTY, SYSFLAG_COMPRESSED, decodeMessage, type StoredMessage } from '../../store/index.js';
 import { illegalArgument } from './errors.js';
 
 /**
@@ -149,8 +149,25 @@ export function toMessageExt(m: StoredMessage, brokerName: string): MessageExt {
   return ext;
 }
 
-/** Records back to back (pull, query and view bodies) -> messages. */
-export function decodeMessageExts(body: Buffer | undefined, brokerName: string): MessageExt[] {
+/**
+ * Records back to back (pull, query and view bodies) -> messages. A record that cannot be decoded
+ * (bad lengths, a compressed body that does not inflate) ends the list there, as Java's
+ * MessageDecoder.decodes does: throwing instead would make a pull consumer retry the same offset
+ * for ever, stuck behind one bad message.
+ */
+export function decodeMessageExts(body: Buffer | undefined, brokerName: string, onBad?: (err: unknown) => void): MessageExt[] {
   if (!body || body.length === 0) return [];
-  return decodeMessages(body).map((m) => toMessageExt(m, brokerName));
+  const out: MessageExt[] = [];
+  for (let p = 0; p + 4 <= body.length; ) {
+    const size = body.readInt32BE(p);
+    if (size <= 0 || p + size > body.length) break;
+    try {
+      out.push(toMessageExt(decodeMessage(body, p), brokerName));
+    } catch (err) {
+      onBad?.(err);
+      break;
+    }
+    p += size;
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { RemotingCommand } from '../remoting-command.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { ClientInstance } from './client-instance.js';
-import { MQClientError, brokerError } from './errors.js';
+import { MQClientError, brokerError, errorMessage } from './errors.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, mqKey } from './message-queue.js';
 import { MASTER_ID } from './route.js';
@@ -84,7 +84,9 @@ export class PullAPI {
     else this.suggested.set(key, suggest);
     let msgs: MessageExt[] = [];
     if (status === 'FOUND') {
-      msgs = decodeMessageExts(res.body, mq.brokerName);
+      msgs = decodeMessageExts(res.body, mq.brokerName, (err) =>
+        this.instance.logger.warn('pull %s:%d at %d: a record does not decode, the rest of the batch is skipped: %s', mq.topic, mq.queueId, offset, errorMessage(err)),
+      );
       if (sub.tagsSet.length > 0) msgs = msgs.filter((m) => matchesSubscription(sub, m.tags));
     }
     return {
