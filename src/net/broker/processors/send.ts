@@ -150,6 +150,18 @@ function retryOrDlq(ctx: BrokerContext, h: SendHeader, target: { tc: TopicConfig
   return { topic: dlq.topicName, queueId: 0 };
 }
 
+/**
+ * A SYNC_MASTER acknowledges a send that waits for the store (WAIT not false) only once a slave
+ * has it. HA replication is not built yet, so no slave ever has it: the message is stored and the
+ * answer is SLAVE_NOT_AVAILABLE, what RocketMQ answers when no slave is connected (a replication
+ * status wins over a flush timeout there too). Never a SEND_OK that promises a copy nobody made.
+ */
+function replicated(ctx: BrokerContext, r: PutMessageResult, wait: boolean): PutMessageResult {
+  if (ctx.storeConfig.brokerRole !== 'SYNC_MASTER' || !wait) return r;
+  if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') r.status = 'SLAVE_NOT_AVAILABLE';
+  return r;
+}
+
 /** Stores and counts (runtime info's put totals and latency percentiles). */
 async function timedPut(ctx: BrokerContext, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
   const t0 = performance.now();
@@ -180,6 +192,7 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
         : 'transaction messages are not supported by this broker yet',
     );
   }
+  const wait = props.get(PROPERTY.WAIT) !== 'false';
   props.delete(PROPERTY.WAIT);
   props.set(PROPERTY.CLUSTER, ctx.config.brokerClusterName);
   let sysFlag = h.sysFlag;
@@ -199,7 +212,7 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
   const delay = Number(props.get(PROPERTY.DELAY) ?? 0);
   if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
   const r = await timedPut(ctx, () => ctx.store.putMessage(msg), 1, body.length);
-  return responseFor(ctx, req, r, queueId);
+  return responseFor(ctx, req, replicated(ctx, r, wait), queueId);
 }
 
 async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connection, h: SendHeader): Promise<RemotingCommand> {
@@ -208,6 +221,7 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
   const batchProps = decodeProperties(h.properties);
   if (Number(batchProps.get(PROPERTY.DELAY) ?? 0) > 0) throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be delayed');
   if (batchProps.get(PROPERTY.TRAN_MSG) === 'true') throw new BrokerError(ResponseCode.MESSAGE_ILLEGAL, 'batch messages cannot be transactional');
+  const wait = batchProps.get(PROPERTY.WAIT) !== 'false';
   batchProps.delete(PROPERTY.WAIT);
   batchProps.set(PROPERTY.CLUSTER, ctx.config.brokerClusterName);
   const batchSuffix = encodeJavaOrder(batchProps);
@@ -241,6 +255,6 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
       reconsumeTimes: h.reconsumeTimes,
     };
   });
-  const r = await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes);
+  const r = replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes), wait);
   return responseFor(ctx, req, r, target.queueId);
 }
