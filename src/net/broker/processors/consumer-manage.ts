@@ -4,7 +4,7 @@ import { stringifyFastjson } from '../../fastjson.js';
 import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { reqNumber, reqString } from '../request-header.js';
+import { reqInt, reqLong, reqString } from '../request-header.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
 
 /**
@@ -16,7 +16,7 @@ export function consumerManageProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.QUERY_CONSUMER_OFFSET, guarded(ctx.logger, 'query consumer offset', (req) => queryConsumerOffset(ctx, req))],
     [RequestCode.UPDATE_CONSUMER_OFFSET, guarded(ctx.logger, 'update consumer offset', (req) => {
       const h = req.extFields;
-      ctx.offsets.commit(reqString(h, 'consumerGroup'), reqString(h, 'topic'), reqNumber(h, 'queueId'), reqNumber(h, 'commitOffset'));
+      ctx.offsets.commit(reqString(h, 'consumerGroup'), reqString(h, 'topic'), reqInt(h, 'queueId'), reqLong(h, 'commitOffset'));
       return success(req, {});
     })],
     [RequestCode.GET_CONSUMER_LIST_BY_GROUP, guarded(ctx.logger, 'get consumer list', (req) => {
@@ -37,7 +37,7 @@ function queryConsumerOffset(ctx: BrokerContext, req: RemotingCommand): Remoting
   const h = req.extFields;
   const group = reqString(h, 'consumerGroup');
   const topic = reqString(h, 'topic');
-  const queueId = reqNumber(h, 'queueId');
+  const queueId = reqInt(h, 'queueId');
   const offset = ctx.offsets.query(group, topic, queueId);
   if (offset >= 0) return success(req, { offset });
   const min = ctx.store.getMinOffsetInQueue(topic, queueId);

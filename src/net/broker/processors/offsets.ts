@@ -1,6 +1,6 @@
 import { RequestCode } from '../../codes.js';
 import type { BrokerContext } from '../broker-context.js';
-import { reqNumber, reqString } from '../request-header.js';
+import { reqInt, reqLong, reqString } from '../request-header.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
 
 /**
@@ -10,13 +10,13 @@ import { guarded, jsonBody, success, type ProcessorTable } from './processor-sup
  */
 export function offsetProcessors(ctx: BrokerContext): ProcessorTable {
   const { store, logger } = ctx;
-  const q = (h: Record<string, string>) => [reqString(h, 'topic'), reqNumber(h, 'queueId')] as const;
+  const q = (h: Record<string, string>) => [reqString(h, 'topic'), reqInt(h, 'queueId')] as const;
   return [
     [RequestCode.GET_MAX_OFFSET, guarded(logger, 'get max offset', (req) => success(req, { offset: store.getMaxOffsetInQueue(...q(req.extFields)) }))],
     [RequestCode.GET_MIN_OFFSET, guarded(logger, 'get min offset', (req) => success(req, { offset: store.getMinOffsetInQueue(...q(req.extFields)) }))],
     [RequestCode.SEARCH_OFFSET_BY_TIMESTAMP, guarded(logger, 'search offset', (req) => {
       const [topic, queueId] = q(req.extFields);
-      return success(req, { offset: store.getOffsetInQueueByTime(topic, queueId, reqNumber(req.extFields, 'timestamp')) });
+      return success(req, { offset: store.getOffsetInQueueByTime(topic, queueId, reqLong(req.extFields, 'timestamp')) });
     })],
     [RequestCode.GET_EARLIEST_MSG_STORETIME, guarded(logger, 'earliest msg time', (req) => success(req, { timestamp: store.getEarliestMessageTime(...q(req.extFields)) }))],
     [RequestCode.GET_ALL_CONSUMER_OFFSET, guarded(logger, 'all consumer offsets', (req) => success(req, undefined, jsonBody(ctx.offsets.encode())))],

@@ -4,7 +4,7 @@ import type { Connection } from '../../connection.js';
 import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { optString, reqNumber, reqString } from '../request-header.js';
+import { optString, reqInt, reqLong, reqString } from '../request-header.js';
 import { buildSubscription, tagFilter, type SubscriptionData } from '../subscription-data.js';
 import { isReadable } from '../topic-config.js';
 import { checkTopic } from '../topic-validator.js';
@@ -31,14 +31,14 @@ export function parsePullHeader(h: RemotingCommand['extFields']): PullHeader {
   return {
     consumerGroup: reqString(h, 'consumerGroup'),
     topic: reqString(h, 'topic'),
-    queueId: reqNumber(h, 'queueId'),
-    queueOffset: reqNumber(h, 'queueOffset'),
-    maxMsgNums: reqNumber(h, 'maxMsgNums'),
-    sysFlag: reqNumber(h, 'sysFlag'),
-    commitOffset: reqNumber(h, 'commitOffset'),
-    suspendTimeoutMillis: reqNumber(h, 'suspendTimeoutMillis'),
+    queueId: reqInt(h, 'queueId'),
+    queueOffset: reqLong(h, 'queueOffset'),
+    maxMsgNums: reqInt(h, 'maxMsgNums'),
+    sysFlag: reqInt(h, 'sysFlag'),
+    commitOffset: reqLong(h, 'commitOffset'),
+    suspendTimeoutMillis: reqLong(h, 'suspendTimeoutMillis'),
     subscription: optString(h, 'subscription'),
-    subVersion: reqNumber(h, 'subVersion'),
+    subVersion: reqLong(h, 'subVersion'),
     expressionType: optString(h, 'expressionType'),
   };
 }

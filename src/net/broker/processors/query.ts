@@ -3,7 +3,7 @@ import { RequestCode, ResponseCode } from '../../codes.js';
 import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { optNumber, reqNumber, reqString } from '../request-header.js';
+import { optLong, reqInt, reqLong, reqString } from '../request-header.js';
 import { checkTopic } from '../topic-validator.js';
 import { guarded, success, type ProcessorTable } from './processor-support.js';
 
@@ -16,7 +16,7 @@ export function queryProcessors(ctx: BrokerContext): ProcessorTable {
   return [
     [RequestCode.QUERY_MESSAGE, guarded(ctx.logger, 'query message', (req) => queryMessage(ctx, req))],
     [RequestCode.VIEW_MESSAGE_BY_ID, guarded(ctx.logger, 'view message', (req) => {
-      const offset = reqNumber(req.extFields, 'offset');
+      const offset = reqLong(req.extFields, 'offset');
       const record = offset >= 0 ? ctx.store.selectOneMessageByOffset(offset) : null;
       if (!record) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `can not find message by the offset, ${offset}`);
       return success(req, undefined, record);
@@ -29,9 +29,9 @@ async function queryMessage(ctx: BrokerContext, req: RemotingCommand): Promise<R
   const topic = checkTopic(reqString(h, 'topic'));
   const key = reqString(h, 'key');
   const unique = String(h._UNIQUE_KEY_QUERY ?? '').toLowerCase() === 'true';
-  const maxNum = unique ? ctx.config.defaultQueryMaxNum : reqNumber(h, 'maxNum');
-  const begin = optNumber(h, 'beginTimestamp', 0);
-  const end = optNumber(h, 'endTimestamp', Number.MAX_SAFE_INTEGER);
+  const maxNum = unique ? ctx.config.defaultQueryMaxNum : reqInt(h, 'maxNum');
+  const begin = optLong(h, 'beginTimestamp', 0);
+  const end = optLong(h, 'endTimestamp', Number.MAX_SAFE_INTEGER);
   const r = await ctx.store.queryMessage(topic, key, maxNum, begin, end);
   const records = r.messages.filter((m) => matchesKey(m, topic, key, unique));
   const ext = { indexLastUpdateTimestamp: r.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: r.indexLastUpdatePhyoffset };

@@ -3,7 +3,7 @@ import { ResponseCode } from '../../codes.js';
 import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { optNumber, optString, reqNumber, reqString } from '../request-header.js';
+import { optInt, optString, reqInt, reqLong, reqString } from '../request-header.js';
 import { inputFromStored } from '../stored-to-input.js';
 import { checkWritable } from './send.js';
 import { PERM, isWriteable } from '../topic-config.js';
@@ -17,9 +17,9 @@ import { checkGroup, dlqTopic, retryTopic } from '../topic-validator.js';
  */
 export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingCommand): Promise<RemotingCommand> {
   const h = req.extFields;
-  const offset = reqNumber(h, 'offset');
+  const offset = reqLong(h, 'offset');
   const group = checkGroup(reqString(h, 'group'));
-  let delayLevel = reqNumber(h, 'delayLevel');
+  let delayLevel = reqInt(h, 'delayLevel');
   const originMsgId = optString(h, 'originMsgId');
   checkWritable(ctx);
   const sg = ctx.groups.find(group);
@@ -34,7 +34,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   const props = new Map(Object.entries(orig.properties));
   if (!props.has(PROPERTY.RETRY_TOPIC)) props.set(PROPERTY.RETRY_TOPIC, orig.topic);
 
-  const maxReconsumeTimes = optNumber(h, 'maxReconsumeTimes') ?? sg.retryMaxTimes;
+  const maxReconsumeTimes = optInt(h, 'maxReconsumeTimes') ?? sg.retryMaxTimes;
   let topic = retryTopic(group);
   let queueId = Math.floor(Math.random() * sg.retryQueueNums);
   if (orig.reconsumeTimes >= maxReconsumeTimes || delayLevel < 0) {

@@ -16,7 +16,7 @@ import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { mapBatchBody } from '../batch-body.js';
-import { optBool, optNumber, optString, reqNumber, reqString, type ExtFields } from '../request-header.js';
+import { optBool, optInt, optString, reqInt, reqLong, reqString, type ExtFields } from '../request-header.js';
 import { encodeJavaOrder } from '../properties-order.js';
 import { PERM, isWriteable, type TopicConfig } from '../topic-config.js';
 import { DLQ_PREFIX, RETRY_PREFIX, checkTopic, dlqTopic, isSendForbidden } from '../topic-validator.js';
@@ -49,14 +49,14 @@ export function parseSendHeader(h: ExtFields, v2: boolean): SendHeader {
     producerGroup: reqString(h, n.producerGroup),
     topic: reqString(h, n.topic),
     defaultTopic: reqString(h, n.defaultTopic),
-    defaultTopicQueueNums: reqNumber(h, n.defaultTopicQueueNums),
-    queueId: reqNumber(h, n.queueId),
-    sysFlag: reqNumber(h, n.sysFlag),
-    bornTimestamp: reqNumber(h, n.bornTimestamp),
-    flag: reqNumber(h, n.flag),
+    defaultTopicQueueNums: reqInt(h, n.defaultTopicQueueNums),
+    queueId: reqInt(h, n.queueId),
+    sysFlag: reqInt(h, n.sysFlag),
+    bornTimestamp: reqLong(h, n.bornTimestamp),
+    flag: reqInt(h, n.flag),
     properties: optString(h, n.properties),
-    reconsumeTimes: optNumber(h, n.reconsumeTimes, 0),
-    maxReconsumeTimes: optNumber(h, n.maxReconsumeTimes),
+    reconsumeTimes: optInt(h, n.reconsumeTimes, 0),
+    maxReconsumeTimes: optInt(h, n.maxReconsumeTimes),
     batch: optBool(h, n.batch),
   };
 }

@@ -3,7 +3,7 @@ import { parseFastjson, stringifyFastjson } from '../../fastjson.js';
 import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { optBool, optNumber, optString, reqNumber, reqString } from '../request-header.js';
+import { optBool, optInt, optString, reqInt, reqString } from '../request-header.js';
 import { subscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
 import { PERM, topicConfig } from '../topic-config.js';
 import { checkGroup, checkTopic, isSystemTopic } from '../topic-validator.js';
@@ -57,15 +57,15 @@ async function updateAndCreateTopic(ctx: BrokerContext, req: RemotingCommand): P
   if (filterType !== 'SINGLE_TAG' && filterType !== 'MULTI_TAG') {
     throw new BrokerError(ResponseCode.SYSTEM_ERROR, `topicFilterType ${filterType} is not SINGLE_TAG or MULTI_TAG`);
   }
-  const perm = optNumber(h, 'perm', PERM.READ | PERM.WRITE);
+  const perm = optInt(h, 'perm', PERM.READ | PERM.WRITE);
   if ((perm & ~0xf) !== 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `perm ${perm} is not a permission`);
   ctx.topics.upsert(
     topicConfig(topic, {
-      readQueueNums: reqNumber(h, 'readQueueNums'),
-      writeQueueNums: reqNumber(h, 'writeQueueNums'),
+      readQueueNums: reqInt(h, 'readQueueNums'),
+      writeQueueNums: reqInt(h, 'writeQueueNums'),
       perm,
       topicFilterType: filterType,
-      topicSysFlag: optNumber(h, 'topicSysFlag', 0),
+      topicSysFlag: optInt(h, 'topicSysFlag', 0),
       order: optBool(h, 'order'),
     }),
   );
