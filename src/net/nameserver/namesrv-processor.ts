@@ -2,6 +2,7 @@ import { RemotingCommand } from '../remoting-command.js';
 import { RemotingError } from '../remoting-error.js';
 import { MQVersion, RequestCode, ResponseCode } from '../codes.js';
 import { parseFastjson, stringifyFastjson } from '../fastjson.js';
+import { parseJavaLong } from '../java-number.js';
 import type { Connection } from '../connection.js';
 import type { RemotingServer } from '../remoting-server.js';
 import type { RouteTable } from './route-table.js';
@@ -19,11 +20,15 @@ function field(req: RemotingCommand, name: string): string {
   return v;
 }
 
+/**
+ * Long.parseLong, not Number(): a brokerId of "1e300" became the bare map key 1e+300 in every
+ * cluster-info and route body, which no client could parse any more.
+ */
 function longField(req: RemotingCommand, name: string, dflt?: number): number {
   const v = req.extFields[name];
   if (v === undefined && dflt !== undefined) return dflt;
-  const n = Number(field(req, name));
-  if (!Number.isInteger(n)) throw new RemotingError('BAD_REQUEST_HEADER', `the custom field <${name}> is not a number: ${v}`);
+  const n = parseJavaLong(field(req, name));
+  if (n === undefined) throw new RemotingError('BAD_REQUEST_HEADER', `the custom field <${name}> is not a number: ${v}`);
   return n;
 }
 

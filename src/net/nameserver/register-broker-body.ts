@@ -1,6 +1,7 @@
 import { crc32, inflateSync, deflateSync, constants as zlibConstants } from 'node:zlib';
 import { parseFastjson, sortedKeys, stringifyFastjson } from '../fastjson.js';
 import type { DataVersion } from './route-table.js';
+import { jsonJavaInt, jsonJavaLong } from '../java-number.js';
 
 /**
  * REGISTER_BROKER (103) body, RegisterBrokerBody.java. Plain form (header compressed=false):
@@ -80,25 +81,39 @@ export function encodeRegisterBrokerBody(body: RegisterBrokerBody, compressed: b
   return deflateSync(Buffer.concat(parts), { level: zlibConstants.Z_BEST_COMPRESSION });
 }
 
-function num(v: unknown, dflt: number): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v !== '' ? Number(v) : NaN;
-  return Number.isFinite(n) ? n : dflt;
+/**
+ * A Java int field (queue counts, perm): absent means the default; anything else that is not an
+ * int refuses the body, as fastjson does. A count of 1e300 used to reach every route body, and
+ * a client builds one message queue object per queue.
+ */
+function int(v: unknown, dflt: number, what: string): number {
+  if (v === undefined || v === null) return dflt;
+  const n = jsonJavaInt(v);
+  if (n === undefined) throw new RegisterBodyError(`${what} is not an int: ${JSON.stringify(v)}`);
+  return n;
+}
+
+function long(v: unknown, dflt: number, what: string): number {
+  if (v === undefined || v === null) return dflt;
+  const n = jsonJavaLong(v);
+  if (n === undefined) throw new RegisterBodyError(`${what} is not a long: ${JSON.stringify(v)}`);
+  return n;
 }
 
 function toDataVersion(v: unknown): DataVersion {
   const o = (v ?? {}) as Record<string, unknown>;
-  return { counter: num(o.counter, 0), timestamp: num(o.timestamp, 0) };
+  return { counter: long(o.counter, 0, 'dataVersion.counter'), timestamp: long(o.timestamp, 0, 'dataVersion.timestamp') };
 }
 
 function toTopicConfig(name: string, v: unknown): RegisterTopicConfig {
   const o = (v ?? {}) as Record<string, unknown>;
   return {
     topicName: typeof o.topicName === 'string' ? o.topicName : name,
-    readQueueNums: num(o.readQueueNums, 16),
-    writeQueueNums: num(o.writeQueueNums, 16),
-    perm: num(o.perm, 6),
+    readQueueNums: int(o.readQueueNums, 16, `${name}.readQueueNums`),
+    writeQueueNums: int(o.writeQueueNums, 16, `${name}.writeQueueNums`),
+    perm: int(o.perm, 6, `${name}.perm`),
     topicFilterType: typeof o.topicFilterType === 'string' ? o.topicFilterType : 'SINGLE_TAG',
-    topicSysFlag: num(o.topicSysFlag, 0),
+    topicSysFlag: int(o.topicSysFlag, 0, `${name}.topicSysFlag`),
     order: o.order === true || o.order === 'true',
   };
 }
@@ -141,9 +156,9 @@ function decodeCompressed(data: Buffer): RegisterBrokerBody {
     const [topicName, read, write, perm, filterType] = fields as [string, string, string, string, string];
     topicConfigs.push({
       topicName,
-      readQueueNums: num(read, 16),
-      writeQueueNums: num(write, 16),
-      perm: num(perm, 6),
+      readQueueNums: int(read, 16, `${topicName}.readQueueNums`),
+      writeQueueNums: int(write, 16, `${topicName}.writeQueueNums`),
+      perm: int(perm, 6, `${topicName}.perm`),
       topicFilterType: filterType,
       topicSysFlag: 0,
       order: false,
