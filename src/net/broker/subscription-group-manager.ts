@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { ConfigFileWriter, entriesOf, readConfigFile } from './config-file.js';
 import { DataVersion } from './topic-config.js';
 import { groupProblem } from './topic-validator.js';
+import { jsonJavaInt, jsonJavaLong } from '../java-number.js';
 
 /** SubscriptionGroupConfig with RocketMQ 4.9 defaults; JSON keys in fastjson's alphabetical order. */
 export interface SubscriptionGroupConfig {
@@ -30,6 +31,43 @@ export function subscriptionGroupConfig(groupName: string, v: Partial<Subscripti
     retryQueueNums: v.retryQueueNums ?? 1,
     whichBrokerWhenConsumeSlowly: v.whichBrokerWhenConsumeSlowly ?? 1,
   };
+}
+
+const INT_FIELDS = ['retryQueueNums', 'retryMaxTimes'] as const;
+const LONG_FIELDS = ['brokerId', 'whichBrokerWhenConsumeSlowly'] as const;
+const BOOL_FIELDS = ['consumeBroadcastEnable', 'consumeEnable', 'consumeFromMinEnable', 'notifyConsumerIdsChangedEnable'] as const;
+
+/** fastjson's boolean coercion: true/false, "true"/"false" (any case), 1/0. */
+function jsonBool(v: unknown): boolean | undefined {
+  if (typeof v === 'boolean') return v;
+  if (v === 1 || v === 0) return v === 1;
+  if (typeof v === 'string' && /^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
+  return undefined;
+}
+
+/**
+ * A group config from JSON (an UPDATE_AND_CREATE_SUBSCRIPTIONGROUP body or subscriptionGroup.json)
+ * with each field checked against its Java type: absent fields take the defaults, mistyped ones
+ * are listed in `problems` (and take the defaults too). Before, the body was trusted as is: a
+ * retryQueueNums of 1e300 made a retry topic with 1e300 queues, whose messages were stored under a
+ * queue id the record's int field cannot hold (lost on restart), and "false" (a string) left
+ * consumeEnable on.
+ */
+export function decodeSubscriptionGroup(groupName: string, raw: unknown): { config: SubscriptionGroupConfig; problems: string[] } {
+  const o = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const v: Partial<SubscriptionGroupConfig> = {};
+  const problems: string[] = [];
+  const take = <K extends keyof SubscriptionGroupConfig>(key: K, parse: (x: unknown) => SubscriptionGroupConfig[K] | undefined, type: string): void => {
+    const x = o[key];
+    if (x === undefined || x === null) return;
+    const parsed = parse(x);
+    if (parsed === undefined) problems.push(`${key} is not ${type}: ${JSON.stringify(x)}`);
+    else v[key] = parsed;
+  };
+  for (const k of INT_FIELDS) take(k, jsonJavaInt, 'an int');
+  for (const k of LONG_FIELDS) take(k, jsonJavaLong, 'a long');
+  for (const k of BOOL_FIELDS) take(k, jsonBool, 'a boolean');
+  return { config: subscriptionGroupConfig(groupName, v), problems };
 }
 
 const BUILT_IN_GROUPS = [
@@ -74,7 +112,9 @@ export class SubscriptionGroupManager {
         this.logger.warn(`subscriptionGroup.json: skipping illegal group name ${JSON.stringify(name)}`);
         continue;
       }
-      this.table.set(name, subscriptionGroupConfig(name, raw as Partial<SubscriptionGroupConfig>));
+      const { config, problems } = decodeSubscriptionGroup(name, raw);
+      for (const p of problems) this.logger.warn(`subscriptionGroup.json: group ${name}: ${p}; using the default`);
+      this.table.set(name, config);
     }
     this.dataVersion.assign(loaded.dataVersion);
   }

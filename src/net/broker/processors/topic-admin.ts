@@ -4,7 +4,7 @@ import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optBool, optInt, optString, reqInt, reqString } from '../request-header.js';
-import { subscriptionGroupConfig, type SubscriptionGroupConfig } from '../subscription-group-manager.js';
+import { decodeSubscriptionGroup } from '../subscription-group-manager.js';
 import { PERM, topicConfig } from '../topic-config.js';
 import { checkGroup, checkTopic, isSystemTopic } from '../topic-validator.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
@@ -23,14 +23,16 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
       success(req, undefined, jsonBody(stringifyFastjson(ctx.topics.serializeWrapper()))))],
     [RequestCode.DELETE_TOPIC_IN_BROKER, guarded(logger, 'delete topic', (req) => deleteTopic(ctx, req))],
     [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', async (req) => {
-      let v: Partial<SubscriptionGroupConfig> & { groupName?: unknown };
+      let v: { groupName?: unknown };
       try {
         v = (parseFastjson(req.body?.toString('utf8') ?? '') ?? {}) as typeof v;
       } catch (e) {
         throw new BrokerError(ResponseCode.SYSTEM_ERROR, `subscription group body is not JSON: ${(e as Error).message}`, { cause: e });
       }
       const name = checkGroup(typeof v.groupName === 'string' ? v.groupName : undefined);
-      ctx.groups.upsert(subscriptionGroupConfig(name, v));
+      const { config, problems } = decodeSubscriptionGroup(name, v);
+      if (problems.length > 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `subscription group ${name}: ${problems.join('; ')}`);
+      ctx.groups.upsert(config);
       await ctx.groups.persisted();
       return success(req);
     })],
