@@ -73,6 +73,7 @@ export function usesStagedWrites(cfg: StoreConfig): boolean {
 /** Extra room RocketMQ allows a whole record beyond maxMessageSize (headers, topic, properties). */
 const RECORD_OVERHEAD_ALLOWANCE = 64 * 1024;
 const UNSAFE_TOPIC = /[/\\\x00-\x1f]/;
+const MAX_QUEUE_ID = 0x7fffffff;
 
 /**
  * Validates one message against RocketMQ's limits and returns its record length; throws
@@ -102,8 +103,10 @@ function measureChecked(cfg: StoreConfig, msg: MessageInput, storeHost: HostAddr
   if (msg.body.length > cfg.maxMessageSize) {
     throw new StoreError('MESSAGE_ILLEGAL', `message body is ${msg.body.length} bytes, maxMessageSize is ${cfg.maxMessageSize}`);
   }
-  if (!Number.isInteger(msg.queueId) || msg.queueId < 0) {
-    throw new StoreError('MESSAGE_ILLEGAL', `queueId must be a non-negative integer, got ${msg.queueId}`);
+  // The record holds the queue id in a Java int: a larger one would be stored wrapped while its
+  // consume queue took the unwrapped id, a message no reader or recovery finds again.
+  if (!Number.isInteger(msg.queueId) || msg.queueId < 0 || msg.queueId > MAX_QUEUE_ID) {
+    throw new StoreError('MESSAGE_ILLEGAL', `queueId must be an integer in [0, ${MAX_QUEUE_ID}], got ${msg.queueId}`);
   }
   let sysFlag = msg.sysFlag ?? 0;
   if (msg.bornHost && msg.bornHost.ip.length === 16) sysFlag |= SYSFLAG_BORNHOST_V6;

@@ -186,6 +186,9 @@ export function conformanceSuite(name: string, makeFactory: () => StoreFactory):
         msg('../evil', 0, 'path'),
         { ...msg('T', 0, 'props'), properties: 'K\u0001' + 'v'.repeat(40000) },
         msg('T', -1, 'bad queue'),
+        // The record's queue id is a Java int: 2^31 would be stored wrapped (found by fuzzing a broker).
+        msg('T', 2 ** 31, 'queue id past int'),
+        msg('T', 1e300, 'queue id 1e300'),
       ];
       for (const c of cases) {
         const err = await store.putMessage(c).then(
