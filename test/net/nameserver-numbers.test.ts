@@ -62,4 +62,16 @@ describe('NameServer numbers follow Java parseLong / int fields', () => {
     expect(() => decodeRegisterBrokerBody(plain('{"perm":{}}'), false)).toThrow(RegisterBodyError);
     expect(() => decodeRegisterBrokerBody(plain('{"writeQueueNums":2147483648}'), false)).toThrow(RegisterBodyError);
   });
+
+  it('answers QUERY_DATA_VERSION with a body of null as Java does (changed), not with a TypeError', async () => {
+    const { client, addr } = await start();
+    const req = RemotingCommand.createRequest(RequestCode.QUERY_DATA_VERSION, { brokerAddr: '127.0.0.9:1' }, Buffer.from('null'));
+    const res = await client.invoke(addr, req, 2000);
+    expect(res.code).toBe(ResponseCode.SUCCESS);
+    expect(res.extFields.changed).toBe('true');
+    const garbage = RemotingCommand.createRequest(RequestCode.QUERY_DATA_VERSION, { brokerAddr: '127.0.0.9:1' }, Buffer.from('{x'));
+    const bad = await client.invoke(addr, garbage, 2000);
+    expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(bad.remark).toMatch(/not a DataVersion/);
+  });
 });

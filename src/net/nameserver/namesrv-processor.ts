@@ -118,7 +118,15 @@ export class NamesrvProcessor {
   /** A broker asks whether its topic config must be re-sent; asking counts as a heartbeat when unchanged. */
   queryDataVersion(req: RemotingCommand): RemotingCommand {
     const brokerAddr = field(req, 'brokerAddr');
-    const raw = (req.body === undefined ? {} : parseFastjson(req.body.toString('utf8'))) as Record<string, unknown>;
+    let parsed: unknown;
+    try {
+      parsed = req.body === undefined ? {} : parseFastjson(req.body.toString('utf8'));
+    } catch (err) {
+      throw new RemotingError('BAD_REQUEST_HEADER', `QUERY_DATA_VERSION body is not a DataVersion: ${(err as Error).message}`, { cause: err });
+    }
+    // A body of `null` (or any non-object) is no version at all: Java decodes it to null and
+    // answers changed=true; reading fields off it here threw a TypeError (found by fuzzing).
+    const raw = (parsed !== null && typeof parsed === 'object' ? parsed : {}) as Record<string, unknown>;
     const dataVersion = { counter: Number(raw.counter ?? 0), timestamp: Number(raw.timestamp ?? 0) };
     const changed = this.routes.isBrokerTopicConfigChanged(brokerAddr, dataVersion);
     if (!changed) this.routes.updateBrokerInfoUpdateTimestamp(brokerAddr, this.now());
