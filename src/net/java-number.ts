@@ -24,6 +24,9 @@ export function parseJavaInt(s: string): number | undefined {
  */
 export function parseJavaLong(s: string): number | undefined {
   if (!DECIMAL.test(s)) return undefined;
+  // Up to 15 characters a double holds the value exactly, far inside the long range: no BigInt
+  // on the hot path (every send carries a bornTimestamp).
+  if (s.length <= 15) return Number(s);
   const big = BigInt(s);
   if (big < LONG_MIN || big > LONG_MAX) return undefined;
   return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, Number(big)));
