@@ -170,5 +170,10 @@ describe('LOCK_BATCH_MQ / UNLOCK_BATCH_MQ', () => {
     expect(locks.tryLockBatch('OrderGroup', [mq(0)], 'B', Date.now() + 61_000)).toEqual([mq(0)]);
     const bad = await tb.invoke(RequestCode.LOCK_BATCH_MQ, undefined, Buffer.from('{"clientId":1}'));
     expect(bad.code).toBe(ResponseCode.SYSTEM_ERROR);
+    // Entries of the wrong shape are refused, not locked as topic "[object Object]" or queue 1e300.
+    for (const entry of [{ brokerName: 'test-broker', queueId: 1e300, topic: 'OffTopic' }, { brokerName: 'test-broker', queueId: 0, topic: { t: 1 } }, 7]) {
+      const r = await tb.invoke(RequestCode.LOCK_BATCH_MQ, undefined, Buffer.from(JSON.stringify({ clientId: 'C', consumerGroup: 'OrderGroup', mqSet: [entry] })));
+      expect(r.code, JSON.stringify(entry)).toBe(ResponseCode.SYSTEM_ERROR);
+    }
   });
 });

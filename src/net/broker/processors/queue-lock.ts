@@ -5,6 +5,7 @@ import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import type { MessageQueueRef, RebalanceLockManager } from '../rebalance-lock-manager.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
+import { jsonJavaInt } from '../../java-number.js';
 
 /**
  * LOCK_BATCH_MQ (41) and UNLOCK_BATCH_MQ (42), used by orderly push consumers. Body
@@ -40,6 +41,15 @@ function parseLockBody(req: RemotingCommand): { clientId: string; consumerGroup:
   if (typeof v.clientId !== 'string' || typeof v.consumerGroup !== 'string' || !Array.isArray(v.mqSet)) {
     throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'lock batch body needs clientId, consumerGroup and mqSet');
   }
-  const mqSet = v.mqSet.map((m: Record<string, unknown>) => ({ topic: String(m?.topic ?? ''), brokerName: String(m?.brokerName ?? ''), queueId: Number(m?.queueId ?? -1) }));
+  // Each entry is a Java MessageQueue: fastjson refuses one of the wrong shape, and so do we,
+  // rather than lock topic "[object Object]" or queue 1e300.
+  const mqSet = v.mqSet.map((m: unknown, i: number): MessageQueueRef => {
+    const e = (m ?? {}) as Record<string, unknown>;
+    const queueId = jsonJavaInt(e.queueId);
+    if (typeof e.topic !== 'string' || typeof e.brokerName !== 'string' || queueId === undefined || queueId < 0) {
+      throw new BrokerError(ResponseCode.SYSTEM_ERROR, `lock batch body: mqSet[${i}] is not a message queue {topic, brokerName, queueId}`);
+    }
+    return { topic: e.topic, brokerName: e.brokerName, queueId };
+  });
   return { clientId: v.clientId, consumerGroup: v.consumerGroup, mqSet };
 }
