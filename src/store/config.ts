@@ -63,7 +63,10 @@ export const STORE_DEFAULTS = {
   /**
    * Appends go to in-memory staging buffers and reach the segment files by write(2) on libuv's
    * pool, as with RocketMQ's transient store pool (here also under SYNC_FLUSH, where it is always
-   * on: see StagedWrites). A send is acknowledged once its bytes are in the file.
+   * on: see StagedWrites). Under ASYNC_FLUSH a send is acknowledged once staged, as RocketMQ
+   * does, and readers see it once committed (normally the next turn of the event loop): sends no
+   * longer wait out writeback stalls of the file, but a killed process loses what was staged and
+   * not yet committed. Under SYNC_FLUSH acknowledgements still wait for the disk.
    */
   transientStorePoolEnable: false,
   /**

@@ -281,8 +281,16 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     const sync = this.config.flushDiskType === 'SYNC_FLUSH';
     if (this.commitLog.staged) {
       // Records are dispatched (and published to the workers) as they are committed.
-      const committed = sync ? this.flusher!.waitFor(end) : this.commitLog.whenCommitted(end).then(() => true);
-      return committed.then((flushed): PutMessageResult | Promise<PutMessageResult> => {
+      if (!sync) {
+        // RocketMQ's transient store pool under ASYNC_FLUSH: acknowledged once in the staging
+        // buffer, not once committed. The commit's write(2) can block for milliseconds behind
+        // writeback (block allocation holds the inode's extent lock), and waiting for it put those
+        // stalls into every send's round trip. The cost is RocketMQ's too: a killed process loses
+        // what it had staged but not committed (at most the staging memory, usually one turn).
+        const room = this.roomInRing();
+        return room ? room.then(() => result) : Promise.resolve(result);
+      }
+      return this.flusher!.waitFor(end).then((flushed): PutMessageResult | Promise<PutMessageResult> => {
         if (!flushed) result.status = 'FLUSH_DISK_TIMEOUT';
         const room = this.roomInRing();
         return room ? room.then(() => result) : result;

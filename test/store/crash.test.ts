@@ -35,10 +35,15 @@ interface Case {
   workers?: boolean;
 }
 
+/** ASYNC_FLUSH with staged writes acknowledges before the commit, as RocketMQ's transient store pool. */
+const losesStagedTail = (c: Case): boolean => c.staged && c.flushDiskType === 'ASYNC_FLUSH';
+
 /**
- * SYNC_FLUSH (staged writes, fdatasync) at two segment sizes; ASYNC_FLUSH, whose acknowledgement
- * means "in the page cache" (through the mapping, or staged writes): a killed process loses none
- * of those either; and dispatch in workers, where recovery rebuilds what the ring had not reached.
+ * SYNC_FLUSH (staged writes, fdatasync) at two segment sizes; ASYNC_FLUSH through the mapping,
+ * whose acknowledgement means "in the page cache": a killed process loses none of those either;
+ * ASYNC_FLUSH with staged writes, which may lose what was acknowledged but not yet committed, only
+ * at the tail of each queue (never a hole); and dispatch in workers, where recovery rebuilds what
+ * the ring had not reached.
  */
 const CASES: Case[] = [
   { segmentSize: 8 * 1024, flushDiskType: 'SYNC_FLUSH', staged: false },
@@ -51,7 +56,8 @@ const CASES: Case[] = [
 
 describe('crash safety (SIGKILL mid-stream)', () => {
   for (const c of CASES) {
-    it(`every acknowledged message survives and no torn record is visible (${c.flushDiskType}${c.staged ? ', staged writes' : ''}${c.workers ? ', dispatch workers' : ''}, segments of ${c.segmentSize} bytes)`, async () => {
+    const what = losesStagedTail(c) ? 'acknowledged messages survive up to the staged tail' : 'every acknowledged message survives';
+    it(`${what} and no torn record is visible (${c.flushDiskType}${c.staged ? ', staged writes' : ''}${c.workers ? ', dispatch workers' : ''}, segments of ${c.segmentSize} bytes)`, async () => {
       const t = tempDir();
       try {
         const acked = await runAndKill(t.dir, c, 1500);
@@ -62,8 +68,13 @@ describe('crash safety (SIGKILL mid-stream)', () => {
         );
         await store.start();
         expect(store.lastRecovery?.abnormal).toBe(true);
+        let lost = 0;
         for (const [key, body] of acked) {
           const [q, off] = key.split(':').map(Number) as [number, number];
+          if (losesStagedTail(c) && off >= store.getMaxOffsetInQueue('Crash', q)) {
+            lost++;
+            continue;
+          }
           const r = store.getMessage('g', 'Crash', q, off, 1);
           expect(r.status, key).toBe('FOUND');
           expect(decodeMessage(r.messages[0]!, 0).body.toString()).toBe(body);
@@ -83,7 +94,7 @@ describe('crash safety (SIGKILL mid-stream)', () => {
             off = r.nextBeginOffset;
           }
         }
-        expect(total).toBeGreaterThanOrEqual(acked.size);
+        expect(total).toBeGreaterThanOrEqual(acked.size - lost);
         const next = await store.putMessage({ topic: 'Crash', queueId: 0, body: Buffer.from('after') });
         expect(next.queueOffset).toBe(store.getMaxOffsetInQueue('Crash', 0) - 1);
         await store.shutdown();

@@ -24,18 +24,22 @@ describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
     expect(usesStagedWrites(storeConfig({ transientStorePoolEnable: true }))).toBe(true);
   });
 
-  it('a record is neither readable nor queued before it is in the file, and is both once acknowledged', async () => {
+  it('ASYNC_FLUSH acknowledges a record once staged; it is neither readable nor queued before it is in the file', async () => {
     const s = await open(fresh());
     cleanups.push(() => s.shutdown());
     const put = s.putMessage(msg('T', 0, 'first'));
     // The append happened synchronously; the commit has not (it needs a turn of the event loop).
     expect(s.getMaxOffsetInQueue('T', 0)).toBe(0);
     expect(s.commitLog.getData(0, 10)).toBeNull();
+    // Acknowledged from the staging buffer, as RocketMQ's transient store pool does: the send
+    // does not wait for the commit's write(2).
+    const r = await put;
+    expect(r.status).toBe('PUT_OK');
+    expect(s.getMaxOffsetInQueue('T', 0)).toBe(0);
+    expect(s.commitLog.getData(0, 10)).toBeNull();
     // whenDispatched covers staged records too: it waits for the commit.
     expect(await s.whenDispatched(s.commitLog.maxOffset)).toBe(true);
     expect(s.getMaxOffsetInQueue('T', 0)).toBe(1);
-    const r = await put;
-    expect(r.status).toBe('PUT_OK');
     expect(readAll(s, 'T', 0)).toEqual(['first']);
     // Through the file itself, not through any buffer of ours.
     const file = readFileSync(join(s.config.storePathRootDir, 'commitlog', '0'.repeat(20)));
@@ -56,6 +60,7 @@ describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
     const results = await Promise.all(puts);
     expect(results.map((r) => r.queueOffset)).toEqual(expected.map((_, i) => i));
     expect(s.commitLog.queue.files.length).toBeGreaterThan(2);
+    expect(await s.whenDispatched(s.commitLog.maxOffset)).toBe(true);
     expect(readAll(s, 'Order', 0)).toEqual(expected);
     await s.shutdown();
     const again = await open(cfg);
