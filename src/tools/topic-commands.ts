@@ -53,6 +53,9 @@ export const clusterList: SubCommand = {
   run: (ctx) =>
     withAdmin(ctx, async (admin) => {
       const interval = int(ctx.opts, 'i');
+      // Java's tool spins without pause on -i 0 and dies on a negative one; neither is useful
+      // against live NameServers and brokers.
+      if (interval !== undefined && interval < 1) throw new UsageError(`option -i: the interval is in seconds and must be at least 1, not ${interval}`);
       // With -i it prints again every interval until interrupted, as Java's tool does.
       for (let round = 0; ; round++) {
         if (round > 0) await new Promise((r) => setTimeout(r, interval! * 1000));

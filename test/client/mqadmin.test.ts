@@ -133,6 +133,15 @@ describe('mqadmin', () => {
     expect(lines[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +0 +${cluster.brokerAddr} +V4_9_8 +\\d+\\.\\d\\d\\(`));
   });
 
+  it('clusterList -i refuses an interval under one second instead of spinning', async () => {
+    for (const bad of ['0', '-3']) {
+      const r = await admin('clusterList', '-i', bad);
+      expect(r.code).toBe(1);
+      expect(r.err).toContain('must be at least 1');
+      expect(r.out).toBe('');
+    }
+  });
+
   it('clusterList -m shows message totals per broker', async () => {
     const lines = (await admin('clusterList', '-m')).out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^#Cluster Name +#Broker Name +#InTotalYest +#OutTotalYest +#InTotalToday +#OutTotalToday$/);
