@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Message, Producer } from '../src/net/client/index.js';
 import { LatencyHistogram } from './e2e-latency.js';
+import type { SlowSends } from './e2e-slow.js';
 
 /**
  * The load generator of the end-to-end benchmark. Two shapes:
@@ -19,6 +20,8 @@ export class Phase {
   failures = 0;
   secondSent = 0;
   lastError = '';
+  /** With --slow-ms: the sends slower than that, by issue time. */
+  slow: SlowSends | null = null;
 }
 
 export interface Load {
@@ -39,6 +42,7 @@ function sendOne(load: Load, phase: Phase, p: Producer, done: () => void): void 
     const rt = performance.now() - t0;
     phase.total.record(rt);
     phase.second.record(rt);
+    phase.slow?.record(t0, rt);
     if (err === undefined) {
       phase.sent += load.batch;
       phase.secondSent += load.batch;

@@ -15,6 +15,8 @@
  *   --batch B (1)          messages per send; > 1 uses SEND_BATCH_MESSAGE
  *   --topic T (E2EBench)   created with --queues Q (8) queues
  *   --profile-broker DIR   run the broker with --cpu-prof, profiles written to DIR
+ *   --slow-ms T            also report the sends slower than T ms grouped into bursts by issue
+ *                          time, and the median gap between bursts (see e2e-slow.ts)
  *   --consume              also run push consumers (--consumers C, default 1) and report consume
  *                          TPS and end-to-end latency (send start to listener, from a timestamp in the body)
  *
@@ -29,6 +31,7 @@ import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster.js';
 import { LatencyHistogram } from './e2e-latency.js';
 import { type Load, Phase, runLoad } from './e2e-load.js';
+import { SlowSends, medianBurstGapMs } from './e2e-slow.js';
 import { UsageError, argFlag, argNumber, argProps, argValue, printJson, printTable } from './report.js';
 
 interface Args {
@@ -47,17 +50,18 @@ interface Args {
   syncFlush: boolean;
   profileBroker: string | undefined;
   rate: number | undefined;
+  slowMs: number | undefined;
   /** Extra broker properties (`--broker-prop key=value`, repeatable). */
   brokerProps: Record<string, string>;
 }
 
 const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
        [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
-       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR] [--broker-prop KEY=VALUE]...
+       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
 Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
 prints a progress line per second, a table and one JSON result line.`;
 
-const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop']);
+const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop', 'slow-ms']);
 const FLAGS = new Set(['consume', 'sync-flush']);
 
 /** Unknown flags are errors: a typo must not silently run the default benchmark. */
@@ -101,6 +105,7 @@ function parseArgs(argv: string[]): Args {
     syncFlush: argFlag(argv, 'sync-flush'),
     profileBroker: argValue(argv, 'profile-broker'),
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
+    slowMs: argValue(argv, 'slow-ms') === undefined ? undefined : argNumber(argv, 'slow-ms', 1),
     brokerProps: argProps(argv, 'broker-prop'),
   };
 }
@@ -190,6 +195,7 @@ async function main(): Promise<void> {
     consumed = 0;
     firstConsumeAt = 0;
     const phase = new Phase();
+    if (a.slowMs !== undefined) phase.slow = new SlowSends(a.slowMs);
     // The client's own stalls (GC, bursts of callbacks), to tell them apart from the broker's in the RTs.
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
@@ -244,6 +250,7 @@ async function main(): Promise<void> {
           e2eMaxMs: e2e.maxMs,
         }
       : {};
+    if (phase.slow) reportSlowSends(phase.slow, started);
     const brokerRssAnonMB = cluster?.brokerRssAnonMB() ?? null;
     printTable('End-to-end send', [{ ...row, rate: a.rate ?? 'max', clientLoopDelayP99Ms, ...consumeRow, brokerRssAnonMB: brokerRssAnonMB ?? 'n/a', startToReadyMs: cluster?.brokerStartToReadyMs ?? 'n/a' }]);
     printJson(
@@ -273,6 +280,15 @@ async function main(): Promise<void> {
     for (const p of producers) await p.shutdown().catch(() => undefined);
     await cluster?.stop();
   }
+}
+
+/** The twenty biggest bursts in time order, then one JSON line. */
+function reportSlowSends(slow: SlowSends, origin: number): void {
+  const bursts = slow.bursts(origin);
+  const biggest = [...bursts].sort((x, y) => y.sends - x.sends).slice(0, 20).sort((x, y) => x.atMs - y.atMs);
+  printTable(`Slow sends (RT over ${slow.thresholdMs} ms) by issue time, biggest bursts`, biggest.map((b) => ({ ...b })));
+  const slowSends = bursts.reduce((n, b) => n + b.sends, 0) + slow.dropped;
+  printJson({ bench: 'e2e-slow-sends', thresholdMs: slow.thresholdMs, slowSends, bursts: bursts.length, medianGapMsOfBurstsOver20: medianBurstGapMs(bursts, 20) }, ['src', 'bench']);
 }
 
 main().then(
