@@ -269,3 +269,22 @@ describe('flush modes', () => {
     await s.shutdown();
   });
 });
+
+describe('topic names', () => {
+  it('are checked on every append of a bad name, and the names kept for speed stay bounded', async () => {
+    const s = await open(fresh());
+    cleanups.push(() => s.shutdown());
+    for (let k = 0; k < 2; k++) {
+      for (const bad of ['a/b', '..', '', 'x'.repeat(128)]) {
+        await expect(s.putMessage(msg(bad, 0, 'no'))).rejects.toMatchObject({ code: 'MESSAGE_ILLEGAL' });
+      }
+      await expect(s.putMessages([msg('c\\d', 0, 'no')])).rejects.toMatchObject({ code: 'MESSAGE_ILLEGAL' });
+    }
+    await expect(s.putMessage({ ...msg('T', 0, 'no'), topic: 42 as unknown as string })).rejects.toMatchObject({ code: 'MESSAGE_ILLEGAL' });
+    // More distinct topics than the cache holds: every one is still stored and read under its name.
+    for (let i = 0; i < 4100; i++) await s.putMessage(msg(`Topic-${i}`, 0, `m${i}`));
+    expect(bodies(s, 'Topic-0', 0)).toEqual(['m0']);
+    expect(bodies(s, 'Topic-4099', 0)).toEqual(['m4099']);
+    expect(s.getMaxOffsetInQueue('Topic-4097', 0)).toBe(1);
+  });
+});
