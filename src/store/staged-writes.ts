@@ -32,8 +32,9 @@ interface Waiter {
  * times the group size. The kernel-side copy also leaves the event loop's thread.
  *
  * A commit starts as soon as the event loop turns after an append, so committed trails written by
- * one write's duration; `whenCommitted` resolves once bytes are in the page cache (a send is
- * acknowledged then: a killed process loses nothing acknowledged).
+ * one write's duration; `whenCommitted` resolves once bytes are in the page cache. Under
+ * SYNC_FLUSH a send is acknowledged only after that (and the flush); under ASYNC_FLUSH it is
+ * acknowledged once staged, as RocketMQ's transient store pool does (see DefaultMessageStore).
  */
 export class StagedWrites {
   /** Where the next encode goes (set by `reserve`). */
