@@ -154,7 +154,7 @@ describe('broker process', () => {
       const again = await startBroker(port, sub);
       try {
         const max = await invoke(addr, RequestCode.GET_MAX_OFFSET, { topic: 'Flight', queueId: 0 });
-        expect(Number(max.extFields.offset)).toBeGreaterThanOrEqual(acked.length);
+        expect(Number(max.extFields.offset), signal).toBeGreaterThanOrEqual(acked.length);
         for (const a of acked.filter((_, i) => i % 25 === 0 || i === acked.length - 1)) {
           const v = await invoke(addr, RequestCode.VIEW_MESSAGE_BY_ID, { offset: decodeOffsetMsgId(a.id).offset });
           expect(decodeMessages(v.body!)[0]!.body.toString()).toBe(a.body);
