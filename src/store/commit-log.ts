@@ -251,7 +251,7 @@ export class CommitLog {
     const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
     const len = this.measure(msg, topicBytes, propsBytes, true);
     const file = this.fileFor(len);
-    if (!this.staged) file.prefault(file.wrotePosition + len);
+    if (this.staged === null || this.staged.behind) file.prefault(file.wrotePosition + len);
     const storeTimestamp = msg.storeTimestamp ?? Date.now();
     const first = this.write(file, msg, len, topicBytes, propsBytes, storeTimestamp, topicBuf);
     return new SingleAppend(this.storeHost, first, len, this.req.consumeQueueOffset, storeTimestamp);
@@ -278,7 +278,7 @@ export class CommitLog {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
     }
     const file = this.fileFor(total);
-    if (!this.staged) file.prefault(file.wrotePosition + total);
+    if (this.staged === null || this.staged.behind) file.prefault(file.wrotePosition + total);
     const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
     let firstQueueOffset = 0;
     const offsets = this.batchOffsets;

@@ -6,6 +6,8 @@ const CHUNK_BYTES = 1 << 20;
 /** Staging memory cap: past it appends write straight into the mapping (back-pressure, flat memory). */
 const MAX_CHUNKS = 32;
 const RETRY_MS = 100;
+const BEHIND_CHUNKS = 2;
+const CAUGHT_UP_CHUNKS = 1;
 
 interface Chunk {
   file: MappedFile;
@@ -46,6 +48,7 @@ export class StagedWrites {
   private readonly free: Buffer[] = [];
   private allocated = 0;
   private writing = false;
+  private wasBehind = false;
   private scheduled = false;
   private stopped = false;
   private waiters: Waiter[] = [];
@@ -68,6 +71,18 @@ export class StagedWrites {
   /** Chunks not yet released (staged or written straight into the mapping); for tests and stats. */
   get stagedChunks(): number {
     return this.chunks.length;
+  }
+
+  /**
+   * Whether commits trail appends by several chunks: the writes into fresh page-cache pages are
+   * then the bottleneck, and pages populated ahead from another thread pay off.
+   */
+  get behind(): boolean {
+    // Hysteresis: once behind, stay so until the backlog has drained, or populating would flap.
+    const n = this.chunks.length;
+    if (n > BEHIND_CHUNKS) this.wasBehind = true;
+    else if (n <= CAUGHT_UP_CHUNKS) this.wasBehind = false;
+    return this.wasBehind;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { StoreConfig } from '../store/config.js';
-import { usesStagedWrites, type PagePopulator, type RemoteDispatcher } from '../store/index.js';
+import { type PagePopulator, type RemoteDispatcher } from '../store/index.js';
 import { WorkerDispatcher } from './worker-dispatcher.js';
 import { WorkerPagePopulator } from './page-populator.js';
 
@@ -10,13 +10,14 @@ export interface StoreThreads {
 }
 
 /**
- * Dispatch workers when `dispatchInWorkers`, and a page populator when appends write into the
- * mapping: it keeps the writer's next pages in the page cache from another core (see
- * WorkerPagePopulator). Staged writes (SYNC_FLUSH) never fault on the mapping: no populator.
+ * Dispatch workers when `dispatchInWorkers`, and a page populator under ASYNC_FLUSH: it keeps the
+ * writer's next pages in the page cache from another core (see WorkerPagePopulator). With the
+ * transient store pool it is asked only while commits fall behind (see StagedWrites.behind).
+ * SYNC_FLUSH commits are paced by the disk, not by page allocation: no populator.
  */
 export function storeThreadsFor(cfg: StoreConfig, logger: { error(m: string): void }): StoreThreads {
   return {
     remoteDispatcher: cfg.dispatchInWorkers ? new WorkerDispatcher({ onError: (m) => logger.error(m) }) : undefined,
-    pagePopulator: usesStagedWrites(cfg) ? undefined : new WorkerPagePopulator(),
+    pagePopulator: cfg.flushDiskType === 'SYNC_FLUSH' ? undefined : new WorkerPagePopulator(),
   };
 }

@@ -120,4 +120,25 @@ describe('StagedWrites', () => {
     expect(seg.committedPosition).toBe(33 * chunk);
     for (let i = 0; i < 33; i++) expect(seg.disk[i * chunk + 5]).toBe(i + 1);
   });
+
+  it('is behind while commits trail by more than two chunks, until the backlog has drained to one', async () => {
+    const sw = new StagedWrites({ onCommitted: () => undefined, onError: () => undefined, durable: false });
+    const seg = new FakeSegment(0, 16 << 20);
+    const chunk = 1 << 20;
+    append(sw, seg, chunk, 1);
+    append(sw, seg, chunk, 2);
+    expect(sw.behind).toBe(false);
+    append(sw, seg, chunk, 3);
+    expect(sw.behind).toBe(true);
+    await turn();
+    seg.complete(); // 2 chunks left: still behind (no flapping at the threshold)
+    await turn();
+    expect(sw.stagedChunks).toBe(2);
+    expect(sw.behind).toBe(true);
+    seg.complete();
+    await turn();
+    expect(sw.stagedChunks).toBe(1);
+    expect(sw.behind).toBe(false);
+    seg.complete();
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeMessage, storeConfig, usesStagedWrites, type DefaultMessageStore, type PutMessageResult } from '../../src/store/index.js';
+import { DefaultMessageStore, decodeMessage, storeConfig, usesStagedWrites, type PutMessageResult } from '../../src/store/index.js';
 import { scratchStores } from '../helpers/scratch-store.js';
 import { msg } from './conformance.js';
 
@@ -22,6 +22,28 @@ describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
     expect(usesStagedWrites(storeConfig({}))).toBe(false);
     expect(usesStagedWrites(storeConfig({ flushDiskType: 'SYNC_FLUSH' }))).toBe(true);
     expect(usesStagedWrites(storeConfig({ transientStorePoolEnable: true }))).toBe(true);
+  });
+
+  it('asks the page populator for pages only while commits fall behind the appends', async () => {
+    const requests: number[] = [];
+    const cfg = fresh({ mappedFileSizeCommitLog: 64 * 1024 * 1024 });
+    const s = new DefaultMessageStore(cfg, {
+      logger: { info() {}, warn() {}, error: (m) => console.error(m) },
+      pagePopulator: { request: (_path, _from, upTo) => void requests.push(upTo), close: async () => undefined },
+    });
+    await s.start();
+    cleanups.push(() => s.shutdown());
+    const body = Buffer.alloc(1000, 1);
+    // A trickle commits between appends: faulting pages in ahead would only steal a core.
+    for (let i = 0; i < 50; i++) await s.putMessage({ ...msg('T', 0, ''), body });
+    expect(await s.whenDispatched(s.commitLog.maxOffset)).toBe(true);
+    expect(requests).toEqual([]);
+    // A burst appended in one turn of the event loop outruns the commits: now it pays.
+    const puts: Promise<PutMessageResult>[] = [];
+    for (let i = 0; i < 4000; i++) puts.push(s.putMessage({ ...msg('T', 0, ''), body }));
+    await Promise.all(puts);
+    expect(requests.length).toBeGreaterThan(0);
+    expect(Math.max(...requests)).toBeGreaterThan(3 * 1024 * 1024);
   });
 
   it('ASYNC_FLUSH acknowledges a record once staged; it is neither readable nor queued before it is in the file', async () => {
