@@ -129,13 +129,12 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);
       this.index.truncateBeyond(this.lastRecovery.validEnd);
       this.commitLog.queue.preallocateNext();
+      const last = this.commitLog.queue.last;
+      // Population starts at the write position: stored pages must not be dirtied again.
+      if (last) last.populatedTo = Math.floor(last.wrotePosition / 4096) * 4096;
       if (this.populator) {
         this.commitLog.queue.populator = this.populator;
-        const last = this.commitLog.queue.last;
-        if (last) {
-          last.populator = this.populator;
-          last.populatedTo = Math.floor(last.wrotePosition / 4096) * 4096;
-        }
+        if (last) last.populator = this.populator;
       }
     } catch (e) {
       this.commitLog.queue.close();

@@ -90,6 +90,21 @@ describe('segments and restarts', () => {
     await s.shutdown();
   });
 
+  it('after a restart populates pages from the write position on, never over stored records', async () => {
+    const cfg = fresh({ mappedFileSizeCommitLog: 1 << 20 });
+    let s = await open(cfg);
+    for (let i = 0; i < 20; i++) await s.putMessage(msg('T', 0, 'y'.repeat(1000)));
+    await s.shutdown();
+    s = await open(cfg);
+    const last = s.commitLog.queue.last!;
+    expect(last.wrotePosition).toBeGreaterThan(8192);
+    expect(last.populatedTo).toBe(Math.floor(last.wrotePosition / 4096) * 4096);
+    await s.putMessage(msg('T', 0, 'after'));
+    expect(last.populatedTo).toBeGreaterThan(last.wrotePosition);
+    expect(readAll(s, 'T', 0)).toHaveLength(21);
+    await s.shutdown();
+  });
+
   it('after a crash (abort marker left) re-dispatches lost queue units from the checkpoint', async () => {
     const cfg = fresh();
     const s = await open(cfg);
