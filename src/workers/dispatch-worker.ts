@@ -15,9 +15,11 @@ import { commitLogDir } from '../store/file-names.js';
 import { fillFromRecord, isConsumable, newDispatchRequest } from '../store/dispatch.js';
 import { findProperty, PROPERTY } from '../store/properties.js';
 import { RingConsumer } from './ring.js';
+import { nameThisThread } from './thread-name.js';
 import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
 
 const data = workerData as DispatchWorkerData;
+nameThisThread(`rmq-${data.role}`);
 const post = (e: DispatchWorkerEvent) => parentPort!.postMessage(e);
 const consumer = new RingConsumer(data.ring);
 const names: string[] = [];

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { IndexFile } from '../store/index-file.js';
 import { queryIndexFiles } from '../store/index-query-pool.js';
 import type { IndexQueryTask, QueryOffsetResult } from './messages.js';
+import { nameThisThread } from './thread-name.js';
 
 /**
  * piscina worker for IndexQueryPool: answers one index query over the files it is given. Files
@@ -9,6 +10,7 @@ import type { IndexQueryTask, QueryOffsetResult } from './messages.js';
  * a file missing from a task's list has been deleted and is dropped from the cache.
  */
 const cache = new Map<string, IndexFile>();
+nameThisThread('rmq-query');
 
 export default function queryIndex(task: IndexQueryTask): QueryOffsetResult {
   const wanted = new Set(task.paths);

@@ -5,9 +5,11 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { mmap } from '../store/mmap.js';
+import { nameThisThread } from './thread-name.js';
 import { P_DONE_PAGES, P_GEN, P_REQ_PAGES, P_SEQ, P_STOP, type PopulatorFile } from './messages.js';
 
 const { cells, control } = workerData as { cells: Int32Array; control: MessagePort };
+nameThisThread('rmq-populator');
 const MADV_POPULATE_READ = 22;
 const CHUNK_PAGES = 256;
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DefaultMessageStore, decodeMessage, storeConfig } from '../../src/store/index.js';
 import { WorkerPagePopulator } from '../../src/workers/page-populator.js';
+import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { tempDir } from '../helpers/store-paths.js';
 import { until } from '../helpers/until.js';
 
@@ -33,6 +35,21 @@ describe('page populator thread', () => {
       await again.start();
       expect(again.getMaxOffsetInQueue('PP', 0)).toBe(n);
       await again.shutdown();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('names its thread, as the dispatch and index workers do, so top -H and perf tell them apart', async () => {
+    const t = tempDir();
+    const threadNames = () => readdirSync('/proc/self/task').map((id) => readFileSync(`/proc/self/task/${id}/comm`, 'utf8').trim());
+    try {
+      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 1 << 20, mappedFileSizeConsumeQueue: 6000 });
+      const s = new DefaultMessageStore(cfg, { pagePopulator: new WorkerPagePopulator(), remoteDispatcher: new WorkerDispatcher() });
+      await s.start();
+      await until(() => threadNames().includes('rmq-populator'));
+      expect(threadNames()).toEqual(expect.arrayContaining(['rmq-dispatch', 'rmq-index', 'rmq-populator']));
+      await s.shutdown();
     } finally {
       t.cleanup();
     }
