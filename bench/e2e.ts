@@ -270,6 +270,8 @@ async function main(): Promise<void> {
         batch: a.batch,
         rate: a.rate ?? null,
         flushDiskType: row.flush,
+        // Runs with different broker settings (transientStorePoolEnable, say) must not be compared blindly.
+        ...(Object.keys(a.brokerProps).length > 0 ? { brokerProps: Object.entries(a.brokerProps).map(([k, v]) => `${k}=${v}`).join(';') } : {}),
         clientLoopDelayP99Ms,
         ...consumeRow,
       },
