@@ -236,7 +236,7 @@ export class CommitLog {
    * finds its pages in the page cache), since faulting pages in costs a core 20 ms at a time.
    */
   private prefaults(): boolean {
-    return this.staged === null || (this.queue.populator !== null && this.staged.behind);
+    return this.staged === null || (this.queue.populator !== null && this.staged.isBehind());
   }
 
   /** The topic's UTF-8 bytes, checked against RocketMQ's rules the first time it is seen. */

@@ -77,7 +77,7 @@ export class StagedWrites {
    * Whether commits trail appends by several chunks: the writes into fresh page-cache pages are
    * then the bottleneck, and pages populated ahead from another thread pay off.
    */
-  get behind(): boolean {
+  isBehind(): boolean {
     // Hysteresis: once behind, stay so until the backlog has drained, or populating would flap.
     const n = this.chunks.length;
     if (n > BEHIND_CHUNKS) this.wasBehind = true;

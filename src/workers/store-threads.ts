@@ -12,7 +12,7 @@ export interface StoreThreads {
 /**
  * Dispatch workers when `dispatchInWorkers`, and a page populator under ASYNC_FLUSH: it keeps the
  * writer's next pages in the page cache from another core (see WorkerPagePopulator). With the
- * transient store pool it is asked only while commits fall behind (see StagedWrites.behind).
+ * transient store pool it is asked only while commits fall behind (see StagedWrites.isBehind).
  * SYNC_FLUSH commits are paced by the disk, not by page allocation: no populator.
  */
 export function storeThreadsFor(cfg: StoreConfig, logger: { error(m: string): void }): StoreThreads {

@@ -127,18 +127,18 @@ describe('StagedWrites', () => {
     const chunk = 1 << 20;
     append(sw, seg, chunk, 1);
     append(sw, seg, chunk, 2);
-    expect(sw.behind).toBe(false);
+    expect(sw.isBehind()).toBe(false);
     append(sw, seg, chunk, 3);
-    expect(sw.behind).toBe(true);
+    expect(sw.isBehind()).toBe(true);
     await turn();
     seg.complete(); // 2 chunks left: still behind (no flapping at the threshold)
     await turn();
     expect(sw.stagedChunks).toBe(2);
-    expect(sw.behind).toBe(true);
+    expect(sw.isBehind()).toBe(true);
     seg.complete();
     await turn();
     expect(sw.stagedChunks).toBe(1);
-    expect(sw.behind).toBe(false);
+    expect(sw.isBehind()).toBe(false);
     seg.complete();
   });
 });
