@@ -198,6 +198,9 @@ async function appendUntil(r: Runner, end: number, quarter: number): Promise<voi
     }
   }
   for (const p of pending) checkPut(await p);
+  // Timed too: with transientStorePoolEnable a put is acknowledged from the staging buffer, and
+  // the slice is only done once its records are in the file and readable.
+  if (!(await store.whenDispatched(store.getMaxPhyOffset(), 60_000))) throw new Error(`${r.name}: appends not readable within 60 s`);
 }
 
 /** The numbers are only worth printing if the store holds what was appended. */
