@@ -49,6 +49,17 @@ describe('bench:store', () => {
     expect(stdout).toContain('after 1/4 of the data');
   }, 30_000);
 
+  it('runs the async phase with the transient store pool, whose puts are acknowledged before commit', async () => {
+    // The bench checks what the store holds after the run: it must wait for the last commits.
+    const { stdout } = await runBench(['--quick', '--phases', 'async', '--gib', '0.015625', '--segment-mib', '8', '--store-prop', 'transientStorePoolEnable=true']);
+    const async = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{"bench":"store-append-async"'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(async).toHaveLength(1);
+    expect(async[0]!.messages).toBe(16 * 1024);
+  }, 30_000);
+
   it('dispatch bench compares inline and worker dispatch with the index on and off', async () => {
     const { stdout } = await runBench(['--messages', '4000'], fileURLToPath(new URL('../../bench/store-dispatch.js', import.meta.url)));
     const lines = new Map(
