@@ -222,6 +222,9 @@ export class CommitLog {
       if (this.staged) {
         this.staged.reserve(file, file.remaining, true);
         this.staged.advance(file.remaining);
+      } else {
+        // Its bytes may be the first into a page since a restart: backed first (see prefault).
+        file.prefault(file.wrotePosition + END_FILE_MIN_BLANK_LENGTH, 0);
       }
       encodeBlank(file.buffer, file.wrotePosition, file.remaining);
       file.wrotePosition = file.fileSize;
@@ -231,12 +234,14 @@ export class CommitLog {
   }
 
   /**
-   * Whether appends populate pages ahead: always when they write into the mapping; with staging
-   * only while commits fall behind and a populator thread does it (the commit's write(2) then
-   * finds its pages in the page cache), since faulting pages in costs a core 20 ms at a time.
+   * Pages for the bytes about to be written. Mapped appends populate them first (see
+   * MappedFile.prefault). Staged appends do not touch the mapping; but while their commits fall
+   * behind, the populator thread brings pages in for the commit's write(2) to find. Only then:
+   * faulting pages in costs a core 20 ms at a time.
    */
-  private prefaults(): boolean {
-    return this.staged === null || (this.queue.populator !== null && this.staged.isBehind());
+  private pagesFor(file: MappedFile, len: number): void {
+    if (this.staged === null) file.prefault(file.wrotePosition + len);
+    else if (this.staged.isBehind()) file.requestAhead(file.wrotePosition + len);
   }
 
   /** The topic's UTF-8 bytes, checked against RocketMQ's rules the first time it is seen. */
@@ -260,7 +265,7 @@ export class CommitLog {
     const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
     const len = this.measure(msg, topicBytes, propsBytes, true);
     const file = this.fileFor(len);
-    if (this.prefaults()) file.prefault(file.wrotePosition + len);
+    this.pagesFor(file, len);
     const storeTimestamp = msg.storeTimestamp ?? Date.now();
     const first = this.write(file, msg, len, topicBytes, propsBytes, storeTimestamp, topicBuf);
     return new SingleAppend(this.storeHost, first, len, this.req.consumeQueueOffset, storeTimestamp);
@@ -287,7 +292,8 @@ export class CommitLog {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
     }
     const file = this.fileFor(total);
-    if (this.prefaults()) file.prefault(file.wrotePosition + total);
+    this.pagesFor(file, total);
+    this.staged?.ensureBacked(file, total);
     const storeTimestamp = msgs[0]!.storeTimestamp ?? Date.now();
     let firstQueueOffset = 0;
     const offsets = this.batchOffsets;

@@ -33,7 +33,9 @@ export class MappedFile {
   sparse = false;
   /** Bytes [0, populatedTo) are populated already or hold data (see prefault); set to the write position's page on open. */
   populatedTo = 0;
-  /** When set, another thread populates pages ahead and this thread never does (see prefault). */
+  /** Where the populator was last asked to go (see requestAhead). */
+  private requestedTo = 0;
+  /** When set, another thread populates pages ahead of this one (see prefault). */
   populator: PagePopulator | null = null;
   /** Read-around is off for this mapping (see adviseRandom). */
   private random = false;
@@ -100,33 +102,48 @@ export class MappedFile {
   /**
    * Makes sure the pages up to `upTo` (plus a chunk ahead) are in the page cache and mapped
    * writable, in one madvise(MADV_POPULATE_WRITE) per PREFAULT_CHUNK instead of a page fault per
-   * 4 KiB. A first touch costs a trap, a page allocation and zeroing (more under virtualization):
-   * on the bench VM copying 1 KiB records into fresh mappings ran 4-8x faster prefaulted in bulk.
-   * WRITE rather than READ: a READ-populated page of a shared mapping is mapped read-only and
-   * takes a second fault on the first store (ext4's page_mkwrite); skipping it made appends 18%
-   * faster. The price is at most one chunk of zero pages dirtied ahead of the data, written by a
-   * flush and again with the data (about 1 MiB per flush). Only pages at or past the write
-   * position are ever populated (see `populatedTo`), so stored data is never dirtied again.
-   * Kernels without it (before 5.14) just take the faults.
+   * 4 KiB, and asks the populator thread, if any, to bring in pages further ahead.
+   *
+   * - Speed: a first touch costs a trap, a page allocation and zeroing (more under
+   *   virtualization); on the bench VM copying 1 KiB records into fresh mappings ran 4-8x faster
+   *   prefaulted in bulk. WRITE rather than READ: a READ-populated page of a shared mapping is
+   *   mapped read-only and takes a second fault on the first store (ext4's page_mkwrite);
+   *   skipping it made appends 18% faster. With a populator the pages are in the page cache
+   *   already and this only maps them.
+   * - Safety: a store into a mapped page the filesystem cannot back (disk full, file truncated
+   *   behind our back) kills the process with SIGBUS. Populating first turns that into an error
+   *   here, before any byte is written: the append fails with SERVICE_NOT_AVAILABLE, as RocketMQ
+   *   answers when its disk is full, and the process lives.
+   *
+   * The price is at most one chunk of zero pages dirtied ahead of the data, written by a flush and
+   * again with the data. Population never starts below the write position's page, so stored data
+   * is never dirtied again. Kernels without it (before 5.14) just take the faults.
    */
-  prefault(upTo: number): void {
-    if (!populateSupported || upTo <= this.populatedTo) return;
-    if (this.populator) {
-      // The populator thread keeps PREFAULT_AHEAD in front of the writer; ask again every chunk.
-      this.populatedTo = Math.min(this.fileSize, upTo + PREFAULT_CHUNK);
-      this.populator.request(this.path, this.fileFromOffset, Math.min(this.fileSize, upTo + PREFAULT_AHEAD));
-      return;
-    }
-    const start = this.populatedTo;
+  prefault(upTo: number, ahead = PREFAULT_CHUNK): void {
+    if (upTo <= this.populatedTo) return;
     // madvise wants a page-aligned start, so the frontier always moves by whole pages.
-    const end = Math.min(this.fileSize, Math.ceil((Math.max(upTo, start) + PREFAULT_CHUNK) / 4096) * 4096);
-    try {
-      mmap.advise(this.buffer, start, end - start, MADV_POPULATE_WRITE as 0);
-    } catch {
-      populateSupported = false;
-      return;
+    const start = Math.max(this.populatedTo, Math.floor(this.wrotePosition / PAGE) * PAGE);
+    const end = Math.min(this.fileSize, Math.ceil((Math.max(upTo, start) + ahead) / PAGE) * PAGE);
+    this.requestAhead(upTo);
+    if (populateSupported) {
+      try {
+        mmap.advise(this.buffer, start, end - start, MADV_POPULATE_WRITE as 0);
+      } catch (e) {
+        const errno = Number(/failed, (\d+)/.exec((e as Error).message)?.[1]);
+        if (errno === EINVAL) populateSupported = false;
+        else throw new StoreError('SERVICE_NOT_AVAILABLE', `cannot back ${this.path} bytes [${start}, ${end}) with pages (errno ${errno}): disk full, or the file was truncated?`, { cause: e });
+      }
     }
     this.populatedTo = end;
+  }
+
+  /** Asks the populator thread (if any) to bring pages up to `upTo` and beyond into the page cache. */
+  requestAhead(upTo: number): void {
+    if (this.populator && upTo > this.requestedTo) {
+      // It keeps PREFAULT_AHEAD in front of the writer; asked again every chunk.
+      this.requestedTo = upTo + PREFAULT_CHUNK;
+      this.populator.request(this.path, this.fileFromOffset, Math.min(this.fileSize, upTo + PREFAULT_AHEAD));
+    }
   }
 
   /**
@@ -296,6 +313,8 @@ function createSized(path: string, size: number): number {
 }
 
 const MADV_POPULATE_WRITE = 23;
+const EINVAL = 22;
+const PAGE = 4096;
 let adviceSupported = true;
 const PREFAULT_CHUNK = 1 << 20;
 /** How far ahead a populator thread is asked to stay. */

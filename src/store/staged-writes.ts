@@ -1,5 +1,6 @@
 import type { MappedFile } from './mapped-file.js';
 import { StoreError } from './errors.js';
+import { END_FILE_MIN_BLANK_LENGTH } from './message-codec.js';
 
 /** Size of one staging buffer; a record larger than this is written straight into the mapping. */
 const CHUNK_BYTES = 1 << 20;
@@ -111,9 +112,22 @@ export class StagedWrites {
       this.pos = 0;
       return;
     }
+    // Into the mapping: its pages must be backed first, or a full disk is a SIGBUS. (The BLANK
+    // marker's few bytes stand for the rest of the segment: only they are written.)
+    if (direct) file.prefault(wp + END_FILE_MIN_BLANK_LENGTH, 0);
+    else file.prefault(wp + len);
     if (!(continues && tail.buf === null)) this.chunks.push({ file, buf: null, base: wp, end: wp, committed: wp });
     this.buf = file.buffer;
     this.pos = wp;
+  }
+
+  /**
+   * Before a batch: when its `len` bytes might not all find staging room, backs the mapping for
+   * all of them now, so a failure (disk full) comes before the first record and never splits it.
+   */
+  ensureBacked(file: MappedFile, len: number): void {
+    const spare = (this.free.length + MAX_CHUNKS - this.allocated) * CHUNK_BYTES;
+    if (spare < len + CHUNK_BYTES) file.prefault(file.wrotePosition + len);
   }
 
   /** The `len` bytes reserved were encoded (the caller moves the file's write position). */

@@ -131,6 +131,32 @@ describe('recovery from damaged files', () => {
   }
   const segment = (cfg: StoreConfig) => join(cfg.storePathRootDir, 'commitlog', '00000000000000000000');
 
+  it('a segment that cannot back a page (here truncated behind the store; a full disk alike) fails appends, not the process', async () => {
+    // Without populating first, the first store into such a page is a SIGBUS: this test's
+    // worker would die instead of failing an assertion.
+    const cfg = fresh({ mappedFileSizeCommitLog: 4 << 20, mappedFileSizeConsumeQueue: 6000 });
+    const s = await open(cfg);
+    const body = 'z'.repeat(1000);
+    let acked = 0;
+    for (; acked < 10; acked++) await s.putMessage(msg('T', 0, body));
+    truncateSync(segment(cfg), 2 << 20);
+    let error: unknown;
+    try {
+      for (; acked < 5000; acked++) await s.putMessage(msg('T', 0, body));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StoreError);
+    expect((error as StoreError).code).toBe('SERVICE_NOT_AVAILABLE');
+    expect((error as StoreError).responseCode).toBe(14);
+    expect((error as StoreError).message).toMatch(/cannot back .*00000000000000000000/);
+    expect(acked).toBeGreaterThan(500); // up to the truncation point, less one populate chunk
+    expect(readAll(s, 'T', 0)).toHaveLength(acked);
+    // Refused again, still cleanly.
+    await expect(s.putMessage(msg('T', 0, body))).rejects.toThrow(/cannot back/);
+    await s.shutdown();
+  });
+
   it('a corrupted body CRC in the middle of the last file ends the log there; appends continue consistently', async () => {
     const { cfg, offsets } = await written(20);
     const buf = readFileSync(segment(cfg));

@@ -25,6 +25,12 @@ class FakeSegment {
     this.disk = this.buffer; // a shared mapping: written bytes show up in it
   }
 
+  /** What the writer asked to have backed before writing into the mapping (upTo offsets). */
+  readonly prefaults: number[] = [];
+  prefault(upTo: number): void {
+    this.prefaults.push(upTo);
+  }
+
   writeAt(buf: Buffer, off: number, len: number, pos: number, _durable: boolean, cb: WriteCb): void {
     this.inFlight.push({ pos, bytes: Buffer.from(buf.subarray(off, off + len)), cb });
   }
@@ -140,5 +146,21 @@ describe('StagedWrites', () => {
     expect(sw.stagedChunks).toBe(1);
     expect(sw.isBehind()).toBe(false);
     seg.complete();
+  });
+
+  it('backs the mapping before a batch that may not find staging room, and before each write into it', async () => {
+    const sw = new StagedWrites({ onCommitted: () => undefined, onError: () => undefined, durable: false });
+    const seg = new FakeSegment(0, 64 << 20);
+    const chunk = 1 << 20;
+    sw.ensureBacked(seg as unknown as MappedFile, 2 * chunk);
+    expect(seg.prefaults).toEqual([]); // plenty of staging left
+    for (let i = 0; i < 30; i++) append(sw, seg, chunk, 1); // commits never complete
+    expect(seg.prefaults).toEqual([]);
+    sw.ensureBacked(seg as unknown as MappedFile, 2 * chunk);
+    expect(seg.prefaults).toEqual([32 * chunk]);
+    append(sw, seg, chunk, 2);
+    append(sw, seg, chunk, 3);
+    append(sw, seg, chunk, 4); // the 33rd chunk: no staging left, into the mapping
+    expect(seg.prefaults).toEqual([32 * chunk, 33 * chunk]);
   });
 });
