@@ -99,6 +99,7 @@ export class ConsumeQueue {
     let current = this.files.maxWrotePosition;
     if (this.files.isEmpty && expected > 0) {
       const f = this.files.lastForWrite(expected);
+      f.ensureBacked(0, expected - f.fileFromOffset);
       for (let p = 0; p < expected - f.fileFromOffset; p += CQ_UNIT_SIZE) writeUnit(f.buffer, p, 0, BLANK_SIZE, 0);
       f.wrotePosition = expected - f.fileFromOffset;
       this.minLogicOffset = expected;
@@ -115,6 +116,8 @@ export class ConsumeQueue {
 
   private append(commitLogOffset: number, size: number, tagsCode: number): void {
     const f = this.files.lastForWrite();
+    // A store into a page the disk cannot back is a SIGBUS; this is an error instead.
+    f.ensureBacked(f.wrotePosition, CQ_UNIT_SIZE);
     writeUnit(f.buffer, f.wrotePosition, commitLogOffset, size, tagsCode);
     f.wrotePosition += CQ_UNIT_SIZE;
   }

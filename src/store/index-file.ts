@@ -163,7 +163,13 @@ export class IndexFile {
   static create(path: string, hashSlotNum: number, indexNum: number, prevEndPhyOffset = 0, prevEndTimestamp = 0): IndexFile {
     checkSizes(hashSlotNum, indexNum);
     const file = MappedFile.open(path, 0, indexFileSize(hashSlotNum, indexNum), { create: true });
-    const f = new IndexFile(file, hashSlotNum, indexNum, false);
+    const f = new IndexFile(file, hashSlotNum, indexNum, false); // MADV_RANDOM from here on
+    try {
+      file.ensureBacked(0, INDEX_HEADER_SIZE);
+    } catch (e) {
+      file.destroy(); // no headerless file left behind for the next start
+      throw e;
+    }
     f.initHeader(prevEndPhyOffset, prevEndTimestamp);
     return f;
   }
@@ -236,6 +242,9 @@ export class IndexFile {
     const count = this.indexCount;
     if (count >= this.indexNum) return false;
     const slotPos = this.slotPos(keyHash);
+    // A store into a page the disk cannot back is a SIGBUS; this is an error instead.
+    this.file.ensureBacked(slotPos, HASH_SLOT_SIZE);
+    this.file.ensureBacked(this.entryPos(count), INDEX_ENTRY_SIZE);
     let slotValue = v.getInt32(slotPos);
     if (slotValue <= 0 || slotValue > count) slotValue = 0;
 

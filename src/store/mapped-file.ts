@@ -33,6 +33,8 @@ export class MappedFile {
   sparse = false;
   /** Bytes [0, populatedTo) are populated already or hold data (see prefault); set to the write position's page on open. */
   populatedTo = 0;
+  /** Pages known backed, for files written at scattered positions (see ensureBacked). */
+  private backedPages: Uint8Array | null = null;
   /** Where the populator was last asked to go (see requestAhead). */
   private requestedTo = 0;
   /** When set, another thread populates pages ahead of this one (see prefault). */
@@ -125,16 +127,35 @@ export class MappedFile {
     const start = Math.max(this.populatedTo, Math.floor(this.wrotePosition / PAGE) * PAGE);
     const end = Math.min(this.fileSize, Math.ceil((Math.max(upTo, start) + ahead) / PAGE) * PAGE);
     this.requestAhead(upTo);
-    if (populateSupported) {
-      try {
-        mmap.advise(this.buffer, start, end - start, MADV_POPULATE_WRITE as 0);
-      } catch (e) {
-        const errno = Number(/failed, (\d+)/.exec((e as Error).message)?.[1]);
-        if (errno === EINVAL) populateSupported = false;
-        else throw new StoreError('SERVICE_NOT_AVAILABLE', `cannot back ${this.path} bytes [${start}, ${end}) with pages (errno ${errno}): disk full, or the file was truncated?`, { cause: e });
-      }
-    }
+    this.populateForWrite(start, end);
     this.populatedTo = end;
+  }
+
+  /**
+   * For files written at scattered positions (consume queue units, index slots and entries):
+   * makes sure the pages under [pos, pos + len) are backed before a store into them, one page at
+   * a time (see prefault for why). Throws SERVICE_NOT_AVAILABLE when the filesystem cannot.
+   */
+  ensureBacked(pos: number, len: number): void {
+    const bits = (this.backedPages ??= new Uint8Array(Math.ceil(this.fileSize / PAGE)));
+    const last = Math.floor((pos + len - 1) / PAGE);
+    for (let p = Math.floor(pos / PAGE); p <= last; p++) {
+      if (bits[p] === 1) continue;
+      this.populateForWrite(p * PAGE, Math.min(this.fileSize, (p + 1) * PAGE));
+      bits[p] = 1;
+    }
+  }
+
+  /** madvise(MADV_POPULATE_WRITE) of [start, end); EINVAL alone means a kernel without it. */
+  private populateForWrite(start: number, end: number): void {
+    if (!populateSupported || end <= start) return;
+    try {
+      mmap.advise(this.buffer, start, end - start, MADV_POPULATE_WRITE as 0);
+    } catch (e) {
+      const errno = Number(/failed, (\d+)/.exec((e as Error).message)?.[1]);
+      if (errno === EINVAL) populateSupported = false;
+      else throw new StoreError('SERVICE_NOT_AVAILABLE', `cannot back ${this.path} bytes [${start}, ${end}) with pages (errno ${errno}): disk full, or the file was truncated?`, { cause: e });
+    }
   }
 
   /** Asks the populator thread (if any) to bring pages up to `upTo` and beyond into the page cache. */

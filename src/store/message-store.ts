@@ -96,18 +96,32 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     };
   }
 
-  /** Consume queue first (readers wake on it), then the index. */
+  /**
+   * Consume queue first (readers wake on it), then the index. A unit or entry that cannot be
+   * written (disk full) must not fail the append whose record is already in the commit log: as
+   * RocketMQ's RunningFlags do, the store stops taking appends instead, and the next start
+   * rebuilds what is missing from the commit log.
+   */
   private readonly dispatcher: Dispatcher = {
     dispatch: (req: DispatchRequest) => {
       if (this.remoteActive) return this.bridge!.dispatch(req);
-      this.consumeQueues.dispatch(req);
-      if (this.config.messageIndexEnable && req.properties.length > 0) {
-        const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
-        const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
-        if (keys || uniq) this.index.buildIndex(req.topic, req.commitLogOffset, req.storeTimestamp, req.sysFlag, keys, uniq);
+      try {
+        this.consumeQueues.dispatch(req);
+        if (this.config.messageIndexEnable && req.properties.length > 0) {
+          const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
+          const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
+          if (keys || uniq) this.index.buildIndex(req.topic, req.commitLogOffset, req.storeTimestamp, req.sysFlag, keys, uniq);
+        }
+      } catch (e) {
+        if (this.dispatchFailure === null) {
+          this.dispatchFailure = new StoreError('DISPATCH_FAILED', `consume queue or index write failed at commit log offset ${req.commitLogOffset}: appends are refused until restart`, { cause: e });
+          this.log.error(`${this.dispatchFailure.message}: ${String(e)}`);
+        }
       }
     },
   };
+  /** Set once an inline consume queue or index write failed (see dispatcher). */
+  private dispatchFailure: StoreError | null = null;
 
   setStoreHost(storeHost: string): void {
     if (this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the store host can only change before start()');
@@ -252,6 +266,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
     // As RocketMQ's store once a consume queue or index write failed: nothing more is stored.
     if (this.remote?.failure) throw this.remote.failure;
+    if (this.dispatchFailure) throw this.dispatchFailure;
     if (this.retention.diskFull) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the disk is full (above the warning level): appends are refused until expired files are deleted');
   }
 

@@ -157,6 +157,34 @@ describe('recovery from damaged files', () => {
     await s.shutdown();
   });
 
+  it('a consume queue or index page that cannot be backed stops appends (as RocketMQ does), not the process', async () => {
+    for (const target of ['consumequeue', 'index'] as const) {
+      const cfg = fresh({ mappedFileSizeCommitLog: 1 << 20, mappedFileSizeConsumeQueue: 20_000, maxHashSlotNum: 1000, maxIndexNum: 4000 });
+      const errors: string[] = [];
+      const s = new DefaultMessageStore(cfg, { logger: { info() {}, warn() {}, error: (m) => errors.push(m) } });
+      await s.start();
+      let acked = 0;
+      for (; acked < 10; acked++) await s.putMessage(msg('T', 0, 'x'.repeat(100), { KEYS: `k${acked}` }));
+      // Truncated behind the store, past pages already in use: a full disk fails the same way.
+      const dir = join(cfg.storePathRootDir, target === 'consumequeue' ? 'consumequeue/T/0' : 'index');
+      truncateSync(join(dir, readdirSync(dir)[0]!), 16384);
+      let refused: unknown;
+      try {
+        for (; acked < 2000; acked++) await s.putMessage(msg('T', 0, 'x'.repeat(100), { KEYS: `k${acked}` }));
+      } catch (e) {
+        refused = e;
+      }
+      expect(refused, target).toMatchObject({ code: 'DISPATCH_FAILED', responseCode: 14 });
+      expect(String((refused as StoreError).cause), target).toMatch(/cannot back/);
+      expect(errors.some((m) => m.includes('appends are refused until restart')), target).toBe(true);
+      // The append that met the failure was acknowledged: its record is in the commit log. Its
+      // unit is missing only when the consume queue was what failed (rebuilt at the next start).
+      expect(s.getMaxOffsetInQueue('T', 0), target).toBe(target === 'consumequeue' ? acked - 1 : acked);
+      await expect(s.putMessage(msg('T', 1, 'y')), target).rejects.toMatchObject({ code: 'DISPATCH_FAILED' });
+      await s.shutdown();
+    }
+  });
+
   it('a corrupted body CRC in the middle of the last file ends the log there; appends continue consistently', async () => {
     const { cfg, offsets } = await written(20);
     const buf = readFileSync(segment(cfg));

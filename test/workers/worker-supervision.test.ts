@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { consumeQueueRootDir } from '../../src/store/file-names.js';
@@ -59,6 +59,34 @@ describe('dispatch worker supervision', () => {
       await expect(put(store, 'Other', 0)).rejects.toMatchObject({ code: 'DISPATCH_FAILED' });
       expect(workers.stats()).toMatchObject({ workerRestarts: 3, dispatchFailed: 1 });
       expect(errors.some((m) => /died 4 times in a row/.test(m) && /ENOTDIR/.test(m))).toBe(true);
+      await within(store.shutdown(), 3000);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('a consume queue page the disk cannot back fails the worker, not the process (no SIGBUS)', async () => {
+    const t = tempDir();
+    const errors: string[] = [];
+    try {
+      const { store } = await open(t.dir, { onError: (m) => errors.push(m), restartDelayMs: 10, maxFailures: 2 });
+      for (let i = 0; i < 10; i++) await put(store, 'C', i);
+      expect(await store.whenDispatched(store.getMaxPhyOffset(), 3000)).toBe(true);
+      // Truncated behind the store (a full disk fails the same way): units past 4096 bytes have
+      // no page to go to. The worker dies on it until dispatch is given up on; the process lives.
+      truncateSync(join(t.dir, 'consumequeue', 'C', '0', '00000000000000000000'), 4096);
+      const refused = await within(
+        (async () => {
+          for (let i = 10; i < 1000; i++) {
+            const e = await put(store, 'C', i).then(() => null, (err: unknown) => err);
+            if (e) return e as StoreError;
+          }
+          return null;
+        })(),
+        5000,
+      );
+      expect(refused).toMatchObject({ code: 'DISPATCH_FAILED', responseCode: 14 });
+      expect(errors.some((m) => /cannot back .*consumequeue/.test(m))).toBe(true);
       await within(store.shutdown(), 3000);
     } finally {
       t.cleanup();
