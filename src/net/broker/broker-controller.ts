@@ -211,12 +211,24 @@ export class BrokerController {
     await this.registrar?.shutdown();
     this.client.close();
     this.stats.stop();
-    await this.schedule.shutdown();
-    await this.persistOffsets();
+    // A step that fails (a full disk fails every write) must not skip the ones after it: the
+    // store's final flush and the removal of its abort marker above all.
+    const failed: unknown[] = [];
+    const step = async (what: string, fn: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        await fn();
+      } catch (e) {
+        failed.push(e);
+        this.logger.error(`shutdown: ${what} failed: ${(e as Error)?.message ?? e}`);
+      }
+    };
+    await step('stopping the schedule service', () => this.schedule.shutdown());
+    await step('persisting consumer offsets', () => this.offsets.persist());
     // Topic and group changes are written as they happen; wait for the last ones to land.
-    await Promise.all([this.topics.persisted(), this.groups.persisted()]).catch(() => undefined);
-    await this.store.shutdown();
-    await this.storeLock?.release();
+    await step('persisting topics and groups', () => Promise.all([this.topics.persisted(), this.groups.persisted()]));
+    await step('stopping the store', () => this.store.shutdown());
+    await step('releasing the store lock', () => this.storeLock?.release());
+    if (failed.length > 0) throw new AggregateError(failed, `broker ${this.settings.broker.brokerName} stopped with ${failed.length} failed step(s)`);
     this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
   }
 
