@@ -48,8 +48,13 @@ for (;;) {
     const end = Math.min(target, done + CHUNK_PAGES);
     try {
       mmap.advise(buf, done * 4096, (end - done) * 4096, MADV_POPULATE_READ as 0);
-    } catch {
-      break; // kernel without MADV_POPULATE_READ: nothing this thread can do
+    } catch (e) {
+      // A kernel without MADV_POPULATE_READ: nothing this thread can do. Anything else (the
+      // file truncated, tmpfs full) only spoils this segment: skip it; the writer backs its own
+      // pages and reports what cannot be backed.
+      if (/failed, 22$/.test((e as Error).message)) break;
+      buf = null;
+      continue;
     }
     done = end;
     Atomics.store(cells, P_DONE_PAGES, done);
