@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
 import { indexDir, indexFileName } from './file-names.js';
 import { IndexFile, indexKeyHash, indexKeyHashFrom, indexKeyPrefixHash } from './index-file.js';
+import { indexKeyHashFromBytes, type IndexKeyRanges } from './index-keys.js';
 import { IndexQueryPool, queryIndexFiles, queryIndexFilesAsync, type QueryOffsetResult } from './index-query-pool.js';
 
 /** RocketMQ's sysflag transaction bits; a rollback record is never indexed. */
@@ -93,6 +94,31 @@ export class IndexService {
     for (let i = 0; i <= keys.length; i++) {
       if (i < keys.length && keys.charCodeAt(i) !== KEY_SEPARATOR) continue;
       if (i > start) this.put(indexKeyHashFrom(prefix, keys, start, i), phyOffset, storeTimestamp);
+      start = i + 1;
+    }
+  }
+
+  /**
+   * buildIndex for keys still in a record's bytes (`r` from findIndexKeys over `b`): what an index
+   * worker that maps the commit log calls, hashing without strings. Non-ASCII keys are decoded.
+   */
+  buildIndexFromBytes(topic: string, phyOffset: number, storeTimestamp: number, sysFlag: number, b: Buffer, r: IndexKeyRanges): void {
+    if (!r.ascii) {
+      const keys = r.keysStart < 0 ? null : b.toString('utf8', r.keysStart, r.keysEnd);
+      const uniq = r.uniqStart < 0 ? null : b.toString('utf8', r.uniqStart, r.uniqEnd);
+      this.buildIndex(topic, phyOffset, storeTimestamp, sysFlag, keys, uniq);
+      return;
+    }
+    if (!this.cfg.messageIndexEnable) return;
+    const file = this.writableFile();
+    if (phyOffset < file.endPhyOffset) return;
+    if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_ROLLBACK) return;
+    const prefix = this.prefixHash(topic);
+    if (r.uniqEnd > r.uniqStart) this.put(indexKeyHashFromBytes(prefix, b, r.uniqStart, r.uniqEnd), phyOffset, storeTimestamp);
+    let start = r.keysStart;
+    for (let i = start; i >= 0 && i <= r.keysEnd; i++) {
+      if (i < r.keysEnd && b[i] !== KEY_SEPARATOR) continue;
+      if (i > start) this.put(indexKeyHashFromBytes(prefix, b, start, i), phyOffset, storeTimestamp);
       start = i + 1;
     }
   }

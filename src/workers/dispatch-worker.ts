@@ -12,8 +12,9 @@ import type { ConsumeQueue } from '../store/consume-queue.js';
 import { IndexService } from '../store/index-service.js';
 import { MappedFileQueue } from '../store/mapped-file-queue.js';
 import { commitLogDir } from '../store/file-names.js';
-import { fillFromRecord, isConsumable, newDispatchRequest } from '../store/dispatch.js';
-import { findProperty, PROPERTY } from '../store/properties.js';
+import { isConsumable } from '../store/dispatch.js';
+import { findIndexKeys, newIndexKeyRanges } from '../store/index-keys.js';
+import { recordLayout } from '../store/message-codec.js';
 import { RingConsumer } from './ring.js';
 import { nameThisThread } from './thread-name.js';
 import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
@@ -95,7 +96,7 @@ const NAP = new Int32Array(new SharedArrayBuffer(4));
 /** Store time of the newest record dispatched (its unit written, not yet necessarily flushed). */
 let lastStamp = 0;
 const facts = newDispatchFacts();
-const req = newDispatchRequest();
+const keyRanges = newIndexKeyRanges();
 
 function dispatchOne(): void {
   if (queues) {
@@ -114,10 +115,10 @@ function dispatchOne(): void {
   if (facts.phyOffset < expiredBelow) return;
   const f = commitLog!.catchUp(facts.phyOffset);
   if (!f) throw new Error(`commit log segment for offset ${facts.phyOffset} not found`);
-  fillFromRecord(req, f.buffer, facts.phyOffset - f.fileFromOffset);
-  const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
-  const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
-  index!.buildIndex(topicName(facts.topicId), facts.phyOffset, facts.storeTimestamp, facts.flags, keys, uniq);
+  const b = f.buffer;
+  const propsLenAt = recordLayout(b, facts.phyOffset - f.fileFromOffset).propsLenAt;
+  findIndexKeys(b, propsLenAt + 2, propsLenAt + 2 + b.readInt16BE(propsLenAt), keyRanges);
+  index!.buildIndexFromBytes(topicName(facts.topicId), facts.phyOffset, facts.storeTimestamp, facts.flags, b, keyRanges);
 }
 
 const yieldNow = () => new Promise<void>((r) => setImmediate(r));

@@ -7,6 +7,8 @@ import { indexDir } from '../../src/store/file-names.js';
 import { IndexQueryPool } from '../../src/store/index-query-pool.js';
 import { IndexService, type IndexServiceOptions } from '../../src/store/index-service.js';
 import { RMQ_INDEX, RMQ_INDEX_FILE } from './index-fixture.js';
+import { findIndexKeys, newIndexKeyRanges } from '../../src/store/index-keys.js';
+import { encodeProperties } from '../../src/store/properties.js';
 
 const T0 = 1_700_000_000_000;
 const ALL = [0, Number.MAX_SAFE_INTEGER] as const;
@@ -56,6 +58,35 @@ describe('IndexService', () => {
     await s.close();
     const [name] = readdirSync(indexDir(config()));
     expect(readFileSync(join(indexDir(config()), name)).equals(readFileSync(RMQ_INDEX_FILE))).toBe(true);
+  });
+
+  it('builds the same bytes from records\' property bytes (the index worker\'s path)', async () => {
+    const { hashSlotNum, indexNum } = RMQ_INDEX.indexFile;
+    const s = service(config({ maxHashSlotNum: hashSlotNum, maxIndexNum: indexNum }));
+    const r = newIndexKeyRanges();
+    for (const m of RMQ_INDEX.messages) {
+      const b = Buffer.from(encodeProperties(m.propertiesAsStored), 'utf8');
+      s.buildIndexFromBytes(m.topic, m.commitLogOffset, m.storeTimestamp, m.sysFlag, b, findIndexKeys(b, 0, b.length, r));
+    }
+    await s.close();
+    const [name] = readdirSync(indexDir(config()));
+    expect(readFileSync(join(indexDir(config()), name)).equals(readFileSync(RMQ_INDEX_FILE))).toBe(true);
+  });
+
+  it('indexes keys from bytes as from strings, non-ASCII keys and rollbacks included', () => {
+    const s = service(config({ maxIndexNum: 64 }));
+    const put = (phy: number, sysFlag: number, props: string) => {
+      const b = Buffer.from(`xx${props}`, 'utf8');
+      s.buildIndexFromBytes('T', phy, T0, sysFlag, b, findIndexKeys(b, 2, b.length, newIndexKeyRanges()));
+    };
+    put(100, 0, 'KEYS\u0001  a b  c \u0002UNIQ_KEY\u0001U1');
+    put(200, TRANSACTION_ROLLBACK, 'KEYS\u0001a\u0002UNIQ_KEY\u0001U2');
+    put(300, 0, 'TAGS\u0001t\u0002KEYS\u0001a clé');
+    put(400, 0, 'TAGS\u0001t');
+    expect(query(s, 'U1')).toEqual([100]);
+    expect(query(s, 'a')).toEqual([300, 100]);
+    expect(['b', 'c', 'clé', 'U2', ''].map((k) => query(s, k))).toEqual([[100], [100], [300], [], []]);
+    expect(s.endPhyOffset).toBe(300);
   });
 
   it('indexes UNIQ_KEY and each non-empty KEYS entry; skips rollbacks and records already indexed', () => {
