@@ -74,8 +74,11 @@ export interface RemoteDispatcher {
    * there was room (the caller awaits it before acknowledging: back-pressure).
    */
   offer(req: DispatchRequest, topicId: number, flags: number): Promise<void> | undefined;
-  /** Makes queued records visible to the workers (once per append call). */
-  publish(): void;
+  /**
+   * Makes queued records visible to the workers. `wake` false (the busy path) may leave a
+   * sleeping worker asleep until more records gather or a later publish wakes it.
+   */
+  publish(wake?: boolean): void;
   readonly dispatchedOffset: number;
   /** Resolves true once dispatchedOffset > offset, false on timeout; never blocks the event loop. */
   waitDispatchedPast(offset: number, timeoutMs: number): Promise<boolean>;

@@ -30,10 +30,11 @@ export class RemoteDispatchBridge implements Dispatcher {
   private pending: Promise<void> | undefined;
   private publishScheduled = false;
   private unpublished = 0;
+  /** The end of a turn: everything staged becomes visible and sleeping workers wake. */
   private readonly publishNow = (): void => {
     this.publishScheduled = false;
     this.unpublished = 0;
-    this.remote.publish();
+    this.remote.publish(true);
   };
   listener: MessageArrivingListener | null = null;
   lastDispatchedTimestamp = 0;
@@ -88,8 +89,11 @@ export class RemoteDispatchBridge implements Dispatcher {
   afterAppend(): Promise<void> | undefined {
     // One publish per turn of the event loop (or per 64 appends when producers never yield),
     // not per message: each publish may wake a worker.
-    if (++this.unpublished >= 64) this.publishNow();
-    else if (!this.publishScheduled) {
+    if (++this.unpublished >= 64) {
+      this.unpublished = 0;
+      this.remote.publish(false);
+    }
+    if (!this.publishScheduled) {
       this.publishScheduled = true;
       setImmediate(this.publishNow);
     }

@@ -145,6 +145,8 @@ export type RingRecord = Parameters<RingProducer['tryPush']>;
 
 /** Shared empty promise for the uncontended pushAsync path. */
 const DONE: Promise<void> = Promise.resolve();
+/** Records a sleeping consumer is left with by publish(false) before it is woken. */
+export const WAKE_BACKLOG = 256;
 /** Upper bound of one waitAsync round, so a dead consumer does not park the producer forever unseen. */
 const PRODUCER_WAIT_SLICE_MS = 100;
 
@@ -209,13 +211,22 @@ export class RingProducer extends RingSide {
     return true;
   }
 
-  /** Publishes every staged record and wakes a sleeping consumer. */
-  publish(): void {
+  /**
+   * Publishes every staged record. A sleeping consumer is woken when `wake` is set or once
+   * WAKE_BACKLOG records wait for it: each wake-up is a context switch, which on a busy machine
+   * often preempts this thread, so the busy path (`wake` false) lets records gather a little.
+   * Only the publish that takes the consumer's waiting flag notifies: until the consumer runs,
+   * later publishes have nobody new to wake.
+   */
+  publish(wake = true): void {
     const head = this.head;
-    if (head === this.published) return;
-    Atomics.store(this.h, H_HEAD, head);
-    this.published = head;
-    if (Atomics.load(this.h, H_CONSUMER_WAITING) !== 0) Atomics.notify(this.h, H_HEAD, 1);
+    if (head !== this.published) {
+      Atomics.store(this.h, H_HEAD, head);
+      this.published = head;
+    }
+    if (Atomics.load(this.h, H_CONSUMER_WAITING) === 0) return;
+    if (!wake && ((head - Atomics.load(this.h, H_TAIL)) | 0) < WAKE_BACKLOG) return;
+    if (Atomics.compareExchange(this.h, H_CONSUMER_WAITING, 1, 0) === 1) Atomics.notify(this.h, H_HEAD, 1);
   }
 
   /**

@@ -170,9 +170,9 @@ export class WorkerDispatcher implements RemoteDispatcher {
     return wait;
   }
 
-  publish(): void {
-    this.dispatch.producer.publish();
-    this.index?.producer.publish();
+  publish(wake = true): void {
+    this.dispatch.producer.publish(wake);
+    this.index?.producer.publish(wake);
   }
 
   get dispatchedOffset(): number {

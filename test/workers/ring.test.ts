@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
-import { RingConsumer, RingProducer, createRing } from '../../src/workers/ring.js';
-import { H_HEAD, H_LAYOUT, H_TAIL, WorkerState, newDispatchFacts, type WorkerToHost } from '../../src/workers/messages.js';
+import { RingConsumer, RingProducer, WAKE_BACKLOG, createRing } from '../../src/workers/ring.js';
+import { H_CONSUMER_WAITING, H_HEAD, H_LAYOUT, H_TAIL, WorkerState, newDispatchFacts, type WorkerToHost } from '../../src/workers/messages.js';
 import { endOf, expectedRecord } from './ring-records.js';
 
 const WORKER = new URL('./ring-consumer-worker.js', import.meta.url);
@@ -155,9 +155,51 @@ describe('dispatch ring with a worker-thread consumer', () => {
     expect(await c.drained).toBe(endOf(2));
     expect(performance.now() - started).toBeLessThan(5_000);
   });
+
+  it('a busy publish leaves a sleeping consumer asleep until WAKE_BACKLOG records wait; an end-of-turn publish wakes it', async () => {
+    const ring = createRing(1024, 0);
+    const producer = new RingProducer(ring);
+    const { out, counts } = outputs(1024);
+    const c = startConsumer(ring, out, counts, { waitMs: 60_000, maxBatch: 1024 });
+    await c.ready;
+    const h = new Int32Array(ring);
+    const asleep = async () => {
+      while (Atomics.load(h, H_CONSUMER_WAITING) !== 1) await new Promise((r) => setTimeout(r, 5));
+    };
+    let seq = 0;
+    for (; seq < 3; seq++) expect(push(producer, seq)).toBe(true);
+    await asleep();
+    producer.publish(false);
+    expect(await producer.waitDispatchedPast(0, 300)).toBe(false);
+    producer.publish(true);
+    expect(await producer.waitDispatchedPast(endOf(2) - 1, 10_000)).toBe(true);
+    // The consumer sleeps again (60 s); a backlog of WAKE_BACKLOG wakes it without a forced publish.
+    await asleep();
+    for (; seq < 3 + WAKE_BACKLOG - 1; seq++) expect(push(producer, seq)).toBe(true);
+    producer.publish(false);
+    expect(await producer.waitDispatchedPast(endOf(2), 300)).toBe(false);
+    expect(push(producer, seq++)).toBe(true);
+    producer.publish(false);
+    expect(await producer.waitDispatchedPast(endOf(seq - 1) - 1, 10_000)).toBe(true);
+    producer.requestStop();
+    expect(await c.drained).toBe(endOf(seq - 1));
+  });
 });
 
 describe('dispatch ring on one thread', () => {
+  it('only the publish that takes the consumer\'s waiting flag notifies', () => {
+    const ring = createRing(8, 0);
+    const producer = new RingProducer(ring);
+    const h = new Int32Array(ring);
+    h[H_CONSUMER_WAITING] = 1; // what waitForData sets before Atomics.wait
+    expect(push(producer, 0)).toBe(true);
+    producer.publish(false);
+    expect(h[H_HEAD]).toBe(1); // visible at once, but the sleeper is left alone
+    expect(h[H_CONSUMER_WAITING]).toBe(1);
+    producer.publish(true);
+    expect(h[H_CONSUMER_WAITING]).toBe(0);
+  });
+
   it('counts a stall when full, keeps call order, and resumes as the consumer releases', async () => {
     const ring = createRing(4, 0);
     const producer = new RingProducer(ring);
