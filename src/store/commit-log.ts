@@ -3,9 +3,10 @@ import type { HostAddress, MessageInput, PutMessageStatus } from './types.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { MappedFile } from './mapped-file.js';
 import { StoreError } from './errors.js';
-import { commitLogDir } from './file-names.js';
+import { commitLogDir, isSafeTopicDir } from './file-names.js';
 import {
   calMsgLength,
+  checkRecord,
   createOffsetMsgId,
   joinOffsetMsgIds,
   encodeBlank,
@@ -13,7 +14,6 @@ import {
   type AppendFields,
   END_FILE_MIN_BLANK_LENGTH,
   MAX_PROPERTIES_BYTES,
-  MESSAGE_MAGIC,
   MAX_TOPIC_BYTES,
   SYSFLAG_BORNHOST_V6,
   SYSFLAG_STOREHOST_V6,
@@ -72,7 +72,6 @@ export function usesStagedWrites(cfg: StoreConfig): boolean {
 
 /** Extra room RocketMQ allows a whole record beyond maxMessageSize (headers, topic, properties). */
 const RECORD_OVERHEAD_ALLOWANCE = 64 * 1024;
-const UNSAFE_TOPIC = /[/\\\x00-\x1f]/;
 const MAX_QUEUE_ID = 0x7fffffff;
 const MAX_CHECKED_TOPICS = 4096;
 
@@ -90,7 +89,7 @@ function checkTopicName(topic: string, topicBytes: number): void {
     throw new StoreError('MESSAGE_ILLEGAL', `topic must be 1..${MAX_TOPIC_BYTES} bytes, got ${topicBytes}`);
   }
   // The topic names a directory of consume queues: no path tricks may reach the filesystem.
-  if (UNSAFE_TOPIC.test(topic) || topic === '.' || topic === '..') {
+  if (!isSafeTopicDir(topic)) {
     throw new StoreError('MESSAGE_ILLEGAL', `topic ${JSON.stringify(topic)} contains a path separator or control character`);
   }
 }
@@ -356,14 +355,17 @@ export class CommitLog {
     return f.slice(pos, size);
   }
 
-  /** The record at `offset` whose size is read from its TOTALSIZE field. */
+  /**
+   * The record at `offset` whose size is read from its TOTALSIZE field, or null unless a whole,
+   * self-consistent record starts there (lengths checked, not the CRC): an offset from a client's
+   * message id, or a damaged index entry, may point anywhere.
+   */
   getRecord(offset: number): Buffer | null {
     const f = this.queue.findByOffset(offset);
     if (!f) return null;
     const pos = offset - f.fileFromOffset;
-    if (pos + 8 > f.readPosition) return null;
-    if (f.buffer.readInt32BE(pos + 4) !== MESSAGE_MAGIC) return null;
-    return this.getData(offset, f.buffer.readInt32BE(pos));
+    const size = checkRecord(f.buffer, pos, f.readPosition, false, f.fileSize);
+    return size > 0 ? f.slice(pos, size) : null;
   }
 
   /** Offset where the segment after the one holding `offset` begins. */

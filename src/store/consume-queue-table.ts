@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
 import type { MessageArrivingListener } from './types.js';
 import { ConsumeQueue } from './consume-queue.js';
-import { consumeQueueRootDir } from './file-names.js';
+import { consumeQueueRootDir, isSafeTopicDir } from './file-names.js';
 import { isConsumable, type DispatchRequest, type Dispatcher } from './dispatch.js';
 
 /**
@@ -30,6 +30,18 @@ export class ConsumeQueueTable implements Dispatcher {
 
   find(topic: string, queueId: number): ConsumeQueue | undefined {
     return this.table.get(topic)?.[queueId];
+  }
+
+  /**
+   * The queue a dispatched record goes to, or null when its topic or queue id cannot be real:
+   * dispatch after recovery reads them from the record, where the CRC does not cover them, and a
+   * damaged topic must not name a directory outside the store.
+   */
+  queueFor(topic: string, queueId: number): ConsumeQueue | null {
+    const cq = this.table.get(topic)?.[queueId];
+    if (cq) return cq;
+    if (!isSafeTopicDir(topic) || !Number.isInteger(queueId) || queueId < 0) return null;
+    return this.findOrCreate(topic, queueId);
   }
 
   findOrCreate(topic: string, queueId: number): ConsumeQueue {
@@ -111,9 +123,9 @@ export class ConsumeQueueTable implements Dispatcher {
 
   dispatch(req: DispatchRequest): void {
     if (this.isStale(req.topic, req.commitLogOffset)) return;
-    const cq = this.findOrCreate(req.topic, req.queueId);
-    if (!isConsumable(req.sysFlag)) return;
-    cq.putEntry(req.commitLogOffset, req.msgSize, req.tagsCode, req.consumeQueueOffset);
+    const cq = this.queueFor(req.topic, req.queueId);
+    if (!cq || !isConsumable(req.sysFlag)) return;
+    if (!cq.putEntry(req.commitLogOffset, req.msgSize, req.tagsCode, req.consumeQueueOffset)) return;
     this.lastDispatchedTimestamp = req.storeTimestamp;
     this.listener?.(req.topic, req.queueId, req.consumeQueueOffset + 1, req.tagsCode);
   }

@@ -1,7 +1,7 @@
 import type { StoreConfig } from './config.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { consumeQueueDir } from './file-names.js';
-import { readLong, writeLong } from './message-codec.js';
+import { calMsgLength, readLong, writeLong } from './message-codec.js';
 import { unlinkSync } from 'node:fs';
 import { StoreError } from './errors.js';
 
@@ -17,6 +17,8 @@ import { StoreError } from './errors.js';
  * with blank units [0][Integer.MAX_VALUE][0], as RocketMQ pads it.
  */
 export const CQ_UNIT_SIZE = 20;
+/** The smallest record there can be (IPv4 hosts, nothing in body, topic or properties). */
+const MIN_RECORD_SIZE = calMsgLength(0, 0, 0, 0);
 export const CQ_OFF_PHY = 0;
 export const CQ_OFF_SIZE = 8;
 export const CQ_OFF_TAGS = 12;
@@ -93,10 +95,12 @@ export class ConsumeQueue {
   /**
    * Writes the unit for queue index `cqOffset`. Idempotent: an index already present is skipped
    * (re-dispatch after recovery); a gap is padded with blank units so indexes stay aligned.
+   * Returns false, writing nothing, for a queue offset no real record can have (see plausible).
    */
-  putEntry(commitLogOffset: number, size: number, tagsCode: number, cqOffset: number): void {
+  putEntry(commitLogOffset: number, size: number, tagsCode: number, cqOffset: number): boolean {
     const expected = cqOffset * CQ_UNIT_SIZE;
     let current = this.files.maxWrotePosition;
+    if (expected > current && !this.plausible(commitLogOffset, cqOffset, current)) return false;
     if (this.files.isEmpty && expected > 0) {
       const f = this.files.lastForWrite(expected);
       f.ensureBacked(0, expected - f.fileFromOffset);
@@ -105,13 +109,29 @@ export class ConsumeQueue {
       this.minLogicOffset = expected;
       current = expected;
     }
-    if (expected < current) return;
+    if (expected < current) return true;
     while (current < expected) {
       this.append(0, BLANK_SIZE, 0);
       current += CQ_UNIT_SIZE;
     }
     this.append(commitLogOffset, size, tagsCode);
     this.maxPhysicOffset = commitLogOffset + size;
+    return true;
+  }
+
+  /**
+   * Whether the records a gap stands for fit in the commit log before this one. BODYCRC covers
+   * the body only, so a byte flipped on disk in QUEUEOFFSET reaches dispatch at recovery, and
+   * padding its gap filled the disk with blank units (thousands of files for one flipped bit).
+   * Each missing unit is a record of this queue of at least MIN_RECORD_SIZE bytes, lying between
+   * the queue's newest record (or the log's start) and this one.
+   */
+  private plausible(commitLogOffset: number, cqOffset: number, current: number): boolean {
+    if (!Number.isSafeInteger(cqOffset) || cqOffset < 0) return false;
+    const empty = this.files.isEmpty;
+    const missing = empty ? cqOffset : cqOffset - current / CQ_UNIT_SIZE;
+    const room = empty || this.maxPhysicOffset < 0 ? commitLogOffset : commitLogOffset - this.maxPhysicOffset;
+    return missing * MIN_RECORD_SIZE <= room;
   }
 
   private append(commitLogOffset: number, size: number, tagsCode: number): void {

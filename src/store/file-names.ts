@@ -24,6 +24,16 @@ export function consumeQueueRootDir(cfg: StoreConfig): string {
   return cfg.storePathConsumerQueue || join(cfg.storePathRootDir, 'consumequeue');
 }
 
+const UNSAFE_DIR_CHARS = /[/\\\x00-\x1f]/;
+
+/**
+ * Whether a topic can name a consume queue directory: no path separator, control character, or
+ * "."/"..", so that no topic, sent or read back from a damaged record, reaches outside the store.
+ */
+export function isSafeTopicDir(topic: string): boolean {
+  return topic.length > 0 && !UNSAFE_DIR_CHARS.test(topic) && topic !== '.' && topic !== '..';
+}
+
 export function consumeQueueDir(cfg: StoreConfig, topic: string, queueId: number): string {
   return join(consumeQueueRootDir(cfg), topic, String(queueId));
 }

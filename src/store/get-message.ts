@@ -1,11 +1,11 @@
 import { totalmem } from 'node:os';
-
-/** Physical memory is fixed for the process's life; os.totalmem() costs microseconds per call. */
-const TOTAL_MEMORY = totalmem();
 import type { StoreConfig } from './config.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './types.js';
 import { CQ_BLANK_SIZE, CQ_OFF_PHY, CQ_OFF_SIZE, CQ_OFF_TAGS, CQ_UNIT_SIZE } from './consume-queue.js';
-import { readLong, storeTimestampOf } from './message-codec.js';
+import { checkRecord, OFF_QUEUEOFFSET, readLong, storeTimestampOf } from './message-codec.js';
+
+/** Physical memory is fixed for the process's life; os.totalmem() costs microseconds per call. */
+const TOTAL_MEMORY = totalmem();
 
 /** What a pull needs of a consume queue (file-backed or in memory). */
 export interface QueueView {
@@ -87,7 +87,7 @@ export function getMessage(
       continue;
     }
     const record = commitLog.getData(phy, size);
-    if (!record) {
+    if (!record || !describes(record, size, offset + i / CQ_UNIT_SIZE)) {
       if (result.messages.length === 0) status = 'MESSAGE_WAS_REMOVING';
       continue;
     }
@@ -102,6 +102,17 @@ export function getMessage(
   }
   result.suggestPullingFromSlave = maxPhy - maxPhyPulling > memory;
   return set(status, offset + i / CQ_UNIT_SIZE);
+}
+
+/**
+ * Whether a record is the one its consume queue unit points at. A damaged unit (a flipped byte
+ * in its offset or size) may point anywhere in the commit log, even at another message's start:
+ * that record must not be served as this queue position's message; nor may a record whose own
+ * lengths were damaged (the CRC covers the body only), which no client could decode. Treated as
+ * a missing record: the pull moves past it. A few reads of a header already in cache.
+ */
+function describes(record: Buffer, size: number, queueOffset: number): boolean {
+  return checkRecord(record, 0, size, false, size) === size && readLong(record, OFF_QUEUEOFFSET) === queueOffset;
 }
 
 function isTheBatchFull(cfg: StoreConfig, size: number, maxMsgNums: number, bytes: number, count: number, inDisk: boolean): boolean {

@@ -102,11 +102,9 @@ function dispatchOne(): void {
   if (queues) {
     const topic = topicName(facts.topicId);
     if (queues.isStale(topic, facts.phyOffset)) return;
-    if (!isConsumable(facts.flags)) {
-      queues.findOrCreate(topic, facts.queueId);
-      return;
-    }
-    queues.findOrCreate(topic, facts.queueId).putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
+    const cq = queues.queueFor(topic, facts.queueId);
+    if (!cq || !isConsumable(facts.flags)) return;
+    cq.putEntry(facts.phyOffset, facts.size, facts.tagsCode, facts.queueOffset);
     lastStamp = facts.storeTimestamp;
     return;
   }

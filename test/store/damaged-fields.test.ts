@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeMessage, parseHostAddress, storeConfig } from '../../src/store/index.js';
+import { CHECK_CORRUPT, checkRecord, OFF_SYSFLAG, recordLayout } from '../../src/store/message-codec.js';
+import { ConsumeQueue } from '../../src/store/consume-queue.js';
+import { ConsumeQueueTable } from '../../src/store/consume-queue-table.js';
+import { tempDir } from '../helpers/store-paths.js';
+
+/**
+ * Record fields the CRC does not cover (it covers the body only), damaged one at a time: each
+ * must make the record corrupt or be refused where it is used, never throw a RangeError or
+ * reach the filesystem. The fuzz test (corruption-fuzz) finds these at random; these pin them.
+ */
+
+function record(): Buffer {
+  const b = Buffer.alloc(512);
+  const msg = { topic: 'T', queueId: 1, body: Buffer.from('hello'), properties: 'TAGS\u0001a' };
+  const len = encodeMessage(b, 0, msg, 1, Buffer.byteLength(msg.properties), { queueOffset: 3, physicalOffset: 0, storeTimestamp: 1, storeHost: parseHostAddress('127.0.0.1:10911') });
+  return b.subarray(0, len);
+}
+
+describe('a record with a damaged length field', () => {
+  it('is valid as written', () => {
+    const b = record();
+    expect(checkRecord(b, 0, b.length, true, 1 << 20)).toBe(b.length);
+  });
+
+  it('is corrupt, not a RangeError, when its body length points past its end', () => {
+    for (const bodyLen of [0x7fff0000, 0x10000, -1]) {
+      const b = Buffer.from(record());
+      b.writeInt32BE(bodyLen, recordLayout(b, 0).bodyLenAt);
+      expect(checkRecord(b, 0, b.length, false, 1 << 20), String(bodyLen)).toBe(CHECK_CORRUPT);
+    }
+  });
+
+  it('is corrupt when its flags claim IPv6 hosts its size has no room for', () => {
+    const b = Buffer.from(record());
+    b.writeInt32BE(0x30, OFF_SYSFLAG); // both host flags: 24 more bytes of header
+    expect(checkRecord(b, 0, b.length, false, 1 << 20)).toBe(CHECK_CORRUPT);
+  });
+});
+
+describe('dispatch of a record with a damaged queue field', () => {
+  it('refuses a queue offset whose gap no real records could fill, and writes no file for it', () => {
+    const t = tempDir();
+    try {
+      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeConsumeQueue: 200 });
+      const cq = new ConsumeQueue(cfg, 'T', 0);
+      expect(cq.putEntry(0, 100, 0, 0)).toBe(true);
+      expect(cq.putEntry(100, 100, 0, 1)).toBe(true);
+      // Two records missing between 200 and 400 is possible (each at least ~91 bytes) ...
+      expect(cq.putEntry(400, 100, 0, 4)).toBe(true);
+      // ... a queue offset flipped to 2^33 is not: 8 billion records in 500 bytes.
+      expect(cq.putEntry(1000, 100, 0, 2 ** 33)).toBe(false);
+      expect(cq.maxOffsetInQueue).toBe(5);
+      expect(readdirSync(join(t.dir, 'consumequeue/T/0'))).toEqual(['00000000000000000000']);
+      // The queue goes on with the next real record.
+      expect(cq.putEntry(1100, 100, 0, 5)).toBe(true);
+      expect(cq.maxOffsetInQueue).toBe(6);
+      cq.files.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('refuses a first queue offset larger than the records before it could number', () => {
+    const t = tempDir();
+    try {
+      const cq = new ConsumeQueue(storeConfig({ storePathRootDir: t.dir, mappedFileSizeConsumeQueue: 200 }), 'T', 0);
+      expect(cq.putEntry(5000, 100, 0, 1_000_000)).toBe(false);
+      expect(existsSync(join(t.dir, 'consumequeue/T/0'))).toBe(false);
+      // A queue whose first files expired legitimately starts late: 40 records fit in 5000 bytes.
+      expect(cq.putEntry(5000, 100, 0, 40)).toBe(true);
+      expect(cq.minOffsetInQueue).toBe(40);
+      cq.files.close();
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  it('gives no queue to a topic that would name a directory outside the store', () => {
+    const t = tempDir();
+    try {
+      const table = new ConsumeQueueTable(storeConfig({ storePathRootDir: t.dir }));
+      for (const topic of ['../../escape', 'a/b', '..', '', 'bad\u0000']) expect(table.queueFor(topic, 0), JSON.stringify(topic)).toBeNull();
+      expect(table.queueFor('Fine', -1)).toBeNull();
+      expect(table.queueFor('Fine', 0)).not.toBeNull();
+      table.close();
+      expect(existsSync(join(t.dir, '..', 'escape'))).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
