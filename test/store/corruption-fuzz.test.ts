@@ -53,9 +53,10 @@ function rng(seed: number): () => number {
   };
 }
 
-function config(root: string): StoreConfig {
+function config(root: string, flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH' = 'ASYNC_FLUSH'): StoreConfig {
   return storeConfig({
     storePathRootDir: root,
+    flushDiskType,
     mappedFileSizeCommitLog: SEGMENT,
     mappedFileSizeConsumeQueue: 200,
     maxHashSlotNum: 16,
@@ -177,11 +178,13 @@ describe('a damaged store directory', () => {
           const { what, firstBadPhy } = damage(t.dir, r);
           const crashed = r() < 0.5;
           if (crashed) writeFileSync(join(t.dir, 'abort'), '');
-          const ctx = `seed ${seed}: ${what}${crashed ? ', after a crash' : ''}${seed % 4 === 0 ? ', dispatch in workers' : ''}`;
+          const ctx = `seed ${seed}: ${what}${crashed ? ', after a crash' : ''}${seed % 4 === 0 ? ', dispatch in workers' : ''}${seed % 4 === 2 ? ', SYNC_FLUSH' : ''}`;
           try {
           const before = commitLogDigest(t.dir);
-          // Every fourth seed dispatches in worker threads, which build queues and index apart.
-          const store = new DefaultMessageStore(config(t.dir), { logger: quiet, remoteDispatcher: seed % 4 === 0 ? new WorkerDispatcher() : undefined });
+          // Every fourth seed dispatches in worker threads, which build queues and index apart;
+          // another fourth reopens under SYNC_FLUSH, whose appends go through staging buffers.
+          const sync = seed % 4 === 2;
+          const store = new DefaultMessageStore(config(t.dir, sync ? 'SYNC_FLUSH' : 'ASYNC_FLUSH'), { logger: quiet, remoteDispatcher: seed % 4 === 0 ? new WorkerDispatcher() : undefined });
           try {
             await store.start();
           } catch (e) {
