@@ -109,7 +109,8 @@ export function getMessage(
  * in its offset or size) may point anywhere in the commit log, even at another message's start:
  * that record must not be served as this queue position's message; nor may a record whose own
  * lengths were damaged (the CRC covers the body only), which no client could decode. Treated as
- * a missing record: the pull moves past it. A few reads of a header already in cache.
+ * a missing record: the pull moves past it. A few reads, no allocation; the lengths behind the
+ * body touch the record's last cache line, which the pull's socket write reads anyway.
  */
 function describes(record: Buffer, size: number, queueOffset: number): boolean {
   return checkRecord(record, 0, size, false, size) === size && readLong(record, OFF_QUEUEOFFSET) === queueOffset;
