@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeMessage, parseHostAddress, storeConfig } from '../../src/store/index.js';
+import { encodeMessage, parseHostAddress, storeConfig, type StoreConfig } from '../../src/store/index.js';
 import { CHECK_CORRUPT, checkRecord, OFF_SYSFLAG, recordLayout } from '../../src/store/message-codec.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { ConsumeQueueTable } from '../../src/store/consume-queue-table.js';
@@ -42,54 +42,57 @@ describe('a record with a damaged length field', () => {
 });
 
 describe('dispatch of a record with a damaged queue field', () => {
-  it('refuses a queue offset whose gap no real records could fill, and writes no file for it', () => {
+  const open: { close(): void }[] = [];
+  const dirs: (() => void)[] = [];
+  afterEach(() => {
+    for (const o of open.splice(0)) o.close();
+    for (const c of dirs.splice(0)) c();
+  });
+  /** A store root removed after the test, with 10-unit consume queue files. */
+  function root(): { dir: string; cfg: StoreConfig } {
     const t = tempDir();
-    try {
-      const cfg = storeConfig({ storePathRootDir: t.dir, mappedFileSizeConsumeQueue: 200 });
-      const cq = new ConsumeQueue(cfg, 'T', 0);
-      expect(cq.putEntry(0, 100, 0, 0)).toBe(true);
-      expect(cq.putEntry(100, 100, 0, 1)).toBe(true);
-      // Two records missing between 200 and 400 is possible (each at least ~91 bytes) ...
-      expect(cq.putEntry(400, 100, 0, 4)).toBe(true);
-      // ... a queue offset flipped to 2^33 is not: 8 billion records in 500 bytes.
-      expect(cq.putEntry(1000, 100, 0, 2 ** 33)).toBe(false);
-      expect(cq.maxOffsetInQueue).toBe(5);
-      expect(readdirSync(join(t.dir, 'consumequeue/T/0'))).toEqual(['00000000000000000000']);
-      // The queue goes on with the next real record.
-      expect(cq.putEntry(1100, 100, 0, 5)).toBe(true);
-      expect(cq.maxOffsetInQueue).toBe(6);
-      cq.files.close();
-    } finally {
-      t.cleanup();
-    }
+    dirs.push(t.cleanup);
+    return { dir: t.dir, cfg: storeConfig({ storePathRootDir: t.dir, mappedFileSizeConsumeQueue: 200 }) };
+  }
+  function queue(cfg: StoreConfig): ConsumeQueue {
+    const cq = new ConsumeQueue(cfg, 'T', 0);
+    open.push(cq.files);
+    return cq;
+  }
+
+  it('refuses a queue offset whose gap no real records could fill, and writes no file for it', () => {
+    const { dir, cfg } = root();
+    const cq = queue(cfg);
+    expect(cq.putEntry(0, 100, 0, 0)).toBe(true);
+    expect(cq.putEntry(100, 100, 0, 1)).toBe(true);
+    // Two records missing between 200 and 400 is possible (each at least ~91 bytes) ...
+    expect(cq.putEntry(400, 100, 0, 4)).toBe(true);
+    // ... a queue offset flipped to 2^33 is not: 8 billion records in 500 bytes.
+    expect(cq.putEntry(1000, 100, 0, 2 ** 33)).toBe(false);
+    expect(cq.maxOffsetInQueue).toBe(5);
+    expect(readdirSync(join(dir, 'consumequeue/T/0'))).toEqual(['00000000000000000000']);
+    // The queue goes on with the next real record.
+    expect(cq.putEntry(1100, 100, 0, 5)).toBe(true);
+    expect(cq.maxOffsetInQueue).toBe(6);
   });
 
   it('refuses a first queue offset larger than the records before it could number', () => {
-    const t = tempDir();
-    try {
-      const cq = new ConsumeQueue(storeConfig({ storePathRootDir: t.dir, mappedFileSizeConsumeQueue: 200 }), 'T', 0);
-      expect(cq.putEntry(5000, 100, 0, 1_000_000)).toBe(false);
-      expect(existsSync(join(t.dir, 'consumequeue/T/0'))).toBe(false);
-      // A queue whose first files expired legitimately starts late: 40 records fit in 5000 bytes.
-      expect(cq.putEntry(5000, 100, 0, 40)).toBe(true);
-      expect(cq.minOffsetInQueue).toBe(40);
-      cq.files.close();
-    } finally {
-      t.cleanup();
-    }
+    const { dir, cfg } = root();
+    const cq = queue(cfg);
+    expect(cq.putEntry(5000, 100, 0, 1_000_000)).toBe(false);
+    expect(existsSync(join(dir, 'consumequeue/T/0'))).toBe(false);
+    // A queue whose first files expired legitimately starts late: 40 records fit in 5000 bytes.
+    expect(cq.putEntry(5000, 100, 0, 40)).toBe(true);
+    expect(cq.minOffsetInQueue).toBe(40);
   });
 
   it('gives no queue to a topic that would name a directory outside the store', () => {
-    const t = tempDir();
-    try {
-      const table = new ConsumeQueueTable(storeConfig({ storePathRootDir: t.dir }));
-      for (const topic of ['../../escape', 'a/b', '..', '', 'bad\u0000']) expect(table.queueFor(topic, 0), JSON.stringify(topic)).toBeNull();
-      expect(table.queueFor('Fine', -1)).toBeNull();
-      expect(table.queueFor('Fine', 0)).not.toBeNull();
-      table.close();
-      expect(existsSync(join(t.dir, '..', 'escape'))).toBe(false);
-    } finally {
-      t.cleanup();
-    }
+    const { dir, cfg } = root();
+    const table = new ConsumeQueueTable(cfg);
+    open.push(table);
+    for (const topic of ['../../escape', 'a/b', '..', '', 'bad\u0000']) expect(table.queueFor(topic, 0), JSON.stringify(topic)).toBeNull();
+    expect(table.queueFor('Fine', -1)).toBeNull();
+    expect(table.queueFor('Fine', 0)).not.toBeNull();
+    expect(existsSync(join(dir, '..', 'escape'))).toBe(false);
   });
 });
