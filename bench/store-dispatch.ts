@@ -5,9 +5,14 @@
  * full load, and ring stalls.
  *
  *   node dist/bench/store-dispatch.js [--messages N] [--quick] [--store-prop KEY=VALUE ...]
+ *     [--runs inline,workers,inline-noindex,workers-noindex]   (a subset, e.g. to profile one)
  *
  * The 64 appenders yield to the event loop every 128 appends, as a broker does between socket
  * reads; without that, a pure microtask loop would never let visibility catch up.
+ *
+ * Each run also reports CPU time and run-queue wait per thread (bench/thread-times.ts): on a
+ * machine whose cores are all busy, the wait is what the lag tail and the workers/inline ratio
+ * are made of.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +20,8 @@ import { join } from 'node:path';
 import { DefaultMessageStore, storeConfig } from '../src/store/index.js';
 import { WorkerDispatcher } from '../src/workers/worker-dispatcher.js';
 import { WorkerPagePopulator } from '../src/workers/page-populator.js';
-import { argFlag, argNumber, argProps, gc, percentile, printJson, printTable, yieldToLoop, type Result } from './report.js';
+import { threadSnapshot, threadUsage, usageFields } from './thread-times.js';
+import { argFlag, argNumber, argProps, argValue, gc, percentile, printJson, printTable, yieldToLoop, type Result } from './report.js';
 
 const argv = process.argv.slice(2);
 const QUICK = argFlag(argv, 'quick');
@@ -31,6 +37,7 @@ interface RunResult {
   lagP50Ms: number;
   lagP99Ms: number;
   ringStalls: number;
+  threads: Record<string, number>;
 }
 
 async function run(workers: boolean, index: boolean): Promise<RunResult> {
@@ -60,37 +67,55 @@ async function run(workers: boolean, index: boolean): Promise<RunResult> {
       if (k % 128 === 0) await yieldToLoop();
     }
   };
+  const before = threadSnapshot();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: APPENDERS }, appender));
   await store.whenDispatched(store.getMaxPhyOffset(), 60_000);
   const secs = (performance.now() - t0) / 1000;
+  // Before shutdown: the workers' threads must still be there to be counted.
+  const threads = usageFields(threadUsage(before, threadSnapshot()));
   const ringStalls = Number(store.runtimeInfo().dispatchRingStalls ?? 0);
   await store.shutdown();
   rmSync(dir, { recursive: true, force: true });
   const sorted = lags.subarray(0, arrived).sort();
   gc();
-  return { msgsPerSec: N / secs, lagP50Ms: percentile(sorted, 50), lagP99Ms: percentile(sorted, 99), ringStalls };
+  return { msgsPerSec: N / secs, lagP50Ms: percentile(sorted, 50), lagP99Ms: percentile(sorted, 99), ringStalls, threads };
 }
 
-const results: Record<string, RunResult> = {};
-for (const index of [true, false]) {
-  for (const workers of [false, true]) {
-    results[`${workers ? 'workers' : 'inline'}-${index ? 'index' : 'noindex'}`] = await run(workers, index);
-  }
+/** Run names as printed, minus the common prefix: inline, workers, inline-noindex, workers-noindex. */
+const RUNS = ['inline', 'workers', 'inline-noindex', 'workers-noindex'];
+const wanted = (argValue(argv, 'runs') ?? RUNS.join(',')).split(',');
+for (const w of wanted) {
+  if (RUNS.includes(w)) continue;
+  console.error(`--runs: unknown run ${w} (known: ${RUNS.join(', ')})`);
+  process.exit(2);
 }
+const results = new Map<string, RunResult>();
+// Index on first, inline before workers: the order the ratios were always measured in.
+for (const name of RUNS) {
+  if (wanted.includes(name)) results.set(name, await run(name.startsWith('workers'), !name.endsWith('-noindex')));
+}
+const ratio = (a: string, b: string): number | undefined => {
+  const x = results.get(a);
+  const y = results.get(b);
+  return x && y ? x.msgsPerSec / y.msgsPerSec : undefined;
+};
 
 const rows: Result[] = [];
-for (const index of ['index', 'noindex']) {
-  const inline = results[`inline-${index}`]!;
-  const work = results[`workers-${index}`]!;
-  const suffix = index === 'index' ? '' : '-noindex';
-  rows.push({ bench: `store-append-dispatch-inline${suffix}`, messages: N, ...inline });
-  rows.push({ bench: `store-append-dispatch-workers${suffix}`, messages: N, ...work, ratioToInline: work.msgsPerSec / inline.msgsPerSec });
+const threadRows: Result[] = [];
+for (const [name, { threads, ...r }] of results) {
+  const bench = `store-append-dispatch-${name}`;
+  const inline = name.replace('workers', 'inline');
+  rows.push({ bench, messages: N, ...r, ...(name !== inline ? { ratioToInline: ratio(name, inline) } : {}) });
+  threadRows.push({ bench, ...threads });
 }
-rows.push({
-  bench: 'store-append-index-on',
-  inlineRatioToIndexOff: results['inline-index']!.msgsPerSec / results['inline-noindex']!.msgsPerSec,
-  workersRatioToIndexOff: results['workers-index']!.msgsPerSec / results['workers-noindex']!.msgsPerSec,
-});
+if (results.size === RUNS.length) {
+  rows.push({
+    bench: 'store-append-index-on',
+    inlineRatioToIndexOff: ratio('inline', 'inline-noindex'),
+    workersRatioToIndexOff: ratio('workers', 'workers-noindex'),
+  });
+}
 printTable(`dispatch inline vs in workers (${N} x 1 KiB, ${APPENDERS} appenders)`, rows);
-for (const r of rows) printJson(r, ['src', 'bench']);
+printTable('CPU per thread during each run (ms on a CPU / ms runnable but waiting for one; machineBusy: share of both cores busy)', threadRows);
+for (const r of rows) printJson({ ...r, ...threadRows.find((t) => t.bench === r.bench) }, ['src', 'bench']);

@@ -75,5 +75,29 @@ describe('bench:store', () => {
     }
     expect(typeof lines.get('store-append-dispatch-workers')?.ratioToInline).toBe('number');
     expect(typeof lines.get('store-append-index-on')?.workersRatioToIndexOff).toBe('number');
+    // Per-thread CPU: each run counts its own helper threads, found by the names they give themselves.
+    const inline = lines.get('store-append-dispatch-inline')!;
+    const workers = lines.get('store-append-dispatch-workers')!;
+    const noIndex = lines.get('store-append-dispatch-workers-noindex')!;
+    expect(inline.mainCpuMs as number).toBeGreaterThan(0);
+    expect(inline.dispatchCpuMs).toBe(0);
+    expect(workers.dispatchCpuMs as number).toBeGreaterThan(0);
+    expect(workers.indexCpuMs as number).toBeGreaterThan(0);
+    expect(noIndex.indexCpuMs).toBe(0);
+    expect(workers.machineBusy as number).toBeGreaterThan(0);
+    expect(workers.machineBusy as number).toBeLessThanOrEqual(1);
+    expect(stdout).toContain('CPU per thread during each run');
+  }, 30_000);
+
+  it('dispatch bench runs a subset with --runs and refuses an unknown run name', async () => {
+    const dispatch = fileURLToPath(new URL('../../bench/store-dispatch.js', import.meta.url));
+    const { stdout } = await runBench(['--messages', '2000', '--runs', 'workers-noindex'], dispatch);
+    const benches = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => (JSON.parse(l) as { bench: string }).bench);
+    // No inline run to compare with, so no ratio line either.
+    expect(benches).toEqual(['store-append-dispatch-workers-noindex']);
+    await expect(runBench(['--runs', 'workers,bogus'], dispatch)).rejects.toThrow(/unknown run bogus/);
   }, 30_000);
 });
