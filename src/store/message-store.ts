@@ -400,6 +400,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       remainHowManyDataToFlush: String(this.commitLog.queue.unflushedBytes),
       preallocatedSegmentsServed: String(this.commitLog.queue.allocatorStats.served),
       earliestMessageTimeStamp: String(this.getEarliestMessageTime()),
+      ...(this.commitLog.staged ? { commitLogCommitWrites: String(this.commitLog.staged.commitWrites), commitLogCommitWriteMs: this.commitLog.staged.commitWriteMs.toFixed(1) } : {}),
       ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
     };
   }

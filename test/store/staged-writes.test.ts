@@ -24,6 +24,26 @@ describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
     expect(usesStagedWrites(storeConfig({ transientStorePoolEnable: true }))).toBe(true);
   });
 
+  it('counts commit writes and their time in runtimeInfo, and shares one write among concurrent SYNC_FLUSH sends', async () => {
+    const s = await open(fresh({ flushDiskType: 'SYNC_FLUSH', transientStorePoolEnable: false }));
+    cleanups.push(() => s.shutdown());
+    expect(s.runtimeInfo().commitLogCommitWrites).toBe('0');
+    const puts = Array.from({ length: 32 }, (_, i) => s.putMessage(msg('T', i % 4, `m${i}`)));
+    for (const r of await Promise.all(puts)) expect(r.status).toBe('PUT_OK');
+    const writes = Number(s.runtimeInfo().commitLogCommitWrites);
+    // Appended in one turn of the event loop: the first write takes them all (group commit).
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThan(32);
+    expect(Number(s.runtimeInfo().commitLogCommitWriteMs)).toBeGreaterThan(0);
+  });
+
+  it('reports no commit writes for a store that appends into the mapping', async () => {
+    const s = await open(fresh({ transientStorePoolEnable: false }));
+    cleanups.push(() => s.shutdown());
+    await s.putMessage(msg('T', 0, 'x'));
+    expect(s.runtimeInfo().commitLogCommitWrites).toBeUndefined();
+  });
+
   it('asks the page populator for pages only while commits fall behind the appends', async () => {
     const requests: number[] = [];
     const cfg = fresh({ mappedFileSizeCommitLog: 64 * 1024 * 1024 });
