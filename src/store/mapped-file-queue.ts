@@ -26,11 +26,15 @@ export class MappedFileQueue {
   /** The segment being appended to gets MADV_RANDOM (see MappedFile.adviseRandom). */
   private readonly randomTail: boolean;
 
-  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean } = {}) {
+  /** Append-only segments: pages the writer has left behind are unmapped (see MappedFile.releaseWritten). */
+  private readonly releaseBehind: boolean;
+
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean; releaseBehind?: boolean } = {}) {
     this.dir = dir;
     this.fileSize = fileSize;
     this.readOnly = opts.readOnly ?? false;
     this.randomTail = opts.randomTail ?? false;
+    this.releaseBehind = (opts.releaseBehind ?? false) && !this.readOnly;
     this.allocator = opts.preallocate && !this.readOnly ? new SegmentAllocator(dir, fileSize) : null;
   }
 
@@ -80,7 +84,9 @@ export class MappedFileQueue {
       if (offset % this.fileSize !== 0 || (expected >= 0 && offset !== expected)) {
         throw new StoreError('CORRUPT_FILE', `${path}: offset does not follow the previous segment (file size ${this.fileSize})`);
       }
-      this.files.push(MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly }));
+      const f = MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly });
+      f.releaseBehind = this.releaseBehind;
+      this.files.push(f);
       expected = offset + this.fileSize;
     }
     // Until recovery says otherwise every loaded file counts as fully written.
@@ -118,6 +124,7 @@ export class MappedFileQueue {
     // A prepared segment was renamed into place: its new name must become durable too.
     if (prepared) f.syncDirectory();
     f.populator = this.populator;
+    f.releaseBehind = this.releaseBehind;
     if (this.randomTail) {
       // Appends go to the new segment from now on; readers of the old one get read-ahead back.
       f.adviseRandom(true);
