@@ -220,7 +220,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       }
       const ts = this.consumeQueues.lastDispatchedTimestamp;
       await this.consumeQueues.flush();
-      await this.index.flush();
+      await this.index.settle();
       if (this.checkpoint && ts > 0) {
         this.checkpoint.logicsMsgTimestamp = ts;
         await this.checkpoint.flush();

@@ -127,7 +127,7 @@ async function flush(): Promise<void> {
     await queues.flush();
     if (stamp > 0) post({ type: 'logics-checkpoint', timestamp: stamp });
   }
-  if (index) await index.flush();
+  if (index) await index.settle();
 }
 
 async function run(): Promise<void> {

@@ -6,6 +6,8 @@ import { storeConfig, type StoreConfig } from '../../src/store/config.js';
 import { indexDir } from '../../src/store/file-names.js';
 import { IndexQueryPool } from '../../src/store/index-query-pool.js';
 import { IndexService, type IndexServiceOptions } from '../../src/store/index-service.js';
+import { IndexFile } from '../../src/store/index-file.js';
+import { DefaultMessageStore } from '../../src/store/message-store.js';
 import { RMQ_INDEX, RMQ_INDEX_FILE } from './index-fixture.js';
 import { findIndexKeys, newIndexKeyRanges } from '../../src/store/index-keys.js';
 import { encodeProperties } from '../../src/store/properties.js';
@@ -120,6 +122,40 @@ describe('IndexService', () => {
     expect(s.queryOffset('T', 'k1', 1000, ...ALL).phyOffsets).toHaveLength(4);
   });
 
+  it('settles by flushing rolled (full) files only: the newest is past the checkpoint, and a crash deletes it anyway', async () => {
+    const flushed = spyOnIndexFlushes();
+    try {
+      const checkpoints: number[] = [];
+      const s = service(config(), { onIndexCheckpoint: (t) => checkpoints.push(t) });
+      fill(s, 0, 7); // a full file of 5 entries, and 2 in the newest
+      const names = s.paths.map((p) => basename(p));
+      await s.settle();
+      expect(flushed.names).toEqual([names[0]]);
+      expect(checkpoints).toEqual([T0 + 4000]);
+      await s.flush(); // an explicit flush (and close) still writes the newest
+      expect(flushed.names).toEqual([names[0], names[1]]);
+    } finally {
+      flushed.restore();
+    }
+  });
+
+  it('is not flushed by the store every flushIntervalConsumeQueue, only when the store stops', async () => {
+    const flushed = spyOnIndexFlushes();
+    try {
+      const store = new DefaultMessageStore(config({ maxHashSlotNum: 64, maxIndexNum: 1000, flushIntervalConsumeQueue: 10, mappedFileSizeCommitLog: 1 << 20 }), { logger: { info() {}, warn() {}, error: (m) => console.error(m) } });
+      await store.start();
+      for (let i = 0; i < 20; i++) await store.putMessage({ topic: 'T', queueId: 0, body: Buffer.from('b'), properties: `KEYS\u0001k${i}` });
+      // Ten consume queue flushes later: the queue is flushed, the newest index file is not.
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await store.queryMessage('T', 'k7', 10, 0, Number.MAX_SAFE_INTEGER)).messages).toHaveLength(1);
+      expect(flushed.names).toEqual([]);
+      await store.shutdown();
+      expect(flushed.names).toHaveLength(1);
+    } finally {
+      flushed.restore();
+    }
+  });
+
   it('caps results at maxMsgsNumBatch', () => {
     const s = service(config({ maxMsgsNumBatch: 2, maxIndexNum: 64 }));
     for (let i = 0; i < 5; i++) s.buildIndex('T', i, T0, 0, 'same', null);
@@ -213,3 +249,14 @@ describe('IndexService', () => {
     expect(pool.threads).toBe(0);
   });
 });
+
+/** Records the names of index files flushed, until `restore()`. */
+function spyOnIndexFlushes(): { names: string[]; restore(): void } {
+  const names: string[] = [];
+  const original = IndexFile.prototype.flush;
+  IndexFile.prototype.flush = function (this: IndexFile) {
+    names.push(basename(this.path));
+    return original.call(this);
+  };
+  return { names, restore: () => void (IndexFile.prototype.flush = original) };
+}
