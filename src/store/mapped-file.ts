@@ -261,9 +261,10 @@ export class MappedFile {
    * running this process) per page. On the bench VM those were 9% of all CPU under a full-speed
    * append load, and took the event loop's core too. A page of an append-only file is never
    * written again once the writer has passed it, so it is unmapped before its writeback: one
-   * shootdown per chunk instead of one per page. Done a chunk at a time as the writer goes (a
-   * flush-time release of everything written since the last flush stalled the event loop for
-   * milliseconds). Readers (pulls) map the pages back in, read-only, 16 per fault.
+   * shootdown per chunk instead of one per page. Done a chunk at a time as the writer goes:
+   * releasing at flush time instead, all that was written since the last flush in one call on the
+   * event loop, made paced send latency worse. Readers (pulls) map the pages back in, read-only,
+   * 16 per fault.
    */
   private releaseWritten(upTo: number): void {
     const end = Math.floor(upTo / PAGE) * PAGE;
