@@ -169,5 +169,6 @@ export function storeTimeAt(commitLog: LogView, cq: QueueView, index: number): n
   const e = cq.entry(index);
   if (!e || e.size === CQ_BLANK_SIZE) return -1;
   const rec = commitLog.getData(e.commitLogOffset, e.size);
-  return rec ? storeTimestampOf(rec, 0) : -1;
+  // A damaged unit may point at a few bytes, or at another record: as gone, like a pull.
+  return rec && describes(rec, e.size, index) ? storeTimestampOf(rec, 0) : -1;
 }

@@ -22,14 +22,17 @@ const SEGMENT = 8192;
 const TOPICS = ['FuzzA', 'FuzzB'];
 const QUEUES = 2;
 const MESSAGES = 160;
-/** More for a longer hunt: STORE_FUZZ_SEEDS=2000 npx vitest run dist/test/store/corruption-fuzz.test.js */
+/** More for a longer hunt: STORE_FUZZ_SEEDS=2000 [STORE_FUZZ_FROM=2000] npx vitest run dist/test/store/corruption-fuzz.test.js */
 const SEEDS = Number(process.env.STORE_FUZZ_SEEDS ?? 64);
+/** Where that range starts (seeds FROM+1 .. FROM+SEEDS), to hunt past seeds already hunted. */
+const FROM = Number(process.env.STORE_FUZZ_FROM ?? 0);
 /**
  * Seeds past the default range that once found a defect, run every time: a QUEUEOFFSET flipped
  * in an old segment (620, 701: its gap was padded with thousands of files), a body length
- * flipped (1045: recovery threw a RangeError; 448, 1423: so did reads of that record).
+ * flipped (1045: recovery threw a RangeError; 448, 1423: so did reads of that record), a
+ * consume queue unit's size flipped (2129: a time lookup read past the few bytes it named).
  */
-const REGRESSIONS = [448, 620, 701, 1045, 1423];
+const REGRESSIONS = [448, 620, 701, 1045, 1423, 2129];
 /** Replays one seed, its failure printed whole: STORE_FUZZ_SEED=448 npx vitest run … */
 const ONLY = process.env.STORE_FUZZ_SEED === undefined ? null : Number(process.env.STORE_FUZZ_SEED);
 
@@ -170,7 +173,7 @@ describe('a damaged store directory', () => {
       const outcomes = { opened: 0, refused: 0 };
       // Every seed runs; the failures are reported together, each with how to replay it.
       const failures: string[] = [];
-      const seeds = ONLY !== null ? [ONLY] : [...Array.from({ length: SEEDS }, (_, i) => i + 1), ...REGRESSIONS];
+      const seeds = ONLY !== null ? [ONLY] : [...Array.from({ length: SEEDS }, (_, i) => FROM + i + 1), ...REGRESSIONS];
       for (const seed of seeds) {
         const t = tempDir('rmq-fuzz-');
         try {

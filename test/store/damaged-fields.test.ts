@@ -6,6 +6,7 @@ import { CHECK_CORRUPT, checkRecord, OFF_SYSFLAG, recordLayout } from '../../src
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { ConsumeQueueTable } from '../../src/store/consume-queue-table.js';
 import { tempDir } from '../helpers/store-paths.js';
+import { scratchStores } from '../helpers/scratch-store.js';
 
 /**
  * Record fields the CRC does not cover (it covers the body only), damaged one at a time: each
@@ -94,5 +95,30 @@ describe('dispatch of a record with a damaged queue field', () => {
     expect(table.queueFor('Fine', -1)).toBeNull();
     expect(table.queueFor('Fine', 0)).not.toBeNull();
     expect(existsSync(join(dir, '..', 'escape'))).toBe(false);
+  });
+});
+
+describe('a consume queue unit with a damaged size', () => {
+  const { cleanups, fresh, open } = scratchStores();
+
+  it('counts as a gone record in time lookups, not a RangeError (fuzz seed 2129)', async () => {
+    const s = await open(fresh({ mappedFileSizeCommitLog: 64 * 1024 }));
+    cleanups.push(() => s.shutdown());
+    const times: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await s.putMessage({ topic: 'T', queueId: 0, body: Buffer.from(`m${i}`) });
+      times.push(s.getMessageStoreTimeStamp('T', 0, r.queueOffset!));
+      await new Promise((done) => setTimeout(done, 3)); // distinct store times
+    }
+    // Unit 1 now claims a 5-byte record at the right offset: too short to hold a store time.
+    s.consumeQueues.find('T', 0)!.files.last!.buffer.writeInt32BE(5, 1 * 20 + 8);
+    expect(s.getMessageStoreTimeStamp('T', 0, 1)).toBe(-1);
+    expect(s.getMessageStoreTimeStamp('T', 0, 2)).toBe(times[2]);
+    for (const t of times) expect(s.getOffsetInQueueByTime('T', 0, t)).toBeGreaterThanOrEqual(0);
+    expect(s.getOffsetInQueueByTime('T', 0, times[3]!)).toBe(3);
+    // Unit 0 pointing at message 2's record: its time must not pass for message 0's.
+    const units = s.consumeQueues.find('T', 0)!.files.last!.buffer;
+    units.copy(units, 0, 40, 60);
+    expect(s.getEarliestMessageTime('T', 0)).toBe(-1);
   });
 });
