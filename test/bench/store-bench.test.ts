@@ -102,4 +102,23 @@ describe('bench:store', () => {
     expect(benches).toEqual(['store-append-dispatch-workers-noindex']);
     await expect(runBench(['--runs', 'workers,bogus'], dispatch)).rejects.toThrow(/unknown run bogus/);
   }, 30_000);
+
+  it('dispatch bench with --repeat reports the median round and the spread of rates and ratios', async () => {
+    const dispatch = fileURLToPath(new URL('../../bench/store-dispatch.js', import.meta.url));
+    const { stdout } = await runBench(['--messages', '1500', '--runs', 'inline,workers', '--repeat', '3'], dispatch);
+    const rows = stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, number>);
+    expect(rows).toHaveLength(2);
+    for (const r of rows) {
+      expect(r.repeats).toBe(3);
+      expect(r.msgsPerSecMin).toBeLessThanOrEqual(r.msgsPerSec!);
+      expect(r.msgsPerSec).toBeLessThanOrEqual(r.msgsPerSecMax!);
+    }
+    const workers = rows[1]!;
+    expect(workers.ratioToInlineMin).toBeLessThanOrEqual(workers.ratioToInline!);
+    expect(workers.ratioToInline).toBeLessThanOrEqual(workers.ratioToInlineMax!);
+    await expect(runBench(['--repeat', '1.5'], dispatch)).rejects.toThrow(/whole number of rounds/);
+  }, 60_000);
 });
