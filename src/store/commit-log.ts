@@ -6,7 +6,6 @@ import { StoreError } from './errors.js';
 import { commitLogDir, isSafeTopicDir } from './file-names.js';
 import {
   calMsgLength,
-  checkRecord,
   createOffsetMsgId,
   joinOffsetMsgIds,
   encodeBlank,
@@ -21,6 +20,7 @@ import {
   TRANSACTION_PREPARED_TYPE,
   TRANSACTION_ROLLBACK_TYPE,
 } from './message-codec.js';
+import { checkRecord } from './record-check.js';
 import { findProperty, PROPERTY } from './properties.js';
 import { tagsCodeOf } from './java-hash.js';
 import { DispatchBacklog, newDispatchRequest, type Dispatcher } from './dispatch.js';

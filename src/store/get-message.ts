@@ -2,13 +2,16 @@ import { totalmem } from 'node:os';
 import type { StoreConfig } from './config.js';
 import type { GetMessageResult, GetMessageStatus, MessageFilter } from './types.js';
 import { CQ_BLANK_SIZE, CQ_OFF_PHY, CQ_OFF_SIZE, CQ_OFF_TAGS, CQ_UNIT_SIZE } from './consume-queue.js';
-import { checkRecord, OFF_QUEUEOFFSET, readLong, storeTimestampOf } from './message-codec.js';
+import { readLong, storeTimestampOf } from './message-codec.js';
+import { isUnitRecord } from './record-check.js';
 
 /** Physical memory is fixed for the process's life; os.totalmem() costs microseconds per call. */
 const TOTAL_MEMORY = totalmem();
 
 /** What a pull needs of a consume queue (file-backed or in memory). */
 export interface QueueView {
+  readonly topic: string;
+  readonly queueId: number;
   readonly minOffsetInQueue: number;
   readonly maxOffsetInQueue: number;
   /** Units from a queue index to the end of its file, or null when not stored. */
@@ -87,7 +90,8 @@ export function getMessage(
       continue;
     }
     const record = commitLog.getData(phy, size);
-    if (!record || !describes(record, size, offset + i / CQ_UNIT_SIZE)) {
+    // A damaged unit may name any bytes of the log: moved past like a missing record.
+    if (!record || !isUnitRecord(record, size, cq.topic, cq.queueId, offset + i / CQ_UNIT_SIZE)) {
       if (result.messages.length === 0) status = 'MESSAGE_WAS_REMOVING';
       continue;
     }
@@ -102,18 +106,6 @@ export function getMessage(
   }
   result.suggestPullingFromSlave = maxPhy - maxPhyPulling > memory;
   return set(status, offset + i / CQ_UNIT_SIZE);
-}
-
-/**
- * Whether a record is the one its consume queue unit points at. A damaged unit (a flipped byte
- * in its offset or size) may point anywhere in the commit log, even at another message's start:
- * that record must not be served as this queue position's message; nor may a record whose own
- * lengths were damaged (the CRC covers the body only), which no client could decode. Treated as
- * a missing record: the pull moves past it. A few reads, no allocation; the lengths behind the
- * body touch the record's last cache line, which the pull's socket write reads anyway.
- */
-function describes(record: Buffer, size: number, queueOffset: number): boolean {
-  return checkRecord(record, 0, size, false, size) === size && readLong(record, OFF_QUEUEOFFSET) === queueOffset;
 }
 
 function isTheBatchFull(cfg: StoreConfig, size: number, maxMsgNums: number, bytes: number, count: number, inDisk: boolean): boolean {
@@ -170,5 +162,5 @@ export function storeTimeAt(commitLog: LogView, cq: QueueView, index: number): n
   if (!e || e.size === CQ_BLANK_SIZE) return -1;
   const rec = commitLog.getData(e.commitLogOffset, e.size);
   // A damaged unit may point at a few bytes, or at another record: as gone, like a pull.
-  return rec && describes(rec, e.size, index) ? storeTimestampOf(rec, 0) : -1;
+  return rec && isUnitRecord(rec, e.size, cq.topic, cq.queueId, index) ? storeTimestampOf(rec, 0) : -1;
 }

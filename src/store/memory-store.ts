@@ -50,6 +50,10 @@ class MemoryLog implements LogView {
 
 /** A consume queue as one growing buffer of 20-byte units (the same bytes a file would hold). */
 class MemoryQueue implements QueueView {
+  constructor(
+    readonly topic: string,
+    readonly queueId: number,
+  ) {}
   private units = Buffer.alloc(CQ_UNIT_SIZE * 64);
   private count = 0;
   get minOffsetInQueue(): number {
@@ -123,7 +127,7 @@ export class MemoryMessageStore extends StoreReads implements MessageStore {
       if (!create) return undefined;
       this.queues.set(topic, (arr = []));
     }
-    if (!arr[queueId] && create) arr[queueId] = new MemoryQueue();
+    if (!arr[queueId] && create) arr[queueId] = new MemoryQueue(topic, queueId);
     return arr[queueId];
   }
 

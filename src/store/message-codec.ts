@@ -184,7 +184,7 @@ export function readLong(b: Buffer, p: number): number {
 }
 
 /** Where BODYLENGTH sits in a record at `pos` with these flags (host fields are 8 or 20 bytes). */
-function bodyLengthAt(pos: number, sysFlag: number): number {
+export function bodyLengthAt(pos: number, sysFlag: number): number {
   const bornLen = hostLength((sysFlag & SYSFLAG_BORNHOST_V6) !== 0);
   const storeLen = hostLength((sysFlag & SYSFLAG_STOREHOST_V6) !== 0);
   // BORNHOST, STORETIMESTAMP 8, STOREHOST, RECONSUMETIMES 4, PREPARED TRANSACTION OFFSET 8
@@ -253,62 +253,6 @@ export function decodeMessages(b: Buffer): StoredMessage[] {
     p += size;
   }
   return out;
-}
-
-/** Result of validating the bytes at a position during recovery or dispatch. */
-export const CHECK_END = 0;
-export const CHECK_BLANK = -1;
-export const CHECK_CORRUPT = -2;
-const MIN_RECORD_SIZE = calMsgLength(0, 0, 0, 0);
-
-/**
- * Validates the record at `pos` within `limit`: returns its size (> 0), CHECK_BLANK for an
- * end-of-file marker, CHECK_END for zeroed space, CHECK_CORRUPT for anything else (bad magic,
- * impossible lengths, CRC mismatch).
- */
-export function checkRecord(b: Buffer, pos: number, limit: number, checkCRC: boolean, maxSize: number): number {
-  if (pos + 8 > limit) return CHECK_END;
-  const size = b.readInt32BE(pos);
-  const magic = b.readInt32BE(pos + 4);
-  if (magic === BLANK_MAGIC) return CHECK_BLANK;
-  if (size === 0 && magic === 0) return CHECK_END;
-  if (magic !== MESSAGE_MAGIC || size > maxSize || !lengthsAgree(b, pos, size, limit)) return CHECK_CORRUPT;
-  if (checkCRC) {
-    const L = recordLayout(b, pos);
-    if (bodyCrc(b.subarray(L.bodyLenAt + 4, L.bodyLenAt + 4 + L.bodyLen)) !== b.readInt32BE(pos + OFF_BODYCRC)) return CHECK_CORRUPT;
-  }
-  return size;
-}
-
-/**
- * Whether the record at `pos` is `size` bytes by its own fields (host sizes from SYSFLAG, body,
- * topic and properties lengths) and lies within `limit`. Each length is checked before a field
- * is read through it: a damaged one (the CRC covers the body only) makes the record corrupt
- * instead of sending a read outside the buffer. No allocation: every pulled message passes here.
- */
-function lengthsAgree(b: Buffer, pos: number, size: number, limit: number): boolean {
-  if (size < MIN_RECORD_SIZE || pos + size > limit || limit > b.length) return false;
-  const end = pos + size;
-  const sysFlag = int32At(b, pos + OFF_SYSFLAG);
-  const bodyLenAt = bodyLengthAt(pos, sysFlag);
-  if (bodyLenAt + 4 > end) return false;
-  const bodyLen = int32At(b, bodyLenAt);
-  const topicLenAt = bodyLenAt + 4 + bodyLen;
-  if (bodyLen < 0 || topicLenAt >= end) return false;
-  const topicLen = b[topicLenAt]!;
-  const propsLenAt = topicLenAt + 1 + topicLen;
-  if (propsLenAt + 2 > end) return false;
-  // PROPERTIESLENGTH is a signed short; a negative one is corrupt.
-  const propsLen = (b[propsLenAt]! << 8) | b[propsLenAt + 1]!;
-  return propsLen < 0x8000 && calMsgLength(sysFlag, bodyLen, topicLen, propsLen) === size;
-}
-
-/**
- * Big-endian int32 from bytes the caller has bounds-checked: element loads, several times
- * cheaper than Buffer#readInt32BE's argument checks on a path every pulled record takes.
- */
-function int32At(b: Buffer, p: number): number {
-  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
 }
 
 export function hostToString(ip: Buffer, port: number): string {

@@ -3,7 +3,8 @@ import type { StoreConfig } from './config.js';
 import type { CommitLog } from './commit-log.js';
 import type { ConsumeQueueTable } from './consume-queue-table.js';
 import type { StoreCheckpoint } from './checkpoint.js';
-import { CHECK_BLANK, checkRecord, MESSAGE_MAGIC, storeTimestampOf } from './message-codec.js';
+import { MESSAGE_MAGIC, storeTimestampOf } from './message-codec.js';
+import { CHECK_BLANK, checkRecord } from './record-check.js';
 import { fillFromRecord, newDispatchRequest, type Dispatcher } from './dispatch.js';
 
 export interface RecoveryResult {

@@ -44,6 +44,8 @@ interface Sent {
   wroteBytes: number;
   body: string;
   key: string;
+  msgId: string;
+  storeTimestamp: number;
 }
 
 /** mulberry32: a seeded PRNG, so a failing seed can be replayed. */
@@ -82,7 +84,7 @@ async function buildBase(root: string): Promise<Sent[]> {
     const body = `m${i}-`.padEnd(40 + Math.floor(r() * 300), String.fromCharCode(97 + (i % 26)));
     const key = `k${i}`;
     const res = await store.putMessage({ topic, queueId, body: Buffer.from(body), properties: `TAGS\u0001t${i % 3}\u0002KEYS\u0001${key}\u0002UNIQ_KEY\u0001U${i}` });
-    sent.push({ topic, queueId, queueOffset: res.queueOffset, wroteOffset: res.wroteOffset, wroteBytes: res.wroteBytes, body, key });
+    sent.push({ topic, queueId, queueOffset: res.queueOffset, wroteOffset: res.wroteOffset, wroteBytes: res.wroteBytes, body, key, msgId: res.msgId, storeTimestamp: res.storeTimestamp });
   }
   await store.whenDispatched(store.getMaxPhyOffset());
   await store.shutdown();
@@ -258,9 +260,20 @@ async function checkReads(store: DefaultMessageStore, sent: Sent[], firstBadPhy:
       });
       // The index may lose a key, but never answers it with another message.
       for (const b of byKey?.messages ?? []) expect(decodeMessage(b, 0).body.toString(), ctx).toBe(m.body);
+      const byId = storeErrorsOnly(`${ctx}: lookMessageByOffsetMsgId`, () => store.lookMessageByOffsetMsgId(m.msgId));
+      if (logOnly) expect(byId?.body.toString(), `${ctx}: by id ${m.msgId}`).toBe(m.body);
     }
+    // Lookups by position and time: a damaged unit may hide a message's time, never lend it another's.
+    const at = `${m.topic}/${m.queueId}@${m.queueOffset}`;
+    const time = storeErrorsOnly(`${ctx}: getMessageStoreTimeStamp(${at})`, () => store.getMessageStoreTimeStamp(m.topic, m.queueId, m.queueOffset));
+    if (before(m) && (logOnly || time !== -1)) expect(time, `${ctx}: store time of ${at}`).toBe(m.storeTimestamp);
+    storeErrorsOnly(`${ctx}: getOffsetInQueueByTime(${at})`, () => store.getOffsetInQueueByTime(m.topic, m.queueId, m.storeTimestamp));
+    storeErrorsOnly(`${ctx}: getCommitLogOffsetInQueue(${at})`, () => store.getCommitLogOffsetInQueue(m.topic, m.queueId, m.queueOffset));
     storeErrorsOnly(`${ctx}: lookMessageByOffset(${m.wroteOffset})`, () => store.lookMessageByOffset(m.wroteOffset));
+    storeErrorsOnly(`${ctx}: selectOneMessageByOffset(${m.wroteOffset})`, () => store.selectOneMessageByOffset(m.wroteOffset));
   }
+  storeErrorsOnly(`${ctx}: getEarliestMessageTime()`, () => store.getEarliestMessageTime());
+  storeErrorsOnly(`${ctx}: runtimeInfo`, () => store.runtimeInfo());
   // Every queue read end to end: whatever a pull returns at a queue position is the message
   // stored there (unless the damage garbled that very record), and nothing but a StoreError is thrown.
   for (const topic of TOPICS) {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, storeConfig } from '../../src/store/index.js';
-import { checkRecord } from '../../src/store/message-codec.js';
+import { checkRecord } from '../../src/store/record-check.js';
 import { REPO_ROOT, tempDir } from '../helpers/store-paths.js';
 
 /** Starts the writer, lets it acknowledge `acks` messages, then SIGKILLs it mid-stream. */

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeMessage, parseHostAddress, storeConfig, type StoreConfig } from '../../src/store/index.js';
-import { CHECK_CORRUPT, checkRecord, OFF_SYSFLAG, recordLayout } from '../../src/store/message-codec.js';
+import { OFF_SYSFLAG, recordLayout } from '../../src/store/message-codec.js';
+import { CHECK_CORRUPT, checkRecord } from '../../src/store/record-check.js';
 import { ConsumeQueue } from '../../src/store/consume-queue.js';
 import { ConsumeQueueTable } from '../../src/store/consume-queue-table.js';
 import { tempDir } from '../helpers/store-paths.js';
@@ -120,5 +121,30 @@ describe('a consume queue unit with a damaged size', () => {
     const units = s.consumeQueues.find('T', 0)!.files.last!.buffer;
     units.copy(units, 0, 40, 60);
     expect(s.getEarliestMessageTime('T', 0)).toBe(-1);
+  });
+});
+
+describe('a consume queue unit pointing at another queue\'s record', () => {
+  const { cleanups, fresh, open } = scratchStores();
+
+  it('is not served, nor lends its store time, where another topic or queue has the same queue offset', async () => {
+    const s = await open(fresh({ mappedFileSizeCommitLog: 64 * 1024 }));
+    cleanups.push(() => s.shutdown());
+    const a = await s.putMessage({ topic: 'T', queueId: 0, body: Buffer.from('T/0 first') });
+    const b = await s.putMessage({ topic: 'T', queueId: 1, body: Buffer.from('T/1 first') });
+    const c = await s.putMessage({ topic: 'U', queueId: 0, body: Buffer.from('U/0 first') });
+    expect([a.queueOffset, b.queueOffset, c.queueOffset]).toEqual([0, 0, 0]);
+    const unit = s.consumeQueues.find('T', 0)!.files.last!.buffer;
+    for (const other of [b, c]) {
+      // A flipped offset landing on the other record's first byte: every length agrees, and so
+      // does QUEUEOFFSET.
+      unit.writeInt32BE(0, 0);
+      unit.writeInt32BE(other.wroteOffset, 4);
+      unit.writeInt32BE(other.wroteBytes, 8);
+      const got = s.getMessage('g', 'T', 0, 0, 1);
+      expect(got.messages).toHaveLength(0);
+      expect(got.status).toBe('MESSAGE_WAS_REMOVING');
+      expect(s.getMessageStoreTimeStamp('T', 0, 0)).toBe(-1);
+    }
   });
 });
