@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { DefaultMessageStore, StoreError, decodeMessage, storeConfig, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { tempDir } from '../helpers/store-paths.js';
@@ -113,7 +113,7 @@ function commitLogDigest(root: string): string {
  * Damages one file of the store; returns what was done and the first commit log offset it
  * touched (Infinity when the commit log was not touched).
  */
-function damage(root: string, r: () => number): { what: string; firstBadPhy: number; inPlace: boolean } {
+function damage(root: string, r: () => number): ReturnType<Damage> {
   const files = filesUnder(root).filter((f) => !f.endsWith('lock'));
   // Half the damage goes to the commit log: it holds the data.
   const cl = files.filter((f) => f.includes('/commitlog/'));
@@ -166,45 +166,89 @@ function storeErrorsOnly<T>(what: string, f: () => T): T | undefined {
   }
 }
 
+type Damage = (root: string, r: () => number) => { what: string; firstBadPhy: number; inPlace: boolean };
+
+/**
+ * Runs every seed on a fresh copy of the base store, damaged by `damageFn`; the failures are
+ * reported together, each with how to replay it.
+ */
+async function hunt(seeds: number[], damageFn: Damage): Promise<{ opened: number; refused: number }> {
+  const base = tempDir('rmq-fuzz-base-');
+  try {
+    const sent = await buildBase(base.dir);
+    expect(readdirSync(join(base.dir, 'commitlog')).length).toBeGreaterThan(3);
+    const outcomes = { opened: 0, refused: 0 };
+    const failures: string[] = [];
+    for (const seed of seeds) {
+      const t = tempDir('rmq-fuzz-');
+      try {
+        cpSync(base.dir, t.dir, { recursive: true });
+        outcomes[await runSeed(seed, t.dir, sent, damageFn)]++;
+      } catch (e) {
+        if (ONLY !== null) throw e;
+        // Most messages name the damage already; an error from the store itself does not.
+        failures.push(`[seed ${seed}] ${(e as Error).message.split('\n')[0]!}`);
+      } finally {
+        t.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+    return outcomes;
+  } finally {
+    rmSync(base.dir, { recursive: true, force: true });
+  }
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => FROM + i + 1);
+
 describe('a damaged store directory', () => {
   it(`opens or refuses cleanly, keeps what precedes the damage and stays usable (${SEEDS} seeds and ${REGRESSIONS.length} regressions)`, async () => {
-    const base = tempDir('rmq-fuzz-base-');
-    try {
-      const sent = await buildBase(base.dir);
-      expect(readdirSync(join(base.dir, 'commitlog')).length).toBeGreaterThan(3);
-      const outcomes = { opened: 0, refused: 0 };
-      // Every seed runs; the failures are reported together, each with how to replay it.
-      const failures: string[] = [];
-      const seeds = ONLY !== null ? [ONLY] : [...Array.from({ length: SEEDS }, (_, i) => FROM + i + 1), ...REGRESSIONS];
-      for (const seed of seeds) {
-        const t = tempDir('rmq-fuzz-');
-        try {
-          cpSync(base.dir, t.dir, { recursive: true });
-          outcomes[await runSeed(seed, t.dir, sent)]++;
-        } catch (e) {
-          if (ONLY !== null) throw e;
-          // Most messages name the damage already; an error from the store itself does not.
-          failures.push(`[seed ${seed}] ${(e as Error).message.split('\n')[0]!}`);
-        } finally {
-          t.cleanup();
-        }
-      }
-      expect(failures).toEqual([]);
-      // The damage must exercise both outcomes, or the test proves less than it says.
-      if (ONLY === null) {
-        expect(outcomes.opened).toBeGreaterThan(SEEDS / 4);
-        expect(outcomes.refused).toBeGreaterThan(0);
-      }
-    } finally {
-      rmSync(base.dir, { recursive: true, force: true });
+    const outcomes = await hunt(ONLY !== null ? [ONLY] : [...range(SEEDS), ...REGRESSIONS], damage);
+    // The damage must exercise both outcomes, or the test proves less than it says.
+    if (ONLY === null) {
+      expect(outcomes.opened).toBeGreaterThan(SEEDS / 4);
+      expect(outcomes.refused).toBeGreaterThan(0);
     }
+  }, 1_200_000);
+
+  // Random bytes almost never make a unit name the first byte of another real record; this does.
+  const RETARGETS = Math.max(16, Math.floor(SEEDS / 4));
+  it(`serves no message in another's place when a queue unit is copied over another (${RETARGETS} seeds)`, async () => {
+    const outcomes = await hunt(ONLY !== null ? [ONLY] : range(RETARGETS), retargetUnit);
+    if (ONLY === null) expect(outcomes.opened).toBe(RETARGETS);
   }, 1_200_000);
 });
 
+/**
+ * Structure-aware damage: a consume queue unit copied over a unit of another queue, so that it
+ * names a real record of another queue. Mostly at the same queue position, where QUEUEOFFSET
+ * agrees too and only the record's QUEUEID and topic tell it is not this queue's message.
+ */
+function retargetUnit(root: string, r: () => number): ReturnType<Damage> {
+  const queues = filesUnder(root).filter((f) => f.includes('/consumequeue/') && statSync(f).size >= 20);
+  const units = (b: Buffer): number => {
+    let n = 0;
+    while ((n + 1) * 20 <= b.length && b.readInt32BE(n * 20 + 8) !== 0) n++;
+    return n;
+  };
+  const same = r() < 0.75;
+  const from = queues[Math.floor(r() * queues.length)]!;
+  // Same file name: the same first queue offset, so the same unit index is the same position.
+  const peers = same ? queues.filter((f) => basename(f) === basename(from)) : queues;
+  const to = peers[Math.floor(r() * peers.length)]!;
+  const src = readFileSync(from);
+  const dst = readFileSync(to);
+  const at = Math.floor(r() * (same ? Math.min(units(src), units(dst)) : units(src)));
+  const over = same ? at : Math.floor(r() * units(dst));
+  src.copy(dst, over * 20, at * 20, at * 20 + 20);
+  writeFileSync(to, dst);
+  return { what: `copied unit ${at} of ${relative(root, from)} over unit ${over} of ${relative(root, to)}`, firstBadPhy: Infinity, inPlace: true };
+}
+
 /** Damages the store copy in `dir` as `seed` says, reopens it and checks it; errors name the seed. */
-async function runSeed(seed: number, dir: string, sent: Sent[]): Promise<'opened' | 'refused'> {
+async function runSeed(seed: number, dir: string, sent: Sent[], damageFn: Damage): Promise<'opened' | 'refused'> {
   const r = rng(seed * 7919);
-  const { what, firstBadPhy, inPlace } = damage(dir, r);
+  const { what, firstBadPhy, inPlace } = damageFn(dir, r);
   const crashed = r() < 0.5;
   if (crashed) writeFileSync(join(dir, 'abort'), '');
   // Every fourth seed dispatches in worker threads, which build queues and index apart;
