@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, write } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, writev } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { mmap } from './mmap.js';
@@ -202,15 +202,16 @@ export class MappedFile {
   }
 
   /**
-   * write(2) of `len` bytes of `buf` from `bufOffset` at file position `pos`, on libuv's pool.
-   * `durable`: through an O_DSYNC descriptor, so the bytes are on disk when it returns (one
-   * system call instead of a write and an fdatasync); the flushed position follows.
+   * One pwritev(2) of `parts`, back to back, at file position `pos`, on libuv's pool (a group that
+   * straddles two staging buffers is still one write: under SYNC_FLUSH each write is a round trip
+   * to the disk). `durable`: through an O_DSYNC descriptor, so the bytes are on disk when it
+   * returns (one system call instead of a write and an fdatasync); the flushed position follows.
    */
-  writeAt(buf: Buffer, bufOffset: number, len: number, pos: number, durable: boolean, cb: (err: Error | null, written: number) => void): void {
-    if (!durable) return write(this.fd, buf, bufOffset, len, pos, cb);
+  writeAt(parts: Buffer[], pos: number, durable: boolean, cb: (err: Error | null, written: number) => void): void {
+    if (!durable) return writev(this.fd, parts, pos, cb);
     if (this.dirSync) {
       this.awaitDirectory().then(
-        () => this.writeAt(buf, bufOffset, len, pos, durable, cb),
+        () => this.writeAt(parts, pos, durable, cb),
         (e: Error) => cb(e, 0),
       );
       return;
@@ -222,7 +223,7 @@ export class MappedFile {
         return cb(e as Error, 0);
       }
     }
-    write(this.dsyncFd, buf, bufOffset, len, pos, (err, written) => {
+    writev(this.dsyncFd, parts, pos, (err, written) => {
       if (!err && pos + written > this.flushedPosition && this.flushedPosition >= pos) this.flushedPosition = pos + written;
       cb(err, written);
     });

@@ -4,6 +4,11 @@ import { END_FILE_MIN_BLANK_LENGTH } from './message-codec.js';
 
 /** Size of one staging buffer; a record larger than this is written straight into the mapping. */
 const CHUNK_BYTES = 1 << 20;
+/**
+ * Most bytes one commit write takes. A write may run on into the next staging buffer: a SYNC_FLUSH
+ * group that straddles two buffers was two O_DSYNC round trips (one group in 14 at 64 x 1 KiB).
+ */
+const MAX_WRITE_BYTES = CHUNK_BYTES;
 /** Staging memory cap: past it appends write straight into the mapping (back-pressure, flat memory). */
 const MAX_CHUNKS = 32;
 const RETRY_MS = 100;
@@ -61,6 +66,8 @@ export class StagedWrites {
   private stopped = false;
   private waiters: Waiter[] = [];
   private waiterHead = 0;
+  /** The buffers of the write in flight (reused). */
+  private readonly parts: Buffer[] = [];
   private readonly onCommitted: (offset: number) => void;
   private readonly onError: (e: Error) => void;
   private readonly durable: boolean;
@@ -165,7 +172,7 @@ export class StagedWrites {
     while (this.chunks.length > 0 && !this.writing) {
       const c = this.chunks[0]!;
       if (c.committed < c.end && c.buf) {
-        this.writeChunk(c);
+        this.writeStaged();
         return;
       }
       // Mapping writes are in the page cache already: they only had to wait their turn.
@@ -177,22 +184,44 @@ export class StagedWrites {
     }
   }
 
-  private writeChunk(c: Chunk): void {
-    const from = c.committed;
-    const len = c.end - from;
+  /**
+   * Writes the first chunk's uncommitted bytes and, up to MAX_WRITE_BYTES, those of the staged
+   * chunks that continue it in the same file, in one write.
+   */
+  private writeStaged(): void {
+    const first = this.chunks[0]!;
+    const parts = this.parts;
+    parts.length = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.chunks.length && bytes < MAX_WRITE_BYTES; i++) {
+      const c = this.chunks[i]!;
+      if (i > 0 && (c.file !== first.file || c.buf === null || c.base !== this.chunks[i - 1]!.end)) break;
+      const len = Math.min(c.end - c.committed, MAX_WRITE_BYTES - bytes);
+      if (len <= 0) break;
+      const from = c.committed - c.base;
+      parts.push(c.buf!.subarray(from, from + len));
+      bytes += len;
+    }
+    const count = parts.length;
     this.writing = true;
     const started = performance.now();
-    c.file.writeAt(c.buf!, from - c.base, len, from, this.durable, (err, written) => {
+    first.file.writeAt(parts, first.committed, this.durable, (err, written) => {
       this.writing = false;
       this.commitWrites++;
       this.commitWriteMs += performance.now() - started;
       if (err) {
         // Nothing is lost: the bytes stay staged and the write is retried (a full disk may clear).
-        this.onError(new StoreError('IO_ERROR', `commit to ${c.file.path} failed, retrying`, { cause: err }));
+        this.onError(new StoreError('IO_ERROR', `commit to ${first.file.path} failed, retrying`, { cause: err }));
         if (!this.stopped) setTimeout(this.run, RETRY_MS).unref();
         return;
       }
-      this.committed(c, from + written);
+      // A short write commits a prefix: the chunks it covered in order, the last maybe in part.
+      for (let i = 0; i < count && written > 0; i++) {
+        const c = this.chunks[i]!;
+        const take = Math.min(written, c.end - c.committed);
+        this.committed(c, c.committed + take);
+        written -= take;
+      }
       this.commitNext();
     });
   }

@@ -31,20 +31,21 @@ class FakeSegment {
     this.prefaults.push(upTo);
   }
 
-  writeAt(buf: Buffer, off: number, len: number, pos: number, _durable: boolean, cb: WriteCb): void {
-    this.inFlight.push({ pos, bytes: Buffer.from(buf.subarray(off, off + len)), cb });
+  writeAt(parts: Buffer[], pos: number, _durable: boolean, cb: WriteCb): void {
+    this.inFlight.push({ pos, bytes: Buffer.concat(parts), cb });
   }
 
-  /** Completes the oldest write (or fails it when failNext > 0). */
-  complete(): void {
+  /** Completes the oldest write (or fails it when failNext > 0); `short`: only that many bytes reach the file. */
+  complete(short?: number): void {
     const w = this.inFlight.shift()!;
     if (this.failNext > 0) {
       this.failNext--;
       w.cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 0);
       return;
     }
-    w.bytes.copy(this.disk, w.pos);
-    w.cb(null, w.bytes.length);
+    const bytes = w.bytes.subarray(0, short ?? w.bytes.length);
+    bytes.copy(this.disk, w.pos);
+    w.cb(null, bytes.length);
   }
 }
 
@@ -100,6 +101,40 @@ describe('StagedWrites', () => {
     seg.complete();
     await acked;
     expect(seg.disk.subarray(0, 64)).toEqual(Buffer.alloc(64, 7));
+    sw.stop();
+  });
+
+  it('writes a group that straddles two staging buffers in one write, and a short write commits its prefix', async () => {
+    const commits: number[] = [];
+    const sw = new StagedWrites({ onCommitted: (o) => commits.push(o), onError: () => undefined, durable: true });
+    const seg = new FakeSegment(0, 8 << 20);
+    const chunk = 1 << 20;
+    const at = chunk - 400; // the first buffer has 400 bytes left
+    append(sw, seg, at, 1);
+    await turn();
+    seg.complete();
+    await turn();
+    // A group of three 300-byte records: the first takes the first buffer's end, two go to a second.
+    for (let i = 0; i < 3; i++) append(sw, seg, 300, 2 + i);
+    const acked = sw.whenCommitted(at + 900);
+    expect(sw.stagedChunks).toBe(2);
+    await turn();
+    expect(seg.inFlight).toHaveLength(1); // one write for the whole group, not one per buffer
+    expect(seg.inFlight[0]!.pos).toBe(at);
+    expect(seg.inFlight[0]!.bytes.length).toBe(900);
+    seg.complete(50); // the disk took only 50 bytes: committed stops there, the rest follows
+    await turn();
+    expect(seg.committedPosition).toBe(at + 50);
+    expect(commits.at(-1)).toBe(at + 50);
+    expect(seg.inFlight).toHaveLength(1);
+    expect(seg.inFlight[0]!.pos).toBe(at + 50);
+    expect(seg.inFlight[0]!.bytes.length).toBe(850); // again across both buffers
+    seg.complete();
+    await acked;
+    expect(commits.at(-1)).toBe(at + 900);
+    for (let i = 0; i < 3; i++) expect(seg.disk.subarray(at + i * 300, at + i * 300 + 300)).toEqual(Buffer.alloc(300, 2 + i));
+    await turn();
+    expect(sw.stagedChunks).toBe(1); // the first buffer is released once committed
     sw.stop();
   });
 
