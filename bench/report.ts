@@ -192,3 +192,8 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
 }
+
+/** A store benchmark's numbers mean nothing once a put has failed: stop at the first. */
+export function checkPut(r: { status: string }): void {
+  if (r.status !== 'PUT_OK') throw new Error(`putMessage returned ${r.status}`);
+}

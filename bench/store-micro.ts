@@ -1,10 +1,6 @@
 import { Bench, type Task } from 'tinybench';
-import { decodeMessage, encodeMessage, type DefaultMessageStore, type HostAddress, type MessageInput, type PutMessageResult } from '../src/store/index.js';
-import { RssSampler, type Result } from './report.js';
-
-function checkPut(r: PutMessageResult): void {
-  if (r.status !== 'PUT_OK') throw new Error(`put returned ${r.status}`);
-}
+import { decodeMessage, encodeMessage, type DefaultMessageStore, type HostAddress, type MessageInput } from '../src/store/index.js';
+import { RssSampler, checkPut, type Result } from './report.js';
 
 /** What the micro-benchmarks need from the store benchmark's setup. */
 export interface MicroSetup {

@@ -40,7 +40,8 @@ import {
 import { storeThreadsFor } from '../src/workers/store-threads.js';
 import { RawLog } from './raw-log.js';
 import { microBenchmarks } from './store-micro.js';
-import { MB, RssSampler, argFlag, argNumber, argProps, argValue, gc, percentile, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
+import { sync64Benchmark } from './store-sync64.js';
+import { MB, RssSampler, argFlag, argNumber, argProps, argValue, checkPut, gc, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
 
 const GIB = 1024 * 1024 * 1024;
 const TOPIC = 'BenchTopic';
@@ -50,10 +51,8 @@ const PROPS = 'TAGS\u0001TagA';
 const STORE_HOST = '127.0.0.1:10911';
 /** Messages between yields to the event loop (lets timers run: the store's flusher, the RSS sampler). */
 const YIELD_EVERY = 4096;
-const SYNC_APPENDERS = 64;
-/** Interleaving: slices per throughput phase, and slice length of the sync phases. */
+/** Interleaving: slices per throughput phase. */
 const ASYNC_SLICES = 8;
-const SYNC_SLICE_MS = 1000;
 /** `--dirty` tagging looks at what this benchmark exercises. */
 const DIRTY_PATHS = ['src/store', 'bench'];
 
@@ -88,10 +87,6 @@ function newStore(name: string, flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH', thr
   const cfg = storeConfig(new Map(Object.entries({ ...opts.storeProps, storePathRootDir: join(root, name), mappedFileSizeCommitLog: String(opts.segmentBytes), flushDiskType })), { warn: log });
   const helpers = threads ? storeThreadsFor(cfg, { error: log }) : {};
   return new DefaultMessageStore(cfg, { storeHost: STORE_HOST, ...helpers });
-}
-
-function checkPut(r: PutMessageResult): void {
-  if (r.status !== 'PUT_OK') throw new Error(`putMessage returned ${r.status}`);
 }
 
 const mbPerSec = (msgsPerSec: number) => (msgsPerSec * RECORD_SIZE) / 1e6;
@@ -217,117 +212,6 @@ function verify(store: DefaultMessageStore, count: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 3. SYNC_FLUSH with 64 appenders, and rounds of 64 raw copies + fdatasync, interleaved
-
-class Latencies {
-  private readonly v: Float64Array;
-  n = 0;
-  constructor(max: number) {
-    this.v = new Float64Array(max);
-  }
-  add(ms: number): void {
-    if (this.n < this.v.length) this.v[this.n++] = ms;
-  }
-  stats(): { avgMs: number; p50Ms: number; p99Ms: number; maxMs: number } {
-    const s = this.v.subarray(0, this.n).sort();
-    let sum = 0;
-    for (const x of s) sum += x;
-    return { avgMs: sum / s.length, p50Ms: percentile(s, 50), p99Ms: percentile(s, 99), maxMs: s[s.length - 1] ?? NaN };
-  }
-}
-
-async function sync64(asyncRate: number, populatedRate: number): Promise<{ store: Result; raw: Result }> {
-  log(`SYNC_FLUSH append: ${SYNC_APPENDERS} appenders, up to ${opts.syncMax} messages or ${opts.syncSeconds} s, interleaved with fdatasync rounds`);
-  const store = newStore('sync', 'SYNC_FLUSH');
-  await store.start();
-  const raw = rawLog('rawsync');
-  const storeRss = new RssSampler().start().pause();
-  const storeLat = new Latencies(opts.syncMax);
-  const rawLat = new Latencies(opts.syncMax);
-  let storeDone = 0;
-  let issued = 0;
-  let timeouts = 0;
-  let storeMs = 0;
-  let rawDone = 0;
-  let rawMs = 0;
-  gc();
-  const budgetMs = opts.syncSeconds * 1000;
-  while (storeMs < budgetMs && issued < opts.syncMax) {
-    // Store slice: 64 appenders until the slice ends (the last puts finish after it).
-    storeRss.resume();
-    const t0 = performance.now();
-    const sliceEnd = t0 + Math.min(SYNC_SLICE_MS, budgetMs - storeMs);
-    const appender = async (): Promise<void> => {
-      while (issued < opts.syncMax && performance.now() < sliceEnd) {
-        const msg = messages[issued++ % QUEUES]!;
-        const start = performance.now();
-        const r = await store.putMessage(msg);
-        storeLat.add(performance.now() - start);
-        storeDone++;
-        if (r.status === 'FLUSH_DISK_TIMEOUT') timeouts++;
-        else checkPut(r);
-      }
-    };
-    await Promise.all(Array.from({ length: SYNC_APPENDERS }, appender));
-    const sliceMs = performance.now() - t0;
-    storeMs += sliceMs;
-    storeRss.pause();
-    // Raw slice of the same length: 64 record copies, one fdatasync, repeat.
-    const r0 = performance.now();
-    const rawEnd = r0 + sliceMs;
-    while (performance.now() < rawEnd) {
-      const start = performance.now();
-      for (let i = 0; i < SYNC_APPENDERS; i++) raw.append();
-      await raw.flush();
-      const ms = performance.now() - start;
-      for (let i = 0; i < SYNC_APPENDERS; i++) rawLat.add(ms);
-      rawDone += SYNC_APPENDERS;
-    }
-    rawMs += performance.now() - r0;
-  }
-  const mem = storeRss.stop();
-  raw.close();
-  const info = store.runtimeInfo();
-  const writes = Number(info.commitLogCommitWrites ?? 0);
-  const writeMs = Number(info.commitLogCommitWriteMs ?? 0);
-  await store.shutdown();
-
-  const rate = (storeDone * 1000) / storeMs;
-  const rawRate = (rawDone * 1000) / rawMs;
-  const rawStats = rawLat.stats();
-  return {
-    raw: {
-      bench: 'store-append-rawsync64',
-      msgsPerSec: rawRate,
-      mbPerSec: mbPerSec(rawRate),
-      avgMs: rawStats.avgMs,
-      p99Ms: rawStats.p99Ms,
-      seconds: rawMs / 1000,
-      messages: rawDone,
-    },
-    store: {
-      bench: 'store-append-sync64',
-      msgsPerSec: rate,
-      mbPerSec: mbPerSec(rate),
-      ...storeLat.stats(),
-      ratioToAsync: rate / asyncRate,
-      ratioToAsyncPopulator: rate / populatedRate,
-      ratioToRawSync: rate / rawRate,
-      // Group commit's anatomy: records per O_DSYNC write, the write's latency, and the share of
-      // the time a write was in flight (near 1: the disk sets the rate; lower: the appends do).
-      msgsPerWrite: writes > 0 ? storeDone / writes : null,
-      avgWriteMs: writes > 0 ? writeMs / writes : null,
-      writeBusy: writeMs / storeMs,
-      seconds: storeMs / 1000,
-      messages: storeDone,
-      flushTimeouts: timeouts,
-      rssAnonPeakMB: mem.peakMB,
-      rssAnonEndMB: mem.endMB,
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const count = Math.max(QUEUES, Math.floor((opts.gib * GIB) / BODY_SIZE));
@@ -363,7 +247,19 @@ async function main(): Promise<void> {
   }
   let syncResult: Result | null = null;
   if (opts.phases.has('sync')) {
-    const r = await sync64((asyncResult?.msgsPerSec as number | undefined) ?? NaN, (populated?.msgsPerSec as number | undefined) ?? NaN);
+    const r = await sync64Benchmark(
+      {
+        maxMessages: opts.syncMax,
+        seconds: opts.syncSeconds,
+        messages,
+        newStore: () => newStore('sync', 'SYNC_FLUSH'),
+        rawLog: () => rawLog('rawsync'),
+        mbPerSec,
+        log,
+      },
+      (asyncResult?.msgsPerSec as number | undefined) ?? NaN,
+      (populated?.msgsPerSec as number | undefined) ?? NaN,
+    );
     syncResult = r.store;
     results.push(r.raw, r.store);
     gc();
