@@ -23,12 +23,11 @@ import type { PagePopulator } from './page-populator.js';
 import { IndexService } from './index-service.js';
 import { IndexQueryPool } from './index-query-pool.js';
 import { IndexReader } from './index-reader.js';
-import { findProperty, PROPERTY } from './properties.js';
+import { InlineDispatch } from './inline-dispatch.js';
 import { CleanService } from './clean-service.js';
 import { quietLogger, type StoreLogger, type StoreOptions } from './store-options.js';
 
 export type { StoreLogger, StoreOptions } from './store-options.js';
-
 
 /**
  * The file-backed message store: wiring of commit log, consume queues, flush, checkpoint and
@@ -56,6 +55,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** Workers mode: the index worker's files, mapped once for every query. */
   private indexReader: IndexReader | null = null;
   private remoteActive = false;
+  private readonly inline: InlineDispatch;
   /** Deletes expired commit log, consume queue and index files (RocketMQ's clean services). */
   readonly retention: CleanService;
 
@@ -80,6 +80,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       },
       queryPool: this.indexQueries,
     });
+    this.inline = new InlineDispatch(config, this.consumeQueues, this.index, this.log);
     this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
     this.commitLog.onError = (e) => this.log.error(String(e));
     this.retention = new CleanService({
@@ -96,32 +97,10 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     };
   }
 
-  /**
-   * Consume queue first (readers wake on it), then the index. A unit or entry that cannot be
-   * written (disk full) must not fail the append whose record is already in the commit log: as
-   * RocketMQ's RunningFlags do, the store stops taking appends instead, and the next start
-   * rebuilds what is missing from the commit log.
-   */
+  /** Inline, or handed to the workers once they run. */
   private readonly dispatcher: Dispatcher = {
-    dispatch: (req: DispatchRequest) => {
-      if (this.remoteActive) return this.bridge!.dispatch(req);
-      try {
-        this.consumeQueues.dispatch(req);
-        if (this.config.messageIndexEnable && req.properties.length > 0) {
-          const keys = findProperty(req.properties, PROPERTY.KEYS) ?? null;
-          const uniq = findProperty(req.properties, PROPERTY.UNIQ_KEY) ?? null;
-          if (keys || uniq) this.index.buildIndex(req.topic, req.commitLogOffset, req.storeTimestamp, req.sysFlag, keys, uniq);
-        }
-      } catch (e) {
-        if (this.dispatchFailure === null) {
-          this.dispatchFailure = new StoreError('DISPATCH_FAILED', `consume queue or index write failed at commit log offset ${req.commitLogOffset}: appends are refused until restart`, { cause: e });
-          this.log.error(`${this.dispatchFailure.message}: ${String(e)}`);
-        }
-      }
-    },
+    dispatch: (req: DispatchRequest) => (this.remoteActive ? this.bridge!.dispatch(req) : this.inline.dispatch(req)),
   };
-  /** Set once an inline consume queue or index write failed (see dispatcher). */
-  private dispatchFailure: StoreError | null = null;
 
   setStoreHost(storeHost: string): void {
     if (this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the store host can only change before start()');
@@ -266,7 +245,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (!this.running) throw new StoreError('SERVICE_NOT_AVAILABLE', 'message store is not running');
     // As RocketMQ's store once a consume queue or index write failed: nothing more is stored.
     if (this.remote?.failure) throw this.remote.failure;
-    if (this.dispatchFailure) throw this.dispatchFailure;
+    if (this.inline.failure) throw this.inline.failure;
     if (this.retention.diskFull) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the disk is full (above the warning level): appends are refused until expired files are deleted');
   }
 
