@@ -8,7 +8,7 @@
  */
 import { runBroker } from './net/broker/broker-launch.js';
 import { storeThreadsFor } from './workers/store-threads.js';
-import { stopOnSignals } from './net/process-signals.js';
+import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 import { loadBrokerConfig } from './net/broker/broker-config.js';
 import { consoleLogger } from './net/logger.js';
 
@@ -50,6 +50,7 @@ async function main(): Promise<void> {
   }
   // Handlers first: whoever reads the ready line may signal at once, and a signal with no
   // handler yet would kill the process without a graceful stop.
+  outliveClosedConsole(logger);
   const starting = runBroker(settings, logger, storeThreadsFor(settings.store, logger));
   stopOnSignals(async () => (await starting).shutdown(), logger);
   await starting;

@@ -7,7 +7,7 @@
 import { NameServer } from './net/nameserver/nameserver.js';
 import { loadNamesrvConfig, namesrvConfig, type NamesrvConfig } from './net/nameserver/namesrv-config.js';
 import { consoleLogger } from './net/logger.js';
-import { stopOnSignals } from './net/process-signals.js';
+import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 
 const USAGE = 'usage: mqnamesrv [-c configFile] [-p] [-h]';
 
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
   }
   const ns = new NameServer(cfg, logger);
   // Before the boot line: whoever reads it may signal at once (see broker.ts).
+  outliveClosedConsole(logger);
   stopOnSignals(() => ns.shutdown(), logger);
   const port = await ns.start();
   process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}\n`);

@@ -13,7 +13,7 @@ import { brokerSettings } from './net/broker/broker-config.js';
 import { runBroker } from './net/broker/broker-launch.js';
 import type { BrokerController } from './net/broker/broker-controller.js';
 import { storeThreadsFor } from './workers/store-threads.js';
-import { stopOnSignals } from './net/process-signals.js';
+import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 import { consoleLogger } from './net/logger.js';
 import { NameServer } from './net/nameserver/nameserver.js';
 import { namesrvConfig } from './net/nameserver/namesrv-config.js';
@@ -76,6 +76,7 @@ async function main(): Promise<void> {
   const ns = new NameServer(namesrvConfig({ listenPort: args.namesrvPort, bindAddress: '127.0.0.1' }, (m) => nsLogger.warn(m)), nsLogger);
   // Handlers before any ready line (see broker.ts); a stop during startup waits for it to finish.
   let starting: Promise<BrokerController> | null = null;
+  outliveClosedConsole(nsLogger);
   stopOnSignals(async () => {
     if (starting) await (await starting).shutdown();
     await ns.shutdown();

@@ -29,3 +29,19 @@ export function stopOnSignals(stop: () => Promise<void>, logger: Logger, forceAf
   process.on('uncaughtException', (err) => logger.error('uncaught exception: %s', err.stack ?? String(err)));
   process.on('unhandledRejection', (err) => logger.error('unhandled rejection: %s', err instanceof Error ? err.stack : String(err)));
 }
+
+/**
+ * A closed console must not disturb a server: when the reader of its stdout goes away (a log
+ * shipper that died, `mqbroker ... | head`), every later log line would raise EPIPE, each one an
+ * uncaught error. Console output then just stops, as a Java broker's System.out does; the server
+ * says so once on stderr (which is swallowed too if it is closed as well).
+ */
+export function outliveClosedConsole(logger: Logger): void {
+  let told = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (told) return;
+    told = true;
+    logger.warn('stdout cannot be written (%s): console output stops, the server keeps running', err.code ?? err.message);
+  });
+  process.stderr.on('error', () => undefined);
+}

@@ -1,5 +1,5 @@
 import { cpSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -100,5 +100,40 @@ describe('npm start (standalone)', () => {
     }
     p.child.kill('SIGTERM');
     expect(await p.exited()).toBe(0);
+  });
+  it('keeps serving when its stdout reader has gone (a closed pipe), saying so once on stderr', async () => {
+    const store = dir('closed-stdout-');
+    const bport = await brokerPort();
+    const nport = await brokerPort();
+    const child = spawn(process.execPath, ['dist/src/standalone.js', '--namesrv-port', String(nport), '--broker-port', String(bport)], {
+      cwd: repoRoot,
+      env: { ...process.env, STORE: join(store, 'store') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed before node has started: the boot lines and every INFO line meet EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    const client = new RemotingClient();
+    try {
+      await waitFor(async () => {
+        const r = await client.invoke(`127.0.0.1:${bport}`, RemotingCommand.createRequest(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'AfterEpipe', readQueueNums: 1, writeQueueNums: 1, perm: 6 }), 1000).catch(() => null);
+        return r?.code === ResponseCode.SUCCESS;
+      }, 10_000, 'the broker to answer with its stdout closed');
+      // The topic's registration is logged at INFO, to the closed stdout; the route proves the
+      // process went on past that write.
+      await waitFor(async () => {
+        const r = await client.invoke(`127.0.0.1:${nport}`, RemotingCommand.createRequest(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: 'AfterEpipe' }), 1000);
+        return r.code === ResponseCode.SUCCESS;
+      }, 10_000, 'the route of the topic created after the pipe closed');
+    } finally {
+      client.close();
+    }
+    expect(child.exitCode).toBeNull();
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(stderr.match(/stdout cannot be written \(EPIPE\)/g)).toHaveLength(1);
+    expect(stderr).not.toContain('uncaught exception');
   });
 });
