@@ -5,6 +5,7 @@ import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cl
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
+import { brokerStatus } from './broker-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -14,6 +15,7 @@ import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendM
  */
 export const COMMANDS: readonly SubCommand[] = [
   clusterList,
+  brokerStatus,
   topicList,
   updateTopic,
   deleteTopic,
@@ -99,6 +101,12 @@ function isEntryPoint(): boolean {
 
 // Run when executed as a program (bin/mqadmin), not when imported by tests.
 if (isEntryPoint()) {
+  // A reader that stops early (`mqadmin brokerStatus ... | head`) closes the pipe: stop quietly,
+  // as the Java tool does, instead of dying on an unhandled EPIPE with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') process.stderr.write(`mqadmin: cannot write the output: ${e.message}\n`);
+    process.exit(e.code === 'EPIPE' ? 0 : 1);
+  });
   main(process.argv.slice(2)).then(
     (code) => (process.exitCode = code),
     (e: unknown) => {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,6 +133,27 @@ describe('mqadmin', () => {
     expect(lines[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +0 +${cluster.brokerAddr} +V4_9_8 +\\d+\\.\\d\\d\\(`));
   });
 
+  it('brokerStatus prints the runtime statistics of a broker, or of every broker of a cluster, sorted', async () => {
+    const one = await admin('brokerStatus', '-b', cluster.brokerAddr);
+    expect(one.code).toBe(0);
+    const lines = one.out.trimEnd().split('\n');
+    expect(lines.length).toBeGreaterThan(10);
+    const keys = lines.map((l) => l.slice(0, 32).trimEnd());
+    expect(keys).toEqual([...keys].sort());
+    expect(lines).toContain(`${'brokerVersionDesc'.padEnd(32)}: V4_9_8`);
+    for (const l of lines) expect(l).toMatch(/^\S+ *: /);
+    const all = await admin('brokerStatus', '-c', cluster.clusterName);
+    expect(all.code).toBe(0);
+    expect(all.out.trimEnd().split('\n').map((l) => l.slice(0, 25))).toEqual(lines.map(() => `${cluster.brokerAddr.padEnd(24)} `));
+    expect(all.out).toContain(`${cluster.brokerAddr.padEnd(24)} ${'brokerVersionDesc'.padEnd(32)}: V4_9_8\n`);
+    const neither = await admin('brokerStatus');
+    expect([neither.code, neither.out]).toEqual([1, '']);
+    expect(neither.err).toContain('one of -b <brokerAddr> or -c <clusterName> is required');
+    const unknown = await admin('brokerStatus', '-c', 'NoSuchCluster');
+    expect([unknown.code, unknown.out]).toEqual([1, '']);
+    expect(unknown.err).toContain('cluster NoSuchCluster not found');
+  });
+
   it('clusterList -i refuses an interval under one second instead of spinning', async () => {
     for (const bad of ['0', '-3']) {
       const r = await admin('clusterList', '-i', bad);
@@ -155,6 +176,17 @@ describe('mqadmin', () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain('BODY: hello admin');
     expect((await admin('consumeMessage', '-t', topic, '-s', 'yesterday')).code).toBe(1);
+  });
+
+  it('bin/mqadmin stops quietly when its reader has gone (a closed pipe, as with `| head`)', async () => {
+    const child = spawn(join(repoRoot, 'bin', 'mqadmin'), ['brokerStatus', '-b', cluster.brokerAddr, '-n', cluster.namesrvAddr], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Closed before node has even started, so every write the tool makes meets EPIPE.
+    child.stdout.destroy();
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
   });
 
   it('bin/mqadmin exits non-zero with the usage on an unknown command or a missing option', () => {
