@@ -6,6 +6,7 @@ import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus } from './broker-commands.js';
+import { consumerConnection } from './connection-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -23,6 +24,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicRoute,
   topicStatus,
   consumerProgress,
+  consumerConnection,
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,

@@ -126,6 +126,24 @@ describe('mqadmin', () => {
     }
   });
 
+  it('consumerConnection shows a group’s clients and subscriptions in RocketMQ’s format', async () => {
+    const c = new PushConsumer({ consumerGroup: 'ConnGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    c.subscribe(topic, 'TagX || TagY').registerMessageListener(() => undefined);
+    await c.start();
+    try {
+      let r = { code: 1, out: '', err: '' };
+      await pollUntil(async () => (r = await admin('consumerConnection', '-g', 'ConnGroup')).code === 0, 10_000, 'the group online');
+      const lines = r.out.split('\n');
+      expect(lines[0]).toMatch(/^001  \S+ +127\.0\.0\.1:\d+ +JAVA +V4_9_8$/);
+      expect(lines[1]).toBe('');
+      expect(lines[2]).toBe(`Below is subscription:001  Topic: ${topic.padEnd(40)} SubExpression: TagX || TagY`);
+      expect(lines.slice(3)).toEqual([`002  Topic: ${'%RETRY%ConnGroup'.padEnd(40)} SubExpression: *`, 'ConsumeType: CONSUME_PASSIVELY', 'MessageModel: CLUSTERING', 'ConsumeFromWhere: CONSUME_FROM_LAST_OFFSET', '']);
+    } finally {
+      await c.shutdown();
+    }
+    expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
+  });
+
   it('clusterList shows the broker with its version', async () => {
     const r = await admin('clusterList');
     const lines = r.out.trimEnd().split('\n');

@@ -35,6 +35,8 @@ export interface ConsumerConnection {
   consumeType?: string;
   messageModel?: string;
   consumeFromWhere?: string;
+  /** Topic to subscription, in the broker's order. */
+  subscriptionTable?: Record<string, { topic: string; subString: string }>;
 }
 
 export interface AdminOptions extends Partial<ClientConfig> {
