@@ -80,3 +80,14 @@ export function int(opts: ParsedOptions, key: string): number | undefined {
   if (!/^-?\d+$/.test(v)) throw new UsageError(`option -${key}: "${v}" is not an integer`);
   return Number(v);
 }
+
+/**
+ * `true` or `false` in any case. Java's tools use Boolean.parseBoolean, which reads anything else
+ * as false: a typo such as `-s ture` would silently switch consumption off.
+ */
+export function bool(opts: ParsedOptions, key: string): boolean | undefined {
+  const v = str(opts, key);
+  if (v === undefined) return undefined;
+  if (!/^(true|false)$/i.test(v)) throw new UsageError(`option -${key}: "${v}" is not true or false`);
+  return v.toLowerCase() === 'true';
+}

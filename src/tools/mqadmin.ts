@@ -7,6 +7,7 @@ import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, top
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
+import { updateSubGroup } from './group-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -25,6 +26,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicStatus,
   consumerProgress,
   consumerConnection,
+  updateSubGroup,
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,

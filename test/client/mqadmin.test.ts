@@ -6,6 +6,9 @@ import { main } from '../../src/tools/mqadmin.js';
 import { timestampArg } from '../../src/tools/message-commands.js';
 import { parseFastjson } from '../../src/net/fastjson.js';
 import { Message, PushConsumer } from '../../src/net/client/index.js';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
 import { repoRoot } from '../net/helpers.js';
 import { pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
@@ -142,6 +145,35 @@ describe('mqadmin', () => {
       await c.shutdown();
     }
     expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
+  });
+
+  it('updateSubGroup creates a subscription group the broker then applies, and refuses a mistyped flag', async () => {
+    const r = await admin('updateSubGroup', '-c', cluster.clusterName, '-g', 'SubGroupX', '-r', '3', '-s', 'false');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      `create subscription group to ${cluster.brokerAddr} success.\n` +
+        'SubscriptionGroupConfig [groupName=SubGroupX, consumeEnable=false, consumeFromMinEnable=false, consumeBroadcastEnable=false, retryQueueNums=1, ' +
+        'retryMaxTimes=3, brokerId=0, whichBrokerWhenConsumeSlowly=1, notifyConsumerIdsChangedEnable=true]\n',
+    );
+    const client = new RemotingClient();
+    try {
+      const res = await client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 3000);
+      const table = (parseFastjson(res.body!.toString('utf8')) as { subscriptionGroupTable: Record<string, { retryMaxTimes: number; consumeEnable: boolean }> }).subscriptionGroupTable;
+      expect(table.SubGroupX).toMatchObject({ retryMaxTimes: 3, consumeEnable: false });
+      // consumeEnable=false is enforced: the group may not pull.
+      const pull = await client.invoke(
+        cluster.brokerAddr,
+        RemotingCommand.createRequest(RequestCode.PULL_MESSAGE, { consumerGroup: 'SubGroupX', topic, queueId: 0, queueOffset: 0, maxMsgNums: 1, sysFlag: 0, commitOffset: 0, suspendTimeoutMillis: 0, subVersion: 0 }),
+        3000,
+      );
+      expect(pull.code).toBe(ResponseCode.NO_PERMISSION);
+    } finally {
+      client.close();
+    }
+    const typo = await admin('updateSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupY', '-s', 'ture');
+    expect([typo.code, typo.out]).toEqual([1, '']);
+    expect(typo.err).toContain('option -s: "ture" is not true or false');
+    expect((await admin('updateSubGroup', '-g', 'SubGroupY')).code).toBe(1);
   });
 
   it('clusterList shows the broker with its version', async () => {

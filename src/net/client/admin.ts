@@ -3,14 +3,14 @@ import { RequestCode } from '../codes.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { CLIENT_DEFAULTS, type ClientConfig, buildConfig } from './client-config.js';
 import { ClientInstance } from './client-instance.js';
-import type { TopicConfigInput } from './broker-api.js';
+import type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 import { MQClientError, illegalArgument } from './errors.js';
 import { parseLenientJson } from './lenient-json.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
 import { retryTopic } from './names.js';
 import { type ClusterInfo, MASTER_ID, type TopicRouteData, masterAddrsOfCluster } from './route.js';
-import { checkTopic } from './validators.js';
+import { checkGroup, checkTopic } from './validators.js';
 
 /**
  * Administration (DefaultMQAdminExt): topics, routes, cluster, offsets and message lookups, as
@@ -87,11 +87,16 @@ export class MQAdmin {
   /** Creates or updates a topic on one broker, or on every master of a cluster; returns the addresses. */
   async createTopic(target: { brokerAddr?: string; clusterName?: string }, cfg: TopicConfigInput): Promise<string[]> {
     checkTopic(cfg.topicName);
-    let addrs: string[];
-    if (target.brokerAddr) addrs = [target.brokerAddr];
-    else if (target.clusterName) addrs = masterAddrsOfCluster(await this.examineBrokerClusterInfo(), target.clusterName);
-    else throw illegalArgument('createTopic needs a broker address or a cluster name');
+    const addrs = await this.targetAddrs(target, 'createTopic');
     for (const addr of addrs) await this.inst.api.createTopic(addr, cfg);
+    return addrs;
+  }
+
+  /** Creates or replaces a subscription group on one broker, or on every master of a cluster; returns the addresses. */
+  async createSubscriptionGroup(target: { brokerAddr?: string; clusterName?: string }, cfg: SubscriptionGroupInput): Promise<string[]> {
+    checkGroup(cfg.groupName);
+    const addrs = await this.targetAddrs(target, 'createSubscriptionGroup');
+    for (const addr of addrs) await this.inst.api.createSubscriptionGroup(addr, cfg);
     return addrs;
   }
 
@@ -109,6 +114,13 @@ export class MQAdmin {
   async deleteTopic(topic: string, clusterName: string): Promise<void> {
     for (const addr of masterAddrsOfCluster(await this.examineBrokerClusterInfo(), clusterName)) await this.inst.api.deleteTopic(addr, topic);
     await this.inst.namesrv.deleteTopic(topic, clusterName);
+  }
+
+  /** The broker address given, or every master of the cluster named. */
+  private async targetAddrs(target: { brokerAddr?: string; clusterName?: string }, what: string): Promise<string[]> {
+    if (target.brokerAddr) return [target.brokerAddr];
+    if (target.clusterName) return masterAddrsOfCluster(await this.examineBrokerClusterInfo(), target.clusterName);
+    throw illegalArgument(`${what} needs a broker address or a cluster name`);
   }
 
   brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {

@@ -20,6 +20,19 @@ export interface TopicConfigInput {
   order?: boolean;
 }
 
+/** SubscriptionGroupConfig as UPDATE_AND_CREATE_SUBSCRIPTIONGROUP's body carries it (all fields: the broker replaces the group's config). */
+export interface SubscriptionGroupInput {
+  groupName: string;
+  consumeEnable: boolean;
+  consumeFromMinEnable: boolean;
+  consumeBroadcastEnable: boolean;
+  retryQueueNums: number;
+  retryMaxTimes: number;
+  brokerId: number;
+  whichBrokerWhenConsumeSlowly: number;
+  notifyConsumerIdsChangedEnable: boolean;
+}
+
 export interface SendBackInput {
   /** Commit log offset of the message. */
   offset: number;
@@ -124,6 +137,10 @@ export class BrokerAPI {
       topicSysFlag: t.topicSysFlag ?? 0,
       order: t.order ?? false,
     });
+  }
+
+  async createSubscriptionGroup(addr: string, g: SubscriptionGroupInput): Promise<void> {
+    await this.call(addr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, `create subscription group ${g.groupName}`, undefined, Buffer.from(JSON.stringify(g)));
   }
 
   async deleteTopic(addr: string, topic: string): Promise<void> {

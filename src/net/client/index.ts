@@ -11,7 +11,7 @@ export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMess
 export type { SendResult, SendStatus } from './send-request.js';
 export type { PullResult, PullStatus } from './pull-api.js';
 export type { ConsumeStatus, ConsumeContext, MessageListener } from './consume-service.js';
-export type { TopicConfigInput } from './broker-api.js';
+export type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 export { type TopicRouteData, type QueueData, type BrokerData, type ClusterInfo, permToString, PERM_READ, PERM_WRITE, PERM_INHERIT, MASTER_ID } from './route.js';
 export { allocateAveragely, allocateAveragelyByCircle, type AllocateStrategy } from './rebalance.js';
 export { createUniqId, parseUniqId } from './message-id.js';
