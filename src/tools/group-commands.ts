@@ -1,4 +1,4 @@
-import type { SubscriptionGroupInput } from '../net/client/index.js';
+import { DLQ_GROUP_TOPIC_PREFIX, RETRY_GROUP_TOPIC_PREFIX, type SubscriptionGroupInput } from '../net/client/index.js';
 import { UsageError, bool, int, opt, str } from './cli-args.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
 
@@ -49,6 +49,43 @@ export const updateSubGroup: SubCommand = {
       const addrs = await admin.createSubscriptionGroup(brokerAddr ? { brokerAddr } : { clusterName: clusterName! }, cfg);
       for (const addr of addrs) ctx.out(`create subscription group to ${addr} success.\n`);
       ctx.out(`${groupConfigString(cfg)}\n`);
+    });
+  },
+};
+
+export const deleteSubGroup: SubCommand = {
+  name: 'deleteSubGroup',
+  desc: 'Delete subscription group from broker.',
+  options: [
+    opt('b', 'brokerAddr', true, 'delete subscription group from which broker'),
+    opt('c', 'clusterName', true, 'delete subscription group from which cluster'),
+    opt('g', 'groupName', true, 'subscription group name', true),
+  ],
+  async run(ctx: CommandContext) {
+    const brokerAddr = str(ctx.opts, 'b');
+    const clusterName = str(ctx.opts, 'c');
+    const group = str(ctx.opts, 'g')!;
+    if (!brokerAddr && !clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
+    await withAdmin(ctx, async (admin) => {
+      if (brokerAddr) {
+        await admin.deleteSubscriptionGroup({ brokerAddr }, group);
+        ctx.out(`delete subscription group [${group}] from broker [${brokerAddr}] success.\n`);
+        return;
+      }
+      for (const addr of await admin.deleteSubscriptionGroup({ clusterName }, group)) {
+        ctx.out(`delete subscription group [${group}] from broker [${addr}] in cluster [${clusterName}] success.\n`);
+      }
+      // With a cluster, Java's tool also deletes the group's retry and dead-letter topics; a group
+      // that never consumed has neither, and their absence is not a failure of the deletion.
+      for (const topic of [RETRY_GROUP_TOPIC_PREFIX + group, DLQ_GROUP_TOPIC_PREFIX + group]) {
+        try {
+          await admin.deleteTopic(topic, clusterName!);
+          ctx.out(`delete topic [${topic}] from cluster [${clusterName}] success.\n`);
+          ctx.out(`delete topic [${topic}] from NameServer success.\n`);
+        } catch (e) {
+          ctx.logger.warn('delete topic %s: %s', topic, (e as Error).message);
+        }
+      }
     });
   },
 };

@@ -7,7 +7,7 @@ import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, top
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
-import { updateSubGroup } from './group-commands.js';
+import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -27,6 +27,7 @@ export const COMMANDS: readonly SubCommand[] = [
   consumerProgress,
   consumerConnection,
   updateSubGroup,
+  deleteSubGroup,
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,

@@ -176,6 +176,39 @@ describe('mqadmin', () => {
     expect((await admin('updateSubGroup', '-g', 'SubGroupY')).code).toBe(1);
   });
 
+  it('deleteSubGroup removes a group, and with -c also its retry and dead-letter topics', async () => {
+    const groups = async (): Promise<Record<string, unknown>> => {
+      const client = new RemotingClient();
+      try {
+        const res = await client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 3000);
+        return (parseFastjson(res.body!.toString('utf8')) as { subscriptionGroupTable: Record<string, unknown> }).subscriptionGroupTable;
+      } finally {
+        client.close();
+      }
+    };
+    expect(await admin('updateSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupZ')).toMatchObject({ code: 0 });
+    expect(Object.keys(await groups())).toContain('SubGroupZ');
+    const one = await admin('deleteSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupZ');
+    expect([one.code, one.out]).toEqual([0, `delete subscription group [SubGroupZ] from broker [${cluster.brokerAddr}] success.\n`]);
+    expect(Object.keys(await groups())).not.toContain('SubGroupZ');
+
+    // ConnGroup consumed earlier, so its retry topic exists; it has no dead-letter topic.
+    await pollUntil(async () => (await admin('topicList')).out.split('\n').includes('%RETRY%ConnGroup'), 10_000, 'the retry topic in the NameServer');
+    expect(Object.keys(await groups())).toContain('ConnGroup');
+    const all = await admin('deleteSubGroup', '-c', cluster.clusterName, '-g', 'ConnGroup');
+    expect(all.code).toBe(0);
+    expect(all.out.split('\n')).toEqual(
+      expect.arrayContaining([
+        `delete subscription group [ConnGroup] from broker [${cluster.brokerAddr}] in cluster [${cluster.clusterName}] success.`,
+        `delete topic [%RETRY%ConnGroup] from cluster [${cluster.clusterName}] success.`,
+        'delete topic [%RETRY%ConnGroup] from NameServer success.',
+      ]),
+    );
+    expect(Object.keys(await groups())).not.toContain('ConnGroup');
+    expect((await admin('topicList')).out.split('\n')).not.toContain('%RETRY%ConnGroup');
+    expect((await admin('deleteSubGroup', '-g', 'ConnGroup')).code).toBe(1);
+  });
+
   it('clusterList shows the broker with its version', async () => {
     const r = await admin('clusterList');
     const lines = r.out.trimEnd().split('\n');

@@ -100,6 +100,14 @@ export class MQAdmin {
     return addrs;
   }
 
+  /** Deletes a subscription group from one broker, or from every master of a cluster; returns the addresses. */
+  async deleteSubscriptionGroup(target: { brokerAddr?: string; clusterName?: string }, groupName: string): Promise<string[]> {
+    checkGroup(groupName);
+    const addrs = await this.targetAddrs(target, 'deleteSubscriptionGroup');
+    for (const addr of addrs) await this.inst.api.deleteSubscriptionGroup(addr, groupName);
+    return addrs;
+  }
+
   /** Asks one broker, or every master of a cluster, to delete expired commit log files now; returns the addresses. */
   async deleteExpiredCommitLog(target: { brokerAddr?: string; clusterName?: string }): Promise<string[]> {
     let addrs: string[];

@@ -143,6 +143,10 @@ export class BrokerAPI {
     await this.call(addr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, `create subscription group ${g.groupName}`, undefined, Buffer.from(JSON.stringify(g)));
   }
 
+  async deleteSubscriptionGroup(addr: string, groupName: string): Promise<void> {
+    await this.call(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, `delete subscription group ${groupName}`, { groupName });
+  }
+
   async deleteTopic(addr: string, topic: string): Promise<void> {
     await this.call(addr, RequestCode.DELETE_TOPIC_IN_BROKER, `delete topic ${topic}`, { topic });
   }
