@@ -9,7 +9,7 @@
 import { runBroker } from './net/broker/broker-launch.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
-import { loadBrokerConfig } from './net/broker/broker-config.js';
+import { allConfigsText, loadBrokerConfig } from './net/broker/broker-config.js';
 import { consoleLogger } from './net/logger.js';
 
 const USAGE = 'usage: mqbroker [-c configFile] [-n namesrvAddr] [-p] [-h]';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const settings = loadBrokerConfig(args.configFile, { namesrvAddr: args.namesrvAddr }, (msg) => logger.warn(msg));
   if (args.printConfig) {
-    for (const [k, v] of Object.entries({ ...settings.broker, ...settings.store })) process.stdout.write(`${k}=${String(v)}\n`);
+    process.stdout.write(allConfigsText(settings.broker, settings.store));
     return;
   }
   // Handlers first: whoever reads the ready line may signal at once, and a signal with no

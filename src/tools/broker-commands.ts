@@ -5,18 +5,26 @@ import { type CommandContext, type SubCommand, withAdmin } from './sub-command.j
 
 /** mqadmin's broker commands (tools/command/broker). */
 
-/** Every broker address of a cluster, masters and slaves (CommandUtil.fetchMasterAndSlaveAddrByClusterName), by name then id. */
-async function clusterBrokerAddrs(admin: MQAdmin, clusterName: string): Promise<string[]> {
+/** Java's CommandUtil.NO_MASTER_PLACEHOLDER: a broker name whose master is not registered. */
+const NO_MASTER = 'NO_MASTER';
+
+/**
+ * The brokers of a cluster by name, each as its master and slaves (CommandUtil's
+ * fetchMasterAndSlaveDistinguish), names sorted, slaves by id.
+ */
+async function clusterBrokers(admin: MQAdmin, clusterName: string): Promise<{ master: string; slaves: string[] }[]> {
   const info = await admin.examineBrokerClusterInfo();
   const names = info.clusterAddrTable.get(clusterName);
   // Java prints an error line and does nothing; a script is better told by the exit status.
   if (!names) throw new Error(`cluster ${clusterName} not found: make sure the specified clusterName exists or the name server connected to is correct`);
-  const addrs: string[] = [];
+  const out: { master: string; slaves: string[] }[] = [];
   for (const name of [...names].sort()) {
     const bd = info.brokerAddrTable.get(name);
-    if (bd) for (const [, addr] of [...bd.brokerAddrs].sort((a, b) => a[0] - b[0])) addrs.push(addr);
+    if (!bd) continue;
+    const ids = [...bd.brokerAddrs].sort((a, b) => a[0] - b[0]);
+    out.push({ master: bd.brokerAddrs.get(0) ?? NO_MASTER, slaves: ids.filter(([id]) => id !== 0).map(([, addr]) => addr) });
   }
-  return addrs;
+  return out;
 }
 
 /** One `key: value` line per runtime statistic, keys in Java's TreeMap (UTF-16) order. */
@@ -38,7 +46,8 @@ export const brokerStatus: SubCommand = {
       if (!clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
       // As Java's tool: a broker that does not answer is reported and the others are still printed.
       let failed: unknown = null;
-      for (const addr of await clusterBrokerAddrs(admin, clusterName)) {
+      const addrs = (await clusterBrokers(admin, clusterName)).flatMap((b) => [b.master, ...b.slaves]).filter((a) => a !== NO_MASTER);
+      for (const addr of addrs) {
         try {
           await printRuntimeStats(ctx, admin, addr, true);
         } catch (e) {
@@ -47,5 +56,30 @@ export const brokerStatus: SubCommand = {
         }
       }
       if (failed) throw failed;
+    }),
+};
+
+/** The settings of one broker as `key=  value` lines under `header` (GetBrokerConfigCommand.getAndPrint). */
+async function printConfig(ctx: CommandContext, admin: MQAdmin, header: string, addr: string): Promise<void> {
+  ctx.out(header);
+  if (addr === NO_MASTER) return;
+  for (const [k, v] of await admin.brokerConfig(addr)) ctx.out(`${left(k, 50)}=  ${v}\n`);
+  ctx.out('\n');
+}
+
+export const getBrokerConfig: SubCommand = {
+  name: 'getBrokerConfig',
+  desc: 'Get broker config by cluster or special broker.',
+  options: [opt('b', 'brokerAddr', true, 'get which broker'), opt('c', 'clusterName', true, 'get which cluster')],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const brokerAddr = str(ctx.opts, 'b');
+      const clusterName = str(ctx.opts, 'c');
+      if (brokerAddr) return printConfig(ctx, admin, `============${brokerAddr}============\n`, brokerAddr);
+      if (!clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
+      for (const { master, slaves } of await clusterBrokers(admin, clusterName)) {
+        await printConfig(ctx, admin, `============Master: ${master}============\n`, master);
+        for (const slave of slaves) await printConfig(ctx, admin, `============My Master: ${master}=====Slave: ${slave}============\n`, slave);
+      }
     }),
 };

@@ -5,7 +5,7 @@ import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cl
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
-import { brokerStatus } from './broker-commands.js';
+import { brokerStatus, getBrokerConfig } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 
@@ -18,6 +18,7 @@ import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 export const COMMANDS: readonly SubCommand[] = [
   clusterList,
   brokerStatus,
+  getBrokerConfig,
   topicList,
   updateTopic,
   deleteTopic,

@@ -237,6 +237,25 @@ describe('mqadmin', () => {
     expect(unknown.err).toContain('cluster NoSuchCluster not found');
   });
 
+  it('getBrokerConfig prints the settings a broker runs with, defaults included', async () => {
+    const one = await admin('getBrokerConfig', '-b', cluster.brokerAddr);
+    expect(one.code).toBe(0);
+    const lines = one.out.split('\n');
+    expect(lines[0]).toBe(`============${cluster.brokerAddr}============`);
+    expect(lines.slice(-2)).toEqual(['', '']);
+    const settings = new Map(lines.slice(1, -2).map((l) => [l.slice(0, 50).trimEnd(), l.slice(50)]));
+    for (const l of lines.slice(1, -2)) expect(l).toMatch(/^\S+ *=  /);
+    expect(settings.get('brokerClusterName')).toBe(`=  ${cluster.clusterName}`);
+    expect(settings.get('brokerName')).toBe(`=  ${cluster.brokerName}`);
+    // Store settings too, and defaults nobody configured.
+    expect(settings.get('flushDiskType')).toBe('=  ASYNC_FLUSH');
+    expect(settings.get('maxMessageSize')).toBe('=  4194304');
+    const all = await admin('getBrokerConfig', '-c', cluster.clusterName);
+    expect(all.code).toBe(0);
+    expect(all.out).toBe(one.out.replace(`============${cluster.brokerAddr}`, `============Master: ${cluster.brokerAddr}`));
+    expect((await admin('getBrokerConfig')).code).toBe(1);
+  });
+
   it('clusterList -i refuses an interval under one second instead of spinning', async () => {
     for (const bad of ['0', '-3']) {
       const r = await admin('clusterList', '-i', bad);

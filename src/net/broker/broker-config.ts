@@ -199,3 +199,14 @@ export function splitNamesrvAddr(addr: string): string[] {
 
 /** Parsing lives with the store config, which holds `messageDelayLevel` (as RocketMQ's MessageStoreConfig). */
 export { parseDelayLevels } from '../../store/delay-levels.js';
+
+/**
+ * Every broker and store setting as `key=value` lines (MixAll.properties2String): what `mqbroker
+ * -p` prints and GET_BROKER_CONFIG answers, so an operator sees the values in effect, defaults
+ * included.
+ */
+export function allConfigsText(broker: BrokerConfig, store: StoreConfig): string {
+  let out = '';
+  for (const [k, v] of Object.entries({ ...broker, ...store })) if (v !== null && v !== undefined) out += `${k}=${String(v)}\n`;
+  return out;
+}

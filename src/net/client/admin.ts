@@ -131,6 +131,11 @@ export class MQAdmin {
     throw illegalArgument(`${what} needs a broker address or a cluster name`);
   }
 
+  /** The settings a broker runs with, defaults included (GET_BROKER_CONFIG). */
+  brokerConfig(brokerAddr: string): Promise<Map<string, string>> {
+    return this.inst.api.brokerConfig(brokerAddr);
+  }
+
   brokerRuntimeInfo(brokerAddr: string): Promise<Record<string, string>> {
     return this.inst.api.runtimeInfo(brokerAddr);
   }

@@ -3,6 +3,7 @@ import type { RemotingClient } from '../remoting-client.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { ExtFieldsInput } from '../header-fields.js';
 import { parseFastjson } from '../fastjson.js';
+import { parsePropertiesText } from '../../store/index.js';
 import { MQClientError, brokerError } from './errors.js';
 
 /**
@@ -141,6 +142,12 @@ export class BrokerAPI {
 
   async createSubscriptionGroup(addr: string, g: SubscriptionGroupInput): Promise<void> {
     await this.call(addr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, `create subscription group ${g.groupName}`, undefined, Buffer.from(JSON.stringify(g)));
+  }
+
+  /** The broker's settings in effect (GET_BROKER_CONFIG's properties text), in the broker's order. */
+  async brokerConfig(addr: string): Promise<Map<string, string>> {
+    const res = await this.call(addr, RequestCode.GET_BROKER_CONFIG, 'broker config');
+    return parsePropertiesText(res.body?.toString('utf8') ?? '');
   }
 
   async deleteSubscriptionGroup(addr: string, groupName: string): Promise<void> {
