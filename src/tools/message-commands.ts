@@ -83,6 +83,31 @@ export const queryMsgByUniqueKey: SubCommand = {
     }),
 };
 
+export const queryMsgByOffset: SubCommand = {
+  name: 'queryMsgByOffset',
+  desc: 'Query Message by offset',
+  options: [
+    opt('t', 'topic', true, 'topic name', true),
+    opt('b', 'brokerName', true, 'Broker Name', true),
+    opt('i', 'queueId', true, 'Queue Id', true),
+    opt('o', 'offset', true, 'Queue Offset', true),
+  ],
+  async run(ctx) {
+    const mq = messageQueue(str(ctx.opts, 't')!, str(ctx.opts, 'b')!, int(ctx.opts, 'i')!);
+    const offset = int(ctx.opts, 'o')!;
+    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger });
+    await consumer.start();
+    try {
+      const r = await consumer.pull(mq, '*', offset, 1);
+      // Java's tool prints nothing when there is no message there; a script is better told.
+      if (r.pullStatus !== 'FOUND') throw new MQClientError('BAD_RESPONSE', `no message at offset ${offset} of ${formatMessageQueue(mq)}: ${r.pullStatus}`);
+      printMsg(ctx, r.msgFoundList[0]!, undefined);
+    } finally {
+      await consumer.shutdown();
+    }
+  },
+};
+
 export const queryMsgByKey: SubCommand = {
   name: 'queryMsgByKey',
   desc: 'Query Message by Key',

@@ -4,7 +4,7 @@ import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
-import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
+import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus, getBrokerConfig } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
@@ -32,6 +32,7 @@ export const COMMANDS: readonly SubCommand[] = [
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,
+  queryMsgByOffset,
   sendMessage,
   consumeMessage,
 ];

@@ -101,6 +101,19 @@ describe('mqadmin', () => {
     expect((await admin('queryMsgById', '-i', 'not-an-id')).code).toBe(1);
   });
 
+  it('queryMsgByOffset shows the message at a queue offset', async () => {
+    const r = await admin('queryMsgByOffset', '-t', topic, '-b', cluster.brokerName, '-i', '1', '-o', '0');
+    expect(r.code).toBe(0);
+    const field = (label: string): string => r.out.split('\n').find((l) => l.startsWith(label))!.slice(21);
+    expect(field('OffsetID:')).toBe(msgId);
+    expect(field('Queue ID:')).toBe('1');
+    expect(field('Queue Offset:')).toBe('0');
+    expect(field('Keys:')).toBe('[adminKey]');
+    const past = await admin('queryMsgByOffset', '-t', topic, '-b', cluster.brokerName, '-i', '1', '-o', '5');
+    expect([past.code, past.out]).toEqual([1, '']);
+    expect(past.err).toContain('no message at offset 5');
+  });
+
   it('consumeMessage pulls and prints messages', async () => {
     const r = await admin('consumeMessage', '-t', topic, '-b', cluster.brokerName, '-i', '1');
     expect(r.code).toBe(0);
