@@ -5,7 +5,7 @@ import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cl
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
-import { brokerStatus, getBrokerConfig } from './broker-commands.js';
+import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 
@@ -19,6 +19,7 @@ export const COMMANDS: readonly SubCommand[] = [
   clusterList,
   brokerStatus,
   getBrokerConfig,
+  wipeWritePerm,
   topicList,
   updateTopic,
   deleteTopic,

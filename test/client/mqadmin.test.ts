@@ -364,3 +364,21 @@ describe('mqadmin with a producer-made message', () => {
     }
   });
 });
+
+// Last: until its topic config next changes, the broker takes no sends.
+describe('mqadmin wipeWritePerm', () => {
+  it('takes write permission from a broker in every NameServer, until its topic config changes', async () => {
+    const perm = async (): Promise<number> => (parseFastjson((await admin('topicRoute', '-t', 'WipeTopic')).out) as { queueDatas: { perm: number }[] }).queueDatas[0]!.perm;
+    expect((await admin('updateTopic', '-c', cluster.clusterName, '-t', 'WipeTopic')).code).toBe(0);
+    await pollUntil(async () => (await admin('topicRoute', '-t', 'WipeTopic')).code === 0 && (await perm()) === 6, 10_000, 'the topic writable in the NameServer');
+    const r = await admin('wipeWritePerm', '-b', cluster.brokerName);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(new RegExp(`^wipe write perm of broker\\[${cluster.brokerName}\\] in name server\\[${cluster.namesrvAddr}\\] OK, [1-9]\\d*\\n$`));
+    expect(await perm()).toBe(4);
+    // The broker's periodic registrations carry an unchanged data version and leave it so; a
+    // topic change makes the broker register its topics again, with their own permissions.
+    expect((await admin('updateTopic', '-c', cluster.clusterName, '-t', 'WipeTopic2')).code).toBe(0);
+    await pollUntil(async () => (await perm()) === 6, 10_000, 'write permission back after a topic change');
+    expect((await admin('wipeWritePerm')).code).toBe(1);
+  });
+});

@@ -131,6 +131,23 @@ export class MQAdmin {
     throw illegalArgument(`${what} needs a broker address or a cluster name`);
   }
 
+  /**
+   * Takes write permission from a broker's queues in every NameServer, so producers stop sending
+   * to it (before taking it offline). Each NameServer answers for itself: the result lists how many
+   * topics each changed, or its error. It lasts until the broker's topic config changes.
+   */
+  async wipeWritePermOfBroker(brokerName: string): Promise<{ namesrvAddr: string; wipeTopicCount?: number; error?: Error }[]> {
+    const ns = this.inst.namesrv;
+    return Promise.all(
+      ns.addresses.map((namesrvAddr) =>
+        ns.wipeWritePermOfBroker(namesrvAddr, brokerName).then(
+          (wipeTopicCount) => ({ namesrvAddr, wipeTopicCount }),
+          (error: Error) => ({ namesrvAddr, error }),
+        ),
+      ),
+    );
+  }
+
   /** The settings a broker runs with, defaults included (GET_BROKER_CONFIG). */
   brokerConfig(brokerAddr: string): Promise<Map<string, string>> {
     return this.inst.api.brokerConfig(brokerAddr);

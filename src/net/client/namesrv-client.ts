@@ -82,6 +82,15 @@ export class NamesrvClient {
     }
   }
 
+  /** Takes write permission from every queue of a broker in one NameServer; resolves how many topics it touched. */
+  async wipeWritePermOfBroker(addr: string, brokerName: string): Promise<number> {
+    const res = await this.remoting.invoke(addr, RemotingCommand.createRequest(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName }), this.timeoutMs);
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, `wipe write perm of ${brokerName}`);
+    const n = Number(res.extFields.wipeTopicCount);
+    if (!Number.isInteger(n)) throw new MQClientError('BAD_RESPONSE', `wipe write perm of ${brokerName} at ${addr}: no wipeTopicCount in response`);
+    return n;
+  }
+
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName }), `delete topic ${topic} in NameServer`);
   }
