@@ -3,7 +3,8 @@ import { pathToFileURL } from 'node:url';
 import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
-import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
+import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
+import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
@@ -26,10 +27,13 @@ export const COMMANDS: readonly SubCommand[] = [
   deleteExpiredCommitLog,
   topicRoute,
   topicStatus,
+  topicClusterList,
   consumerProgress,
   consumerConnection,
   updateSubGroup,
   deleteSubGroup,
+  updateKvConfig,
+  deleteKvConfig,
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,

@@ -96,6 +96,16 @@ function topicConfigString(t: { topicName: string; readQueueNums: number; writeQ
   return `TopicConfig [topicName=${t.topicName}, readQueueNums=${t.readQueueNums}, writeQueueNums=${t.writeQueueNums}, perm=${permToString(t.perm)}, topicFilterType=SINGLE_TAG, topicSysFlag=${t.topicSysFlag}, order=${t.order}]`;
 }
 
+export const topicClusterList: SubCommand = {
+  name: 'topicClusterList',
+  desc: 'get cluster info for topic',
+  options: [opt('t', 'topic', true, 'topic name', true)],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      for (const cluster of await admin.topicClusterList(str(ctx.opts, 't')!)) ctx.out(`${cluster}\n`);
+    }),
+};
+
 export const updateTopic: SubCommand = {
   name: 'updateTopic',
   desc: 'Update or create topic',

@@ -269,6 +269,30 @@ describe('mqadmin', () => {
     expect((await admin('getBrokerConfig')).code).toBe(1);
   });
 
+  it('topicClusterList names the clusters serving a topic', async () => {
+    expect(await admin('topicClusterList', '-t', topic)).toMatchObject({ code: 0, out: `${cluster.clusterName}\n` });
+    expect((await admin('topicClusterList', '-t', 'NoSuchTopic')).code).toBe(1);
+  });
+
+  it('updateKvConfig and deleteKvConfig set and remove a NameServer KV entry', async () => {
+    const kv = async (): Promise<{ code: number; value?: string }> => {
+      const client = new RemotingClient();
+      try {
+        const res = await client.invoke(cluster.namesrvAddr, RemotingCommand.createRequest(RequestCode.GET_KV_CONFIG, { namespace: 'ORDER_TOPIC_CONFIG', key: 'KvTopic' }), 3000);
+        return { code: res.code, value: res.extFields.value };
+      } finally {
+        client.close();
+      }
+    };
+    const put = await admin('updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic', '-v', 'broker-a:4');
+    expect([put.code, put.out]).toEqual([0, 'create or update kv config to namespace success.\n']);
+    expect(await kv()).toEqual({ code: ResponseCode.SUCCESS, value: 'broker-a:4' });
+    const del = await admin('deleteKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic');
+    expect([del.code, del.out]).toEqual([0, 'delete kv config from namespace success.\n']);
+    expect((await kv()).code).toBe(ResponseCode.QUERY_NOT_FOUND);
+    expect((await admin('updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic')).code).toBe(1);
+  });
+
   it('clusterList -i refuses an interval under one second instead of spinning', async () => {
     for (const bad of ['0', '-3']) {
       const r = await admin('clusterList', '-i', bad);

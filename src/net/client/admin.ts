@@ -148,6 +148,24 @@ export class MQAdmin {
     );
   }
 
+  /** Creates or updates a KV config entry (e.g. ORDER_TOPIC_CONFIG) in every NameServer. */
+  putKvConfig(namespace: string, key: string, value: string): Promise<void> {
+    return this.inst.namesrv.putKvConfig(namespace, key, value);
+  }
+
+  deleteKvConfig(namespace: string, key: string): Promise<void> {
+    return this.inst.namesrv.deleteKvConfig(namespace, key);
+  }
+
+  /** The clusters whose brokers serve a topic (MQAdminExt.getTopicClusterList), sorted. */
+  async topicClusterList(topic: string): Promise<string[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const info = await this.examineBrokerClusterInfo();
+    const clusters = new Set<string>();
+    for (const bd of route.brokerDatas) for (const [cluster, names] of info.clusterAddrTable) if (names.includes(bd.brokerName)) clusters.add(cluster);
+    return [...clusters].sort();
+  }
+
   /** The settings a broker runs with, defaults included (GET_BROKER_CONFIG). */
   brokerConfig(brokerAddr: string): Promise<Map<string, string>> {
     return this.inst.api.brokerConfig(brokerAddr);

@@ -82,6 +82,16 @@ export class NamesrvClient {
     }
   }
 
+  /** Sets a KV config entry in every NameServer (they share nothing); fails if any fails. */
+  async putKvConfig(namespace: string, key: string, value: string): Promise<void> {
+    await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.PUT_KV_CONFIG, { namespace, key, value }), `put kv config ${namespace}/${key}`);
+  }
+
+  /** Removes a KV config entry from every NameServer; fails if any fails. */
+  async deleteKvConfig(namespace: string, key: string): Promise<void> {
+    await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_KV_CONFIG, { namespace, key }), `delete kv config ${namespace}/${key}`);
+  }
+
   /** Takes write permission from every queue of a broker in one NameServer; resolves how many topics it touched. */
   async wipeWritePermOfBroker(addr: string, brokerName: string): Promise<number> {
     const res = await this.remoting.invoke(addr, RemotingCommand.createRequest(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName }), this.timeoutMs);
