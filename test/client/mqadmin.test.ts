@@ -2,29 +2,20 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/tools/mqadmin.js';
 import { timestampArg } from '../../src/tools/message-commands.js';
 import { parseFastjson } from '../../src/net/fastjson.js';
 import { Message, PushConsumer } from '../../src/net/client/index.js';
-import { RequestCode, ResponseCode } from '../../src/net/codes.js';
-import { RemotingClient } from '../../src/net/remoting-client.js';
-import { RemotingCommand } from '../../src/net/remoting-command.js';
 import { repoRoot } from '../net/helpers.js';
 import { pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
+import { runMqadmin, type MqadminRun } from '../helpers/mqadmin-run.js';
 
 /**
- * mqadmin subcommands against a real NameServer and broker, output checked against RocketMQ's
- * formats. Most run in-process through main() (same code path as bin/mqadmin, without a node
+ * mqadmin's topic and message subcommands against a real NameServer and broker, output checked
+ * against RocketMQ's formats (the broker, group and NameServer ones: mqadmin-ops.test.ts). Most run in-process through main() (same code path as bin/mqadmin, without a node
  * start per command); the launcher itself and its exit codes are checked by spawning it.
  */
 let cluster: LocalCluster;
-
-async function admin(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main([...args, '-n', cluster.namesrvAddr], (s) => (out += s), (s) => (err += s));
-  return { code, out, err };
-}
+const admin = (...args: string[]): Promise<MqadminRun> => runMqadmin(cluster.namesrvAddr, args);
 
 beforeAll(async () => {
   cluster = await startTestCluster();
@@ -142,155 +133,11 @@ describe('mqadmin', () => {
     }
   });
 
-  it('consumerConnection shows a group’s clients and subscriptions in RocketMQ’s format', async () => {
-    const c = new PushConsumer({ consumerGroup: 'ConnGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
-    c.subscribe(topic, 'TagX || TagY').registerMessageListener(() => undefined);
-    await c.start();
-    try {
-      let r = { code: 1, out: '', err: '' };
-      await pollUntil(async () => (r = await admin('consumerConnection', '-g', 'ConnGroup')).code === 0, 10_000, 'the group online');
-      const lines = r.out.split('\n');
-      expect(lines[0]).toMatch(/^001  \S+ +127\.0\.0\.1:\d+ +JAVA +V4_9_8$/);
-      expect(lines[1]).toBe('');
-      expect(lines[2]).toBe(`Below is subscription:001  Topic: ${topic.padEnd(40)} SubExpression: TagX || TagY`);
-      expect(lines.slice(3)).toEqual([`002  Topic: ${'%RETRY%ConnGroup'.padEnd(40)} SubExpression: *`, 'ConsumeType: CONSUME_PASSIVELY', 'MessageModel: CLUSTERING', 'ConsumeFromWhere: CONSUME_FROM_LAST_OFFSET', '']);
-    } finally {
-      await c.shutdown();
-    }
-    expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
-  });
-
-  it('updateSubGroup creates a subscription group the broker then applies, and refuses a mistyped flag', async () => {
-    const r = await admin('updateSubGroup', '-c', cluster.clusterName, '-g', 'SubGroupX', '-r', '3', '-s', 'false');
-    expect(r.code).toBe(0);
-    expect(r.out).toBe(
-      `create subscription group to ${cluster.brokerAddr} success.\n` +
-        'SubscriptionGroupConfig [groupName=SubGroupX, consumeEnable=false, consumeFromMinEnable=false, consumeBroadcastEnable=false, retryQueueNums=1, ' +
-        'retryMaxTimes=3, brokerId=0, whichBrokerWhenConsumeSlowly=1, notifyConsumerIdsChangedEnable=true]\n',
-    );
-    const client = new RemotingClient();
-    try {
-      const res = await client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 3000);
-      const table = (parseFastjson(res.body!.toString('utf8')) as { subscriptionGroupTable: Record<string, { retryMaxTimes: number; consumeEnable: boolean }> }).subscriptionGroupTable;
-      expect(table.SubGroupX).toMatchObject({ retryMaxTimes: 3, consumeEnable: false });
-      // consumeEnable=false is enforced: the group may not pull.
-      const pull = await client.invoke(
-        cluster.brokerAddr,
-        RemotingCommand.createRequest(RequestCode.PULL_MESSAGE, { consumerGroup: 'SubGroupX', topic, queueId: 0, queueOffset: 0, maxMsgNums: 1, sysFlag: 0, commitOffset: 0, suspendTimeoutMillis: 0, subVersion: 0 }),
-        3000,
-      );
-      expect(pull.code).toBe(ResponseCode.NO_PERMISSION);
-    } finally {
-      client.close();
-    }
-    const typo = await admin('updateSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupY', '-s', 'ture');
-    expect([typo.code, typo.out]).toEqual([1, '']);
-    expect(typo.err).toContain('option -s: "ture" is not true or false');
-    expect((await admin('updateSubGroup', '-g', 'SubGroupY')).code).toBe(1);
-  });
-
-  it('deleteSubGroup removes a group, and with -c also its retry and dead-letter topics', async () => {
-    const groups = async (): Promise<Record<string, unknown>> => {
-      const client = new RemotingClient();
-      try {
-        const res = await client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG), 3000);
-        return (parseFastjson(res.body!.toString('utf8')) as { subscriptionGroupTable: Record<string, unknown> }).subscriptionGroupTable;
-      } finally {
-        client.close();
-      }
-    };
-    expect(await admin('updateSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupZ')).toMatchObject({ code: 0 });
-    expect(Object.keys(await groups())).toContain('SubGroupZ');
-    const one = await admin('deleteSubGroup', '-b', cluster.brokerAddr, '-g', 'SubGroupZ');
-    expect([one.code, one.out]).toEqual([0, `delete subscription group [SubGroupZ] from broker [${cluster.brokerAddr}] success.\n`]);
-    expect(Object.keys(await groups())).not.toContain('SubGroupZ');
-
-    // ConnGroup consumed earlier, so its retry topic exists; it has no dead-letter topic.
-    await pollUntil(async () => (await admin('topicList')).out.split('\n').includes('%RETRY%ConnGroup'), 10_000, 'the retry topic in the NameServer');
-    expect(Object.keys(await groups())).toContain('ConnGroup');
-    const all = await admin('deleteSubGroup', '-c', cluster.clusterName, '-g', 'ConnGroup');
-    expect(all.code).toBe(0);
-    expect(all.out.split('\n')).toEqual(
-      expect.arrayContaining([
-        `delete subscription group [ConnGroup] from broker [${cluster.brokerAddr}] in cluster [${cluster.clusterName}] success.`,
-        `delete topic [%RETRY%ConnGroup] from cluster [${cluster.clusterName}] success.`,
-        'delete topic [%RETRY%ConnGroup] from NameServer success.',
-      ]),
-    );
-    expect(Object.keys(await groups())).not.toContain('ConnGroup');
-    expect((await admin('topicList')).out.split('\n')).not.toContain('%RETRY%ConnGroup');
-    expect((await admin('deleteSubGroup', '-g', 'ConnGroup')).code).toBe(1);
-  });
-
   it('clusterList shows the broker with its version', async () => {
     const r = await admin('clusterList');
     const lines = r.out.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^#Cluster Name +#Broker Name +#BID +#Addr +#Version +#InTPS\(LOAD\) +#OutTPS\(LOAD\) +#PCWait\(ms\) +#Hour +#SPACE$/);
     expect(lines[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +0 +${cluster.brokerAddr} +V4_9_8 +\\d+\\.\\d\\d\\(`));
-  });
-
-  it('brokerStatus prints the runtime statistics of a broker, or of every broker of a cluster, sorted', async () => {
-    const one = await admin('brokerStatus', '-b', cluster.brokerAddr);
-    expect(one.code).toBe(0);
-    const lines = one.out.trimEnd().split('\n');
-    expect(lines.length).toBeGreaterThan(10);
-    const keys = lines.map((l) => l.slice(0, 32).trimEnd());
-    expect(keys).toEqual([...keys].sort());
-    expect(lines).toContain(`${'brokerVersionDesc'.padEnd(32)}: V4_9_8`);
-    for (const l of lines) expect(l).toMatch(/^\S+ *: /);
-    const all = await admin('brokerStatus', '-c', cluster.clusterName);
-    expect(all.code).toBe(0);
-    expect(all.out.trimEnd().split('\n').map((l) => l.slice(0, 25))).toEqual(lines.map(() => `${cluster.brokerAddr.padEnd(24)} `));
-    expect(all.out).toContain(`${cluster.brokerAddr.padEnd(24)} ${'brokerVersionDesc'.padEnd(32)}: V4_9_8\n`);
-    const neither = await admin('brokerStatus');
-    expect([neither.code, neither.out]).toEqual([1, '']);
-    expect(neither.err).toContain('one of -b <brokerAddr> or -c <clusterName> is required');
-    const unknown = await admin('brokerStatus', '-c', 'NoSuchCluster');
-    expect([unknown.code, unknown.out]).toEqual([1, '']);
-    expect(unknown.err).toContain('cluster NoSuchCluster not found');
-  });
-
-  it('getBrokerConfig prints the settings a broker runs with, defaults included', async () => {
-    const one = await admin('getBrokerConfig', '-b', cluster.brokerAddr);
-    expect(one.code).toBe(0);
-    const lines = one.out.split('\n');
-    expect(lines[0]).toBe(`============${cluster.brokerAddr}============`);
-    expect(lines.slice(-2)).toEqual(['', '']);
-    const settings = new Map(lines.slice(1, -2).map((l) => [l.slice(0, 50).trimEnd(), l.slice(50)]));
-    for (const l of lines.slice(1, -2)) expect(l).toMatch(/^\S+ *=  /);
-    expect(settings.get('brokerClusterName')).toBe(`=  ${cluster.clusterName}`);
-    expect(settings.get('brokerName')).toBe(`=  ${cluster.brokerName}`);
-    // Store settings too, and defaults nobody configured.
-    expect(settings.get('flushDiskType')).toBe('=  ASYNC_FLUSH');
-    expect(settings.get('maxMessageSize')).toBe('=  4194304');
-    const all = await admin('getBrokerConfig', '-c', cluster.clusterName);
-    expect(all.code).toBe(0);
-    expect(all.out).toBe(one.out.replace(`============${cluster.brokerAddr}`, `============Master: ${cluster.brokerAddr}`));
-    expect((await admin('getBrokerConfig')).code).toBe(1);
-  });
-
-  it('topicClusterList names the clusters serving a topic', async () => {
-    expect(await admin('topicClusterList', '-t', topic)).toMatchObject({ code: 0, out: `${cluster.clusterName}\n` });
-    expect((await admin('topicClusterList', '-t', 'NoSuchTopic')).code).toBe(1);
-  });
-
-  it('updateKvConfig and deleteKvConfig set and remove a NameServer KV entry', async () => {
-    const kv = async (): Promise<{ code: number; value?: string }> => {
-      const client = new RemotingClient();
-      try {
-        const res = await client.invoke(cluster.namesrvAddr, RemotingCommand.createRequest(RequestCode.GET_KV_CONFIG, { namespace: 'ORDER_TOPIC_CONFIG', key: 'KvTopic' }), 3000);
-        return { code: res.code, value: res.extFields.value };
-      } finally {
-        client.close();
-      }
-    };
-    const put = await admin('updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic', '-v', 'broker-a:4');
-    expect([put.code, put.out]).toEqual([0, 'create or update kv config to namespace success.\n']);
-    expect(await kv()).toEqual({ code: ResponseCode.SUCCESS, value: 'broker-a:4' });
-    const del = await admin('deleteKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic');
-    expect([del.code, del.out]).toEqual([0, 'delete kv config from namespace success.\n']);
-    expect((await kv()).code).toBe(ResponseCode.QUERY_NOT_FOUND);
-    expect((await admin('updateKvConfig', '-s', 'ORDER_TOPIC_CONFIG', '-k', 'KvTopic')).code).toBe(1);
   });
 
   it('clusterList -i refuses an interval under one second instead of spinning', async () => {
@@ -386,23 +233,5 @@ describe('mqadmin with a producer-made message', () => {
     } finally {
       await p.shutdown();
     }
-  });
-});
-
-// Last: until its topic config next changes, the broker takes no sends.
-describe('mqadmin wipeWritePerm', () => {
-  it('takes write permission from a broker in every NameServer, until its topic config changes', async () => {
-    const perm = async (): Promise<number> => (parseFastjson((await admin('topicRoute', '-t', 'WipeTopic')).out) as { queueDatas: { perm: number }[] }).queueDatas[0]!.perm;
-    expect((await admin('updateTopic', '-c', cluster.clusterName, '-t', 'WipeTopic')).code).toBe(0);
-    await pollUntil(async () => (await admin('topicRoute', '-t', 'WipeTopic')).code === 0 && (await perm()) === 6, 10_000, 'the topic writable in the NameServer');
-    const r = await admin('wipeWritePerm', '-b', cluster.brokerName);
-    expect(r.code).toBe(0);
-    expect(r.out).toMatch(new RegExp(`^wipe write perm of broker\\[${cluster.brokerName}\\] in name server\\[${cluster.namesrvAddr}\\] OK, [1-9]\\d*\\n$`));
-    expect(await perm()).toBe(4);
-    // The broker's periodic registrations carry an unchanged data version and leave it so; a
-    // topic change makes the broker register its topics again, with their own permissions.
-    expect((await admin('updateTopic', '-c', cluster.clusterName, '-t', 'WipeTopic2')).code).toBe(0);
-    await pollUntil(async () => (await perm()) === 6, 10_000, 'write permission back after a topic change');
-    expect((await admin('wipeWritePerm')).code).toBe(1);
   });
 });
