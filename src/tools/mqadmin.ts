@@ -5,6 +5,7 @@ import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cl
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
 import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
+import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection } from './connection-commands.js';
@@ -30,6 +31,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicClusterList,
   consumerProgress,
   consumerConnection,
+  resetOffsetByTime,
   updateSubGroup,
   deleteSubGroup,
   updateKvConfig,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFastjson } from '../../src/net/fastjson.js';
-import { PushConsumer } from '../../src/net/client/index.js';
+import { PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
@@ -41,6 +41,46 @@ describe('mqadmin operations', () => {
       await c.shutdown();
     }
     expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
+  });
+
+  it('resetOffsetByTime moves an offline group back to a time, and its consumers then read from there', async () => {
+    const send = (body: string) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', '0');
+    expect((await send('before')).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect((await send('after-1')).code).toBe(0);
+    expect((await send('after-2')).code).toBe(0);
+    // The time to reset to is after-1's own store time: a time lookup picks the message stored
+    // nearest to the time asked (RocketMQ's binary search), so a time merely between two
+    // messages could land on either.
+    const puller = new PullConsumer({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await puller.start();
+    const at = (await puller.pull(messageQueue(topic, cluster.brokerName, 0), '*', 1, 1).finally(() => puller.shutdown())).msgFoundList[0]!.storeTimestamp;
+    const consume = async (until: (bodies: string[]) => boolean): Promise<string[]> => {
+      const bodies: string[] = [];
+      const c = new PushConsumer({ consumerGroup: 'ResetGroup', namesrvAddr: cluster.namesrvAddr, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', logger: silentLogger, persistConsumerOffsetInterval: 100 });
+      c.subscribe(topic).registerMessageListener((msgs) => void bodies.push(...msgs.filter((m) => m.queueId === 0).map((m) => m.body.toString())));
+      await c.start();
+      try {
+        await pollUntil(() => until(bodies), 10_000, 'the messages consumed');
+        // A running group is refused: its consumer would commit its own offsets over the reset.
+        const refused = await admin('resetOffsetByTime', '-g', 'ResetGroup', '-t', topic, '-s', String(at));
+        expect(refused.code).toBe(1);
+        expect(refused.err).toContain('consumer group ResetGroup has 1 consumer(s) online');
+      } finally {
+        await c.shutdown();
+      }
+      return bodies;
+    };
+    expect(await consume((b) => b.includes('after-2'))).toEqual(['before', 'after-1', 'after-2']);
+    await pollUntil(async () => (await admin('consumerConnection', '-g', 'ResetGroup')).code === 1, 10_000, 'the group offline');
+    const r = await admin('resetOffsetByTime', '-g', 'ResetGroup', '-t', topic, '-s', String(at));
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe(`rollback consumer offset by specified consumerGroup[ResetGroup], topic[${topic}], force[true], timestamp(string)[${at}], timestamp(long)[${at}]`);
+    expect(lines[1]!.trimEnd().split(/\s+/)).toEqual(['#brokerName', '#queueId', '#brokerOffset', '#consumerOffset', '#timestampOffset', '#resetOffset']);
+    expect(lines[2]!.trimEnd().split(/\s+/)).toEqual([cluster.brokerName, '0', '3', '3', '1', '1']);
+    // Started again, the group reads from the reset offset: the two later messages come again.
+    expect(await consume((b) => b.length >= 2)).toEqual(['after-1', 'after-2']);
   });
 
   it('updateSubGroup creates a subscription group the broker then applies, and refuses a mistyped flag', async () => {

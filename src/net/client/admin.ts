@@ -39,6 +39,16 @@ export interface ConsumerConnection {
   subscriptionTable?: Record<string, { topic: string; subString: string }>;
 }
 
+/** One queue of a consumer offset reset (RollbackStats): where it was, what the time maps to, where it is now. */
+export interface RollbackStats {
+  brokerName: string;
+  queueId: number;
+  brokerOffset: number;
+  consumerOffset: number;
+  timestampOffset: number;
+  rollbackOffset: number;
+}
+
 export interface AdminOptions extends Partial<ClientConfig> {
   logger?: Logger;
 }
@@ -205,6 +215,37 @@ export class MQAdmin {
       }
     }
     return { consumeTps, offsets: offsets.sort((a, b) => compareMessageQueue(a.mq, b.mq)) };
+  }
+
+  /**
+   * Moves a consumer group's committed offsets on a topic to the first message stored at or after
+   * `timestamp` (-1: the end of each queue), on every master serving the topic (RocketMQ's
+   * resetOffsetByTimestampOld). Without `force`, an offset only ever moves back. Meant for a group
+   * with no consumer online: a running consumer keeps its offsets in memory and would commit them
+   * over the reset (see mqadmin resetOffsetByTime, which checks).
+   */
+  async resetOffsetByTimestampOld(group: string, topic: string, timestamp: number, force: boolean): Promise<RollbackStats[]> {
+    checkGroup(group);
+    const route = await this.examineTopicRouteInfo(topic);
+    const api = this.inst.api;
+    const out: RollbackStats[] = [];
+    for (const bd of [...route.brokerDatas].sort((a, b) => (a.brokerName < b.brokerName ? -1 : 1))) {
+      const addr = bd.brokerAddrs.get(MASTER_ID);
+      const qd = route.queueDatas.find((q) => q.brokerName === bd.brokerName);
+      if (!addr || !qd) continue;
+      for (let queueId = 0; queueId < qd.readQueueNums; queueId++) {
+        const brokerOffset = await api.getMaxOffset(addr, topic, queueId);
+        const consumerOffset = Math.max(0, await api.queryConsumerOffset(addr, group, topic, queueId));
+        const timestampOffset = timestamp === -1 ? brokerOffset : await api.searchOffset(addr, topic, queueId, timestamp);
+        let rollbackOffset = consumerOffset;
+        if (force || timestampOffset <= consumerOffset) {
+          await api.updateConsumerOffset(addr, group, topic, queueId, timestampOffset, false);
+          rollbackOffset = timestampOffset;
+        }
+        out.push({ brokerName: bd.brokerName, queueId, brokerOffset, consumerOffset, timestampOffset, rollbackOffset });
+      }
+    }
+    return out;
   }
 
   /** Clients of a consumer group as the first broker that knows them reports them. */
