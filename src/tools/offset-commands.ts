@@ -1,6 +1,6 @@
-import { MQClientError } from '../net/client/index.js';
+import { MQClientError, type MessageQueue } from '../net/client/index.js';
 import { ResponseCode } from '../net/codes.js';
-import { UsageError, bool, opt, str } from './cli-args.js';
+import { bool, opt, str } from './cli-args.js';
 import { front, left } from './format.js';
 import { timestampArg } from './message-commands.js';
 import { type SubCommand, withAdmin } from './sub-command.js';
@@ -24,16 +24,21 @@ export const resetOffsetByTime: SubCommand = {
       const timeStampStr = str(ctx.opts, 's')!;
       const timestamp = timeStampStr === 'now' ? Date.now() : timestampArg(timeStampStr);
       const force = bool(ctx.opts, 'f') ?? true;
-      // RocketMQ resets a running group through the broker, which tells each consumer to drop its
-      // in-memory offsets (RESET_CONSUMER_CLIENT_OFFSET); this broker does not do that yet, and a
-      // running consumer would commit its own offsets over the reset. So only an offline group is
-      // reset here, the way Java's tool falls back to for one (ResetOffsetByTimeOldCommand).
-      const conn = await admin.examineConsumerConnectionInfo(group).catch((e: unknown) => {
-        if (e instanceof MQClientError && (e.responseCode === ResponseCode.CONSUMER_NOT_ONLINE || e.code === 'NO_BROKER')) return null;
-        throw e;
-      });
-      const online = conn?.connectionSet.length ?? 0;
-      if (online > 0) throw new Error(`consumer group ${group} has ${online} consumer(s) online, which would commit their own offsets over the reset: stop them, reset, then start them again`);
+      // A running group is reset through the broker, which tells its consumers; a group with no
+      // consumer online gets CONSUMER_NOT_ONLINE, and its committed offsets are then moved here
+      // (ResetOffsetByTimeCommand falls back to ResetOffsetByTimeOldCommand the same way).
+      let table: [MessageQueue, number][] | null = null;
+      try {
+        table = await admin.resetOffsetByTimestamp(topic, group, timestamp, force);
+      } catch (e) {
+        if (!(e instanceof MQClientError && e.responseCode === ResponseCode.CONSUMER_NOT_ONLINE)) throw e;
+      }
+      if (table) {
+        ctx.out(`rollback consumer offset by specified group[${group}], topic[${topic}], force[${force}], timestamp(string)[${timeStampStr}], timestamp(long)[${timestamp}]\n`);
+        ctx.out(`${left('#brokerName', 40)}  ${left('#queueId', 40)}  ${left('#offset', 40)}\n`);
+        for (const [mq, offset] of table) ctx.out(`${left(front(mq.brokerName, 32), 40)}  ${left(mq.queueId, 40)}  ${left(offset, 40)}\n`);
+        return;
+      }
       const stats = await admin.resetOffsetByTimestampOld(group, topic, timestamp, force);
       ctx.out(`rollback consumer offset by specified consumerGroup[${group}], topic[${topic}], force[${force}], timestamp(string)[${timeStampStr}], timestamp(long)[${timestamp}]\n`);
       const row = (cols: unknown[]): string => cols.map((c) => left(c, 20)).join('  ') + '\n';

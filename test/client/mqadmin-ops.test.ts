@@ -43,8 +43,11 @@ describe('mqadmin operations', () => {
     expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
   });
 
-  it('resetOffsetByTime moves an offline group back to a time, and its consumers then read from there', async () => {
-    const send = (body: string) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', '0');
+  it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
+    const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
+    // As in RocketMQ, the broker resets a group only once it has committed an offset for every
+    // queue of the topic ("group not exist" otherwise): the other queues get a message each.
+    for (const q of [1, 2]) expect((await send(`other-${q}`, q)).code).toBe(0);
     expect((await send('before')).code).toBe(0);
     await new Promise((r) => setTimeout(r, 50));
     expect((await send('after-1')).code).toBe(0);
@@ -55,32 +58,46 @@ describe('mqadmin operations', () => {
     const puller = new PullConsumer({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
     await puller.start();
     const at = (await puller.pull(messageQueue(topic, cluster.brokerName, 0), '*', 1, 1).finally(() => puller.shutdown())).msgFoundList[0]!.storeTimestamp;
-    const consume = async (until: (bodies: string[]) => boolean): Promise<string[]> => {
-      const bodies: string[] = [];
+    const reset = () => admin('resetOffsetByTime', '-g', 'ResetGroup', '-t', topic, '-s', String(at));
+    const header = `rollback consumer offset by specified %s[ResetGroup], topic[${topic}], force[true], timestamp(string)[${at}], timestamp(long)[${at}]`;
+    const row = (out: string, n: number): string[] => out.split('\n')[n]!.trimEnd().split(/\s+/);
+
+    const bodies: string[] = [];
+    const consumer = async (): Promise<PushConsumer> => {
       const c = new PushConsumer({ consumerGroup: 'ResetGroup', namesrvAddr: cluster.namesrvAddr, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', logger: silentLogger, persistConsumerOffsetInterval: 100 });
       c.subscribe(topic).registerMessageListener((msgs) => void bodies.push(...msgs.filter((m) => m.queueId === 0).map((m) => m.body.toString())));
       await c.start();
-      try {
-        await pollUntil(() => until(bodies), 10_000, 'the messages consumed');
-        // A running group is refused: its consumer would commit its own offsets over the reset.
-        const refused = await admin('resetOffsetByTime', '-g', 'ResetGroup', '-t', topic, '-s', String(at));
-        expect(refused.code).toBe(1);
-        expect(refused.err).toContain('consumer group ResetGroup has 1 consumer(s) online');
-      } finally {
-        await c.shutdown();
-      }
-      return bodies;
+      return c;
     };
-    expect(await consume((b) => b.includes('after-2'))).toEqual(['before', 'after-1', 'after-2']);
+    const c = await consumer();
+    try {
+      await pollUntil(() => bodies.length === 3, 10_000, 'the messages consumed');
+      expect(bodies).toEqual(['before', 'after-1', 'after-2']);
+      // Running: the broker tells the consumer, which starts over at after-1 without a restart.
+      let r = await reset();
+      await pollUntil(async () => r.code === 0 || (r = await reset()).code === 0, 10_000, 'the reset through the broker').catch((e: Error) => { throw new Error(`${e.message}: ${r.err}`); });
+      expect(r.out.split('\n')[0]).toBe(header.replace('%s', 'group'));
+      expect(row(r.out, 1)).toEqual(['#brokerName', '#queueId', '#offset']);
+      expect(row(r.out, 2)).toEqual([cluster.brokerName, '0', '1']);
+      await pollUntil(() => bodies.length === 5, 10_000, 'the two later messages again');
+      expect(bodies.slice(3)).toEqual(['after-1', 'after-2']);
+    } finally {
+      await c.shutdown();
+    }
+    // Offline: the tool commits the offsets itself, and a restarted consumer reads from there.
     await pollUntil(async () => (await admin('consumerConnection', '-g', 'ResetGroup')).code === 1, 10_000, 'the group offline');
-    const r = await admin('resetOffsetByTime', '-g', 'ResetGroup', '-t', topic, '-s', String(at));
+    const r = await reset();
     expect(r.code).toBe(0);
-    const lines = r.out.split('\n');
-    expect(lines[0]).toBe(`rollback consumer offset by specified consumerGroup[ResetGroup], topic[${topic}], force[true], timestamp(string)[${at}], timestamp(long)[${at}]`);
-    expect(lines[1]!.trimEnd().split(/\s+/)).toEqual(['#brokerName', '#queueId', '#brokerOffset', '#consumerOffset', '#timestampOffset', '#resetOffset']);
-    expect(lines[2]!.trimEnd().split(/\s+/)).toEqual([cluster.brokerName, '0', '3', '3', '1', '1']);
-    // Started again, the group reads from the reset offset: the two later messages come again.
-    expect(await consume((b) => b.length >= 2)).toEqual(['after-1', 'after-2']);
+    expect(r.out.split('\n')[0]).toBe(header.replace('%s', 'consumerGroup'));
+    expect(row(r.out, 1)).toEqual(['#brokerName', '#queueId', '#brokerOffset', '#consumerOffset', '#timestampOffset', '#resetOffset']);
+    expect(row(r.out, 2)).toEqual([cluster.brokerName, '0', '3', '3', '1', '1']);
+    const again = await consumer();
+    try {
+      await pollUntil(() => bodies.length === 7, 10_000, 'the two later messages once more');
+      expect(bodies.slice(5)).toEqual(['after-1', 'after-2']);
+    } finally {
+      await again.shutdown();
+    }
   });
 
   it('updateSubGroup creates a subscription group the broker then applies, and refuses a mistyped flag', async () => {

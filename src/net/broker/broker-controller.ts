@@ -22,6 +22,7 @@ import { pullProcessors } from './processors/pull.js';
 import { queryProcessors } from './processors/query.js';
 import { queueLockProcessors } from './processors/queue-lock.js';
 import { runtimeInfoProcessors } from './processors/runtime-info.js';
+import { resetOffsetProcessors } from './processors/reset-offset.js';
 import { sendProcessors } from './processors/send.js';
 import { topicAdminProcessors } from './processors/topic-admin.js';
 import { RebalanceLockManager } from './rebalance-lock-manager.js';
@@ -141,6 +142,7 @@ export class BrokerController {
       offsetProcessors(ctx),
       topicAdminProcessors(ctx),
       runtimeInfoProcessors(ctx),
+      resetOffsetProcessors(ctx),
       queryProcessors(ctx),
       queueLockProcessors(ctx, this.locks),
     ];

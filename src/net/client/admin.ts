@@ -6,6 +6,7 @@ import { ClientInstance } from './client-instance.js';
 import type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 import { MQClientError, illegalArgument } from './errors.js';
 import { parseLenientJson } from './lenient-json.js';
+import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
 import { retryTopic } from './names.js';
@@ -218,11 +219,28 @@ export class MQAdmin {
   }
 
   /**
+   * Moves a running consumer group's offsets on a topic to a time (-1: the end of each queue), on
+   * every master serving the topic: each broker works the offsets out and tells the group's online
+   * consumers, which apply and commit them (MQAdminExt.resetOffsetByTimestamp). Fails with the
+   * broker's CONSUMER_NOT_ONLINE when nobody is online: see resetOffsetByTimestampOld for that.
+   */
+  async resetOffsetByTimestamp(topic: string, group: string, timestamp: number, force: boolean): Promise<[MessageQueue, number][]> {
+    checkGroup(group);
+    const route = await this.examineTopicRouteInfo(topic);
+    const out: [MessageQueue, number][] = [];
+    for (const addr of masterAddrs(route)) {
+      const res = await this.inst.api.call(addr, RequestCode.INVOKE_BROKER_TO_RESET_OFFSET, `reset offset of ${group} on ${topic}`, { topic, group, timestamp, isForce: force });
+      for (const [mq, v] of mqKeyedOffsetTable(res.body, addr)) out.push([mq, Number(v)]);
+    }
+    return out.sort((a, b) => compareMessageQueue(a[0], b[0]));
+  }
+
+  /**
    * Moves a consumer group's committed offsets on a topic to the first message stored at or after
    * `timestamp` (-1: the end of each queue), on every master serving the topic (RocketMQ's
-   * resetOffsetByTimestampOld). Without `force`, an offset only ever moves back. Meant for a group
-   * with no consumer online: a running consumer keeps its offsets in memory and would commit them
-   * over the reset (see mqadmin resetOffsetByTime, which checks).
+   * resetOffsetByTimestampOld). Without `force`, an offset only ever moves back. For a group with
+   * no consumer online: a running consumer keeps its offsets in memory and would commit them over
+   * this reset (resetOffsetByTimestamp is the one for it).
    */
   async resetOffsetByTimestampOld(group: string, topic: string, timestamp: number, force: boolean): Promise<RollbackStats[]> {
     checkGroup(group);
@@ -323,12 +341,5 @@ function parseBody(body: Buffer | undefined, addr: string): unknown {
 
 /** `offsetTable` of TopicStatsTable / ConsumeStats: MessageQueue-keyed map -> entries. */
 function offsetTable(body: Buffer | undefined, addr: string): [MessageQueue, Record<string, unknown>][] {
-  const table = (parseBody(body, addr) as { offsetTable?: unknown }).offsetTable;
-  if (!(table instanceof Map)) return [];
-  const out: [MessageQueue, Record<string, unknown>][] = [];
-  for (const [k, v] of table as Map<Record<string, unknown>, Record<string, unknown>>) {
-    if (typeof k !== 'object' || k === null) continue;
-    out.push([{ topic: String(k.topic), brokerName: String(k.brokerName), queueId: num(k.queueId) }, v]);
-  }
-  return out;
+  return mqKeyedOffsetTable(body, addr).filter((e): e is [MessageQueue, Record<string, unknown>] => typeof e[1] === 'object' && e[1] !== null);
 }

@@ -7,6 +7,8 @@ import { BrokerAPI } from './broker-api.js';
 import { MASTER_ID, type TopicRouteData } from './route.js';
 import { type SubscriptionData, subscriptionJson } from './subscription.js';
 import { MQClientError } from './errors.js';
+import type { MessageQueue } from './message-queue.js';
+import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -33,6 +35,8 @@ export interface ConsumerMember {
   onRouteChanged(topic: string, route: TopicRouteData): void;
   doRebalance(): Promise<void>;
   persistOffsets(): Promise<void>;
+  /** The broker moved the group's offsets (an admin's reset by time): consume from these now. */
+  resetOffsets?(topic: string, offsets: readonly (readonly [MessageQueue, number])[]): Promise<void>;
 }
 
 const instances = new Map<string, ClientInstance>();
@@ -65,6 +69,24 @@ export class ClientInstance {
     this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
+    // An admin reset a group's offsets by time (ClientRemotingProcessor.resetOffset): the broker
+    // sends each online member the new offsets, which only the member itself can apply.
+    this.remoting.registerProcessor(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
+      const group = req.extFields.group ?? '';
+      const topic = req.extFields.topic ?? '';
+      const consumer = this.consumers.get(group);
+      if (!consumer?.resetOffsets) return null;
+      let table: [MessageQueue, number][];
+      try {
+        table = mqKeyedOffsetTable(req.body, 'broker').map(([mq, v]) => [mq, Number(v)] as [MessageQueue, number]).filter(([mq, v]) => mq.topic === topic && Number.isInteger(v) && v >= 0);
+      } catch (err) {
+        this.logger.warn('reset offset of %s on %s: %s', group, topic, (err as Error).message);
+        return null;
+      }
+      this.logger.info('reset offset of %s on %s: %d queue(s)', group, topic, table.length);
+      void consumer.resetOffsets(topic, table).catch((err: unknown) => this.logger.warn('reset offset of %s on %s failed: %s', group, topic, (err as Error).message));
+      return null;
+    });
     this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
       this.logger.info('consumer ids of group %s changed: rebalancing now', req.extFields.consumerGroup ?? '?');
       void this.rebalanceNow();

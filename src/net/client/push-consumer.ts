@@ -113,7 +113,9 @@ export class PushConsumer implements ConsumerMember {
       sendBack: (m, level) => this.sendBack(m, level),
       settled: (pq, msgs) => {
         const commit = pq.remove(msgs);
-        if (commit >= 0) this.offsets!.updateOffset(pq.mq, commit, true);
+        // As Java: a dropped queue's late batches commit nothing. Its queue was given away, or
+        // restarted at another offset (a reset), which their commits would undo.
+        if (commit >= 0 && !pq.dropped) this.offsets!.updateOffset(pq.mq, commit, true);
       },
     });
     this.running = true;
@@ -253,6 +255,20 @@ export class PushConsumer implements ConsumerMember {
         this.offsets!.updateOffset(pq.mq, result.nextBeginOffset, true);
       }
       if (cfg.pullInterval > 0) await this.pause(cfg.pullInterval);
+    }
+  }
+
+  /**
+   * An admin's reset by time, relayed by the broker: each queue this consumer pulls starts over
+   * at its new offset (a fresh process queue, as for an illegal offset), and the new offsets are
+   * committed at once so a rebalance elsewhere starts from them too. Queues it does not own are
+   * left to the members that do, which got the same table.
+   */
+  async resetOffsets(topic: string, offsets: readonly (readonly [MessageQueue, number])[]): Promise<void> {
+    if (!this.running) return;
+    for (const [mq, offset] of offsets) {
+      const pq = this.processQueues.get(mqKey(mq));
+      if (mq.topic === topic && pq) await this.restartAt(pq, offset);
     }
   }
 

@@ -40,3 +40,13 @@ export function success(req: RemotingCommand, extFields?: Record<string, string 
 export function jsonBody(text: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
+
+/** A MessageQueue as the key of a fastjson map, which writes the object itself as the key. */
+export function mqKey(brokerName: string, topic: string, queueId: number): string {
+  return JSON.stringify({ brokerName, queueId, topic });
+}
+
+/** `{{"brokerName":…}:value,…}`: fastjson's form of a map keyed by MessageQueue objects. */
+export function objectKeyedMap(entries: [string, unknown][]): string {
+  return `{${entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(',')}}`;
+}

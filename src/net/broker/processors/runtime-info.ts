@@ -7,7 +7,7 @@ import { BrokerError } from '../broker-error.js';
 import { allConfigsText } from '../broker-config.js';
 import { optString, reqString } from '../request-header.js';
 import { checkTopic } from '../topic-validator.js';
-import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
+import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable } from './processor-support.js';
 
 /**
  * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_BROKER_CONFIG (26, the settings
@@ -76,13 +76,6 @@ function diskRatio(dir: string): string {
   }
 }
 
-function mqKey(ctx: BrokerContext, topic: string, queueId: number): string {
-  return JSON.stringify({ brokerName: ctx.config.brokerName, queueId, topic });
-}
-
-function objectKeyedMap(entries: [string, unknown][]): string {
-  return `{${entries.map(([k, v]) => `${k}:${JSON.stringify(v)}`).join(',')}}`;
-}
 
 function topicStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
   const topic = checkTopic(reqString(req.extFields, 'topic'));
@@ -93,7 +86,7 @@ function topicStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand {
     const min = Math.max(0, ctx.store.getMinOffsetInQueue(topic, q));
     const max = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
     const last = max > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, max - 1) : 0;
-    entries.push([mqKey(ctx, topic, q), { lastUpdateTimestamp: Math.max(0, last), maxOffset: max, minOffset: min }]);
+    entries.push([mqKey(ctx.config.brokerName, topic, q), { lastUpdateTimestamp: Math.max(0, last), maxOffset: max, minOffset: min }]);
   }
   return success(req, undefined, jsonBody(`{"offsetTable":${objectKeyedMap(entries)}}`));
 }
@@ -110,7 +103,7 @@ function consumeStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand
       const brokerOffset = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
       const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, q));
       const last = consumerOffset > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, consumerOffset - 1) : 0;
-      entries.push([mqKey(ctx, topic, q), { brokerOffset, consumerOffset, lastTimestamp: Math.max(0, last) }]);
+      entries.push([mqKey(ctx.config.brokerName, topic, q), { brokerOffset, consumerOffset, lastTimestamp: Math.max(0, last) }]);
     }
   }
   return success(req, undefined, jsonBody(`{"consumeTps":0.0,"offsetTable":${objectKeyedMap(entries)}}`));
