@@ -138,6 +138,8 @@ export class CommitLog {
   private readonly backlog = new DispatchBacklog();
   /** Called after committed records were dispatched (the store publishes them to its workers). */
   onDispatched: (() => void) | null = null;
+  /** Called after staged bytes reached their file (HA may send them now). */
+  onCommitted: (() => void) | null = null;
   onError: (e: Error) => void = (e) => console.error(e);
   /** appendBatch's per-message scratch (property byte lengths, record lengths, offsets), reused. */
   private readonly batchProps: number[] = [];
@@ -169,6 +171,7 @@ export class CommitLog {
       ? new StagedWrites({
           onCommitted: (offset) => {
             if (this.backlog.release(offset, this.dispatcher) > 0) this.onDispatched?.();
+            this.onCommitted?.();
           },
           onError: (e) => this.onError(e),
           durable: cfg.flushDiskType === 'SYNC_FLUSH',
@@ -188,6 +191,11 @@ export class CommitLog {
 
   get maxOffset(): number {
     return this.queue.maxWrotePosition;
+  }
+
+  /** Where the bytes in the segment files end (staged bytes are not there yet): what HA may send. */
+  get readableOffset(): number {
+    return this.staged && this.staged.stagedChunks > 0 ? this.staged.committedOffset : this.maxOffset;
   }
 
   nextQueueOffset(topic: string, queueId: number): number {

@@ -60,6 +60,8 @@ export const STORE_DEFAULTS = {
   haSendHeartbeatInterval: 5000,
   haHousekeepingInterval: 20_000,
   slaveTimeout: 3000,
+  /** A slave's master HA "host:port"; when empty (or under 6 characters) the NameServer's answer is used. */
+  haMasterAddress: '',
   /**
    * Appends go to in-memory staging buffers and reach the segment files by write(2) on libuv's
    * pool, as with RocketMQ's transient store pool (here also under SYNC_FLUSH, where it is always
@@ -120,6 +122,11 @@ export const STORE_RANGES: Record<string, readonly [number, number?]> = {
   diskMaxUsedSpaceRatio: [0, 100],
   accessMessageInMemoryMaxRatio: [0, 100],
   haListenPort: [0, 65535],
+  haTransferBatchSize: [1],
+  haSlaveFallbehindMax: [1],
+  haSendHeartbeatInterval: [1],
+  haHousekeepingInterval: [1],
+  slaveTimeout: [1],
 };
 
 /** Number keys that may have a fractional part (tests keep files for seconds, not hours). */

@@ -1,3 +1,4 @@
+import type { StoreConfig } from './config.js';
 import type { MappedFileQueue } from './mapped-file-queue.js';
 
 const PAGE = 4096;
@@ -130,6 +131,17 @@ export class CommitLogFlusher {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+/** The flusher's settings from a store config. */
+export function flushTiming(cfg: StoreConfig): Pick<FlusherOptions, 'sync' | 'intervalMs' | 'leastPages' | 'thoroughIntervalMs' | 'timeoutMs'> {
+  return {
+    sync: cfg.flushDiskType === 'SYNC_FLUSH',
+    intervalMs: cfg.flushIntervalCommitLog,
+    leastPages: cfg.flushCommitLogLeastPages,
+    thoroughIntervalMs: cfg.flushCommitLogThoroughInterval,
+    timeoutMs: cfg.syncFlushTimeout,
+  };
 }
 
 export interface FlusherOptions {

@@ -215,6 +215,11 @@ export class MemoryMessageStore extends StoreReads implements MessageStore {
   async whenDispatched(): Promise<boolean> {
     return true;
   }
+  /** No replication in memory. */
+  async waitReplica(): Promise<'SLAVE_NOT_AVAILABLE'> {
+    return 'SLAVE_NOT_AVAILABLE';
+  }
+  updateHaMasterAddress(): void {}
   runtimeInfo(): Record<string, string> {
     return {
       commitLogMinOffset: '0',

@@ -10,7 +10,7 @@ import type {
 import { CommitLog, type AppendResult } from './commit-log.js';
 import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
-import { CommitLogFlusher } from './flush.js';
+import { CommitLogFlusher, flushTiming } from './flush.js';
 import { recoverStore, type RecoveryResult } from './recovery.js';
 import { StoreReads, hasKey, type RecordLog } from './store-reads.js';
 import type { ConsumeQueue } from './consume-queue.js';
@@ -26,6 +26,9 @@ import { IndexReader } from './index-reader.js';
 import { InlineDispatch } from './inline-dispatch.js';
 import { CleanService } from './clean-service.js';
 import { quietLogger, type StoreLogger, type StoreOptions } from './store-options.js';
+import { HaService, type ReplicaStatus } from './ha.js';
+import { withTimeout } from './timeout.js';
+import { ReplicaAppender } from './replica-append.js';
 
 export type { StoreLogger, StoreOptions } from './store-options.js';
 
@@ -58,6 +61,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   private readonly inline: InlineDispatch;
   /** Deletes expired commit log, consume queue and index files (RocketMQ's clean services). */
   readonly retention: CleanService;
+  readonly ha: HaService | null;
 
   constructor(config: StoreConfig, opts: StoreOptions = {}) {
     super();
@@ -95,6 +99,9 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.remote!.publish();
       this.bridge!.drain();
     };
+    const replica = () => new ReplicaAppender(config, this.commitLog, this.dispatcher, () => (this.commitLog.onDispatched?.(), this.roomInRing()), this.log);
+    this.ha = opts.ha ? new HaService(config, opts.ha, this.commitLog, replica(), this.log, opts.haBindAddress) : null;
+    this.commitLog.onCommitted = this.ha ? () => this.ha!.written() : null;
   }
 
   /** Inline, or handed to the workers once they run. */
@@ -140,11 +147,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (!lastExitOK) this.log.warn(`store ${root}: abort marker found, recovered after a crash (${JSON.stringify(this.lastRecovery)})`);
     abortMarker.create(abortPath(this.config));
     this.flusher = new CommitLogFlusher(this.commitLog.queue, {
-      sync: this.config.flushDiskType === 'SYNC_FLUSH',
-      intervalMs: this.config.flushIntervalCommitLog,
-      leastPages: this.config.flushCommitLogLeastPages,
-      thoroughIntervalMs: this.config.flushCommitLogThoroughInterval,
-      timeoutMs: this.config.syncFlushTimeout,
+      ...flushTiming(this.config),
       lastStoreTimestamp: () => this.commitLog.lastStoreTimestamp,
       onFlushed: (ts) => {
         if (this.checkpoint) this.checkpoint.physicMsgTimestamp = ts;
@@ -156,6 +159,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.cqFlushTimer.unref();
     this.running = true;
     if (this.remote) await this.startRemoteDispatch();
+    await this.ha?.start();
     this.retention.start();
   }
 
@@ -212,6 +216,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   async shutdown(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    await this.ha?.close();
     await this.retention.stop();
     this.flusher?.stop();
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
@@ -270,6 +275,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** The append is done; what remains is waiting for room in the ring and for the disk. */
   private complete(r: AppendResult): Promise<PutMessageResult> {
     const result: PutMessageResult = r;
+    this.ha?.written();
     const end = r.wroteOffset + r.wroteBytes;
     const sync = this.config.flushDiskType === 'SYNC_FLUSH';
     if (this.commitLog.staged) {
@@ -296,6 +302,14 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       if (!flushed) result.status = 'FLUSH_DISK_TIMEOUT';
       return result;
     });
+  }
+
+  waitReplica(end: number): Promise<ReplicaStatus> {
+    return this.ha ? this.ha.waitReplica(end) : Promise.resolve('SLAVE_NOT_AVAILABLE');
+  }
+
+  updateHaMasterAddress(addr: string): void {
+    this.ha?.updateMasterAddress(addr);
   }
 
   /** The wait for room of the last dispatch that found the ring full, if any (taken once). */
@@ -383,11 +397,4 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
     };
   }
-}
-
-/** True once `p` resolves, false if `timeoutMs` passes first. */
-function withTimeout(p: Promise<void>, timeoutMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, timeoutMs, false)));
-  return Promise.race([p.then(() => true), expired]).finally(() => clearTimeout(timer));
 }

@@ -1,6 +1,7 @@
 import type { RemoteDispatcher } from './dispatch.js';
 import type { PagePopulator } from './page-populator.js';
 import type { RetentionHooks } from './clean-service.js';
+import type { HaTransport } from './ha.js';
 
 /** What DefaultMessageStore takes besides its config. */
 export interface StoreLogger {
@@ -20,6 +21,14 @@ export interface StoreOptions {
   remoteDispatcher?: RemoteDispatcher;
   /** Populates commit log pages ahead of the writer in another thread (src/workers' WorkerPagePopulator). */
   pagePopulator?: PagePopulator;
+  /**
+   * Master/slave replication by `brokerRole`: a master serves slaves on `haListenPort`, a slave
+   * follows its master. Off when absent. InProcessHa runs it on this thread; a broker gives it a
+   * worker (src/workers' WorkerHa).
+   */
+  ha?: HaTransport;
+  /** Interface the HA server listens on (all when absent, as RocketMQ). */
+  haBindAddress?: string;
   /** Tests only: retention's clock, disk figures and first delays (see CleanService). */
   retentionHooks?: RetentionHooks;
 }

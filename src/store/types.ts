@@ -164,4 +164,12 @@ export interface MessageStore {
   whenDispatched(commitLogOffset: number, timeoutMs?: number): Promise<boolean>;
   /** Numbers for GET_BROKER_RUNTIME_INFO and benchmarks. */
   runtimeInfo(): Record<string, string>;
+  /**
+   * SYNC_MASTER: PUT_OK once a slave has every byte before `end`; SLAVE_NOT_AVAILABLE at once when
+   * no slave is connected or it lags by more than `haSlaveFallbehindMax`; FLUSH_SLAVE_TIMEOUT after
+   * `slaveTimeout`. Stores without replication answer SLAVE_NOT_AVAILABLE.
+   */
+  waitReplica(end: number): Promise<'PUT_OK' | 'SLAVE_NOT_AVAILABLE' | 'FLUSH_SLAVE_TIMEOUT'>;
+  /** A slave learns its master's HA address from the NameServer. */
+  updateHaMasterAddress(addr: string): void;
 }
