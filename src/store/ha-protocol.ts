@@ -97,7 +97,10 @@ export class TransferReader {
       }
       if (this.buf.length - p - HA_HEADER_SIZE < size) break;
       const start = p + HA_HEADER_SIZE;
-      out.push({ offset, body: Buffer.from(this.buf.subarray(start, start + size)) });
+      // A buffer of its own (not a slice of the allocator's pool): it may be transferred to another thread.
+      const body = Buffer.allocUnsafeSlow(size);
+      this.buf.copy(body, 0, start, start + size);
+      out.push({ offset, body });
       p = start + size;
     }
     this.buf = p === this.buf.length ? Buffer.alloc(0) : Buffer.from(this.buf.subarray(p));

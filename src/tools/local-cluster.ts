@@ -44,7 +44,20 @@ export interface LocalCluster {
   brokerRssAnonMB(): number | null;
   /** Stops the broker (SIGTERM, graceful) and starts it again on the same store and port. */
   restartBroker(): Promise<void>;
+  /**
+   * Starts a slave of the broker (same name, brokerId 1, brokerRole SLAVE) on a store of its own;
+   * resolves once it is ready. `stop()` stops it too.
+   */
+  startSlave(props?: Record<string, string | number | boolean>): Promise<LocalSlave>;
   /** SIGTERM both (SIGKILL after a grace period), then removes the temp dir if we made it. */
+  stop(): Promise<void>;
+}
+
+export interface LocalSlave {
+  readonly addr: string;
+  readonly pid: number;
+  readonly storePathRootDir: string;
+  /** SIGTERM (graceful). */
   stop(): Promise<void>;
 }
 
@@ -181,10 +194,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const ns = await startProcess('namesrv', 'namesrv.js', ['-c', join(dir, 'namesrv.conf')], /listening on [^\s]*:(\d+)/, opts);
   const namesrvAddr = `127.0.0.1:${ns.match[1]}`;
   const brokerConf = join(dir, 'broker.conf');
-  const writeBrokerConf = (port: number): void =>
-    writeFileSync(
-      brokerConf,
-      propsText({
+  const brokerProps = (port: number): Record<string, string | number | boolean> => ({
         brokerClusterName: clusterName,
         brokerName,
         brokerIP1: '127.0.0.1',
@@ -194,9 +204,9 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         storePathRootDir: join(dir, 'store'),
         flushDiskType: opts.flushDiskType ?? 'ASYNC_FLUSH',
         ...opts.brokerProps,
-      }),
-    );
-  writeBrokerConf(await freeBrokerPort());
+      });
+  writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort())));
+  const slaves: ChildProcess[] = [];
   const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts);
   let broker: Started;
   try {
@@ -224,7 +234,18 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       cluster.brokerStartToReadyMs = broker.ms;
       await waitRegistered(namesrvAddr, brokerName, opts.timeoutMs ?? 20_000);
     },
+    async startSlave(props = {}) {
+      const n = slaves.length + 1;
+      const conf = join(dir, `broker-slave${n}.conf`);
+      const storePathRootDir = join(dir, `store-slave${n}`);
+      writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort()), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
+      const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
+      slaves.push(s.child);
+      const addr = (JSON.parse(s.match[0]) as { brokerAddr: string }).brokerAddr;
+      return { addr, pid: s.child.pid!, storePathRootDir, stop: () => stopProcess(s.child) };
+    },
     async stop() {
+      await Promise.all(slaves.map((c) => stopProcess(c)));
       // The broker first, as operators do: it unregisters from a NameServer that is still there
       // (stopping both at once logged a failed unregistration at the end of every bench run).
       await stopProcess(broker.child);

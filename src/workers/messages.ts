@@ -193,3 +193,34 @@ export interface PopulatorFile {
   gen: number;
   path: string;
 }
+
+/**
+ * The HA worker's shared cells. The master's event loop writes the readable commit log end into
+ * HA_F64_READABLE, then bumps HA_SEQ and notifies; the worker waits on HA_SEQ (Atomics.waitAsync:
+ * its own event loop serves the slaves' sockets meanwhile). HA_STOP ends the wait for good.
+ */
+export const HA_SEQ = 0;
+export const HA_STOP = 1;
+export const HA_F64_READABLE = 1;
+export const HA_CELL_BYTES = 16;
+
+/** Host -> HA worker, at start (workerData). */
+export type HaWorkerData =
+  | { role: 'master'; cells: SharedArrayBuffer; start: import('../store/ha.js').HaMasterStart }
+  | { role: 'slave'; cells: SharedArrayBuffer; start: import('../store/ha.js').HaSlaveStart; masterAddress: string | null };
+
+/** Host -> HA worker, later (on parentPort). `stored` answers an `append` by its id. */
+export type HostToHaWorker =
+  | { type: 'master-address'; addr: string | null }
+  | { type: 'stored'; id: number; maxOffset: number }
+  | { type: 'store-failed'; id: number; message: string }
+  | { type: 'stop' };
+
+/** HA worker -> host. A slave's `append` carries one transfer, its buffer transferred. */
+export type HaWorkerToHost =
+  | { type: 'listening'; port: number }
+  | { type: 'failed'; message: string }
+  | { type: 'progress'; ackOffset: number; slaves: number }
+  | { type: 'append'; id: number; offset: number; body: Uint8Array }
+  | { type: 'log'; level: 'info' | 'warn'; text: string }
+  | { type: 'stopped' };

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
+import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type HaTransport, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { Connection, RequestHandler } from '../connection.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -30,6 +30,10 @@ import { ScheduleMessageService } from './schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
 import { StoreLock } from './store-lock.js';
+import { SlaveSynchronize } from './slave-synchronize.js';
+
+/** RocketMQ 4.5+ synchronizes a slave's metadata every 10 s. */
+const SLAVE_SYNC_PERIOD_MS = 10_000;
 
 export interface BrokerControllerOptions {
   logger?: Logger;
@@ -39,6 +43,8 @@ export interface BrokerControllerOptions {
   remoteDispatcher?: RemoteDispatcher;
   /** Commit log pages populated from another thread (the entry points pass src/workers' WorkerPagePopulator). */
   pagePopulator?: PagePopulator;
+  /** Master/slave replication's sockets (the entry points pass src/workers' WorkerHa); none when absent. */
+  ha?: HaTransport;
 }
 
 /**
@@ -64,6 +70,8 @@ export class BrokerController {
   readonly client: RemotingClient;
   private servers: RemotingServer[] = [];
   private registrar: NameServerRegistrar | null = null;
+  /** A slave's copy of its master's metadata. */
+  slaveSync: SlaveSynchronize | null = null;
   private timers: NodeJS.Timeout[] = [];
   private accepting = false;
   private stopping: Promise<void> | null = null;
@@ -78,7 +86,7 @@ export class BrokerController {
     this.listenPort = broker.listenPort;
     const storeHost = `${broker.brokerIP1}:${broker.listenPort}`;
     this.storeHostAddr = parseHostAddress(storeHost);
-    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger, remoteDispatcher: opts.remoteDispatcher, pagePopulator: opts.pagePopulator });
+    this.store = opts.store ?? new DefaultMessageStore(store, { storeHost, logger: this.logger, remoteDispatcher: opts.remoteDispatcher, pagePopulator: opts.pagePopulator, ha: opts.ha, haBindAddress: settings.broker.bindAddress || undefined });
     const root = store.storePathRootDir;
     this.topics = new TopicConfigManager(broker, root, this.logger);
     this.offsets = new ConsumerOffsetManager(root);
@@ -182,6 +190,11 @@ export class BrokerController {
     this.holdService.start();
     this.stats.start();
     if (store.brokerRole !== 'SLAVE') this.schedule.start();
+    else {
+      const sync = new SlaveSynchronize({ client: this.client, topics: this.topics, offsets: this.offsets, groups: this.groups, schedule: this.schedule, logger: this.logger, timeoutMs: 3000 });
+      this.slaveSync = sync;
+      this.every(SLAVE_SYNC_PERIOD_MS, () => void sync.syncAll());
+    }
     this.every(broker.flushConsumerOffsetInterval, () => this.persistOffsets());
     this.every(broker.flushDelayOffsetInterval, () =>
       this.schedule.persist().catch((e: unknown) => this.logger.error(`persisting delay offsets failed: ${(e as Error).message}`)),
@@ -194,6 +207,10 @@ export class BrokerController {
       logger: this.logger,
       brokerAddr: this.brokerAddr,
       haServerAddr: `${broker.brokerIP2}:${this.listenPort + 1}`,
+      onMaster: (ha, master) => {
+        this.store.updateHaMasterAddress(ha);
+        this.slaveSync?.setMasterAddr(master);
+      },
     });
     await this.registrar.start();
   }

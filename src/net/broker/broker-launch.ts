@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { PagePopulator, RemoteDispatcher } from '../../store/index.js';
+import type { HaTransport, PagePopulator, RemoteDispatcher } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
 import { BrokerController } from './broker-controller.js';
 
@@ -12,7 +12,7 @@ import { BrokerController } from './broker-controller.js';
 export async function runBroker(
   settings: BrokerSettings,
   logger: Logger,
-  threads: { remoteDispatcher?: RemoteDispatcher; pagePopulator?: PagePopulator } = {},
+  threads: { remoteDispatcher?: RemoteDispatcher; pagePopulator?: PagePopulator; ha?: HaTransport } = {},
 ): Promise<BrokerController> {
   const controller = new BrokerController(settings, { logger, ...threads });
   await controller.start();

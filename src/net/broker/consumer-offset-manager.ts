@@ -22,8 +22,17 @@ export class ConsumerOffsetManager {
 
   load(): void {
     const loaded = readConfigFile(this.file, (v) => entriesOf((v as Record<string, unknown> | null)?.offsetTable));
-    if (!loaded) return;
-    for (const [key, queues] of loaded) {
+    if (loaded) this.apply(loaded);
+  }
+
+  /** A slave takes its master's offsets (GET_ALL_CONSUMER_OFFSET), over its own (RocketMQ: putAll). */
+  syncFrom(body: unknown): void {
+    this.apply(entriesOf((body as Record<string, unknown> | null)?.offsetTable));
+    this.version++;
+  }
+
+  private apply(entries: [string, unknown][]): void {
+    for (const [key, queues] of entries) {
       const m = new Map<number, number>();
       for (const [q, off] of entriesOf(queues)) {
         const qid = Number(q);

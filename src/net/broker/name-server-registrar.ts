@@ -17,6 +17,8 @@ export interface RegistrarOptions {
   brokerAddr: string;
   /** "ip:port" of this broker's HA server (brokerIP2:listenPort+1). */
   haServerAddr: string;
+  /** A slave: a NameServer named the master's HA address and remoting address. */
+  onMaster?: (haMasterAddr: string, masterAddr: string) => void;
 }
 
 /**
@@ -127,7 +129,12 @@ export class NameServerRegistrar {
           }
           this.registrations++;
           if (res.extFields.masterAddr) this.masterAddr = res.extFields.masterAddr;
-          if (res.extFields.haServerAddr) this.haMasterAddr = res.extFields.haServerAddr;
+          // Only a NameServer that knows the master answers with its addresses: one that does not
+          // yet (just restarted) must not stop replication that works.
+          if (res.extFields.haServerAddr && res.extFields.masterAddr) {
+            this.haMasterAddr = res.extFields.haServerAddr;
+            this.o.onMaster?.(this.haMasterAddr, res.extFields.masterAddr);
+          }
         } catch (e) {
           logger.warn(`register to NameServer ${ns} failed: ${(e as Error).message}`);
         }

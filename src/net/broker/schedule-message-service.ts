@@ -44,8 +44,17 @@ export class ScheduleMessageService {
   }
 
   load(): void {
-    const loaded = readConfigFile(this.file, (v) => entriesOf((v as Record<string, unknown> | null)?.offsetTable));
-    for (const [level, off] of loaded ?? []) {
+    this.apply(readConfigFile(this.file, (v) => entriesOf((v as Record<string, unknown> | null)?.offsetTable)) ?? []);
+  }
+
+  /** A slave takes its master's delay offsets (GET_ALL_DELAY_OFFSET) and writes delayOffset.json. */
+  syncFrom(body: unknown): Promise<void> {
+    this.apply(entriesOf((body as Record<string, unknown> | null)?.offsetTable));
+    return this.persist();
+  }
+
+  private apply(entries: [string, unknown][]): void {
+    for (const [level, off] of entries) {
       const l = Number(level);
       if (Number.isInteger(l) && l >= 1 && Number.isFinite(Number(off))) this.offsets.set(l, Number(off));
     }

@@ -102,18 +102,29 @@ export class SubscriptionGroupManager {
   }
 
   load(): void {
-    const loaded = readConfigFile(this.file, (v) => {
-      const o = (v ?? {}) as Record<string, unknown>;
-      return { groups: entriesOf(o.subscriptionGroupTable), dataVersion: o.dataVersion };
-    });
-    if (!loaded) return;
+    const loaded = readConfigFile(this.file, decodeGroupTable);
+    if (loaded) this.apply(loaded, 'subscriptionGroup.json');
+  }
+
+  /** A slave takes its master's groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG) when the versions differ. */
+  syncFrom(body: unknown): boolean {
+    const t = decodeGroupTable(body);
+    if (this.dataVersion.equals(t.dataVersion)) return false;
+    this.table.clear();
+    this.apply(t, 'the master');
+    this.lastWrite = this.persist();
+    this.lastWrite.catch((e: unknown) => this.logger.error(`writing ${this.file} failed: ${(e as Error).message}`));
+    return true;
+  }
+
+  private apply(loaded: ReturnType<typeof decodeGroupTable>, from: string): void {
     for (const [name, raw] of loaded.groups) {
       if (groupProblem(name)) {
-        this.logger.warn(`subscriptionGroup.json: skipping illegal group name ${JSON.stringify(name)}`);
+        this.logger.warn(`${from}: skipping illegal group name ${JSON.stringify(name)}`);
         continue;
       }
       const { config, problems } = decodeSubscriptionGroup(name, raw);
-      for (const p of problems) this.logger.warn(`subscriptionGroup.json: group ${name}: ${p}; using the default`);
+      for (const p of problems) this.logger.warn(`${from}: group ${name}: ${p}; using the default`);
       this.table.set(name, config);
     }
     this.dataVersion.assign(loaded.dataVersion);
@@ -172,4 +183,9 @@ export class SubscriptionGroupManager {
     this.lastWrite = write;
     write.catch((e: unknown) => this.logger.error(`writing ${this.file} failed: ${(e as Error).message}`));
   }
+}
+
+function decodeGroupTable(v: unknown): { groups: [string, unknown][]; dataVersion: unknown } {
+  const o = (v ?? {}) as Record<string, unknown>;
+  return { groups: entriesOf(o.subscriptionGroupTable), dataVersion: o.dataVersion };
 }

@@ -35,16 +35,30 @@ export class TopicConfigManager {
 
   /** Reads topics.json (or its .bak); throws if both exist and are unreadable. */
   load(): void {
-    const loaded = readConfigFile(this.file, (v) => {
-      const o = (v ?? {}) as Record<string, unknown>;
-      const topics = entriesOf(o.topicConfigTable).map(([name, tc]) => topicConfigFromJson(name, tc));
-      return { topics, dataVersion: o.dataVersion };
-    });
-    if (!loaded) return;
+    const loaded = readConfigFile(this.file, decodeWrapper);
+    if (loaded) this.apply(loaded, 'topics.json');
+  }
+
+  /**
+   * A slave takes its master's table (GET_ALL_TOPIC_CONFIG, RocketMQ's SlaveSynchronize) when the
+   * data versions differ: the whole table, the master's version, written to topics.json.
+   * Returns whether anything changed.
+   */
+  syncFrom(wrapper: unknown): boolean {
+    const w = decodeWrapper(wrapper);
+    if (this.dataVersion.equals(w.dataVersion)) return false;
+    this.table.clear();
+    this.apply(w, 'the master');
+    this.lastWrite = this.persist();
+    this.lastWrite.catch((e: unknown) => this.logger.error(`writing ${this.file} failed: ${(e as Error).message}`));
+    return true;
+  }
+
+  private apply(loaded: ReturnType<typeof decodeWrapper>, from: string): void {
     for (const tc of loaded.topics) {
       // A name that could not have been created legally is skipped, never turned into a path.
       if (topicProblem(tc.topicName)) {
-        this.logger.warn(`topics.json: skipping illegal topic name ${JSON.stringify(tc.topicName)}`);
+        this.logger.warn(`${from}: skipping illegal topic name ${JSON.stringify(tc.topicName)}`);
         continue;
       }
       this.table.set(tc.topicName, tc);
@@ -167,6 +181,13 @@ export class TopicConfigManager {
       }
     }
   }
+}
+
+/** A TopicConfigSerializeWrapper (topics.json, GET_ALL_TOPIC_CONFIG) as topics and a data version. */
+function decodeWrapper(v: unknown): { topics: TopicConfig[]; dataVersion: unknown } {
+  const o = (v ?? {}) as Record<string, unknown>;
+  const topics = entriesOf(o.topicConfigTable).map(([name, tc]) => topicConfigFromJson(name, tc));
+  return { topics, dataVersion: o.dataVersion };
 }
 
 /** The topics RocketMQ 4.9's TopicConfigManager creates at start. */

@@ -89,6 +89,12 @@ export class DataVersion {
     if (typeof o.counter === 'number') this.counter = o.counter;
   }
 
+  /** Whether `v` (a DataVersion's JSON) is this version (both fields, as Java's equals). */
+  equals(v: unknown): boolean {
+    const o = (v ?? {}) as Record<string, unknown>;
+    return o.timestamp === this.timestamp && o.counter === this.counter;
+  }
+
   toJSON(): { counter: number; timestamp: number } {
     return { counter: this.counter, timestamp: this.timestamp };
   }

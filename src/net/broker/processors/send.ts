@@ -152,13 +152,14 @@ function retryOrDlq(ctx: BrokerContext, h: SendHeader, target: { tc: TopicConfig
 
 /**
  * A SYNC_MASTER acknowledges a send that waits for the store (WAIT not false) only once a slave
- * has it. HA replication is not built yet, so no slave ever has it: the message is stored and the
- * answer is SLAVE_NOT_AVAILABLE, what RocketMQ answers when no slave is connected (a replication
- * status wins over a flush timeout there too). Never a SEND_OK that promises a copy nobody made.
+ * has it (RocketMQ's handleHA): SLAVE_NOT_AVAILABLE at once when no slave is connected or it lags
+ * too far, FLUSH_SLAVE_TIMEOUT when it does not acknowledge within slaveTimeout. The message is
+ * stored either way, and a replication status wins over a flush timeout, as there.
  */
-function replicated(ctx: BrokerContext, r: PutMessageResult, wait: boolean): PutMessageResult {
+async function replicated(ctx: BrokerContext, r: PutMessageResult, wait: boolean): Promise<PutMessageResult> {
   if (ctx.storeConfig.brokerRole !== 'SYNC_MASTER' || !wait) return r;
-  if (r.status === 'PUT_OK' || r.status === 'FLUSH_DISK_TIMEOUT') r.status = 'SLAVE_NOT_AVAILABLE';
+  const status = await ctx.store.waitReplica(r.wroteOffset + r.wroteBytes);
+  if (status !== 'PUT_OK') r.status = status;
   return r;
 }
 
@@ -212,7 +213,7 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
   const delay = Number(props.get(PROPERTY.DELAY) ?? 0);
   if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
   const r = await timedPut(ctx, () => ctx.store.putMessage(msg), 1, body.length);
-  return responseFor(ctx, req, replicated(ctx, r, wait), queueId);
+  return responseFor(ctx, req, await replicated(ctx, r, wait), queueId);
 }
 
 async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connection, h: SendHeader): Promise<RemotingCommand> {
@@ -255,6 +256,6 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
       reconsumeTimes: h.reconsumeTimes,
     };
   });
-  const r = replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes), wait);
+  const r = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes), wait);
   return responseFor(ctx, req, r, target.queueId);
 }

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeMessages } from '../../src/store/index.js';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
+import { createTopic, pullHeader, sendV2Header } from '../helpers/broker-harness.js';
+import { pollUntil, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
+import type { LocalSlave } from '../../src/tools/local-cluster.js';
+
+/**
+ * A SYNC_MASTER and its slave as real processes, replicating over the HA port (in the brokers'
+ * HA workers): sends are acknowledged only once the slave has them, the slave serves them with
+ * the master's metadata, and a slave killed with SIGKILL turns acknowledgements into
+ * SLAVE_NOT_AVAILABLE again.
+ */
+const HA_PROPS = { haSendHeartbeatInterval: 300, haHousekeepingInterval: 3000, slaveTimeout: 2000 };
+const TOPIC = 'HaProcTopic';
+
+let cluster: LocalCluster;
+let slave: LocalSlave | null = null;
+const client = new RemotingClient();
+const invoke = (addr: string, code: number, ext: Record<string, string | number | boolean | undefined | null> = {}, body?: Buffer): Promise<RemotingCommand> =>
+  client.invoke(addr, RemotingCommand.createRequest(code, ext, body), 5000);
+const send = (body: string): Promise<RemotingCommand> => invoke(cluster.brokerAddr, RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { queueId: 0 }), Buffer.from(body));
+
+beforeAll(async () => {
+  cluster = await startTestCluster({ brokerProps: { brokerRole: 'SYNC_MASTER', ...HA_PROPS } });
+  expect((await createTopic({ invoke: (c, e, b) => invoke(cluster.brokerAddr, c, e, b) }, TOPIC, 1)).code).toBe(ResponseCode.SUCCESS);
+});
+
+afterAll(async () => {
+  client.close();
+  await cluster?.stop();
+});
+
+describe('a SYNC_MASTER and its slave, as processes', () => {
+  it('answers SLAVE_NOT_AVAILABLE without a slave, and SUCCESS once the slave has each message', async () => {
+    const lone = await send('before the slave');
+    expect(lone.code).toBe(ResponseCode.SLAVE_NOT_AVAILABLE);
+    // A committed consumer offset, for the slave to copy with the topic config.
+    const committed = await invoke(cluster.brokerAddr, RequestCode.UPDATE_CONSUMER_OFFSET, { consumerGroup: 'HaGroup', topic: TOPIC, queueId: 0, commitOffset: 1 });
+    expect(committed.code).toBe(ResponseCode.SUCCESS);
+
+    slave = await cluster.startSlave(HA_PROPS);
+    // The slave learns the master's HA address when it registers, then connects.
+    await pollUntil(async () => (await send('probe')).code === ResponseCode.SUCCESS, 15_000, 'a send acknowledged by the slave');
+    for (let i = 0; i < 20; i++) {
+      const r = await send(`m${i}`);
+      expect(r.code, `send ${i}`).toBe(ResponseCode.SUCCESS);
+    }
+    const max = Number((await invoke(cluster.brokerAddr, RequestCode.GET_MAX_OFFSET, { topic: TOPIC, queueId: 0 })).extFields.offset);
+    expect(max).toBeGreaterThanOrEqual(22);
+
+    // Everything the master acknowledged is in the slave's commit log already: byte for byte.
+    const segment = (root: string) => readFileSync(join(root, 'commitlog', readdirSync(join(root, 'commitlog')).sort()[0]!));
+    const m = segment(join(cluster.dir, 'store'));
+    const s = segment(slave.storePathRootDir);
+    const masterEnd = Number((await invoke(cluster.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO)).body!.toString().match(/"commitLogMaxOffset":"(\d+)"/)![1]);
+    expect(s.subarray(0, masterEnd).equals(m.subarray(0, masterEnd))).toBe(true);
+
+    // The slave serves the messages, with the topic and offsets it synchronized from the master.
+    await pollUntil(async () => (await invoke(slave!.addr, RequestCode.QUERY_CONSUMER_OFFSET, { consumerGroup: 'HaGroup', topic: TOPIC, queueId: 0 })).extFields.offset === '1', 15_000, 'the slave to copy the consumer offset');
+    const pulled = await invoke(slave.addr, RequestCode.PULL_MESSAGE, pullHeader(TOPIC, 'HaGroup', 0, 0, { sysFlag: 0x4, subscription: '*', maxMsgNums: 32 }));
+    expect(pulled.code).toBe(ResponseCode.SUCCESS);
+    const bodies = decodeMessages(pulled.body!).map((x) => x.body.toString());
+    expect(bodies.slice(0, 3)).toEqual(['before the slave', 'probe', bodies[2]]);
+    expect(bodies).toContain('m0');
+    // A slave takes no sends.
+    const refused = await invoke(slave.addr, RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { queueId: 0 }), Buffer.from('no'));
+    expect(refused.code).toBe(ResponseCode.SERVICE_NOT_AVAILABLE);
+  });
+
+  it('answers SLAVE_NOT_AVAILABLE again once the slave is killed', async () => {
+    expect(slave).not.toBeNull();
+    process.kill(slave!.pid, 'SIGKILL');
+    await pollUntil(async () => (await send('after the kill')).code === ResponseCode.SLAVE_NOT_AVAILABLE, 10_000, 'the master to notice the slave is gone');
+  });
+});
