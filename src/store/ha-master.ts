@@ -56,7 +56,9 @@ export class HaMasterServer {
         server.off('error', reject);
         server.on('error', (e) => this.o.log.warn(`HA server: ${e.message}`));
         const a = server.address();
-        resolve(typeof a === 'object' && a ? a.port : this.o.port);
+        const port = typeof a === 'object' && a ? a.port : this.o.port;
+        this.o.log.info(`HA: serving slaves on ${this.o.host ?? '0.0.0.0'}:${port}`);
+        resolve(port);
       });
     });
   }
@@ -113,7 +115,7 @@ class SlaveConnection {
     private readonly onAck: (offset: number) => void,
     private readonly onClose: () => void,
   ) {
-    this.name = `${s.remoteAddress}:${s.remotePort}`;
+    this.name = `${(s.remoteAddress ?? '?').replace(/^::ffff:/, '')}:${s.remotePort}`;
     s.on('data', (chunk: Buffer) => this.read(chunk));
     s.on('error', (e) => this.close(e.message));
     s.on('close', () => this.close('connection closed'));

@@ -44,6 +44,9 @@ export interface LocalCluster {
   brokerRssAnonMB(): number | null;
   /** Stops the broker (SIGTERM, graceful) and starts it again on the same store and port. */
   restartBroker(): Promise<void>;
+  /** Stops the broker (SIGTERM, graceful); `startBroker` brings it back on the same store and port. */
+  stopBroker(): Promise<void>;
+  startBroker(): Promise<void>;
   /**
    * Starts a slave of the broker (same name, brokerId 1, brokerRole SLAVE) on a store of its own;
    * resolves once it is ready. `stop()` stops it too.
@@ -228,7 +231,11 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
     brokerStartToReadyMs: broker.ms,
     brokerRssAnonMB: () => rssAnonMB(broker.child.pid!),
     async restartBroker() {
-      await stopProcess(broker.child);
+      await cluster.stopBroker();
+      await cluster.startBroker();
+    },
+    stopBroker: () => stopProcess(broker.child),
+    async startBroker() {
       broker = await startBroker();
       cluster.brokerPid = broker.child.pid!;
       cluster.brokerStartToReadyMs = broker.ms;

@@ -6,7 +6,8 @@ import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
 import { createTopic, pullHeader, sendV2Header } from '../helpers/broker-harness.js';
-import { pollUntil, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
+import { pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
+import { PushConsumer } from '../../src/net/client/index.js';
 import type { LocalSlave } from '../../src/tools/local-cluster.js';
 
 /**
@@ -70,6 +71,24 @@ describe('a SYNC_MASTER and its slave, as processes', () => {
     // A slave takes no sends.
     const refused = await invoke(slave.addr, RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { queueId: 0 }), Buffer.from('no'));
     expect(refused.code).toBe(ResponseCode.SERVICE_NOT_AVAILABLE);
+  });
+
+  it('serves consumers from the slave while the master is down, and replicates again once it is back', async () => {
+    await cluster.stopBroker();
+    const consumer = new PushConsumer({ consumerGroup: 'HaGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    const got: string[] = [];
+    consumer.subscribe(TOPIC, '*').registerMessageListener((msgs) => void got.push(...msgs.map((m) => m.body.toString())));
+    await consumer.start();
+    try {
+      // From the offset the slave copied (1): everything after the first message.
+      await pollUntil(() => got.includes('m19'), 15_000, 'the consumer to read from the slave');
+      expect(got).not.toContain('before the slave');
+      expect(got).toContain('probe');
+    } finally {
+      await consumer.shutdown();
+    }
+    await cluster.startBroker();
+    await pollUntil(async () => (await send('after the restart').catch(() => null))?.code === ResponseCode.SUCCESS, 20_000, 'the slave to follow the restarted master');
   });
 
   it('answers SLAVE_NOT_AVAILABLE again once the slave is killed', async () => {

@@ -86,8 +86,10 @@ export class RemoteOffsetStore {
   private async brokerAddr(mq: MessageQueue): Promise<string> {
     let found = this.instance.findBrokerAddrInSubscribe(mq.brokerName, MASTER_ID, true);
     if (found === undefined) {
+      // No master (down, or expired from the NameServer): its slave keeps the offsets it copied,
+      // and consumption goes on from there, as with Java's client.
       await this.instance.updateTopicRoute(mq.topic);
-      found = this.instance.findBrokerAddrInSubscribe(mq.brokerName, MASTER_ID, true);
+      found = this.instance.findBrokerAddrInSubscribe(mq.brokerName, MASTER_ID, false);
     }
     if (found === undefined) throw new MQClientError('NO_BROKER', `The broker[${mq.brokerName}] not exist`);
     return found.addr;
