@@ -18,6 +18,8 @@ export class Phase {
   issued = 0;
   sent = 0;
   failures = 0;
+  /** Stored, but answered with another status than SEND_OK (SLAVE_NOT_AVAILABLE, FLUSH_*_TIMEOUT). */
+  notSendOk = 0;
   secondSent = 0;
   lastError = '';
   /** With --slow-ms: the sends slower than that, by issue time. */
@@ -54,7 +56,10 @@ function sendOne(load: Load, phase: Phase, p: Producer, done: () => void): void 
     done();
   };
   const sending = load.batch > 1 ? p.sendBatch(Array.from({ length: load.batch }, () => load.makeMessage())) : p.send(load.makeMessage());
-  sending.then(() => finish(undefined), (err: unknown) => finish(err ?? new Error('send failed')));
+  sending.then((r) => {
+    if (r.sendStatus !== 'SEND_OK') phase.notSendOk++;
+    finish(undefined);
+  }, (err: unknown) => finish(err ?? new Error('send failed')));
 }
 
 /** Runs until `until()` turns true, then waits for the sends in flight. */

@@ -3,7 +3,8 @@
  * producers send through a real NameServer and broker and we measure what the client sees.
  *
  * By default it starts a NameServer and a broker as child processes (temp store, free loopback
- * ports, ASYNC_FLUSH; `--sync-flush` for SYNC_FLUSH); `-n ADDR` targets running ones instead.
+ * ports, ASYNC_FLUSH; `--sync-flush` for SYNC_FLUSH; `--slave` adds a slave and makes the broker a
+ * SYNC_MASTER, so each send waits for replication); `-n ADDR` targets running ones instead.
  *
  *   --duration S (10)      measured seconds (after --warmup S, default 1); or
  *   --messages N           stop after N measured messages
@@ -48,6 +49,7 @@ interface Args {
   consume: boolean;
   consumers: number;
   syncFlush: boolean;
+  slave: boolean;
   profileBroker: string | undefined;
   rate: number | undefined;
   slowMs: number | undefined;
@@ -57,12 +59,12 @@ interface Args {
 
 const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
        [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
-       [--consume [--consumers C]] [--sync-flush] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
+       [--consume [--consumers C]] [--sync-flush] [--slave] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
 Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
 prints a progress line per second, a table and one JSON result line.`;
 
 const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop', 'slow-ms']);
-const FLAGS = new Set(['consume', 'sync-flush']);
+const FLAGS = new Set(['consume', 'sync-flush', 'slave']);
 
 /** Unknown flags are errors: a typo must not silently run the default benchmark. */
 function checkFlags(argv: string[]): void {
@@ -103,6 +105,7 @@ function parseArgs(argv: string[]): Args {
     consume,
     consumers: argNumber(argv, 'consumers', 1),
     syncFlush: argFlag(argv, 'sync-flush'),
+    slave: argFlag(argv, 'slave'),
     profileBroker: argValue(argv, 'profile-broker'),
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
     slowMs: argValue(argv, 'slow-ms') === undefined ? undefined : argNumber(argv, 'slow-ms', 1),
@@ -136,8 +139,9 @@ async function main(): Promise<void> {
         flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
         onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`),
         brokerNodeArgs: [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [])],
-        brokerProps: a.brokerProps,
+        brokerProps: a.slave ? { brokerRole: 'SYNC_MASTER', ...a.brokerProps } : a.brokerProps,
       });
+  if (a.slave && cluster) await cluster.startSlave();
   const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
   const producers: Producer[] = [];
   const consumers: PushConsumer[] = [];
@@ -240,6 +244,8 @@ async function main(): Promise<void> {
       p99Ms: phase.total.percentileMs(99),
       maxMs: phase.total.maxMs,
       failures: phase.failures,
+      notSendOk: phase.notSendOk,
+      ...(a.slave ? { role: 'SYNC_MASTER + slave' } : {}),
     };
     const consumeRow: Record<string, number> = a.consume
       ? {
@@ -261,6 +267,8 @@ async function main(): Promise<void> {
         p99Ms: row.p99Ms,
         maxMs: row.maxMs,
         failures: row.failures,
+        notSendOk: row.notSendOk,
+        slave: a.slave,
         brokerRssAnonMB,
         startToReadyMs: cluster?.brokerStartToReadyMs ?? null,
         messages: phase.sent,

@@ -1,4 +1,4 @@
-import type { HaMasterStart, HaSlaveStart, HaTransport } from './ha.js';
+import type { HaMasterStart, HaSlaveStart, HaTransport, ReplicaLog } from './ha.js';
 import { HaMasterServer } from './ha-master.js';
 import { HaSlaveClient } from './ha-slave.js';
 import type { StoreLogger } from './store-options.js';
@@ -25,8 +25,8 @@ export class InProcessHa implements HaTransport {
     this.master?.wake();
   }
 
-  startSlave(o: HaSlaveStart, append: (offset: number, body: Buffer) => Promise<number> | number, log: StoreLogger): void {
-    this.slave = new HaSlaveClient({ ...o, append, log });
+  startSlave(o: HaSlaveStart, replica: ReplicaLog, log: StoreLogger): void {
+    this.slave = new HaSlaveClient({ ...o, maxOffset: () => replica.maxOffset(), append: (off, body) => replica.append(off, body), log });
     this.slave.start();
   }
 

@@ -2,13 +2,13 @@ import { connect, type Socket } from 'node:net';
 import { encodeReport, TransferReader, type Transfer } from './ha-protocol.js';
 
 export interface HaSlaveOptions {
-  /** The slave's commit log max offset when replication starts. */
-  maxOffset: number;
+  /** The slave's commit log end now (read at connect and before each transfer). */
+  maxOffset(): number;
   /**
-   * Stores one transfer's bytes at `offset` and resolves with the new max offset; rejects when
-   * they cannot be stored (the connection is then dropped and retried).
+   * Stores one transfer's bytes at `offset` (`maxOffset()` moves past them); throws or rejects
+   * when they cannot be stored (the connection is then dropped and retried).
    */
-  append(offset: number, body: Buffer): Promise<number> | number;
+  append(offset: number, body: Buffer): Promise<unknown> | unknown;
   heartbeatMs: number;
   housekeepingMs: number;
   /** Wait before connecting again after a failure (RocketMQ: 5 s). */
@@ -28,7 +28,6 @@ export class HaSlaveClient {
   private reader = new TransferReader();
   private queue: Transfer[] = [];
   private storing = false;
-  private max: number;
   private reported = -1;
   private lastReport = 0;
   private lastRead = 0;
@@ -38,11 +37,6 @@ export class HaSlaveClient {
 
   constructor(o: HaSlaveOptions) {
     this.o = o;
-    this.max = o.maxOffset;
-  }
-
-  get maxOffset(): number {
-    return this.max;
   }
 
   get connected(): boolean {
@@ -82,7 +76,7 @@ export class HaSlaveClient {
     this.lastRead = now;
     s.setNoDelay(true);
     s.on('connect', () => {
-      this.o.log.info(`HA: connected to master ${this.address} at offset ${this.max}`);
+      this.o.log.info(`HA: connected to master ${this.address} at offset ${this.o.maxOffset()}`);
       this.report(true);
     });
     s.on('data', (chunk: Buffer) => this.received(s, chunk));
@@ -109,23 +103,23 @@ export class HaSlaveClient {
       if (t.body.length === 0) continue; // heartbeat
       // An empty slave takes any start the master picks; otherwise the stream must go on exactly
       // where the slave's log ends, or the two logs have diverged.
-      if (this.max !== 0 && t.offset !== this.max) return this.drop(`the master sent offset ${t.offset}, the slave's log ends at ${this.max}`);
-      let stored: Promise<number> | number;
+      const max = this.o.maxOffset();
+      if (max !== 0 && t.offset !== max) return this.drop(`the master sent offset ${t.offset}, the slave's log ends at ${max}`);
+      let stored: Promise<unknown> | unknown;
       try {
         stored = this.o.append(t.offset, t.body);
       } catch (e) {
         return this.drop(`storing offset ${t.offset} failed: ${(e as Error).message}`);
       }
-      if (typeof stored === 'number') {
-        this.stored(stored);
+      if (!(stored instanceof Promise)) {
+        this.report(false);
         continue;
       }
       this.storing = true;
       s.pause();
       stored.then(
-        (max) => {
+        () => {
           this.storing = false;
-          this.max = max;
           if (s !== this.socket) return;
           this.report(false);
           s.resume();
@@ -140,16 +134,12 @@ export class HaSlaveClient {
     }
   }
 
-  private stored(max: number): void {
-    this.max = max;
-    this.report(false);
-  }
-
   private report(always: boolean): void {
-    if (!this.socket || (!always && this.max === this.reported)) return;
-    this.reported = this.max;
+    const max = this.o.maxOffset();
+    if (!this.socket || (!always && max === this.reported)) return;
+    this.reported = max;
     this.lastReport = Date.now();
-    this.socket.write(encodeReport(this.max));
+    this.socket.write(encodeReport(max));
   }
 
   private dropSocket(s: Socket, why: string): void {

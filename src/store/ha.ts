@@ -19,7 +19,6 @@ export interface HaMasterStart {
 
 /** What a slave's HA client needs to start. */
 export interface HaSlaveStart {
-  maxOffset: number;
   heartbeatMs: number;
   housekeepingMs: number;
   reconnectMs: number;
@@ -35,11 +34,18 @@ export interface HaTransport {
   startMaster(o: HaMasterStart, progress: (ackOffset: number, slaves: number) => void, log: StoreLogger): Promise<void>;
   /** Master: readable commit log bytes now end at `end` (called at most once per turn). */
   readable(end: number): void;
-  /** Slave: replicate from the master; `append` stores a transfer and returns the new max offset. */
-  startSlave(o: HaSlaveStart, append: (offset: number, body: Buffer) => Promise<number> | number, log: StoreLogger): void;
+  /** Slave: replicate from the master into `log` (whose end `maxOffset` tells). */
+  startSlave(o: HaSlaveStart, replica: ReplicaLog, log: StoreLogger): void;
   /** Slave: the master's HA "host:port", learned from the NameServer (or configured). */
   setMasterAddress(addr: string | null): void;
   close(): Promise<void>;
+}
+
+/** A slave's commit log as replication sees it. */
+export interface ReplicaLog {
+  maxOffset(): number;
+  /** Stores a transfer at `offset`, which must be where the log ends; may wait for dispatch room. */
+  append(offset: number, body: Buffer): Promise<unknown> | unknown;
 }
 
 export type ReplicaStatus = 'PUT_OK' | 'SLAVE_NOT_AVAILABLE' | 'FLUSH_SLAVE_TIMEOUT';
@@ -84,7 +90,8 @@ export class HaService {
     const c = this.cfg;
     const timing = { heartbeatMs: c.haSendHeartbeatInterval, housekeepingMs: c.haHousekeepingInterval };
     if (this.isSlave) {
-      this.transport.startSlave({ ...timing, maxOffset: this.commitLog.maxOffset, reconnectMs: Math.min(5000, c.haSendHeartbeatInterval) }, (off, body) => this.appender.append(off, body), this.log);
+      const replica: ReplicaLog = { maxOffset: () => this.commitLog.maxOffset, append: (off, body) => this.appender.append(off, body) };
+      this.transport.startSlave({ ...timing, reconnectMs: Math.min(5000, c.haSendHeartbeatInterval) }, replica, this.log);
       // A configured address wins over the NameServer's (RocketMQ: haMasterAddress, 6 chars or more).
       if (c.haMasterAddress.length >= 6) this.transport.setMasterAddress(c.haMasterAddress);
       return;

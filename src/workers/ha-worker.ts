@@ -23,7 +23,7 @@ type WaitAsync = (a: Int32Array, i: number, v: number) => { async: boolean; valu
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 let stop: () => Promise<void>;
-const pending = new Map<number, { resolve: (max: number) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 
 if (data.role === 'master') {
   nameThisThread('rmq-ha-master');
@@ -46,8 +46,9 @@ if (data.role === 'master') {
   let nextId = 1;
   const client = new HaSlaveClient({
     ...data.start,
+    maxOffset: () => readable[HA_F64_READABLE]!,
     append: (offset, body) =>
-      new Promise<number>((resolve, reject) => {
+      new Promise<void>((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         post({ type: 'append', id, offset, body }, [body.buffer as ArrayBuffer]);
@@ -76,7 +77,7 @@ port.on('message', (m: HostToHaWorker) => {
   if (m.type === 'stored' || m.type === 'store-failed') {
     const p = pending.get(m.id);
     pending.delete(m.id);
-    if (m.type === 'stored') p?.resolve(m.maxOffset);
+    if (m.type === 'stored') p?.resolve();
     else p?.reject(new Error(m.message));
   } else if (m.type === 'stop') {
     void stop().finally(() => {

@@ -197,7 +197,8 @@ export interface PopulatorFile {
 /**
  * The HA worker's shared cells. The master's event loop writes the readable commit log end into
  * HA_F64_READABLE, then bumps HA_SEQ and notifies; the worker waits on HA_SEQ (Atomics.waitAsync:
- * its own event loop serves the slaves' sockets meanwhile). HA_STOP ends the wait for good.
+ * its own event loop serves the slaves' sockets meanwhile). HA_STOP ends the wait for good. On a
+ * slave the same cell holds the slave's commit log end, written before each `stored` reply.
  */
 export const HA_SEQ = 0;
 export const HA_STOP = 1;
@@ -212,7 +213,7 @@ export type HaWorkerData =
 /** Host -> HA worker, later (on parentPort). `stored` answers an `append` by its id. */
 export type HostToHaWorker =
   | { type: 'master-address'; addr: string | null }
-  | { type: 'stored'; id: number; maxOffset: number }
+  | { type: 'stored'; id: number }
   | { type: 'store-failed'; id: number; message: string }
   | { type: 'stop' };
 

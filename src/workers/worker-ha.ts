@@ -1,13 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type { HaMasterStart, HaSlaveStart, HaTransport } from '../store/ha.js';
+import type { HaMasterStart, HaSlaveStart, HaTransport, ReplicaLog } from '../store/ha.js';
 import type { StoreLogger } from '../store/store-options.js';
 import { HA_CELL_BYTES, HA_F64_READABLE, HA_SEQ, HA_STOP, type HaWorkerData, type HaWorkerToHost, type HostToHaWorker } from './messages.js';
 
 const WORKER_URL = new URL('./ha-worker.js', import.meta.url);
 /** Wait before restarting a worker that died, so a failure that repeats does not spin. */
 const RESTART_DELAY_MS = 1000;
-
-type Append = (offset: number, body: Buffer) => Promise<number> | number;
 
 /**
  * Replication in a worker of its own (src/workers/ha-worker.ts): the slaves' sockets and the
@@ -22,7 +20,6 @@ export class WorkerHa implements HaTransport {
   private worker: Worker | null = null;
   private stopping = false;
   private masterAddress: string | null = null;
-  private slaveMax = 0;
   private log: StoreLogger = { info() {}, warn() {}, error() {} };
   /** The port the master listens on (useful with port 0). */
   port = 0;
@@ -56,26 +53,36 @@ export class WorkerHa implements HaTransport {
     Atomics.notify(this.cells, HA_SEQ);
   }
 
-  startSlave(o: HaSlaveStart, append: Append, log: StoreLogger): void {
+  /**
+   * The slave's worker reads the log's end from the shared cell (written before every reply), so
+   * a worker started again, or one whose store failed, never works from a stale end.
+   */
+  startSlave(o: HaSlaveStart, replica: ReplicaLog, log: StoreLogger): void {
     this.log = log;
-    this.slaveMax = o.maxOffset;
     const spawn = (): void => {
-      const w = this.spawn({ role: 'slave', cells: this.sab, start: { ...o, maxOffset: this.slaveMax }, masterAddress: this.masterAddress }, (m) => {
-        if (m.type === 'append') void this.store(w, append, m.id, m.offset, Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
+      this.readableCell[HA_F64_READABLE] = replica.maxOffset();
+      const w = this.spawn({ role: 'slave', cells: this.sab, start: o, masterAddress: this.masterAddress }, (m) => {
+        if (m.type === 'append') void this.store(w, replica, m.id, m.offset, Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength));
       }, spawn);
     };
     spawn();
   }
 
-  private async store(w: Worker, append: Append, id: number, offset: number, body: Buffer): Promise<void> {
+  private async store(w: Worker, replica: ReplicaLog, id: number, offset: number, body: Buffer): Promise<void> {
     let reply: HostToHaWorker;
     try {
-      this.slaveMax = await append(offset, body);
-      reply = { type: 'stored', id, maxOffset: this.slaveMax };
+      await replica.append(offset, body);
+      reply = { type: 'stored', id };
     } catch (e) {
       reply = { type: 'store-failed', id, message: (e as Error).message };
     }
+    this.readableCell[HA_F64_READABLE] = replica.maxOffset();
     if (w === this.worker) w.postMessage(reply);
+  }
+
+  /** The worker running now (tests end it to see it come back). */
+  get currentWorker(): Worker | null {
+    return this.worker;
   }
 
   setMasterAddress(addr: string | null): void {

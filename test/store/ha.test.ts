@@ -187,7 +187,7 @@ describe('HaSlaveClient', () => {
     const warnings: string[] = [];
     const appended: number[] = [];
     const client = new HaSlaveClient({
-      maxOffset: 4096,
+      maxOffset: () => 4096,
       append: (off) => (appended.push(off), off),
       heartbeatMs: 100,
       housekeepingMs: 1000,
