@@ -136,6 +136,12 @@ export class HaService {
     return new Promise((resolve) => this.waiters.push({ end, deadline: Date.now() + this.cfg.slaveTimeout, resolve }));
   }
 
+  /** For GET_BROKER_RUNTIME_INFO: a master's slaves and how far behind the newest one is. */
+  runtimeInfo(): Record<string, string> {
+    if (this.isSlave) return {};
+    return { haSlaveCount: String(this.slaves), haSlaveFallBehindBytes: String(this.slaves > 0 ? Math.max(0, this.commitLog.maxOffset - this.ackOffset) : 0) };
+  }
+
   private progress(ackOffset: number, slaves: number): void {
     this.ackOffset = Math.max(this.ackOffset, ackOffset);
     this.slaves = slaves;

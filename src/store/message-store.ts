@@ -104,7 +104,6 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.commitLog.onCommitted = this.ha ? () => this.ha!.written() : null;
   }
 
-  /** Inline, or handed to the workers once they run. */
   private readonly dispatcher: Dispatcher = {
     dispatch: (req: DispatchRequest) => (this.remoteActive ? this.bridge!.dispatch(req) : this.inline.dispatch(req)),
   };
@@ -395,6 +394,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       earliestMessageTimeStamp: String(this.getEarliestMessageTime()),
       ...(this.commitLog.staged ? { commitLogCommitWrites: String(this.commitLog.staged.commitWrites), commitLogCommitWriteMs: this.commitLog.staged.commitWriteMs.toFixed(1) } : {}),
       ...(this.remote && this.remoteActive ? Object.fromEntries(Object.entries(this.remote.stats()).map(([k, v]) => [k, String(v)])) : {}),
+      ...this.ha?.runtimeInfo(),
     };
   }
 }

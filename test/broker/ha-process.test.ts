@@ -58,7 +58,9 @@ describe('a SYNC_MASTER and its slave, as processes', () => {
     const segment = (root: string) => readFileSync(join(root, 'commitlog', readdirSync(join(root, 'commitlog')).sort()[0]!));
     const m = segment(join(cluster.dir, 'store'));
     const s = segment(slave.storePathRootDir);
-    const masterEnd = Number((await invoke(cluster.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO)).body!.toString().match(/"commitLogMaxOffset":"(\d+)"/)![1]);
+    const runtime = (await invoke(cluster.brokerAddr, RequestCode.GET_BROKER_RUNTIME_INFO)).body!.toString();
+    expect(runtime).toMatch(/"haSlaveCount":"1"/);
+    const masterEnd = Number(runtime.match(/"commitLogMaxOffset":"(\d+)"/)![1]);
     expect(s.subarray(0, masterEnd).equals(m.subarray(0, masterEnd))).toBe(true);
 
     // The slave serves the messages, with the topic and offsets it synchronized from the master.

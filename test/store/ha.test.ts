@@ -171,6 +171,29 @@ describe('replication between two stores', () => {
   });
 });
 
+describe('a slave fed bytes that are not records', () => {
+  it('keeps them, logs once, dispatches nothing past them, and keeps running', async () => {
+    const server = createServer((c) => {
+      c.once('data', () => {
+        const f = Buffer.alloc(12 + 64, 0xab);
+        encodeTransferHeader(f, 0, 0, 64);
+        c.write(f);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const errors: string[] = [];
+    const ha = new InProcessHa();
+    const cfg = fresh({ brokerRole: 'SLAVE', haMasterAddress: `127.0.0.1:${(server.address() as { port: number }).port}` });
+    const store = new DefaultMessageStore(cfg, { logger: { info() {}, warn() {}, error: (m) => errors.push(m) }, ha });
+    await store.start();
+    cleanups.push(() => store.shutdown());
+    await until(() => store.getMaxPhyOffset() === 64);
+    expect(errors).toEqual([expect.stringMatching(/replicated record at 0 does not validate/)]);
+    expect(store.queueIds('HaTopic')).toEqual([]);
+  });
+});
+
 describe('HaSlaveClient', () => {
   it('disconnects from a master whose stream does not continue its log, and reconnects', async () => {
     const conns: Socket[] = [];
