@@ -90,7 +90,7 @@ describe('HA protocol', () => {
 describe('replication between two stores', () => {
   it.each([
     ['ASYNC_FLUSH master, slave dispatching inline', {}, {}],
-    ['SYNC_FLUSH master (staged writes), slave dispatching in workers', { dispatchInWorkers: true }, { flushDiskType: 'SYNC_FLUSH' as const }],
+    ['SYNC_FLUSH master (staged writes), SYNC_FLUSH slave dispatching in workers', { dispatchInWorkers: true, flushDiskType: 'SYNC_FLUSH' as const, syncFlushTimeout: 1000 }, { flushDiskType: 'SYNC_FLUSH' as const }],
   ])('copies the commit log byte for byte across segments, and the slave serves the messages: %s', async (_, slaveOverrides, masterOverrides) => {
     const { master, slave, slaveCfg } = await pair(slaveOverrides, masterOverrides);
     const sent: string[] = [];
@@ -112,6 +112,8 @@ describe('replication between two stores', () => {
       expect(s.get(name)!.subarray(0, len).equals(bytes.subarray(0, len)), name).toBe(true);
     }
     for (let q = 0; q < 3; q++) expect(bodies(slave, 'HaTopic', q)).toEqual(sent.filter((_, i) => i % 3 === q));
+    // Replicated bytes become durable on the slave too, whatever its flush mode.
+    await until(() => slave.runtimeInfo().remainHowManyDataToFlush === '0', 3000);
     const byKey = await slave.queryMessage('HaTopic', 'k123', 10, 0, Date.now() + 1000);
     expect(byKey.messages.map((b) => decodeMessage(b, 0).body.toString())).toEqual([sent[123]]);
   });
