@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { offsetToFileName } from './file-names.js';
 import { encodeTransferHeader, HA_HEADER_SIZE, ReportReader } from './ha-protocol.js';
 
-export interface HaMasterOptions {
+/** How a master's HA server listens and paces (the store's config, resolved). */
+export interface HaServerSettings {
   port: number;
   /** Interface to listen on; all when absent (as RocketMQ). */
   host?: string;
@@ -13,6 +14,9 @@ export interface HaMasterOptions {
   transferBatchSize: number;
   heartbeatMs: number;
   housekeepingMs: number;
+}
+
+export interface HaMasterOptions extends HaServerSettings {
   /** Where the commit log's readable bytes end now (they are read from the segment files). */
   readableEnd(): number;
   /** The highest offset any slave has acknowledged, and how many slaves are connected. */
@@ -187,9 +191,11 @@ class SlaveConnection {
       if (this.closed) return void (await handle.close());
       this.file = { from: fileFrom, handle };
     }
+    // A local: close() may let go of this.file while a read is in flight.
+    const handle = this.file.handle;
     let done = 0;
     while (done < len) {
-      const { bytesRead } = await this.file.handle.read(frame, HA_HEADER_SIZE + done, len - done, pos + done);
+      const { bytesRead } = await handle.read(frame, HA_HEADER_SIZE + done, len - done, pos + done);
       if (bytesRead === 0) throw new Error(`segment ${offsetToFileName(fileFrom)} ends before ${pos + len}`);
       done += bytesRead;
     }

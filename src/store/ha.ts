@@ -3,16 +3,10 @@ import type { CommitLog } from './commit-log.js';
 import { commitLogDir } from './file-names.js';
 import type { StoreLogger } from './store-options.js';
 import type { ReplicaAppender } from './replica-append.js';
+import type { HaServerSettings } from './ha-master.js';
 
 /** What a master's HA server needs to start. */
-export interface HaMasterStart {
-  port: number;
-  host?: string;
-  commitLogDir: string;
-  fileSize: number;
-  transferBatchSize: number;
-  heartbeatMs: number;
-  housekeepingMs: number;
+export interface HaMasterStart extends HaServerSettings {
   /** Where readable commit log bytes end at start; `readable` moves it on. */
   readableEnd: number;
 }
