@@ -48,6 +48,12 @@ export const BROKER_DEFAULTS = {
   registerBrokerTimeoutMills: 6000,
   slaveReadEnable: false,
   rejectTransactionMessage: false,
+  /** A half message younger than this is not checked back yet (ms). */
+  transactionTimeOut: 6000,
+  /** Check-backs per half message before it is given up. */
+  transactionCheckMax: 15,
+  /** How often half messages are looked at for check-backs (ms). */
+  transactionCheckInterval: 60_000,
   regionId: 'DefaultRegion',
   traceOn: true,
   defaultQueryMaxNum: 32,
@@ -95,6 +101,9 @@ const BROKER_RANGES: Record<string, readonly [number, number?]> = {
   defaultQueryMaxNum: [1],
   clientChannelExpiredTime: [1],
   clientChannelScanInterval: [1],
+  transactionTimeOut: [1],
+  transactionCheckMax: [1],
+  transactionCheckInterval: [1],
   maxFrameSize: [1024],
 };
 

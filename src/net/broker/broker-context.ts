@@ -3,6 +3,7 @@ import type { Logger } from '../logger.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { BrokerStats } from './broker-stats.js';
 import type { ConsumerManager } from './consumer-manager.js';
+import type { ProducerManager } from './producer-manager.js';
 import type { ConsumerOffsetManager } from './consumer-offset-manager.js';
 import type { PullRequestHoldService } from './long-polling.js';
 import type { ScheduleMessageService } from './schedule-message-service.js';
@@ -18,6 +19,7 @@ export interface BrokerContext {
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
   readonly consumers: ConsumerManager;
+  readonly producers: ProducerManager;
   readonly holdService: PullRequestHoldService;
   readonly schedule: ScheduleMessageService;
   readonly stats: BrokerStats;

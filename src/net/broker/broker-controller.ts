@@ -31,6 +31,9 @@ import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
 import { StoreLock } from './store-lock.js';
 import { SlaveSynchronize } from './slave-synchronize.js';
+import { ProducerManager } from './producer-manager.js';
+import { TransactionCheckService } from './transaction-check-service.js';
+import { endTransactionProcessors } from './processors/end-transaction.js';
 
 /** RocketMQ 4.5+ synchronizes a slave's metadata every 10 s. */
 const SLAVE_SYNC_PERIOD_MS = 10_000;
@@ -63,6 +66,7 @@ export class BrokerController {
   readonly offsets: ConsumerOffsetManager;
   readonly groups: SubscriptionGroupManager;
   readonly consumers: ConsumerManager;
+  readonly producers: ProducerManager;
   readonly holdService: PullRequestHoldService;
   readonly schedule: ScheduleMessageService;
   readonly stats = new BrokerStats();
@@ -72,6 +76,8 @@ export class BrokerController {
   private registrar: NameServerRegistrar | null = null;
   /** A slave's copy of its master's metadata. */
   slaveSync: SlaveSynchronize | null = null;
+  /** A master's check-backs of unended transactions. */
+  transactionCheck: TransactionCheckService | null = null;
   private timers: NodeJS.Timeout[] = [];
   private accepting = false;
   private stopping: Promise<void> | null = null;
@@ -92,6 +98,7 @@ export class BrokerController {
     this.offsets = new ConsumerOffsetManager(root);
     this.groups = new SubscriptionGroupManager(broker.autoCreateSubscriptionGroup, root, this.logger);
     this.consumers = new ConsumerManager(this.logger);
+    this.producers = new ProducerManager(this.logger);
     this.holdService = new PullRequestHoldService({
       longPollingEnable: broker.longPollingEnable,
       shortPollingTimeMills: broker.shortPollingTimeMills,
@@ -130,6 +137,7 @@ export class BrokerController {
       offsets: this.offsets,
       groups: this.groups,
       consumers: this.consumers,
+      producers: this.producers,
       holdService: this.holdService,
       schedule: this.schedule,
       stats: this.stats,
@@ -153,6 +161,7 @@ export class BrokerController {
       resetOffsetProcessors(ctx),
       queryProcessors(ctx),
       queueLockProcessors(ctx, this.locks),
+      endTransactionProcessors(ctx),
     ];
     const out = new Map<number, RequestHandler>();
     for (const t of tables) for (const [code, h] of t) out.set(code, this.gate(h));
@@ -189,8 +198,11 @@ export class BrokerController {
     this.accepting = true;
     this.holdService.start();
     this.stats.start();
-    if (store.brokerRole !== 'SLAVE') this.schedule.start();
-    else {
+    if (store.brokerRole !== 'SLAVE') {
+      this.schedule.start();
+      this.transactionCheck = new TransactionCheckService(this.context());
+      this.transactionCheck.start();
+    } else {
       const sync = new SlaveSynchronize({ client: this.client, topics: this.topics, offsets: this.offsets, groups: this.groups, schedule: this.schedule, logger: this.logger, timeoutMs: 3000 });
       this.slaveSync = sync;
       this.every(SLAVE_SYNC_PERIOD_MS, () => void sync.syncAll());
@@ -199,7 +211,10 @@ export class BrokerController {
     this.every(broker.flushDelayOffsetInterval, () =>
       this.schedule.persist().catch((e: unknown) => this.logger.error(`persisting delay offsets failed: ${(e as Error).message}`)),
     );
-    this.every(broker.clientChannelScanInterval, () => this.consumers.scanExpired(broker.clientChannelExpiredTime));
+    this.every(broker.clientChannelScanInterval, () => {
+      this.consumers.scanExpired(broker.clientChannelExpiredTime);
+      this.producers.scanExpired(broker.clientChannelExpiredTime);
+    });
     this.registrar = new NameServerRegistrar({
       config: broker,
       topics: this.topics,
@@ -242,6 +257,7 @@ export class BrokerController {
       }
     };
     await step('stopping the schedule service', () => this.schedule.shutdown());
+    await step('stopping transaction checks', () => this.transactionCheck?.stop());
     await step('persisting consumer offsets', () => this.offsets.persist());
     // Topic and group changes are written as they happen; wait for the last ones to land.
     await step('persisting topics and groups', () => Promise.all([this.topics.persisted(), this.groups.persisted()]));
@@ -299,7 +315,10 @@ export class BrokerController {
   private server(name: string, port: number, host: string | undefined, handlers: Map<number, RequestHandler>, vip: boolean): RemotingServer {
     const s = new RemotingServer({ name, port, host, maxFrameSize: this.settings.broker.maxFrameSize, logger: this.logger });
     for (const [code, h] of handlers) if (!(vip && code === RequestCode.PULL_MESSAGE)) s.registerProcessor(code, h);
-    s.on('disconnect', (conn: Connection) => this.consumers.connectionClosed(conn));
+    s.on('disconnect', (conn: Connection) => {
+      this.consumers.connectionClosed(conn);
+      this.producers.connectionClosed(conn);
+    });
     return s;
   }
 

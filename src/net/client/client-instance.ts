@@ -9,6 +9,8 @@ import { type SubscriptionData, subscriptionJson } from './subscription.js';
 import { MQClientError } from './errors.js';
 import type { MessageQueue } from './message-queue.js';
 import { mqKeyedOffsetTable } from './mq-keyed-map.js';
+import { decodeMessageExts, type MessageExt } from './message.js';
+import { PROPERTY } from '../../store/index.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -21,6 +23,8 @@ import { mqKeyedOffsetTable } from './mq-keyed-map.js';
  */
 export interface ProducerMember {
   readonly group: string;
+  /** A broker asks about a half message of this group (transaction producers only). */
+  checkTransactionState?(brokerAddr: string, msg: MessageExt, header: Readonly<Record<string, string>>): void;
   /** Topics this producer has sent to: their routes are kept fresh. */
   publishTopics(): Iterable<string>;
   onRouteChanged(topic: string, route: TopicRouteData): void;
@@ -85,6 +89,20 @@ export class ClientInstance {
       }
       this.logger.info('reset offset of %s on %s: %d queue(s)', group, topic, table.length);
       void consumer.resetOffsets(topic, table).catch((err: unknown) => this.logger.warn('reset offset of %s on %s failed: %s', group, topic, (err as Error).message));
+      return null;
+    });
+    // A broker asks about a transaction's half message (ClientRemotingProcessor.checkTransactionState):
+    // the producer of the half's group answers with END_TRANSACTION on the same broker.
+    this.remoting.registerProcessor(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => {
+      const [msg] = decodeMessageExts(req.body, '', (err) => this.logger.warn('check transaction state: the message does not decode: %s', (err as Error).message));
+      if (!msg) return null;
+      const group = msg.properties[PROPERTY.PGROUP] ?? '';
+      const producer = this.producers.get(group);
+      if (!producer?.checkTransactionState) {
+        this.logger.warn('check transaction state: no transaction producer of group %s here', group);
+        return null;
+      }
+      producer.checkTransactionState(conn.remoteAddress, msg, req.extFields);
       return null;
     });
     this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {

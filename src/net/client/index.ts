@@ -3,6 +3,7 @@
  * they use. Applications import from here only.
  */
 export { Producer, type ProducerOptions, type SendOptions, type SendCallback, type MessageQueueSelector } from './producer.js';
+export { TransactionProducer, type TransactionListener, type TransactionSendResult, type TransactionProducerOptions, type LocalTransactionState } from './transaction-producer.js';
 export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
 export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats } from './admin.js';

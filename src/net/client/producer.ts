@@ -42,11 +42,14 @@ export interface ProducerOptions extends Partial<ProducerConfig> {
 
 type Mode = 'sync' | 'async' | 'oneway';
 
+/** A transaction's half message (MessageSysFlag.TRANSACTION_PREPARED_TYPE). */
+const SYSFLAG_TRANSACTION_PREPARED = 0x4;
+
 export class Producer implements ProducerMember {
   readonly config: ProducerConfig;
-  private readonly logger: Logger;
+  protected readonly logger: Logger;
   private readonly encoder: SendRequestEncoder;
-  private instance: ClientInstance | null = null;
+  protected instance: ClientInstance | null = null;
   private readonly publishInfo = new Map<string, MessageQueue[]>();
   private readonly routeLookups = new Map<string, Promise<MessageQueue[]>>();
   private sendWhichQueue = Math.floor(Math.random() * 1024);
@@ -167,6 +170,7 @@ export class Producer implements ProducerMember {
         body = deflateSync(body, { level: 5 });
         sysFlag |= SYSFLAG_COMPRESSED;
       }
+      if (msg.properties.get(PROPERTY.TRAN_MSG) === 'true') sysFlag |= SYSFLAG_TRANSACTION_PREPARED;
       // As Java's sendKernelImpl: a send to a retry topic carries the redelivery counts in the
       // request header (the broker moves the message to the DLQ past the maximum), not as properties.
       const retry = isRetryTopic(msg.topic) ? takeRetryCounts(msg.properties) : undefined;

@@ -13,7 +13,8 @@ import { guarded, success, type ProcessorTable } from './processor-support.js';
 /**
  * HEART_BEAT (34) and UNREGISTER_CLIENT (35), as RocketMQ 4.9's ClientManageProcessor: a consumer
  * heartbeat creates the group's retry topic (retryQueueNums queues) and registers the channel and
- * its subscriptions, which notifies the group's members when anything changed.
+ * its subscriptions, which notifies the group's members when anything changed; a producer
+ * heartbeat registers the channel under its group (transaction check-backs go there).
  */
 export function clientManageProcessors(ctx: BrokerContext): ProcessorTable {
   return [
@@ -21,6 +22,8 @@ export function clientManageProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.UNREGISTER_CLIENT, guarded(ctx.logger, 'unregister client', (req, conn) => {
       const h = req.extFields;
       reqString(h, 'clientID');
+      const producerGroup = optString(h, 'producerGroup');
+      if (producerGroup) ctx.producers.unregister(producerGroup, conn);
       const group = optString(h, 'consumerGroup');
       if (group) {
         const notify = ctx.groups.get(group)?.notifyConsumerIdsChangedEnable ?? true;
@@ -39,7 +42,7 @@ interface HeartbeatConsumer {
   subscriptions: SubscriptionData[];
 }
 
-function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers: HeartbeatConsumer[] } {
+function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers: HeartbeatConsumer[]; producers: string[] } {
   let data: Record<string, unknown>;
   try {
     data = (parseFastjson(body ? body.toString('utf8') : '{}') ?? {}) as Record<string, unknown>;
@@ -60,7 +63,12 @@ function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers
       subscriptions: subs,
     });
   }
-  return { clientID: typeof data.clientID === 'string' ? data.clientID : '', consumers };
+  const producers: string[] = [];
+  for (const p of Array.isArray(data.producerDataSet) ? data.producerDataSet : []) {
+    const name = ((p ?? {}) as Record<string, unknown>).groupName;
+    if (typeof name === 'string' && name.length > 0) producers.push(name);
+  }
+  return { clientID: typeof data.clientID === 'string' ? data.clientID : '', consumers, producers };
 }
 
 function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: Connection): RemotingCommand {
@@ -82,5 +90,6 @@ function heartbeat(ctx: BrokerContext, req: RemotingCommand, conn: Connection): 
     });
     if (changed) ctx.logger.info(`consumer group ${c.groupName} changed: ${hb.clientID} from ${conn.remoteAddress}`);
   }
+  for (const group of hb.producers) ctx.producers.register(group, conn, hb.clientID, req.language, req.version);
   return success(req);
 }

@@ -23,6 +23,7 @@ import { DLQ_PREFIX, RETRY_PREFIX, checkTopic, dlqTopic, isSendForbidden } from 
 import { guarded, type ProcessorTable } from './processor-support.js';
 import { consumerSendMsgBack } from './send-back.js';
 import { sendResponse } from './send-response.js';
+import { toHalf } from '../transaction-messages.js';
 
 /** SendMessageRequestHeader, read from V1 names (code 10) or V2 single letters (310, 320). */
 export interface SendHeader {
@@ -185,13 +186,9 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
   const { topic, queueId } = retryOrDlq(ctx, h, target);
   const body = req.body ?? Buffer.alloc(0);
   const props = decodeProperties(h.properties);
-  if (props.get(PROPERTY.TRAN_MSG) === 'true') {
-    throw new BrokerError(
-      ResponseCode.NO_PERMISSION,
-      ctx.config.rejectTransactionMessage
-        ? `the broker[${ctx.config.brokerIP1}] sending transaction message is forbidden`
-        : 'transaction messages are not supported by this broker yet',
-    );
+  const half = props.get(PROPERTY.TRAN_MSG) === 'true';
+  if (half && ctx.config.rejectTransactionMessage) {
+    throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending transaction message is forbidden`);
   }
   const wait = props.get(PROPERTY.WAIT) !== 'false';
   props.delete(PROPERTY.WAIT);
@@ -211,7 +208,9 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
     reconsumeTimes: h.reconsumeTimes,
   };
   const delay = Number(props.get(PROPERTY.DELAY) ?? 0);
-  if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
+  // A transaction's half message waits in the half topic; a delay level does not apply to it.
+  if (half) msg = toHalf(msg, props);
+  else if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
   const r = await timedPut(ctx, () => ctx.store.putMessage(msg), 1, body.length);
   return responseFor(ctx, req, await replicated(ctx, r, wait), queueId);
 }

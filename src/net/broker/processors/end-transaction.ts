@@ -1,0 +1,52 @@
+import { PROPERTY } from '../../../store/index.js';
+import { RequestCode, ResponseCode } from '../../codes.js';
+import { RemotingCommand } from '../../remoting-command.js';
+import type { BrokerContext } from '../broker-context.js';
+import { BrokerError } from '../broker-error.js';
+import { optBool, reqInt, reqLong, reqString } from '../request-header.js';
+import { HALF_TOPIC, TransactionType, committedFromHalf, opMessage } from '../transaction-messages.js';
+import { guarded, type ProcessorTable } from './processor-support.js';
+
+/**
+ * END_TRANSACTION (37), RocketMQ 4.9's EndTransactionProcessor: a producer (after its local
+ * transaction, or answering a check-back) commits or rolls back a half message. The half is
+ * found by commit log offset and must be the one the header names (its producer group, half
+ * queue offset and offset); a commit stores the real message, and either way an op message
+ * marks the half done so the check service leaves it alone. Unknown (0) changes nothing.
+ */
+export function endTransactionProcessors(ctx: BrokerContext): ProcessorTable {
+  return [[RequestCode.END_TRANSACTION, guarded(ctx.logger, 'end transaction', (req) => endTransaction(ctx, req))]];
+}
+
+async function endTransaction(ctx: BrokerContext, req: RemotingCommand): Promise<RemotingCommand | null> {
+  if (ctx.storeConfig.brokerRole === 'SLAVE') {
+    throw new BrokerError(ResponseCode.SLAVE_NOT_AVAILABLE, 'the broker is a slave, it cannot end transactions');
+  }
+  const h = req.extFields;
+  const producerGroup = reqString(h, 'producerGroup');
+  const tranStateTableOffset = reqLong(h, 'tranStateTableOffset');
+  const commitLogOffset = reqLong(h, 'commitLogOffset');
+  const type = reqInt(h, 'commitOrRollback');
+  const fromCheck = optBool(h, 'fromTransactionCheck');
+  if (type !== TransactionType.COMMIT && type !== TransactionType.ROLLBACK) {
+    if (type !== TransactionType.NOT) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `commitOrRollback ${type} is none of 0, 8, 12`);
+    if (fromCheck) ctx.logger.warn(`producer group ${producerGroup} does not know the state of half ${commitLogOffset} yet: it will be checked again`);
+    return null;
+  }
+  const half = ctx.store.lookMessageByOffset(commitLogOffset);
+  if (!half) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `find prepared transaction message failed: no message at ${commitLogOffset}`);
+  if (half.topic !== HALF_TOPIC || half.commitLogOffset !== commitLogOffset || half.queueOffset !== tranStateTableOffset) {
+    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `the message at ${commitLogOffset} is not the half message at queue offset ${tranStateTableOffset}`);
+  }
+  if (half.properties[PROPERTY.PGROUP] !== producerGroup) {
+    throw new BrokerError(ResponseCode.SYSTEM_ERROR, `the producer group ${producerGroup} is not the half message's (${half.properties[PROPERTY.PGROUP] ?? 'none'})`);
+  }
+  if (type === TransactionType.COMMIT) {
+    const r = await ctx.store.putMessage(committedFromHalf(half));
+    if (r.status !== 'PUT_OK') {
+      return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `the committed message was stored with status ${r.status}`);
+    }
+  }
+  await ctx.store.putMessage(opMessage(half.queueOffset, ctx.storeHost));
+  return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+}

@@ -1,0 +1,147 @@
+import { PROPERTY, decodeMessage, type StoredMessage } from '../../store/index.js';
+import { RequestCode } from '../codes.js';
+import { RemotingCommand } from '../remoting-command.js';
+import type { BrokerContext } from './broker-context.js';
+import {
+  CHECK_IMMUNITY_TIME_IN_SECONDS,
+  HALF_TOPIC,
+  OP_HALF_TOPIC,
+  TRANS_CHECK_GROUP,
+  checkBody,
+  checkTimes,
+  recheckedHalf,
+} from './transaction-messages.js';
+
+/** Longest one pass may run (RocketMQ: MAX_PROCESS_TIME_LIMIT). */
+const MAX_PASS_MS = 60_000;
+const BATCH = 32;
+
+/**
+ * Asks producers about half messages nobody ended (RocketMQ's TransactionalMessageCheckService):
+ * every `transactionCheckInterval` it walks the half queue from its progress offset, skipping
+ * halves an op message marks done, and for each half older than `transactionTimeOut` (or its
+ * CHECK_IMMUNITY_TIME_IN_SECONDS) appends a copy with its check count raised, then sends
+ * CHECK_TRANSACTION_STATE for the copy to one live producer of the half's group; the producer
+ * answers with END_TRANSACTION. A half checked `transactionCheckMax` times is given up. Progress
+ * is kept as consumer offsets of CID_RMQ_SYS_TRANS on both system topics, so it survives
+ * restarts. A pass stops at the first half still too young: those after it are younger.
+ */
+export class TransactionCheckService {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  /** Check-backs sent and halves given up (tests and logs). */
+  checksSent = 0;
+  discarded = 0;
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.checkNow(), this.ctx.config.transactionCheckInterval);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass (at most one at a time). */
+  checkNow(): Promise<void> {
+    this.running ??= this.pass()
+      .catch((e: unknown) => this.ctx.logger.error(`transaction check failed: ${(e as Error).stack ?? e}`))
+      .finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async pass(): Promise<void> {
+    const { store, offsets, config, logger } = this.ctx;
+    const halfMax = store.getMaxOffsetInQueue(HALF_TOPIC, 0);
+    let halfOffset = offsets.query(TRANS_CHECK_GROUP, HALF_TOPIC, 0);
+    if (halfOffset < 0) halfOffset = store.getMinOffsetInQueue(HALF_TOPIC, 0);
+    if (halfOffset >= halfMax) return;
+    const ops = this.readOps();
+    const done = new Set(ops.map((o) => o.halfOffset));
+    const started = Date.now();
+    scan: while (halfOffset < halfMax && Date.now() - started < MAX_PASS_MS) {
+      const r = store.getMessage(TRANS_CHECK_GROUP, HALF_TOPIC, 0, halfOffset, BATCH);
+      if (r.status !== 'FOUND') {
+        // A hole (a half removed by retention): go on from where the store says.
+        if (r.nextBeginOffset <= halfOffset) break;
+        halfOffset = r.nextBeginOffset;
+        continue;
+      }
+      for (const raw of r.messages) {
+        const half = decodeMessage(raw, 0);
+        if (!done.has(half.queueOffset)) {
+          const now = Date.now();
+          if (checkTimes(half) >= config.transactionCheckMax) {
+            this.discarded++;
+            logger.warn(`half message ${half.properties[PROPERTY.UNIQ_KEY] ?? half.msgId} of group ${half.properties[PROPERTY.PGROUP]} checked ${checkTimes(half)} times: given up`);
+          } else {
+            const immunity = Number(half.properties[CHECK_IMMUNITY_TIME_IN_SECONDS] ?? 0) * 1000;
+            if (now - half.storeTimestamp < Math.max(config.transactionTimeOut, immunity || 0)) break scan;
+            if (!(await this.checkBack(half))) break scan;
+          }
+        }
+        halfOffset = half.queueOffset + 1;
+      }
+    }
+    offsets.commit(TRANS_CHECK_GROUP, HALF_TOPIC, 0, halfOffset);
+    // Op messages are done with once the half they name is behind the progress offset.
+    let opOffset = offsets.query(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0);
+    for (const o of ops) {
+      if (o.halfOffset >= halfOffset) break;
+      opOffset = o.opOffset + 1;
+    }
+    if (opOffset >= 0) offsets.commit(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0, opOffset);
+  }
+
+  /** Op messages from the progress offset on: which half (queue offset) each marks done. */
+  private readOps(): { opOffset: number; halfOffset: number }[] {
+    const { store, offsets } = this.ctx;
+    const max = store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0);
+    let off = offsets.query(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0);
+    if (off < 0) off = store.getMinOffsetInQueue(OP_HALF_TOPIC, 0);
+    const out: { opOffset: number; halfOffset: number }[] = [];
+    while (off < max) {
+      const r = store.getMessage(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0, off, BATCH);
+      if (r.status !== 'FOUND') {
+        if (r.nextBeginOffset <= off) break;
+        off = r.nextBeginOffset;
+        continue;
+      }
+      for (const raw of r.messages) {
+        const op = decodeMessage(raw, 0);
+        const halfOffset = Number(op.body.toString());
+        if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset });
+        off = op.queueOffset + 1;
+      }
+    }
+    return out;
+  }
+
+  /** Puts the half back with one more check, then asks a producer of its group about the copy. */
+  private async checkBack(half: StoredMessage): Promise<boolean> {
+    const { store, producers, logger } = this.ctx;
+    const put = await store.putMessage(recheckedHalf(half));
+    if (put.status !== 'PUT_OK' && put.status !== 'FLUSH_DISK_TIMEOUT') return false;
+    const copy = store.lookMessageByOffset(put.wroteOffset);
+    if (!copy) return false;
+    const group = copy.properties[PROPERTY.PGROUP] ?? '';
+    const conn = producers.availableChannel(group);
+    if (!conn) {
+      logger.warn(`no producer of group ${group} is online to check half message ${copy.properties[PROPERTY.UNIQ_KEY] ?? copy.msgId}`);
+      return true;
+    }
+    const uniq = copy.properties[PROPERTY.UNIQ_KEY] ?? copy.msgId;
+    const req = RemotingCommand.createRequest(
+      RequestCode.CHECK_TRANSACTION_STATE,
+      { tranStateTableOffset: copy.queueOffset, commitLogOffset: copy.commitLogOffset, msgId: uniq, transactionId: uniq, offsetMsgId: copy.msgId },
+      checkBody(copy),
+    );
+    conn.invokeOneway(req);
+    this.checksSent++;
+    return true;
+  }
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeOffsetMsgId } from '../../src/store/index.js';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { HALF_TOPIC, OP_HALF_TOPIC, TRANS_CHECK_GROUP } from '../../src/net/broker/transaction-messages.js';
+import { createTopic, props, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
+
+/**
+ * The broker's side of transactions in process, byte by byte: where a half message is stored and
+ * how, what END_TRANSACTION checks before it commits, and what it refuses.
+ */
+let tb: TestBroker;
+const TOPIC = 'TxUnit';
+
+beforeAll(async () => {
+  // Checks effectively off: these tests drive END_TRANSACTION themselves.
+  tb = await startTestBroker({ transactionCheckInterval: 3_600_000 });
+  expect((await createTopic(tb, TOPIC, 2)).code).toBe(ResponseCode.SUCCESS);
+});
+
+afterAll(async () => {
+  await tb?.close();
+});
+
+async function sendHalf(body: string, group = 'TxGroup') {
+  const r = await tb.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { queueId: 1, sysFlag: 0x4, group, properties: props({ TRAN_MSG: 'true', PGROUP: group, TAGS: 'tx' }) }), Buffer.from(body));
+  expect(r.code).toBe(ResponseCode.SUCCESS);
+  return { queueOffset: Number(r.extFields.queueOffset), commitLogOffset: decodeOffsetMsgId(r.extFields.msgId!).offset, msgId: r.extFields.msgId! };
+}
+
+const end = (h: { queueOffset: number; commitLogOffset: number; msgId: string }, commitOrRollback: number, group = 'TxGroup') =>
+  tb.invoke(RequestCode.END_TRANSACTION, { producerGroup: group, tranStateTableOffset: h.queueOffset, commitLogOffset: h.commitLogOffset, commitOrRollback, fromTransactionCheck: false, msgId: h.msgId });
+
+describe('half messages and END_TRANSACTION', () => {
+  it('stores a half in the half topic with its real topic and queue, invisible in the real queue', async () => {
+    const h = await sendHalf('half-1');
+    const store = tb.controller.store;
+    const half = store.lookMessageByOffset(h.commitLogOffset)!;
+    expect(half.topic).toBe(HALF_TOPIC);
+    expect(half.queueId).toBe(0);
+    expect(half.sysFlag & 0xc).toBe(0);
+    expect(half.properties).toMatchObject({ REAL_TOPIC: TOPIC, REAL_QID: '1', TRAN_MSG: 'true', PGROUP: 'TxGroup' });
+    expect(store.getMaxOffsetInQueue(TOPIC, 1)).toBe(0);
+  });
+
+  it('commits: the real message appears with COMMIT bits and the half offset, and an op marks the half done', async () => {
+    const h = await sendHalf('half-commit');
+    const ops = tb.controller.store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0);
+    expect((await end(h, 0x8)).code).toBe(ResponseCode.SUCCESS);
+    const store = tb.controller.store;
+    const r = store.getMessage('g', TOPIC, 1, 0, 10);
+    expect(r.status).toBe('FOUND');
+    const real = store.lookMessageByOffset(store.getCommitLogOffsetInQueue(TOPIC, 1, 0))!;
+    expect(real.body.toString()).toBe('half-commit');
+    expect(real.sysFlag & 0xc).toBe(0x8);
+    expect(real.preparedTransactionOffset).toBe(h.commitLogOffset);
+    expect(real.properties.REAL_TOPIC).toBeUndefined();
+    expect(real.properties.TRAN_MSG).toBeUndefined();
+    expect(store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0)).toBe(ops + 1);
+    const op = store.lookMessageByOffset(store.getCommitLogOffsetInQueue(OP_HALF_TOPIC, 0, ops))!;
+    expect([op.body.toString(), op.properties.TAGS]).toEqual([String(h.queueOffset), 'd']);
+  });
+
+  it('rolls back: only the op message, nothing in the real queue', async () => {
+    const before = tb.controller.store.getMaxOffsetInQueue(TOPIC, 1);
+    const h = await sendHalf('half-rollback');
+    expect((await end(h, 0xc)).code).toBe(ResponseCode.SUCCESS);
+    expect(tb.controller.store.getMaxOffsetInQueue(TOPIC, 1)).toBe(before);
+  });
+
+  it('refuses an END_TRANSACTION that names the wrong group, offset or state', async () => {
+    const h = await sendHalf('half-wrong');
+    const wrongGroup = await end(h, 0x8, 'OtherGroup');
+    expect([wrongGroup.code, wrongGroup.remark]).toEqual([ResponseCode.SYSTEM_ERROR, expect.stringMatching(/producer group OtherGroup/)]);
+    const wrongOffset = await end({ ...h, queueOffset: h.queueOffset + 7 }, 0x8);
+    expect(wrongOffset.code).toBe(ResponseCode.SYSTEM_ERROR);
+    const nowhere = await end({ ...h, commitLogOffset: h.commitLogOffset + 3 }, 0x8);
+    expect(nowhere.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect((await end(h, 5)).code).toBe(ResponseCode.SYSTEM_ERROR);
+    // A message that is no half at all.
+    const plain = await tb.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { queueId: 0 }), Buffer.from('plain'));
+    const notHalf = await end({ queueOffset: Number(plain.extFields.queueOffset), commitLogOffset: decodeOffsetMsgId(plain.extFields.msgId!).offset, msgId: plain.extFields.msgId! }, 0x8);
+    expect(notHalf.code).toBe(ResponseCode.SYSTEM_ERROR);
+    expect(tb.controller.store.getMaxOffsetInQueue(TOPIC, 0)).toBe(1);
+  });
+
+  it('gives a half up after transactionCheckMax check-backs, and keeps its progress as CID_RMQ_SYS_TRANS offsets', async () => {
+    const local = await startTestBroker({ transactionCheckInterval: 3_600_000, transactionTimeOut: 1, transactionCheckMax: 2 });
+    try {
+      await createTopic(local, TOPIC, 1);
+      const r = await local.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { sysFlag: 0x4, properties: props({ TRAN_MSG: 'true', PGROUP: 'Nobody' }) }), Buffer.from('orphan'));
+      expect(r.code).toBe(ResponseCode.SUCCESS);
+      const svc = local.controller.transactionCheck!;
+      for (let i = 0; i < 4; i++) {
+        await new Promise((res) => setTimeout(res, 5));
+        await svc.checkNow();
+      }
+      // Checked twice (two copies put back, no producer online to ask), then given up.
+      expect(local.controller.store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(3);
+      expect(svc.discarded).toBe(1);
+      expect(local.controller.offsets.query(TRANS_CHECK_GROUP, HALF_TOPIC, 0)).toBe(3);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('refuses half messages when rejectTransactionMessage is set', async () => {
+    const local = await startTestBroker({ rejectTransactionMessage: true });
+    try {
+      await createTopic(local, TOPIC, 1);
+      const r = await local.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { sysFlag: 0x4, properties: props({ TRAN_MSG: 'true', PGROUP: 'G' }) }), Buffer.from('no'));
+      expect([r.code, r.remark]).toEqual([ResponseCode.NO_PERMISSION, expect.stringMatching(/sending transaction message is forbidden/)]);
+    } finally {
+      await local.close();
+    }
+  });
+});
