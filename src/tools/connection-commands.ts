@@ -25,3 +25,15 @@ export const consumerConnection: SubCommand = {
       ctx.out(`ConsumeType: ${cc.consumeType ?? ''}\nMessageModel: ${cc.messageModel ?? ''}\nConsumeFromWhere: ${cc.consumeFromWhere ?? ''}\n`);
     }),
 };
+
+export const producerConnection: SubCommand = {
+  name: 'producerConnection',
+  desc: "Query producer's socket connection and client version",
+  options: [opt('g', 'producerGroup', true, 'producer group name', true), opt('t', 'topic', true, 'topic name', true)],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const conns = await admin.examineProducerConnectionInfo(str(ctx.opts, 'g')!, str(ctx.opts, 't')!);
+      let i = 1;
+      for (const c of conns) ctx.out(`${String(i++).padStart(4, '0')}  ${left(c.clientId, 32)} ${left(c.clientAddr, 22)} ${left(c.language, 8)} ${versionDesc(c.version)}\n`);
+    }),
+};

@@ -8,7 +8,7 @@ import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
 import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
-import { consumerConnection } from './connection-commands.js';
+import { consumerConnection, producerConnection } from './connection-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 
 /**
@@ -31,6 +31,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicClusterList,
   consumerProgress,
   consumerConnection,
+  producerConnection,
   resetOffsetByTime,
   updateSubGroup,
   deleteSubGroup,

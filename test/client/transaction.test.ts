@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Message, PushConsumer, TransactionProducer, type LocalTransactionState, type MessageExt } from '../../src/net/client/index.js';
+import { runMqadmin } from '../helpers/mqadmin-run.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
 /**
@@ -73,9 +74,15 @@ describe('transactional messages', () => {
       }
       // Only the unknown ones were asked about, each once, under their real topic.
       expect(checked.sort()).toEqual(['throws-commit@TxTopic', 'unknown-commit@TxTopic', 'unknown-rollback@TxTopic']);
+      // The broker knows the producer's channel (what check-backs use), as mqadmin shows it.
+      const pc = await runMqadmin(cluster.namesrvAddr, ['producerConnection', '-g', 'TxProducerGroup', '-t', TOPIC]);
+      expect(pc.code).toBe(0);
+      expect(pc.out).toMatch(new RegExp(`^0001  ${producer.clientId!.replace(/[.#@]/g, '\\$&')} +127\\.0\\.0\\.1:\\d+ +JAVA +V4_9_8\\n$`));
     } finally {
       await consumer.shutdown();
       await producer.shutdown();
     }
+    // Gone once it unregistered.
+    expect((await runMqadmin(cluster.namesrvAddr, ['producerConnection', '-g', 'TxProducerGroup', '-t', TOPIC])).code).toBe(1);
   });
 });

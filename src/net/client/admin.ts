@@ -282,6 +282,24 @@ export class MQAdmin {
     throw lastErr;
   }
 
+  /** Producers of a group, from every master serving the topic (a producer heartbeats all of them). */
+  async examineProducerConnectionInfo(group: string, topic: string): Promise<ConsumerConnection['connectionSet']> {
+    const route = await this.inst.updateTopicRoute(topic);
+    if (!route) throw new MQClientError('NO_ROUTE', `no route info of topic ${topic}`);
+    const seen = new Map<string, ConsumerConnection['connectionSet'][number]>();
+    let lastErr: unknown = new MQClientError('NO_BROKER', `no broker serves topic ${topic}`);
+    for (const addr of masterAddrs(route)) {
+      try {
+        const res = await this.inst.api.call(addr, RequestCode.GET_PRODUCER_CONNECTION_LIST, `producers of ${group}`, { producerGroup: group });
+        for (const c of (parseBody(res.body, addr) as Pick<ConsumerConnection, 'connectionSet'>).connectionSet ?? []) seen.set(`${c.clientId}@${c.clientAddr}`, c);
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (seen.size === 0) throw lastErr;
+    return [...seen.values()];
+  }
+
   /** The message an offsetMsgId names, fetched from the broker address encoded in the id. */
   async viewMessage(offsetMsgId: string): Promise<MessageExt> {
     let id: { address: string; offset: number };

@@ -12,7 +12,7 @@ import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable 
 /**
  * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_BROKER_CONFIG (26, the settings
  * in effect as properties text), GET_TOPIC_STATS_INFO (202),
- * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203). TopicStatsTable and ConsumeStats
+ * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204). TopicStatsTable and ConsumeStats
  * are maps keyed by MessageQueue objects, which fastjson writes with the object itself as the key
  * (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we write that form too.
  */
@@ -32,6 +32,13 @@ export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
       const body = ctx.consumers.connectionJson(group);
       if (!body) throw new BrokerError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
       return success(req, undefined, jsonBody(stringifyFastjson(body)));
+    })],
+    [RequestCode.GET_PRODUCER_CONNECTION_LIST, guarded(logger, 'producer connections', (req) => {
+      const group = reqString(req.extFields, 'producerGroup');
+      const channels = ctx.producers.channels(group);
+      if (channels.length === 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `the producer group[${group}] not exist`);
+      const connectionSet = channels.map((c) => ({ clientAddr: c.conn.remoteAddress, clientId: c.clientId, language: c.language, version: c.version }));
+      return success(req, undefined, jsonBody(stringifyFastjson({ connectionSet })));
     })],
   ];
 }
