@@ -63,29 +63,19 @@ export class TransactionCheckService {
     const ops = this.readOps();
     const done = new Set(ops.map((o) => o.halfOffset));
     const started = Date.now();
-    scan: while (halfOffset < halfMax && Date.now() - started < MAX_PASS_MS) {
-      const r = store.getMessage(TRANS_CHECK_GROUP, HALF_TOPIC, 0, halfOffset, BATCH);
-      if (r.status !== 'FOUND') {
-        // A hole (a half removed by retention): go on from where the store says.
-        if (r.nextBeginOffset <= halfOffset) break;
-        halfOffset = r.nextBeginOffset;
-        continue;
-      }
-      for (const raw of r.messages) {
-        const half = decodeMessage(raw, 0);
-        if (!done.has(half.queueOffset)) {
-          const now = Date.now();
-          if (checkTimes(half) >= config.transactionCheckMax) {
-            this.discarded++;
-            logger.warn(`half message ${half.properties[PROPERTY.UNIQ_KEY] ?? half.msgId} of group ${half.properties[PROPERTY.PGROUP]} checked ${checkTimes(half)} times: given up`);
-          } else {
-            const immunity = Number(half.properties[CHECK_IMMUNITY_TIME_IN_SECONDS] ?? 0) * 1000;
-            if (now - half.storeTimestamp < Math.max(config.transactionTimeOut, immunity || 0)) break scan;
-            if (!(await this.checkBack(half))) break scan;
-          }
+    for (const half of queueMessages(this.ctx, HALF_TOPIC, halfOffset, halfMax)) {
+      if (Date.now() - started >= MAX_PASS_MS) break;
+      if (!done.has(half.queueOffset)) {
+        if (checkTimes(half) >= config.transactionCheckMax) {
+          this.discarded++;
+          logger.warn(`half message ${half.properties[PROPERTY.UNIQ_KEY] ?? half.msgId} of group ${half.properties[PROPERTY.PGROUP]} checked ${checkTimes(half)} times: given up`);
+        } else {
+          const immunity = Number(half.properties[CHECK_IMMUNITY_TIME_IN_SECONDS] ?? 0) * 1000;
+          if (Date.now() - half.storeTimestamp < Math.max(config.transactionTimeOut, immunity || 0)) break;
+          if (!(await this.checkBack(half))) break;
         }
-        halfOffset = half.queueOffset + 1;
       }
+      halfOffset = half.queueOffset + 1;
     }
     offsets.commit(TRANS_CHECK_GROUP, HALF_TOPIC, 0, halfOffset);
     // Op messages are done with once the half they name is behind the progress offset.
@@ -100,23 +90,12 @@ export class TransactionCheckService {
   /** Op messages from the progress offset on: which half (queue offset) each marks done. */
   private readOps(): { opOffset: number; halfOffset: number }[] {
     const { store, offsets } = this.ctx;
-    const max = store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0);
-    let off = offsets.query(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0);
-    if (off < 0) off = store.getMinOffsetInQueue(OP_HALF_TOPIC, 0);
+    let from = offsets.query(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0);
+    if (from < 0) from = store.getMinOffsetInQueue(OP_HALF_TOPIC, 0);
     const out: { opOffset: number; halfOffset: number }[] = [];
-    while (off < max) {
-      const r = store.getMessage(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0, off, BATCH);
-      if (r.status !== 'FOUND') {
-        if (r.nextBeginOffset <= off) break;
-        off = r.nextBeginOffset;
-        continue;
-      }
-      for (const raw of r.messages) {
-        const op = decodeMessage(raw, 0);
-        const halfOffset = Number(op.body.toString());
-        if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset });
-        off = op.queueOffset + 1;
-      }
+    for (const op of queueMessages(this.ctx, OP_HALF_TOPIC, from, store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0))) {
+      const halfOffset = Number(op.body.toString());
+      if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset });
     }
     return out;
   }
@@ -143,5 +122,22 @@ export class TransactionCheckService {
     conn.invokeOneway(req);
     this.checksSent++;
     return true;
+  }
+}
+
+/** The messages of queue 0 of a system topic from `from` to `max`, stepping over holes (retention). */
+function* queueMessages(ctx: BrokerContext, topic: string, from: number, max: number): Generator<StoredMessage> {
+  for (let off = from; off < max; ) {
+    const r = ctx.store.getMessage(TRANS_CHECK_GROUP, topic, 0, off, BATCH);
+    if (r.status !== 'FOUND') {
+      if (r.nextBeginOffset <= off) return;
+      off = r.nextBeginOffset;
+      continue;
+    }
+    for (const raw of r.messages) {
+      const m = decodeMessage(raw, 0);
+      yield m;
+      off = m.queueOffset + 1;
+    }
   }
 }
