@@ -20,9 +20,9 @@ export class InProcessHa implements HaTransport {
     this.port = await this.master.start();
   }
 
-  readable(end: number): void {
+  readable(end: number, wake: boolean): void {
     this.end = end;
-    this.master?.wake();
+    if (wake) this.master?.wake();
   }
 
   startSlave(o: HaSlaveStart, replica: ReplicaLog, log: StoreLogger): void {

@@ -26,8 +26,12 @@ export interface HaSlaveStart {
 export interface HaTransport {
   /** Master: serve slaves; `progress` reports the highest acknowledged offset and the slave count. */
   startMaster(o: HaMasterStart, progress: (ackOffset: number, slaves: number) => void, log: StoreLogger): Promise<void>;
-  /** Master: readable commit log bytes now end at `end` (called at most once per turn). */
-  readable(end: number): void;
+  /**
+   * Master: readable commit log bytes now end at `end` (called at most once per turn). `wake`:
+   * slaves are connected and should hear of it now; without them the value is only kept, since
+   * waking a thread on every turn for nobody costs a context switch each time.
+   */
+  readable(end: number, wake: boolean): void;
   /** Slave: replicate from the master into `log` (whose end `maxOffset` tells). */
   startSlave(o: HaSlaveStart, replica: ReplicaLog, log: StoreLogger): void;
   /** Slave: the master's HA "host:port", learned from the NameServer (or configured). */
@@ -64,7 +68,7 @@ export class HaService {
   private scheduled = false;
   private readonly publish = (): void => {
     this.scheduled = false;
-    this.transport.readable(this.commitLog.readableOffset);
+    this.transport.readable(this.commitLog.readableOffset, this.slaves > 0);
   };
 
   constructor(
@@ -138,6 +142,8 @@ export class HaService {
 
   private progress(ackOffset: number, slaves: number): void {
     this.ackOffset = Math.max(this.ackOffset, ackOffset);
+    // A slave arrived: it should hear of the current end now, not at the next append.
+    if (slaves > this.slaves) this.written();
     this.slaves = slaves;
     if (this.waiters.length > 0) this.settle((w) => (w.end <= this.ackOffset ? 'PUT_OK' : null));
   }

@@ -47,8 +47,9 @@ export class WorkerHa implements HaTransport {
     });
   }
 
-  readable(end: number): void {
+  readable(end: number, wake: boolean): void {
     this.readableCell[HA_F64_READABLE] = end;
+    if (!wake) return;
     Atomics.add(this.cells, HA_SEQ, 1);
     Atomics.notify(this.cells, HA_SEQ);
   }
