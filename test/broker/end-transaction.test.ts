@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeOffsetMsgId } from '../../src/store/index.js';
+import { decodeMessage, decodeOffsetMsgId } from '../../src/store/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
-import { HALF_TOPIC, OP_HALF_TOPIC, TRANS_CHECK_GROUP } from '../../src/net/broker/transaction-messages.js';
+import { HALF_TOPIC, OP_HALF_TOPIC, TRANS_CHECK_GROUP, TRANS_CHECK_MAX_TIME_TOPIC } from '../../src/net/broker/transaction-messages.js';
 import { createTopic, props, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
 
 /**
@@ -97,6 +97,10 @@ describe('half messages and END_TRANSACTION', () => {
       // Checked twice (two copies put back, no producer online to ask), then given up.
       expect(local.controller.store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(3);
       expect(svc.discarded).toBe(1);
+      // Kept where an operator can look at it.
+      const kept = local.controller.store.getMessage('g', TRANS_CHECK_MAX_TIME_TOPIC, 0, 0, 10);
+      expect(kept.messages.map((m) => decodeMessage(m, 0).body.toString())).toEqual(['orphan']);
+      expect(local.controller.topics.get(TRANS_CHECK_MAX_TIME_TOPIC)?.readQueueNums).toBe(1);
       expect(local.controller.offsets.query(TRANS_CHECK_GROUP, HALF_TOPIC, 0)).toBe(3);
     } finally {
       await local.close();

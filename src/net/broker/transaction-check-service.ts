@@ -1,4 +1,6 @@
-import { PROPERTY, decodeMessage, type StoredMessage } from '../../store/index.js';
+import { PROPERTY, decodeMessage, decodeProperties, type StoredMessage } from '../../store/index.js';
+import { inputFromStored } from './stored-to-input.js';
+import { PERM } from './topic-config.js';
 import { RequestCode } from '../codes.js';
 import { RemotingCommand } from '../remoting-command.js';
 import type { BrokerContext } from './broker-context.js';
@@ -6,6 +8,7 @@ import {
   CHECK_IMMUNITY_TIME_IN_SECONDS,
   HALF_TOPIC,
   OP_HALF_TOPIC,
+  TRANS_CHECK_MAX_TIME_TOPIC,
   TRANS_CHECK_GROUP,
   checkBody,
   checkTimes,
@@ -22,7 +25,8 @@ const BATCH = 32;
  * halves an op message marks done, and for each half older than `transactionTimeOut` (or its
  * CHECK_IMMUNITY_TIME_IN_SECONDS) appends a copy with its check count raised, then sends
  * CHECK_TRANSACTION_STATE for the copy to one live producer of the half's group; the producer
- * answers with END_TRANSACTION. A half checked `transactionCheckMax` times is given up. Progress
+ * answers with END_TRANSACTION. A half checked `transactionCheckMax` times is given up (kept in
+ * TRANS_CHECK_MAX_TIME_TOPIC). Progress
  * is kept as consumer offsets of CID_RMQ_SYS_TRANS on both system topics, so it survives
  * restarts. A pass stops at the first half still too young: those after it are younger.
  */
@@ -67,8 +71,7 @@ export class TransactionCheckService {
       if (Date.now() - started >= MAX_PASS_MS) break;
       if (!done.has(half.queueOffset)) {
         if (checkTimes(half) >= config.transactionCheckMax) {
-          this.discarded++;
-          logger.warn(`half message ${half.properties[PROPERTY.UNIQ_KEY] ?? half.msgId} of group ${half.properties[PROPERTY.PGROUP]} checked ${checkTimes(half)} times: given up`);
+          if (!(await this.giveUp(half))) break;
         } else {
           const immunity = Number(half.properties[CHECK_IMMUNITY_TIME_IN_SECONDS] ?? 0) * 1000;
           if (Date.now() - half.storeTimestamp < Math.max(config.transactionTimeOut, immunity || 0)) break;
@@ -98,6 +101,20 @@ export class TransactionCheckService {
       if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset });
     }
     return out;
+  }
+
+  /**
+   * A half checked transactionCheckMax times is given up: a copy goes to TRANS_CHECK_MAX_TIME_TOPIC
+   * (one queue, readable), where an operator can look at it, as RocketMQ 4.9 does.
+   */
+  private async giveUp(half: StoredMessage): Promise<boolean> {
+    const { store, topics, logger } = this.ctx;
+    topics.ensure(TRANS_CHECK_MAX_TIME_TOPIC, 1, PERM.READ | PERM.WRITE);
+    const put = await store.putMessage(inputFromStored(half, TRANS_CHECK_MAX_TIME_TOPIC, 0, decodeProperties(half.propertiesString)));
+    if (put.status !== 'PUT_OK' && put.status !== 'FLUSH_DISK_TIMEOUT') return false;
+    this.discarded++;
+    logger.warn(`half message ${half.properties[PROPERTY.UNIQ_KEY] ?? half.msgId} of group ${half.properties[PROPERTY.PGROUP]} checked ${checkTimes(half)} times: given up, kept in ${TRANS_CHECK_MAX_TIME_TOPIC}`);
+    return true;
   }
 
   /** Puts the half back with one more check, then asks a producer of its group about the copy. */

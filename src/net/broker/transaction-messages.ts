@@ -27,6 +27,8 @@ import { inputFromStored } from './stored-to-input.js';
 export const HALF_TOPIC = 'RMQ_SYS_TRANS_HALF_TOPIC';
 export const OP_HALF_TOPIC = 'RMQ_SYS_TRANS_OP_HALF_TOPIC';
 export const TRANS_CHECK_GROUP = 'CID_RMQ_SYS_TRANS';
+/** Where halves given up after transactionCheckMax check-backs are kept. */
+export const TRANS_CHECK_MAX_TIME_TOPIC = 'TRANS_CHECK_MAX_TIME_TOPIC';
 export const REMOVE_TAG = 'd';
 export const TRANSACTION_CHECK_TIMES = 'TRANSACTION_CHECK_TIMES';
 export const CHECK_IMMUNITY_TIME_IN_SECONDS = 'CHECK_IMMUNITY_TIME_IN_SECONDS';
