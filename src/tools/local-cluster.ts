@@ -62,6 +62,8 @@ export interface LocalSlave {
   readonly storePathRootDir: string;
   /** SIGTERM (graceful). */
   stop(): Promise<void>;
+  /** Starts it again on the same store and port (after a stop or a kill). */
+  restart(): Promise<LocalSlave>;
 }
 
 const DIST_SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -246,10 +248,13 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const conf = join(dir, `broker-slave${n}.conf`);
       const storePathRootDir = join(dir, `store-slave${n}`);
       writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort()), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
-      const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
-      slaves.push(s.child);
-      const addr = (JSON.parse(s.match[0]) as { brokerAddr: string }).brokerAddr;
-      return { addr, pid: s.child.pid!, storePathRootDir, stop: () => stopProcess(s.child) };
+      const start = async (): Promise<LocalSlave> => {
+        const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
+        slaves.push(s.child);
+        const addr = (JSON.parse(s.match[0]) as { brokerAddr: string }).brokerAddr;
+        return { addr, pid: s.child.pid!, storePathRootDir, stop: () => stopProcess(s.child), restart: start };
+      };
+      return start();
     },
     async stop() {
       await Promise.all(slaves.map((c) => stopProcess(c)));
