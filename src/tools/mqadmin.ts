@@ -9,6 +9,7 @@ import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection, producerConnection } from './connection-commands.js';
+import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 
 /**
@@ -32,6 +33,7 @@ export const COMMANDS: readonly SubCommand[] = [
   consumerProgress,
   consumerConnection,
   producerConnection,
+  statsAll,
   resetOffsetByTime,
   updateSubGroup,
   deleteSubGroup,

@@ -202,6 +202,44 @@ describe('mqadmin operations', () => {
     expect((await admin('getBrokerConfig')).code).toBe(1);
   });
 
+  it('statsAll prints each topic and group with its traffic and backlog; the broker answers VIEW_BROKER_STATS_DATA', async () => {
+    const statsTopic = 'StatsTopic';
+    await createTopic(cluster, statsTopic, 1);
+    for (let i = 0; i < 5; i++) expect((await admin('sendMessage', '-t', statsTopic, '-p', `s${i}`)).code).toBe(0);
+    const c = new PushConsumer({ consumerGroup: 'StatsGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    let consumed = 0;
+    c.subscribe(statsTopic, '*').registerMessageListener((msgs) => void (consumed += msgs.length));
+    await c.start();
+    try {
+      await pollUntil(() => consumed >= 5, 15_000, 'the consumer to take all five');
+      // Its offset is committed every 5 s; the backlog counts from the committed offset.
+      await pollUntil(async () => / 0 +\d+\.\d\d +\d+\.\d\d +5 +5$/m.test((await admin('statsAll', '-t', statsTopic)).out), 15_000, 'statsAll to show the traffic');
+      const r = await admin('statsAll', '-t', statsTopic);
+      const lines = r.out.split('\n');
+      expect(lines[0]).toBe(`${'#Topic'.padEnd(32)}  ${'#Consumer Group'.padEnd(32)} #Accumulation      #InTPS     #OutTPS   #InMsg24Hour  #OutMsg24Hour`);
+      expect(lines[1]).toMatch(new RegExp(`^${statsTopic.padEnd(64)}  ${'StatsGroup'.padEnd(64)} {12}0 +\\d+\\.\\d\\d +\\d+\\.\\d\\d {14}5 {14}5$`));
+      expect(lines.slice(2)).toEqual(['']);
+    } finally {
+      await c.shutdown();
+    }
+    // The raw request: minute, hour and day windows; an unknown item is SYSTEM_ERROR, as RocketMQ.
+    const client = new RemotingClient();
+    try {
+      const view = (statsName: string, statsKey: string) => client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.VIEW_BROKER_STATS_DATA, { statsName, statsKey }), 5000);
+      const put = parseFastjson((await view('TOPIC_PUT_NUMS', statsTopic)).body!.toString()) as Record<string, { sum: number; tps: number }>;
+      expect([put.statsMinute!.sum, put.statsHour!.sum, put.statsDay!.sum]).toEqual([5, 5, 5]);
+      expect(put.statsMinute!.tps).toBeGreaterThan(0);
+      const missing = await view('TOPIC_PUT_NUMS', 'NoSuchTopic');
+      expect([missing.code, missing.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'The stats <TOPIC_PUT_NUMS> <NoSuchTopic> not exist']);
+    } finally {
+      client.close();
+    }
+    // -a: a topic with no traffic today is left out.
+    await createTopic(cluster, 'QuietTopic', 1);
+    expect((await admin('statsAll', '-a', '-t', 'QuietTopic')).out.split('\n').slice(1)).toEqual(['']);
+    expect((await admin('statsAll', '-t', 'QuietTopic')).out.split('\n')[1]).toMatch(/^QuietTopic +0 +0\.00 +0 +NO_CONSUMER$/);
+  });
+
   it('topicClusterList names the clusters serving a topic', async () => {
     expect(await admin('topicClusterList', '-t', topic)).toMatchObject({ code: 0, out: `${cluster.clusterName}\n` });
     expect((await admin('topicClusterList', '-t', 'NoSuchTopic')).code).toBe(1);

@@ -2,6 +2,7 @@ import type { HostAddress, MessageStore, StoreConfig } from '../../store/index.j
 import type { Logger } from '../logger.js';
 import type { BrokerConfig } from './broker-config.js';
 import type { BrokerStats } from './broker-stats.js';
+import type { BrokerStatsManager } from './stats-manager.js';
 import type { ConsumerManager } from './consumer-manager.js';
 import type { ProducerManager } from './producer-manager.js';
 import type { ConsumerOffsetManager } from './consumer-offset-manager.js';
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly holdService: PullRequestHoldService;
   readonly schedule: ScheduleMessageService;
   readonly stats: BrokerStats;
+  /** Per-topic and per-group counters (VIEW_BROKER_STATS_DATA). */
+  readonly brokerStats: BrokerStatsManager;
   readonly logger: Logger;
   /** "ip:port" this broker advertises (brokerIP1 and the bound listen port). */
   readonly brokerAddr: string;

@@ -32,6 +32,7 @@ import { TopicConfigManager } from './topic-config-manager.js';
 import { StoreLock } from './store-lock.js';
 import { SlaveSynchronize } from './slave-synchronize.js';
 import { ProducerManager } from './producer-manager.js';
+import { BrokerStatsManager } from './stats-manager.js';
 import { TransactionCheckService } from './transaction-check-service.js';
 import { endTransactionProcessors } from './processors/end-transaction.js';
 
@@ -70,6 +71,7 @@ export class BrokerController {
   readonly holdService: PullRequestHoldService;
   readonly schedule: ScheduleMessageService;
   readonly stats = new BrokerStats();
+  readonly brokerStats = new BrokerStatsManager();
   readonly locks = new RebalanceLockManager();
   readonly client: RemotingClient;
   private servers: RemotingServer[] = [];
@@ -141,6 +143,7 @@ export class BrokerController {
       holdService: this.holdService,
       schedule: this.schedule,
       stats: this.stats,
+      brokerStats: this.brokerStats,
       logger: this.logger,
       brokerAddr: this.brokerAddr,
       storeHost: this.storeHostAddr,
@@ -198,6 +201,7 @@ export class BrokerController {
     this.accepting = true;
     this.holdService.start();
     this.stats.start();
+    this.brokerStats.start();
     if (store.brokerRole !== 'SLAVE') {
       this.schedule.start();
       this.transactionCheck = new TransactionCheckService(this.context());
@@ -245,6 +249,7 @@ export class BrokerController {
     await this.registrar?.shutdown();
     this.client.close();
     this.stats.stop();
+    this.brokerStats.stop();
     // A step that fails (a full disk fails every write) must not skip the ones after it: the
     // store's final flush and the removal of its abort marker above all.
     const failed: unknown[] = [];

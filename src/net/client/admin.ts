@@ -31,6 +31,12 @@ export interface ConsumeProgress {
   lastTimestamp: number;
 }
 
+export interface BrokerStatsData {
+  statsMinute: { sum: number; tps: number; avgpt: number };
+  statsHour: { sum: number; tps: number; avgpt: number };
+  statsDay: { sum: number; tps: number; avgpt: number };
+}
+
 export interface ConsumerConnection {
   connectionSet: { clientAddr: string; clientId: string; language: string; version: number }[];
   consumeType?: string;
@@ -298,6 +304,25 @@ export class MQAdmin {
     }
     if (seen.size === 0) throw lastErr;
     return [...seen.values()];
+  }
+
+  /** Consumer groups of a topic as one broker knows them: online subscribers and groups with offsets. */
+  async queryTopicConsumeByWho(topic: string): Promise<string[]> {
+    const route = await this.examineTopicRouteInfo(topic);
+    const groups = new Set<string>();
+    for (const addr of masterAddrs(route)) {
+      const res = await this.inst.api.call(addr, RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, `groups of ${topic}`, { topic });
+      for (const g of (parseBody(res.body, addr) as { groupList?: unknown[] }).groupList ?? []) if (typeof g === 'string') groups.add(g);
+    }
+    return [...groups];
+  }
+
+  /** A broker's counters for one stats item (VIEW_BROKER_STATS_DATA): TOPIC_PUT_NUMS by topic, GROUP_GET_NUMS by topic@group, ... */
+  async viewBrokerStatsData(brokerAddr: string, statsName: string, statsKey: string): Promise<BrokerStatsData> {
+    const res = await this.inst.api.call(brokerAddr, RequestCode.VIEW_BROKER_STATS_DATA, `stats ${statsName} ${statsKey}`, { statsName, statsKey });
+    const o = parseBody(res.body, brokerAddr) as Record<string, Record<string, unknown> | undefined>;
+    const w = (x: Record<string, unknown> | undefined) => ({ sum: num(x?.sum), tps: num(x?.tps), avgpt: num(x?.avgpt) });
+    return { statsMinute: w(o.statsMinute), statsHour: w(o.statsHour), statsDay: w(o.statsDay) };
   }
 
   /** The message an offsetMsgId names, fetched from the broker address encoded in the id. */

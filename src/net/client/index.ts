@@ -6,7 +6,7 @@ export { Producer, type ProducerOptions, type SendOptions, type SendCallback, ty
 export { TransactionProducer, type TransactionListener, type TransactionSendResult, type TransactionProducerOptions, type LocalTransactionState } from './transaction-producer.js';
 export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
-export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats } from './admin.js';
+export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats, type BrokerStatsData } from './admin.js';
 export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';
 export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMessageQueue } from './message-queue.js';
 export type { SendResult, SendStatus } from './send-request.js';

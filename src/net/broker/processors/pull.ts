@@ -99,6 +99,7 @@ function pull(ctx: BrokerContext, req: RemotingCommand, conn: Connection, allowS
   const r = ctx.store.getMessage(h.consumerGroup, h.topic, h.queueId, h.queueOffset, maxMsgNums, filter);
   const code = pullResponseCode(r.status, h.queueOffset);
   ctx.stats.recordGet(r.status === 'FOUND', r.messages.length);
+  if (r.status === 'FOUND') ctx.brokerStats.got(h.consumerGroup, h.topic, ctx.config.brokerClusterName, r.messages.length, byteLength(r.messages));
 
   // Commit before answering (RocketMQ does it after building the response, suspended or not).
   const isSlave = ctx.storeConfig.brokerRole === 'SLAVE';
@@ -160,4 +161,10 @@ function response(
     { suggestWhichBrokerId: suggest, nextBeginOffset: r.nextBeginOffset, minOffset: r.minOffset, maxOffset: r.maxOffset },
     body,
   );
+}
+
+function byteLength(bufs: readonly Buffer[]): number {
+  let n = 0;
+  for (const b of bufs) n += b.length;
+  return n;
 }

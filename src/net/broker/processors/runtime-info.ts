@@ -12,7 +12,8 @@ import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable 
 /**
  * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_BROKER_CONFIG (26, the settings
  * in effect as properties text), GET_TOPIC_STATS_INFO (202),
- * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204). TopicStatsTable and ConsumeStats
+ * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
+ * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300). TopicStatsTable and ConsumeStats
  * are maps keyed by MessageQueue objects, which fastjson writes with the object itself as the key
  * (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we write that form too.
  */
@@ -32,6 +33,19 @@ export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
       const body = ctx.consumers.connectionJson(group);
       if (!body) throw new BrokerError(ResponseCode.CONSUMER_NOT_ONLINE, `the consumer group[${group}] not online`);
       return success(req, undefined, jsonBody(stringifyFastjson(body)));
+    })],
+    [RequestCode.VIEW_BROKER_STATS_DATA, guarded(logger, 'broker stats data', (req) => {
+      const name = reqString(req.extFields, 'statsName');
+      const key = reqString(req.extFields, 'statsKey');
+      const data = ctx.brokerStats.view(name, key);
+      if (!data) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The stats <${name}> <${key}> not exist`);
+      return success(req, undefined, jsonBody(stringifyFastjson(data)));
+    })],
+    // Groups online with a subscription to the topic, and groups that committed an offset on it.
+    [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, guarded(logger, 'topic consumed by', (req) => {
+      const topic = reqString(req.extFields, 'topic');
+      const groups = new Set([...ctx.consumers.groupsOfTopic(topic), ...ctx.offsets.groupsOfTopic(topic)]);
+      return success(req, undefined, jsonBody(stringifyFastjson({ groupList: [...groups] })));
     })],
     [RequestCode.GET_PRODUCER_CONNECTION_LIST, guarded(logger, 'producer connections', (req) => {
       const group = reqString(req.extFields, 'producerGroup');

@@ -5,6 +5,7 @@ import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optInt, optString, reqInt, reqLong, reqString } from '../request-header.js';
 import { inputFromStored } from '../stored-to-input.js';
+import { STATS } from '../stats-manager.js';
 import { checkWritable } from './send.js';
 import { PERM, isWriteable } from '../topic-config.js';
 import { checkGroup, dlqTopic, retryTopic } from '../topic-validator.js';
@@ -53,6 +54,7 @@ export async function consumerSendMsgBack(ctx: BrokerContext, req: RemotingComma
   let msg = inputFromStored(orig, topic, queueId, props, orig.reconsumeTimes + 1);
   if (delayLevel > 0) msg = ctx.schedule.divert(msg, props, delayLevel);
   const r = await ctx.store.putMessage(msg);
+  ctx.brokerStats.add(STATS.SNDBCK_PUT_NUMS, `${orig.topic}@${group}`, 1);
   if (r.status !== 'PUT_OK') {
     return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `send back to ${topic} stored with status ${r.status}`);
   }

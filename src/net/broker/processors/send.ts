@@ -165,11 +165,12 @@ async function replicated(ctx: BrokerContext, r: PutMessageResult, wait: boolean
 }
 
 /** Stores and counts (runtime info's put totals and latency percentiles). */
-async function timedPut(ctx: BrokerContext, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
+async function timedPut(ctx: BrokerContext, topic: string, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
   const t0 = performance.now();
   try {
     const r = await put();
     ctx.stats.recordPut(msgs, bytes, performance.now() - t0);
+    ctx.brokerStats.putOk(topic, ctx.config.brokerClusterName, msgs, bytes);
     return r;
   } catch (e) {
     ctx.stats.putFailures++;
@@ -211,7 +212,7 @@ async function sendOne(ctx: BrokerContext, req: RemotingCommand, conn: Connectio
   // A transaction's half message waits in the half topic; a delay level does not apply to it.
   if (half) msg = toHalf(msg, props);
   else if (delay > 0 && !topic.startsWith(DLQ_PREFIX)) msg = ctx.schedule.divert(msg, props, delay);
-  const r = await timedPut(ctx, () => ctx.store.putMessage(msg), 1, body.length);
+  const r = await timedPut(ctx, topic, () => ctx.store.putMessage(msg), 1, body.length);
   return responseFor(ctx, req, await replicated(ctx, r, wait), queueId);
 }
 
@@ -255,6 +256,6 @@ async function sendBatch(ctx: BrokerContext, req: RemotingCommand, conn: Connect
       reconsumeTimes: h.reconsumeTimes,
     };
   });
-  const r = await replicated(ctx, await timedPut(ctx, () => ctx.store.putMessages(msgs), msgs.length, bytes), wait);
+  const r = await replicated(ctx, await timedPut(ctx, topic, () => ctx.store.putMessages(msgs), msgs.length, bytes), wait);
   return responseFor(ctx, req, r, target.queueId);
 }
