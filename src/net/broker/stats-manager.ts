@@ -42,6 +42,7 @@ const MINUTE = { periodMs: 10_000, keep: 7 };
 const HOUR = { periodMs: 600_000, keep: 7 };
 const DAY = { periodMs: 3_600_000, keep: 25 };
 type Window = typeof MINUTE;
+const WINDOWS = { minute: MINUTE, hour: HOUR, day: DAY } as const;
 
 class StatsItem {
   value = 0;
@@ -76,25 +77,27 @@ export class BrokerStatsManager {
   private readonly timers: NodeJS.Timeout[] = [];
 
   start(): void {
-    for (const [w, pick] of [[MINUTE, (i: StatsItem) => i.minute], [HOUR, (i: StatsItem) => i.hour], [DAY, (i: StatsItem) => i.day]] as const) {
-      const t = setInterval(() => {
-        const now = Date.now();
-        for (const set of this.sets.values()) for (const item of set.values()) item.sample(pick(item), w, now);
-      }, w.periodMs);
+    for (const which of ['minute', 'hour', 'day'] as const) {
+      const t = setInterval(() => this.sample(which), WINDOWS[which].periodMs);
       t.unref();
       this.timers.push(t);
     }
+  }
+
+  /** Takes one snapshot of every item for a window (the timers' work; tests call it with a clock). */
+  sample(which: keyof typeof WINDOWS, now = Date.now()): void {
+    for (const set of this.sets.values()) for (const item of set.values()) item.sample(item[which], WINDOWS[which], now);
   }
 
   stop(): void {
     for (const t of this.timers.splice(0)) clearInterval(t);
   }
 
-  add(name: string, key: string, value: number, times = 1): void {
+  add(name: string, key: string, value: number, times = 1, now = Date.now()): void {
     let set = this.sets.get(name);
     if (!set) this.sets.set(name, (set = new Map()));
     let item = set.get(key);
-    if (!item) set.set(key, (item = new StatsItem(Date.now())));
+    if (!item) set.set(key, (item = new StatsItem(now)));
     item.value += value;
     item.times += times;
   }
