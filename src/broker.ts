@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the ready line may signal at once, and a signal with no
   // handler yet would kill the process without a graceful stop.
   outliveClosedConsole(logger);
-  const starting = runBroker(settings, logger, storeThreadsFor(settings.store, logger));
+  const starting = runBroker(settings, logger, { ...storeThreadsFor(settings.store, logger), configFile: args.configFile });
   stopOnSignals(async () => (await starting).shutdown(), logger);
   await starting;
 }

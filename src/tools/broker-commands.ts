@@ -102,3 +102,39 @@ export const wipeWritePerm: SubCommand = {
       if (failed) throw failed;
     }),
 };
+
+export const updateBrokerConfig: SubCommand = {
+  name: 'updateBrokerConfig',
+  desc: 'Update broker config by special broker or all brokers in cluster.',
+  options: [
+    opt('b', 'brokerAddr', true, 'update which broker'),
+    opt('c', 'clusterName', true, 'update which cluster'),
+    opt('k', 'key', true, 'config key', true),
+    opt('v', 'value', true, 'config value', true),
+  ],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const props = { [str(ctx.opts, 'k')!]: str(ctx.opts, 'v')! };
+      const brokerAddr = str(ctx.opts, 'b');
+      const clusterName = str(ctx.opts, 'c');
+      if (brokerAddr) {
+        await admin.updateBrokerConfig(brokerAddr, props);
+        ctx.out(`update broker config success, ${brokerAddr}\n`);
+        return;
+      }
+      if (!clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
+      // Masters only, as Java's tool: a slave takes its settings from its own file.
+      let failed: unknown;
+      for (const { master } of await clusterBrokers(admin, clusterName)) {
+        if (master === NO_MASTER) continue;
+        try {
+          await admin.updateBrokerConfig(master, props);
+          ctx.out(`update broker config success, ${master}\n`);
+        } catch (e) {
+          failed = e;
+          ctx.logger.warn("update broker config of %s failed: %s", master, (e as Error).message);
+        }
+      }
+      if (failed) throw failed;
+    }),
+};

@@ -7,7 +7,7 @@ import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, top
 import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
 import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
-import { brokerStatus, getBrokerConfig, wipeWritePerm } from './broker-commands.js';
+import { brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection, producerConnection } from './connection-commands.js';
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
@@ -22,6 +22,7 @@ export const COMMANDS: readonly SubCommand[] = [
   clusterList,
   brokerStatus,
   getBrokerConfig,
+  updateBrokerConfig,
   wipeWritePerm,
   topicList,
   updateTopic,

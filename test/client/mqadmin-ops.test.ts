@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseFastjson } from '../../src/net/fastjson.js';
 import { PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
@@ -238,6 +240,41 @@ describe('mqadmin operations', () => {
     await createTopic(cluster, 'QuietTopic', 1);
     expect((await admin('statsAll', '-a', '-t', 'QuietTopic')).out.split('\n').slice(1)).toEqual(['']);
     expect((await admin('statsAll', '-t', 'QuietTopic')).out.split('\n')[1]).toMatch(/^QuietTopic +0 +0\.00 +0 +NO_CONSUMER$/);
+  });
+
+  it('updateBrokerConfig changes a running broker and its config file; a bad key or value changes nothing', async () => {
+    const setting = async (key: string) => new Map((await admin('getBrokerConfig', '-b', cluster.brokerAddr)).out.split('\n').map((l) => [l.slice(0, 50).trimEnd(), l.slice(53)])).get(key);
+    const conf = () => readFileSync(join(cluster.dir, 'broker.conf'), 'utf8');
+    const set = (k: string, v: string) => admin('updateBrokerConfig', '-b', cluster.brokerAddr, '-k', k, '-v', v);
+    const r = await set('defaultQueryMaxNum', '7');
+    expect([r.code, r.out]).toEqual([0, `update broker config success, ${cluster.brokerAddr}\n`]);
+    expect(await setting('defaultQueryMaxNum')).toBe('7');
+    expect(conf()).toMatch(/^defaultQueryMaxNum=7$/m);
+    // A key read only at start: written to the file, in effect after a restart.
+    expect((await set('flushConsumeQueueLeastPages', '3')).code).toBe(0);
+    expect(await setting('flushConsumeQueueLeastPages')).toBe('2');
+    expect(conf()).toMatch(/^flushConsumeQueueLeastPages=3$/m);
+    // Read-only: sends are refused, and the NameServer's route says so; then writable again.
+    expect((await admin('updateBrokerConfig', '-c', cluster.clusterName, '-k', 'brokerPermission', '-v', '4')).out).toBe(`update broker config success, ${cluster.brokerAddr}\n`);
+    await pollUntil(async () => (await admin('topicRoute', '-t', topic)).out.includes('"perm":4'), 10_000, 'the route to show the broker read-only');
+    expect((await admin('sendMessage', '-t', topic, '-p', 'refused')).code).toBe(1);
+    expect((await set('brokerPermission', '6')).code).toBe(0);
+    await pollUntil(async () => (await admin('topicRoute', '-t', topic)).out.includes('"perm":6'), 10_000, 'the route to show the broker writable');
+    // Refusals name the key; nothing changes.
+    const before = conf();
+    const bad = await set('defaultQueryMaxNum', 'lots');
+    expect([bad.code, bad.err]).toEqual([1, expect.stringMatching(/defaultQueryMaxNum/)]);
+    expect((await set('noSuchKey', '1')).code).toBe(1);
+    const client = new RemotingClient();
+    try {
+      // A value that would add a line to the file (a properties escape for a line break).
+      const res = await client.invoke(cluster.brokerAddr, RemotingCommand.createRequest(RequestCode.UPDATE_BROKER_CONFIG, {}, Buffer.from('regionId=a\\nbrokerRole=SLAVE\n')), 5000);
+      expect([res.code, res.remark]).toEqual([ResponseCode.SYSTEM_ERROR, expect.stringMatching(/regionId.*cannot span lines/)]);
+    } finally {
+      client.close();
+    }
+    expect(conf()).toBe(before);
+    expect(await setting('defaultQueryMaxNum')).toBe('7');
   });
 
   it('topicClusterList names the clusters serving a topic', async () => {

@@ -154,6 +154,29 @@ export function brokerSettings(
   }
 }
 
+/**
+ * Validates an UPDATE_BROKER_CONFIG request's pairs: each key must be a broker or store key, each
+ * value valid for it (the error names the first that is not). Returns the typed values by config.
+ */
+export function parseConfigUpdate(props: Map<string, string>): { broker: Partial<BrokerConfig>; store: Partial<StoreConfig> } {
+  const brokerVals: Record<string, string> = {};
+  const storeVals = new Map<string, string>();
+  for (const [k, v] of props) {
+    if (BROKER_KEYS.has(k)) brokerVals[k] = v;
+    else if (STORE_KEYS.has(k)) storeVals.set(k, v);
+    else throw new BrokerConfigError(`config key "${k}" is unknown`);
+  }
+  try {
+    const broker = applyConfig(BROKER_DEFAULTS, brokerVals, { ranges: BROKER_RANGES });
+    const store = storeConfig(storeVals);
+    const pick = <T extends object>(cfg: T, keys: Iterable<string>): Partial<T> => Object.fromEntries([...keys].map((k) => [k, cfg[k as keyof T]])) as Partial<T>;
+    return { broker: pick(broker, Object.keys(brokerVals)), store: pick(store, storeVals.keys()) };
+  } catch (e) {
+    if (e instanceof StoreError) throw new BrokerConfigError(e.message, { cause: e });
+    throw e;
+  }
+}
+
 /** Reads one `.properties` file (the `-c FILE` of mqbroker) into broker and store configs. */
 export function loadBrokerConfig(
   file: string | null,

@@ -35,6 +35,7 @@ import { ProducerManager } from './producer-manager.js';
 import { BrokerStatsManager } from './stats-manager.js';
 import { TransactionCheckService } from './transaction-check-service.js';
 import { endTransactionProcessors } from './processors/end-transaction.js';
+import { brokerConfigProcessors } from './processors/broker-config.js';
 
 /** RocketMQ 4.5+ synchronizes a slave's metadata every 10 s. */
 const SLAVE_SYNC_PERIOD_MS = 10_000;
@@ -49,6 +50,8 @@ export interface BrokerControllerOptions {
   pagePopulator?: PagePopulator;
   /** Master/slave replication's sockets (the entry points pass src/workers' WorkerHa); none when absent. */
   ha?: HaTransport;
+  /** The `-c FILE` the settings came from: UPDATE_BROKER_CONFIG writes there. */
+  configFile?: string | null;
 }
 
 /**
@@ -78,6 +81,7 @@ export class BrokerController {
   private registrar: NameServerRegistrar | null = null;
   /** A slave's copy of its master's metadata. */
   slaveSync: SlaveSynchronize | null = null;
+  private readonly configFile: string | null;
   /** A master's check-backs of unended transactions. */
   transactionCheck: TransactionCheckService | null = null;
   private timers: NodeJS.Timeout[] = [];
@@ -89,6 +93,7 @@ export class BrokerController {
 
   constructor(settings: BrokerSettings, opts: BrokerControllerOptions = {}) {
     this.settings = settings;
+    this.configFile = opts.configFile ?? null;
     const { broker, store } = settings;
     this.logger = opts.logger ?? silentLogger;
     this.listenPort = broker.listenPort;
@@ -165,6 +170,16 @@ export class BrokerController {
       queryProcessors(ctx),
       queueLockProcessors(ctx, this.locks),
       endTransactionProcessors(ctx),
+      brokerConfigProcessors(ctx, {
+        configFile: this.configFile,
+        onUpdated: (keys) => {
+          // A permission change reaches clients through the NameServers' routes: register now, with
+          // a new data version (a NameServer keeps its queue data while the version stays).
+          if (!keys.includes('brokerPermission')) return;
+          this.topics.dataVersion.next();
+          this.registrar?.registerSoon();
+        },
+      }),
     ];
     const out = new Map<number, RequestHandler>();
     for (const t of tables) for (const [code, h] of t) out.set(code, this.gate(h));

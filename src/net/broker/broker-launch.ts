@@ -12,7 +12,7 @@ import { BrokerController } from './broker-controller.js';
 export async function runBroker(
   settings: BrokerSettings,
   logger: Logger,
-  threads: { remoteDispatcher?: RemoteDispatcher; pagePopulator?: PagePopulator; ha?: HaTransport } = {},
+  threads: { remoteDispatcher?: RemoteDispatcher; pagePopulator?: PagePopulator; ha?: HaTransport; configFile?: string | null } = {},
 ): Promise<BrokerController> {
   const controller = new BrokerController(settings, { logger, ...threads });
   await controller.start();

@@ -306,6 +306,12 @@ export class MQAdmin {
     return [...seen.values()];
   }
 
+  /** Changes settings of a running broker (UPDATE_BROKER_CONFIG); it writes them to its config file. */
+  async updateBrokerConfig(brokerAddr: string, props: Record<string, string>): Promise<void> {
+    const body = Buffer.from(Object.entries(props).map(([k, v]) => `${k}=${v}\n`).join(''), 'utf8');
+    await this.inst.api.call(brokerAddr, RequestCode.UPDATE_BROKER_CONFIG, `update config of ${brokerAddr}`, {}, body);
+  }
+
   /** Consumer groups of a topic as one broker knows them: online subscribers and groups with offsets. */
   async queryTopicConsumeByWho(topic: string): Promise<string[]> {
     const route = await this.examineTopicRouteInfo(topic);

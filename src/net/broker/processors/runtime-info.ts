@@ -4,14 +4,12 @@ import { stringifyFastjson } from '../../fastjson.js';
 import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
-import { allConfigsText } from '../broker-config.js';
 import { optString, reqString } from '../request-header.js';
 import { checkTopic } from '../topic-validator.js';
 import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable } from './processor-support.js';
 
 /**
- * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_BROKER_CONFIG (26, the settings
- * in effect as properties text), GET_TOPIC_STATS_INFO (202),
+ * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_TOPIC_STATS_INFO (202),
  * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
  * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300). TopicStatsTable and ConsumeStats
  * are maps keyed by MessageQueue objects, which fastjson writes with the object itself as the key
@@ -22,10 +20,6 @@ export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
   return [
     [RequestCode.GET_BROKER_RUNTIME_INFO, guarded(logger, 'runtime info', (req) =>
       success(req, undefined, jsonBody(stringifyFastjson({ table: runtimeTable(ctx) }))))],
-    // The settings never change at runtime (UPDATE_BROKER_CONFIG is not served), so the version
-    // RocketMQ bumps on each update stays at the broker's start.
-    [RequestCode.GET_BROKER_CONFIG, guarded(logger, 'broker config', (req) =>
-      success(req, { version: stringifyFastjson({ counter: 0, timestamp: ctx.stats.bootTimestamp }) }, Buffer.from(allConfigsText(ctx.config, ctx.storeConfig), 'utf8')))],
     [RequestCode.GET_TOPIC_STATS_INFO, guarded(logger, 'topic stats', (req) => topicStats(ctx, req))],
     [RequestCode.GET_CONSUME_STATS, guarded(logger, 'consume stats', (req) => consumeStats(ctx, req))],
     [RequestCode.GET_CONSUMER_CONNECTION_LIST, guarded(logger, 'consumer connections', (req) => {

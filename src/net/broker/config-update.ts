@@ -1,0 +1,85 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import type { BrokerSettings } from './broker-config.js';
+import { BrokerConfigError, parseConfigUpdate } from './broker-config.js';
+
+/**
+ * Settings that UPDATE_BROKER_CONFIG changes in the running broker: each is read where it is used,
+ * on every request or pass, so a new value holds from the next one. Every other key is written to
+ * the config file and holds from the next start (RocketMQ sets them all in memory, where most are
+ * only read at start too; here the answer is honest about which is which).
+ */
+const LIVE_KEYS: ReadonlySet<string> = new Set([
+  'brokerPermission',
+  'autoCreateTopicEnable',
+  'slaveReadEnable',
+  'rejectTransactionMessage',
+  'transactionTimeOut',
+  'transactionCheckMax',
+  'defaultQueryMaxNum',
+  'regionId',
+  'traceOn',
+  'clientChannelExpiredTime',
+  'fileReservedTime',
+  'deleteWhen',
+  'diskMaxUsedSpaceRatio',
+  'accessMessageInMemoryMaxRatio',
+  'maxTransferBytesOnMessageInMemory',
+  'maxTransferCountOnMessageInMemory',
+  'maxTransferBytesOnMessageInDisk',
+  'maxTransferCountOnMessageInDisk',
+  'slaveTimeout',
+  'haSlaveFallbehindMax',
+]);
+
+export interface ConfigUpdateResult {
+  /** In effect now. */
+  live: string[];
+  /** Written to the config file; in effect after a restart (or nowhere, without a file). */
+  atRestart: string[];
+}
+
+/**
+ * Validates every pair before changing anything (one bad value refuses the whole update), applies
+ * the live ones to the running settings, and rewrites their lines in `configFile` (or appends
+ * them), keeping the file's comments and order. Without a config file nothing is persisted.
+ */
+export async function updateBrokerConfig(settings: BrokerSettings, props: Map<string, string>, configFile: string | null): Promise<ConfigUpdateResult> {
+  for (const [k, v] of props) {
+    // A line break would write a second key into the file behind the validation's back.
+    if (/[\r\n]/.test(v)) throw new BrokerConfigError(`config key "${k}": a value cannot span lines`);
+  }
+  const parsed = parseConfigUpdate(props);
+  const result: ConfigUpdateResult = { live: [], atRestart: [] };
+  for (const [target, values] of [[settings.broker, parsed.broker], [settings.store, parsed.store]] as const) {
+    for (const [k, v] of Object.entries(values)) {
+      if (LIVE_KEYS.has(k)) {
+        (target as Record<string, unknown>)[k] = v;
+        result.live.push(k);
+      } else result.atRestart.push(k);
+    }
+  }
+  if (configFile) await rewriteProperties(configFile, props);
+  return result;
+}
+
+/** Replaces each key's `key=value` line in a properties file, appending keys it lacks; atomically. */
+async function rewriteProperties(file: string, props: Map<string, string>): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    // a missing file is started afresh
+  }
+  const lines = text.length > 0 ? text.replace(/\n$/, '').split('\n') : [];
+  const left = new Map(props);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*([^#!\s=:][^=:\s]*)\s*[=:]/.exec(lines[i]!);
+    if (!m || !left.has(m[1]!)) continue;
+    lines[i] = `${m[1]}=${left.get(m[1]!)}`;
+    left.delete(m[1]!);
+  }
+  for (const [k, v] of left) lines.push(`${k}=${v}`);
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, lines.join('\n') + '\n');
+  await rename(tmp, file);
+}
