@@ -149,7 +149,13 @@ class SlaveConnection {
     if (this.pumping || this.closed || this.requested === -1) return;
     this.pumping = true;
     this.transfer()
-      .catch((e: unknown) => this.close(`reading the commit log failed: ${(e as Error).message}`))
+      .catch((e: unknown) =>
+        this.close(
+          (e as NodeJS.ErrnoException).code === 'ENOENT'
+            ? `it asks for offset ${this.next}, which this master no longer has (expired and deleted): the slave cannot catch up; empty its store to let it start over`
+            : `reading the commit log failed: ${(e as Error).message}`,
+        ),
+      )
       .finally(() => (this.pumping = false));
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, InProcessHa, offsetToFileName, type StoreConfig } from '../../src/store/index.js';
 import { encodeReport, encodeTransferHeader, ReportReader, TransferReader, HaProtocolError, type Transfer } from '../../src/store/ha-protocol.js';
@@ -159,6 +159,25 @@ describe('replication between two stores', () => {
     const last = master.commitLog.queue.last!.fileFromOffset;
     expect(late.store.getMinPhyOffset()).toBe(last);
     expect([...segments(late.store.config).keys()]).toEqual([offsetToFileName(last)]);
+  });
+
+  it('drops a slave whose offset the master no longer has, and says why', async () => {
+    const warnings: string[] = [];
+    const ha = new InProcessHa();
+    const store = new DefaultMessageStore(fresh({ brokerRole: 'ASYNC_MASTER', haListenPort: 0 }), { logger: { info() {}, warn: (m) => warnings.push(m), error() {} }, ha, haBindAddress: '127.0.0.1' });
+    await store.start();
+    cleanups.push(() => store.shutdown());
+    for (let i = 0; i < 100; i++) await store.putMessage(msg('HaTopic', 0, `x${i}-${'y'.repeat(900)}`));
+    // A slave that stopped at an offset inside a segment retention has since deleted.
+    const first = store.commitLog.queue.files[0]!;
+    rmSync(first.path);
+    const s = createConnection({ host: '127.0.0.1', port: ha.port });
+    const closed = new Promise((r) => s.once('close', r));
+    s.on('data', () => {});
+    await new Promise((r) => s.once('connect', r));
+    s.write(encodeReport(100));
+    await closed;
+    expect(warnings.join('\n')).toMatch(/asks for offset 100, which this master no longer has/);
   });
 
   it('drops a slave that reports an offset past the master\'s end', async () => {
