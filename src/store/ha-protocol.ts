@@ -92,7 +92,8 @@ export class TransferReader {
     while (this.buf.length - p >= HA_HEADER_SIZE) {
       const offset = readOffset(this.buf, p + OFF_HEADER_OFFSET);
       const size = this.buf.readInt32BE(p + OFF_HEADER_BODY_SIZE);
-      if (offset < 0 || size < 0 || size > HA_MAX_BODY_SIZE) {
+      // (NaN, a negative long, fails the first test.)
+      if (!(offset >= 0) || size < 0 || size > HA_MAX_BODY_SIZE) {
         throw new HaProtocolError(`bad transfer header: offset ${offset}, body size ${size}`);
       }
       if (this.buf.length - p - HA_HEADER_SIZE < size) break;

@@ -84,6 +84,42 @@ describe('HA protocol', () => {
     const bad = Buffer.alloc(12);
     encodeTransferHeader(bad, 0, 0, -1);
     expect(() => new TransferReader().push(bad, [])).toThrow(HaProtocolError);
+    const negative = Buffer.alloc(12, 0xff);
+    negative.writeInt32BE(0, 8);
+    expect(() => new TransferReader().push(negative, [])).toThrow(HaProtocolError);
+  });
+});
+
+describe('HA protocol readers on garbage', () => {
+  it('either parse or refuse with HaProtocolError, whatever the bytes and however they are cut', () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 300; round++) {
+      const wire = Buffer.alloc(1 + Math.floor(rand() * 200));
+      for (let i = 0; i < wire.length; i++) wire[i] = Math.floor(rand() * 256);
+      // Plausible headers too: a small offset and a body size that fits.
+      if (round % 3 === 0 && wire.length >= 12) encodeTransferHeader(wire, 0, Math.floor(rand() * 1000), Math.floor(rand() * (wire.length - 12)));
+      const transfers = new TransferReader();
+      const reports = new ReportReader();
+      const out: Transfer[] = [];
+      for (let i = 0; i < wire.length; ) {
+        const n = 1 + Math.floor(rand() * 40);
+        const chunk = wire.subarray(i, i + n);
+        i += n;
+        const r = reports.push(chunk);
+        expect(r === -1 || Number.isNaN(r) || (Number.isSafeInteger(r) && r >= 0)).toBe(true);
+        try {
+          transfers.push(chunk, out);
+        } catch (e) {
+          expect(e).toBeInstanceOf(HaProtocolError);
+          break;
+        }
+      }
+      for (const t of out) {
+        expect(Number.isSafeInteger(t.offset) && t.offset >= 0).toBe(true);
+        expect(t.body.length).toBeLessThanOrEqual(wire.length - 12);
+      }
+    }
   });
 });
 
