@@ -110,7 +110,8 @@ export class HaService {
 
   /** Commit log bytes were written (appended, or committed from staging): slaves may read them. */
   written(): void {
-    if (this.scheduled) return;
+    // A slave publishes nothing (its transport's shared cell holds the slave's own end).
+    if (this.scheduled || this.isSlave) return;
     this.scheduled = true;
     setImmediate(this.publish);
   }
