@@ -158,7 +158,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.cqFlushTimer.unref();
     this.running = true;
     if (this.remote) await this.startRemoteDispatch();
-    await this.ha?.start();
+    await this.ha?.start().catch((e: unknown) => this.shutdown().then(() => Promise.reject(e))); // nothing left running
     this.retention.start();
   }
 

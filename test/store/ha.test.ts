@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createConnection, createServer, type Socket } from 'node:net';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, InProcessHa, offsetToFileName, type StoreConfig } from '../../src/store/index.js';
 import { encodeReport, encodeTransferHeader, ReportReader, TransferReader, HaProtocolError, type Transfer } from '../../src/store/ha-protocol.js';
@@ -214,6 +214,19 @@ describe('replication between two stores', () => {
     s.write(encodeReport(100));
     await closed;
     expect(warnings.join('\n')).toMatch(/asks for offset 100, which this master no longer has/);
+  });
+
+  it('fails to start, leaving nothing running, when the HA port is taken', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => blocker.close(() => r())));
+    const port = (blocker.address() as { port: number }).port;
+    const cfg = fresh({ brokerRole: 'ASYNC_MASTER', haListenPort: port });
+    const store = new DefaultMessageStore(cfg, { logger: quiet, ha: new InProcessHa(), haBindAddress: '127.0.0.1' });
+    await expect(store.start()).rejects.toThrow(/EADDRINUSE/);
+    // Shut down cleanly: no abort marker, and the store opens again once the port is free.
+    expect(existsSync(join(cfg.storePathRootDir, 'abort'))).toBe(false);
+    await expect(store.putMessage(msg('HaTopic', 0, 'x'))).rejects.toThrow(/not running/);
   });
 
   it('drops a slave that reports an offset past the master\'s end', async () => {
