@@ -27,6 +27,7 @@ export {
   encodeMessage,
   decodeMessage,
   decodeMessages,
+  recordLayout,
   createOffsetMsgId,
   decodeOffsetMsgId,
   parseHostAddress,

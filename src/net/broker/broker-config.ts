@@ -48,6 +48,8 @@ export const BROKER_DEFAULTS = {
   registerBrokerTimeoutMills: 6000,
   slaveReadEnable: false,
   rejectTransactionMessage: false,
+  /** Consumers may select messages with SQL92 expressions over their properties. */
+  enablePropertyFilter: false,
   /** A half message younger than this is not checked back yet (ms). */
   transactionTimeOut: 6000,
   /** Check-backs per half message before it is given up. */

@@ -17,7 +17,7 @@ export { type TopicRouteData, type QueueData, type BrokerData, type ClusterInfo,
 export { allocateAveragely, allocateAveragelyByCircle, type AllocateStrategy } from './rebalance.js';
 export { createUniqId, parseUniqId } from './message-id.js';
 export { encodeBatchBody, decodeBatchBody } from './message-batch.js';
-export { buildSubscriptionData, type SubscriptionData } from './subscription.js';
+export { buildSubscriptionData, MessageSelector, type SubscriptionData } from './subscription.js';
 export { CLIENT_DEFAULTS, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, type ClientConfig, type ProducerConfig, type ConsumerConfig, type ConsumeFromWhere } from './client-config.js';
 export { MQClientError, type ClientErrorCode } from './errors.js';
 export { RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, TOOLS_CONSUMER_GROUP, retryTopic } from './names.js';

@@ -1,5 +1,6 @@
 import { PROPERTY } from '../../store/index.js';
 import { consoleLogger, type Logger } from '../logger.js';
+import { RequestCode } from '../codes.js';
 import { CONSUMER_DEFAULTS, type ConsumerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ConsumerMember } from './client-instance.js';
 import { ConsumeService, type MessageListener } from './consume-service.js';
@@ -11,8 +12,8 @@ import { RemoteOffsetStore } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { PullAPI } from './pull-api.js';
 import { ALLOCATE_STRATEGIES } from './rebalance.js';
-import { type TopicRouteData, subscribeQueues } from './route.js';
-import { type SubscriptionData, buildSubscriptionData } from './subscription.js';
+import { MASTER_ID, type TopicRouteData, subscribeQueues } from './route.js';
+import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector, subscriptionJson } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
 import { resolveStartOffset } from './start-offset.js';
 import { Producer } from './producer.js';
@@ -72,9 +73,10 @@ export class PushConsumer implements ConsumerMember {
   }
 
   /** `'*'` for all messages or tags joined by `||` ("TagA || TagB"). */
-  subscribe(topic: string, subExpression = '*'): this {
+  /** A tag expression (`*`, `TagA || TagB`), or a MessageSelector (MessageSelector.bySql for SQL92). */
+  subscribe(topic: string, subExpression: string | MessageSelector = '*'): this {
     checkTopic(topic);
-    this.subs.set(topic, buildSubscriptionData(topic, subExpression));
+    this.subs.set(topic, typeof subExpression === 'string' ? buildSubscriptionData(topic, subExpression) : subscriptionFromSelector(topic, subExpression));
     return this;
   }
 
@@ -123,10 +125,33 @@ export class PushConsumer implements ConsumerMember {
       // The retry topic does not exist until the first send-back: TOPIC_NOT_EXIST is expected.
       await inst.updateTopicRoute(topic).catch((err: unknown) => this.logger.warn('route of %s: %s', topic, (err as Error).message));
     }
+    try {
+      await this.checkClientInBroker(inst);
+    } catch (err) {
+      await this.shutdown();
+      throw err;
+    }
     await inst.sendHeartbeatToAllBrokers();
     this.rebalanceTimer = setInterval(() => void inst.rebalanceNow(), this.config.rebalanceInterval);
     this.rebalanceTimer.unref();
     await inst.rebalanceNow();
+  }
+
+  /**
+   * As Java's checkClientInBroker: every master serving a topic with an SQL92 subscription is asked
+   * (CHECK_CLIENT_CONFIG) whether it can filter by it; one that cannot fails the start with its reason.
+   */
+  private async checkClientInBroker(inst: ClientInstance): Promise<void> {
+    for (const sub of this.subs.values()) {
+      if (sub.expressionType === 'TAG') continue;
+      const route = await inst.updateTopicRoute(sub.topic);
+      for (const bd of route?.brokerDatas ?? []) {
+        const addr = bd.brokerAddrs.get(MASTER_ID);
+        if (!addr) continue;
+        const body = Buffer.from(JSON.stringify({ clientId: inst.clientId, group: this.group, subscriptionData: subscriptionJson(sub) }));
+        await inst.api.call(addr, RequestCode.CHECK_CLIENT_CONFIG, `check ${sub.expressionType} subscription of ${sub.topic}`, {}, body);
+      }
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -5,7 +5,8 @@ import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optString, reqString } from '../request-header.js';
-import { subscriptionFromHeartbeat, type SubscriptionData } from '../subscription-data.js';
+import { buildSubscription, subscriptionFromHeartbeat, type SubscriptionData } from '../subscription-data.js';
+import { checkFilterType } from './pull.js';
 import { PERM } from '../topic-config.js';
 import { checkGroup, retryTopic } from '../topic-validator.js';
 import { guarded, success, type ProcessorTable } from './processor-support.js';
@@ -19,6 +20,21 @@ import { guarded, success, type ProcessorTable } from './processor-support.js';
 export function clientManageProcessors(ctx: BrokerContext): ProcessorTable {
   return [
     [RequestCode.HEART_BEAT, guarded(ctx.logger, 'heartbeat', (req, conn) => heartbeat(ctx, req, conn))],
+    // A Java push consumer with an SQL92 subscription asks at start whether this broker can filter by it.
+    [RequestCode.CHECK_CLIENT_CONFIG, guarded(ctx.logger, 'check client config', (req) => {
+      let body: { subscriptionData?: { topic?: unknown; subString?: unknown; expressionType?: unknown } };
+      try {
+        body = (parseFastjson((req.body ?? Buffer.alloc(0)).toString('utf8') || '{}') ?? {}) as typeof body;
+      } catch (e) {
+        throw new BrokerError(ResponseCode.SYSTEM_ERROR, `check client config: the body is not JSON: ${(e as Error).message}`, { cause: e });
+      }
+      const sd = body.subscriptionData ?? {};
+      const type = typeof sd.expressionType === 'string' ? sd.expressionType : 'TAG';
+      if (type === 'TAG') return success(req);
+      checkFilterType(ctx, type);
+      buildSubscription(String(sd.topic ?? ''), typeof sd.subString === 'string' ? sd.subString : '', type);
+      return success(req);
+    })],
     [RequestCode.UNREGISTER_CLIENT, guarded(ctx.logger, 'unregister client', (req, conn) => {
       const h = req.extFields;
       reqString(h, 'clientID');

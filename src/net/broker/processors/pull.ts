@@ -5,7 +5,7 @@ import { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optString, reqInt, reqLong, reqString } from '../request-header.js';
-import { buildSubscription, tagFilter, type SubscriptionData } from '../subscription-data.js';
+import { buildSubscription, messageFilter, type SubscriptionData } from '../subscription-data.js';
 import { isReadable } from '../topic-config.js';
 import { checkTopic } from '../topic-validator.js';
 import { guarded, type ProcessorTable } from './processor-support.js';
@@ -94,7 +94,7 @@ function pull(ctx: BrokerContext, req: RemotingCommand, conn: Connection, allowS
     );
   }
   const sub = subscriptionOf(ctx, h);
-  const filter = tagFilter(sub);
+  const filter = messageFilter(sub);
   const maxMsgNums = Math.max(1, Math.min(h.maxMsgNums, 1024));
   const r = ctx.store.getMessage(h.consumerGroup, h.topic, h.queueId, h.queueOffset, maxMsgNums, filter);
   const code = pullResponseCode(r.status, h.queueOffset);
@@ -124,6 +124,8 @@ function pull(ctx: BrokerContext, req: RemotingCommand, conn: Connection, allowS
 }
 
 function subscriptionOf(ctx: BrokerContext, h: PullHeader): SubscriptionData {
+  const type = (h.sysFlag & PULL_FLAG.SUBSCRIPTION) !== 0 ? h.expressionType ?? 'TAG' : ctx.consumers.group(h.consumerGroup)?.subscriptions.get(h.topic)?.expressionType;
+  checkFilterType(ctx, type);
   if ((h.sysFlag & PULL_FLAG.SUBSCRIPTION) !== 0) {
     return buildSubscription(h.topic, h.subscription, h.expressionType ?? 'TAG', h.subVersion);
   }
@@ -134,10 +136,13 @@ function subscriptionOf(ctx: BrokerContext, h: PullHeader): SubscriptionData {
   if (sub.subVersion < h.subVersion) {
     throw new BrokerError(ResponseCode.SUBSCRIPTION_NOT_LATEST, `the consumer's subscription not latest, group: ${h.consumerGroup}`);
   }
-  if (sub.expressionType !== 'TAG') {
-    throw new BrokerError(ResponseCode.SUBSCRIPTION_PARSE_FAILED, `expression type ${sub.expressionType} is not supported (only TAG)`);
-  }
   return sub;
+}
+
+/** Filtering by anything but tags needs `enablePropertyFilter` (PullMessageProcessor and CHECK_CLIENT_CONFIG). */
+export function checkFilterType(ctx: BrokerContext, expressionType: string | undefined): void {
+  if (!expressionType || expressionType === 'TAG' || ctx.config.enablePropertyFilter) return;
+  throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The broker does not support consumer to filter message by ${expressionType}`);
 }
 
 function response(
