@@ -80,30 +80,26 @@ class Parser {
   }
 
   private or(): Node {
-    let l = this.and();
-    while (this.take('OR')) {
-      const a = l;
-      const b = this.and();
-      l = (p) => {
-        const x = a(p);
-        if (x === true) return true;
-        const y = b(p);
-        return y === true ? true : x === false && y === false ? false : null;
-      };
-    }
-    return l;
+    return this.chain('OR', () => this.and());
   }
 
   private and(): Node {
-    let l = this.not();
-    while (this.take('AND')) {
+    return this.chain('AND', () => this.not());
+  }
+
+  /** `next (kw next)*`, three-valued: OR is decided by a true, AND by a false; else unknown wins. */
+  private chain(kw: 'AND' | 'OR', next: () => Node): Node {
+    const decisive = kw === 'OR';
+    let l = next();
+    while (this.take(kw)) {
       const a = l;
-      const b = this.not();
+      const b = next();
       l = (p) => {
         const x = a(p);
-        if (x === false) return false;
+        if (x === decisive) return decisive;
         const y = b(p);
-        return y === false ? false : x === true && y === true ? true : null;
+        if (y === decisive) return decisive;
+        return x === null || y === null ? null : !decisive;
       };
     }
     return l;
