@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Message, MessageSelector, Producer, PushConsumer } from '../../src/net/client/index.js';
+import { Message, MessageSelector, Producer, PullConsumer, PushConsumer } from '../../src/net/client/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { createTopic as createTopicIn, pullHeader, startTestBroker } from '../helpers/broker-harness.js';
@@ -40,6 +40,25 @@ describe('SQL92 filtering', () => {
       expect(got.sort()).toEqual(want);
     } finally {
       await consumer.shutdown();
+    }
+  });
+
+  it('a pull consumer selects by SQL92 too', async () => {
+    const puller = new PullConsumer({ consumerGroup: 'SqlPuller', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await puller.start();
+    try {
+      const got: string[] = [];
+      for (const mq of await puller.fetchSubscribeMessageQueues(TOPIC)) {
+        for (let off = 0; ; ) {
+          const r = await puller.pull(mq, MessageSelector.bySql("region = 'us' AND a >= 10"), off, 32);
+          got.push(...r.msgFoundList.map((m) => m.body.toString()));
+          if (r.pullStatus !== 'FOUND' && r.pullStatus !== 'NO_MATCHED_MSG') break;
+          off = r.nextBeginOffset;
+        }
+      }
+      expect(got.sort()).toEqual(['m10', 'm11']);
+    } finally {
+      await puller.shutdown();
     }
   });
 

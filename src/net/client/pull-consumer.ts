@@ -7,7 +7,7 @@ import { TOOLS_CONSUMER_GROUP } from './names.js';
 import { RemoteOffsetStore } from './offset-store.js';
 import { PullAPI, type PullResult } from './pull-api.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
-import { type SubscriptionData, buildSubscriptionData } from './subscription.js';
+import { MessageSelector, type SubscriptionData, subscriptionFromSelector } from './subscription.js';
 import { checkGroup } from './validators.js';
 
 /**
@@ -85,23 +85,24 @@ export class PullConsumer implements ConsumerMember {
     return subscribeQueues(topic, route).sort(compareMessageQueue);
   }
 
-  /** One pull that answers at once (NO_NEW_MSG when nothing is there). */
-  pull(mq: MessageQueue, subExpression: string, offset: number, maxNums: number, timeoutMs = this.config.consumerPullTimeoutMillis): Promise<PullResult> {
+  /** One pull that answers at once (NO_NEW_MSG when nothing is there); a tag expression or a MessageSelector. */
+  pull(mq: MessageQueue, subExpression: string | MessageSelector, offset: number, maxNums: number, timeoutMs = this.config.consumerPullTimeoutMillis): Promise<PullResult> {
     return this.doPull(mq, subExpression, offset, maxNums, 0, timeoutMs);
   }
 
   /** A long poll: the broker holds the request until a message arrives or 20 s pass. */
-  pullBlockIfNotFound(mq: MessageQueue, subExpression: string, offset: number, maxNums: number): Promise<PullResult> {
+  pullBlockIfNotFound(mq: MessageQueue, subExpression: string | MessageSelector, offset: number, maxNums: number): Promise<PullResult> {
     return this.doPull(mq, subExpression, offset, maxNums, BLOCK_SUSPEND_MS, this.config.consumerTimeoutMillisWhenSuspend);
   }
 
-  private async doPull(mq: MessageQueue, subExpression: string, offset: number, maxNums: number, suspendMs: number, timeoutMs: number): Promise<PullResult> {
+  private async doPull(mq: MessageQueue, subExpression: string | MessageSelector, offset: number, maxNums: number, suspendMs: number, timeoutMs: number): Promise<PullResult> {
     this.started();
     if (offset < 0) throw new MQClientError('ILLEGAL_ARGUMENT', 'offset < 0');
     if (maxNums <= 0) throw new MQClientError('ILLEGAL_ARGUMENT', 'maxNums <= 0');
+    const sel = typeof subExpression === 'string' ? MessageSelector.byTag(subExpression) : subExpression;
     let sub = this.subs.get(mq.topic);
-    if (sub === undefined || sub.subString !== (subExpression.trim() || '*')) {
-      sub = buildSubscriptionData(mq.topic, subExpression);
+    if (sub === undefined || sub.expressionType !== sel.type || sub.subString !== (sel.expression.trim() || '*')) {
+      sub = subscriptionFromSelector(mq.topic, sel);
       this.subs.set(mq.topic, sub);
     }
     return this.pullApi!.pull(mq, sub, offset, maxNums, { suspendTimeoutMs: suspendMs, timeoutMs, postSubscription: true });
