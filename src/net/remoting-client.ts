@@ -12,6 +12,8 @@ export interface RemotingClientOptions {
   connectTimeoutMs?: number;
   /** Close connections idle this long (Java clientChannelMaxIdleTimeSeconds = 120 s); 0 disables. */
   idleTimeoutMs?: number;
+  /** Runs on every outgoing request just before it is sent (Java's RPCHook.doBeforeRequest), e.g. ACL signing. */
+  beforeRequest?: (addr: string, cmd: RemotingCommand) => void;
 }
 
 /** "host:port" or "[v6]:port" -> parts; throws BAD_ADDRESS. */
@@ -53,11 +55,13 @@ export class RemotingClient {
     const conn = await this.getConnection(addr);
     const left = timeoutMs - (Date.now() - start);
     if (left <= 0) throw new RemotingTimeoutError(addr, cmd.opaque, timeoutMs);
+    this.opts.beforeRequest?.(addr, cmd);
     return conn.invoke(cmd, left);
   }
 
   async invokeOneway(addr: string, cmd: RemotingCommand): Promise<void> {
     const conn = await this.getConnection(addr);
+    this.opts.beforeRequest?.(addr, cmd);
     conn.invokeOneway(cmd);
   }
 

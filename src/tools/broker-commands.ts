@@ -6,13 +6,13 @@ import { type CommandContext, type SubCommand, withAdmin } from './sub-command.j
 /** mqadmin's broker commands (tools/command/broker). */
 
 /** Java's CommandUtil.NO_MASTER_PLACEHOLDER: a broker name whose master is not registered. */
-const NO_MASTER = 'NO_MASTER';
+export const NO_MASTER = 'NO_MASTER';
 
 /**
  * The brokers of a cluster by name, each as its master and slaves (CommandUtil's
  * fetchMasterAndSlaveDistinguish), names sorted, slaves by id.
  */
-async function clusterBrokers(admin: MQAdmin, clusterName: string): Promise<{ master: string; slaves: string[] }[]> {
+export async function clusterBrokers(admin: MQAdmin, clusterName: string): Promise<{ master: string; slaves: string[] }[]> {
   const info = await admin.examineBrokerClusterInfo();
   const names = info.clusterAddrTable.get(clusterName);
   // Java prints an error line and does nothing; a script is better told by the exit status.

@@ -95,7 +95,7 @@ export const queryMsgByOffset: SubCommand = {
   async run(ctx) {
     const mq = messageQueue(str(ctx.opts, 't')!, str(ctx.opts, 'b')!, int(ctx.opts, 'i')!);
     const offset = int(ctx.opts, 'o')!;
-    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger });
+    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
     await consumer.start();
     try {
       const r = await consumer.pull(mq, '*', offset, 1);
@@ -137,7 +137,7 @@ export const sendMessage: SubCommand = {
     const qid = int(ctx.opts, 'i');
     if (qid !== undefined && brokerName === undefined) throw new UsageError('Broker name must be set if the queue is chosen!');
     const msg = new Message(topic, str(ctx.opts, 'p')!, { tags: str(ctx.opts, 'c'), keys: str(ctx.opts, 'k') });
-    const producer = new Producer({ namesrvAddr: ctx.namesrvAddr, producerGroup: String(Date.now()), instanceName: String(Date.now()), logger: ctx.logger });
+    const producer = new Producer({ namesrvAddr: ctx.namesrvAddr, producerGroup: String(Date.now()), instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
     await producer.start();
     let result: SendResult;
     try {
@@ -202,7 +202,7 @@ export const consumeMessage: SubCommand = {
     const begin = timestampArg(str(ctx.opts, 's'));
     const end = timestampArg(str(ctx.opts, 'e'));
     const group = str(ctx.opts, 'g');
-    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...(group ? { consumerGroup: group } : {}) });
+    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials, ...(group ? { consumerGroup: group } : {}) });
     await consumer.start();
     try {
       const range = async (mq: MessageQueue): Promise<[number, number]> => [

@@ -11,6 +11,8 @@ import { brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from
 import { consumerConnection, producerConnection } from './connection-commands.js';
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
+import { toolsCredentials } from './tools-credentials.js';
+import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
  * `mqadmin <command> [options]` (MQAdminStartup): RocketMQ's admin tool, same subcommand names,
@@ -46,12 +48,21 @@ export const COMMANDS: readonly SubCommand[] = [
   queryMsgByOffset,
   sendMessage,
   consumeMessage,
+  updateAclConfig,
+  deleteAccessConfig,
+  updateGlobalWhiteAddr,
+  clusterAclConfigVersion,
+  getAclConfig,
 ];
 
 const COMMON: OptionSpec[] = [
   { short: 'h', long: 'help', hasArg: false, desc: 'Print help' },
   { short: 'n', long: 'namesrvAddr', hasArg: true, desc: 'Name server address list, eg: 192.168.0.1:9876;192.168.0.2:9876' },
 ];
+
+function findCommand(name: string | undefined): SubCommand | undefined {
+  return COMMANDS.find((c) => c.name === name || (name !== undefined && c.aliases?.includes(name)));
+}
 
 function mainUsage(): string {
   const lines = ['The most commonly used mqadmin commands are:'];
@@ -71,7 +82,7 @@ export async function main(
     return name === undefined ? 1 : 0;
   }
   if (name === 'help') {
-    const cmd = COMMANDS.find((c) => c.name === rest[0]);
+    const cmd = findCommand(rest[0]);
     if (!cmd) {
       err(mainUsage());
       return 1;
@@ -79,7 +90,7 @@ export async function main(
     out(formatHelp(cmd.name, [...COMMON, ...cmd.options]));
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
+  const cmd = findCommand(name);
   if (!cmd) {
     err(`The command ${name} not exist\n${mainUsage()}`);
     return 1;
@@ -94,7 +105,7 @@ export async function main(
     }
     const namesrvAddr = str(opts, 'n') ?? process.env.NAMESRV_ADDR ?? '';
     if (!namesrvAddr) throw new UsageError('no NameServer address: use -n <addr> or set NAMESRV_ADDR');
-    await cmd.run({ opts, namesrvAddr, out, logger });
+    await cmd.run({ opts, namesrvAddr, out, logger, credentials: toolsCredentials() });
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -8,10 +8,14 @@ export interface CommandContext {
   namesrvAddr: string;
   out(text: string): void;
   logger: Logger;
+  /** What every client of this run signs with (conf/tools.yml); empty keys = unsigned. */
+  credentials: { accessKey: string; secretKey: string };
 }
 
 export interface SubCommand {
   name: string;
+  /** Other names the command answers to (a later RocketMQ's name for it). */
+  aliases?: string[];
   desc: string;
   options: OptionSpec[];
   run(ctx: CommandContext): Promise<void>;
@@ -19,7 +23,7 @@ export interface SubCommand {
 
 /** Runs `fn` with a started admin client (its own instance, as each Java tool run has). */
 export async function withAdmin<T>(ctx: CommandContext, fn: (admin: MQAdmin) => Promise<T>): Promise<T> {
-  const admin = new MQAdmin({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger });
+  const admin = new MQAdmin({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
   await admin.start();
   try {
     return await fn(admin);

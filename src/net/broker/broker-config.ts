@@ -48,6 +48,10 @@ export const BROKER_DEFAULTS = {
   registerBrokerTimeoutMills: 6000,
   slaveReadEnable: false,
   rejectTransactionMessage: false,
+  /** Check every request against the plain ACL files (conf/plain_acl.yml and conf/acl/ under rocketmqHome). */
+  aclEnable: false,
+  /** Where conf/ (ACL files) is looked for; empty = env ROCKETMQ_HOME, else this installation. */
+  rocketmqHome: '',
   /** Consumers may select messages with SQL92 expressions over their properties. */
   enablePropertyFilter: false,
   /** A half message younger than this is not checked back yet (ms). */
@@ -114,7 +118,6 @@ const BROKER_KEYS: ReadonlySet<string> = new Set(Object.keys(BROKER_DEFAULTS));
 /** RocketMQ BrokerConfig tuning keys (thread pools, queues, locks) with no meaning here: accepted silently. */
 const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
   ...NETTY_SERVER_CONFIG_KEYS,
-  'rocketmqHome',
   'sendMessageThreadPoolNums',
   'pullMessageThreadPoolNums',
   'queryMessageThreadPoolNums',

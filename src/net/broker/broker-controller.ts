@@ -36,6 +36,10 @@ import { BrokerStatsManager } from './stats-manager.js';
 import { TransactionCheckService } from './transaction-check-service.js';
 import { endTransactionProcessors } from './processors/end-transaction.js';
 import { brokerConfigProcessors } from './processors/broker-config.js';
+import { aclAdminProcessors } from './processors/acl-admin.js';
+import { PlainAccessValidator } from './plain-access-validator.js';
+import { AclError } from './acl-permission.js';
+import { rocketmqHome } from '../rocketmq-home.js';
 
 /** RocketMQ 4.5+ synchronizes a slave's metadata every 10 s. */
 const SLAVE_SYNC_PERIOD_MS = 10_000;
@@ -86,6 +90,8 @@ export class BrokerController {
   transactionCheck: TransactionCheckService | null = null;
   private timers: NodeJS.Timeout[] = [];
   private accepting = false;
+  /** With aclEnable: checks every request before its processor (RocketMQ's server RPC hook). */
+  private acl: PlainAccessValidator | null = null;
   private stopping: Promise<void> | null = null;
   private listenPort: number;
   private storeHostAddr: HostAddress;
@@ -170,6 +176,7 @@ export class BrokerController {
       queryProcessors(ctx),
       queueLockProcessors(ctx, this.locks),
       endTransactionProcessors(ctx),
+      aclAdminProcessors(ctx, () => this.acl),
       brokerConfigProcessors(ctx, {
         configFile: this.configFile,
         onUpdated: (keys) => {
@@ -203,6 +210,8 @@ export class BrokerController {
       this.offsets.load();
       this.groups.load();
       this.schedule.load();
+      if (broker.aclEnable) this.acl = new PlainAccessValidator(rocketmqHome(broker.rocketmqHome), this.logger);
+      else this.logger.info('The broker does not enable acl');
       if (broker.longPollingEnable && store.brokerRole !== 'SLAVE') {
         this.store.setMessageArrivingListener((topic, queueId, next, tagsCode) => this.holdService.notifyMessageArriving(topic, queueId, next, tagsCode));
       }
@@ -214,6 +223,7 @@ export class BrokerController {
       throw e;
     }
     this.accepting = true;
+    this.acl?.start();
     this.holdService.start();
     this.stats.start();
     this.brokerStats.start();
@@ -256,6 +266,7 @@ export class BrokerController {
 
   private async doShutdown(): Promise<void> {
     this.accepting = false;
+    this.acl?.stop();
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     // Parked pulls are answered now, then the servers stop accepting and let in-flight requests finish.
@@ -347,6 +358,15 @@ export class BrokerController {
     return (req, conn) => {
       if (!this.accepting) {
         return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_BUSY, '[REJECTREQUEST]system busy, broker is starting or shutting down');
+      }
+      if (this.acl) {
+        try {
+          this.acl.check(req, conn.remoteAddress);
+        } catch (e) {
+          if (!(e instanceof AclError)) throw e;
+          this.logger.warn('acl: request %d from %s refused: %s', req.code, conn.remoteAddress, e.message);
+          return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, e.remark);
+        }
       }
       return h(req, conn);
     };

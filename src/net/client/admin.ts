@@ -5,7 +5,8 @@ import { CLIENT_DEFAULTS, type ClientConfig, buildConfig } from './client-config
 import { ClientInstance } from './client-instance.js';
 import type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 import { MQClientError, illegalArgument } from './errors.js';
-import { parseLenientJson } from './lenient-json.js';
+import { parseBody } from './lenient-json.js';
+import { AclAdmin } from './acl-admin.js';
 import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
@@ -85,6 +86,11 @@ export class MQAdmin {
   private get inst(): ClientInstance {
     if (!this.instance) throw new MQClientError('NOT_STARTED', 'admin is not started');
     return this.instance;
+  }
+
+  /** The ACL administration of brokers with aclEnable (mqadmin updateAclConfig and its siblings). */
+  get acl(): AclAdmin {
+    return new AclAdmin(this.inst.api);
   }
 
   examineBrokerClusterInfo(): Promise<ClusterInfo> {
@@ -380,13 +386,6 @@ function num(v: unknown): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-function parseBody(body: Buffer | undefined, addr: string): unknown {
-  try {
-    return parseLenientJson(body?.toString('utf8') || '{}');
-  } catch (err) {
-    throw new MQClientError('BAD_RESPONSE', `answer from ${addr} does not parse`, { cause: err, addr });
-  }
-}
 
 /** `offsetTable` of TopicStatsTable / ConsumeStats: MessageQueue-keyed map -> entries. */
 function offsetTable(body: Buffer | undefined, addr: string): [MessageQueue, Record<string, unknown>][] {

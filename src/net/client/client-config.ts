@@ -1,5 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { applyConfig } from '../../store/index.js';
+import { illegalArgument } from './errors.js';
 
 /**
  * Client configuration: RocketMQ 4.9 key names and defaults (ClientConfig, DefaultMQProducer,
@@ -32,6 +33,13 @@ export const CLIENT_DEFAULTS = {
   persistConsumerOffsetInterval: 5000,
   /** Timeout of NameServer and admin calls. */
   mqClientApiTimeout: 3000,
+  /**
+   * ACL credentials: with an access key every request is signed, as Java's AclClientRPCHook with
+   * SessionCredentials does (brokers with `aclEnable=true` refuse unsigned requests). Empty = unsigned.
+   */
+  accessKey: '',
+  secretKey: '',
+  securityToken: '',
 };
 
 export const PRODUCER_DEFAULTS = {
@@ -108,6 +116,9 @@ export function buildConfig<T extends ClientConfig>(
   warn: (msg: string) => void = () => {},
 ): T {
   const cfg = applyConfig(defaults, opts as Map<string, string> | Record<string, string | number | boolean>, { choices: CHOICES, warn });
+  if (Boolean(cfg.accessKey) !== Boolean(cfg.secretKey)) {
+    throw illegalArgument('accessKey and secretKey must be set together (ACL credentials)');
+  }
   if (!cfg.namesrvAddr) cfg.namesrvAddr = process.env.NAMESRV_ADDR ?? '';
   if (!cfg.clientIP) cfg.clientIP = localIPv4();
   return cfg;

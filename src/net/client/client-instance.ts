@@ -11,6 +11,7 @@ import type { MessageQueue } from './message-queue.js';
 import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { decodeMessageExts, type MessageExt } from './message.js';
 import { PROPERTY } from '../../store/index.js';
+import { requestSigner } from '../acl-signature.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -70,7 +71,7 @@ export class ClientInstance {
     this.clientId = clientId;
     this.cfg = cfg;
     this.logger = logger;
-    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout });
+    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg) });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
     // An admin reset a group's offsets by time (ClientRemotingProcessor.resetOffset): the broker

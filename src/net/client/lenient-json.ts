@@ -1,3 +1,4 @@
+import { MQClientError } from './errors.js';
 /**
  * A JSON reader for fastjson output that JSON.parse (and parseFastjson) refuse: maps keyed by
  * objects, as in TopicStatsTable and ConsumeStats, where a MessageQueue is the key:
@@ -99,5 +100,14 @@ class Parser {
       if (c !== ',') this.fail('expected "," or "]"');
     }
     return out;
+  }
+}
+
+/** A response body as JSON (empty = `{}`); BAD_RESPONSE naming the server when it does not parse. */
+export function parseBody(body: Buffer | undefined, addr: string): unknown {
+  try {
+    return parseLenientJson(body?.toString('utf8') || '{}');
+  } catch (err) {
+    throw new MQClientError('BAD_RESPONSE', `answer from ${addr} does not parse`, { cause: err, addr });
   }
 }

@@ -58,7 +58,7 @@ interface HeartbeatConsumer {
   subscriptions: SubscriptionData[];
 }
 
-function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers: HeartbeatConsumer[]; producers: string[] } {
+export function parseHeartbeat(body: Buffer | undefined): { clientID: string; consumers: HeartbeatConsumer[]; producers: string[] } {
   let data: Record<string, unknown>;
   try {
     data = (parseFastjson(body ? body.toString('utf8') : '{}') ?? {}) as Record<string, unknown>;
