@@ -15,6 +15,7 @@ import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
 import { type RetryCounts, type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
+import { requestSigner } from '../acl-signature.js';
 
 /**
  * A producer (DefaultMQProducer): sends to the queues of a topic round-robin, or to the queue a
@@ -62,7 +63,7 @@ export class Producer implements ProducerMember {
     const { logger, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('producer', 'warn');
     this.config = buildConfig(PRODUCER_DEFAULTS, cfg, (m) => this.logger.warn(m));
-    this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums);
+    this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config));
   }
 
   get group(): string {

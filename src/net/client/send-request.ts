@@ -138,6 +138,11 @@ export class SendRequestEncoder {
     private readonly producerGroup: string,
     private readonly defaultTopic: string,
     private readonly defaultTopicQueueNums: number,
+    /**
+     * ACL signing: sends go on the producer's own connections, past the remoting client's hook, so
+     * the encoder signs them; a signed request needs its ext fields, so it takes the generic form.
+     */
+    private readonly sign?: (addr: string, cmd: RemotingCommand) => void,
   ) {}
 
   build(
@@ -152,7 +157,7 @@ export class SendRequestEncoder {
   ): RemotingCommand {
     const batch = code === RequestCode.SEND_BATCH_MESSAGE;
     const fields: SendFields = { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 };
-    if (RemotingCommand.defaultSerializeType !== SerializeType.JSON) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
+    if (this.sign || RemotingCommand.defaultSerializeType !== SerializeType.JSON) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
     const prefixes = this.prefixes[batch ? 1 : 0]!;
     let prefix = prefixes.get(topic);
     if (prefix === undefined) {
@@ -192,6 +197,7 @@ export class SendRequestEncoder {
     base.extFields = ext;
     base.hasCustomHeader = true;
     base.body = body;
+    this.sign?.('', base);
     return base;
   }
 }
