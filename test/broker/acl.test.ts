@@ -11,6 +11,7 @@ import { readAclFile } from '../../src/net/broker/acl-config.js';
 import { PlainAccessValidator } from '../../src/net/broker/plain-access-validator.js';
 import { silentLogger, type Logger } from '../../src/net/logger.js';
 import { tempDir } from '../helpers/broker-harness.js';
+import { toolsCredentials } from '../../src/tools/tools-credentials.js';
 
 describe('ACL signature', () => {
   it('is HmacSHA1 in Base64, as RocketMQ AclSignerTest expects', () => {
@@ -306,5 +307,22 @@ describe('PlainAccessValidator files', () => {
     expect(v.version.counter).toBe(4);
     expect(() => v.check(request(RequestCode.PULL_MESSAGE, { topic: 'x', consumerGroup: 'y' }), '127.0.0.9:1')).not.toThrow();
     expect(() => v.updateGlobalWhiteAddrs(['*'], '/etc/passwd')).toThrow("is not one of this broker's ACL files");
+  });
+});
+
+describe('mqadmin credentials (conf/tools.yml)', () => {
+  it('signs only with both keys present; a file that is not YAML is an error', () => {
+    const home = tempDir('acl-tools-');
+    expect(toolsCredentials(home)).toEqual({ accessKey: '', secretKey: '' });
+    mkdirSync(join(home, 'conf'));
+    const p = join(home, 'conf', 'tools.yml');
+    writeFileSync(p, 'accessKey: rocketmq2\nsecretKey: 12345678\n');
+    expect(toolsCredentials(home)).toEqual({ accessKey: 'rocketmq2', secretKey: '12345678' });
+    writeFileSync(p, 'accessKey: rocketmq2\nsecretKey:\n');
+    expect(toolsCredentials(home)).toEqual({ accessKey: '', secretKey: '' });
+    writeFileSync(p, '# accessKey: x\n');
+    expect(toolsCredentials(home)).toEqual({ accessKey: '', secretKey: '' });
+    writeFileSync(p, 'accessKey: [\n');
+    expect(() => toolsCredentials(home)).toThrow(/tools.yml: not valid YAML/);
   });
 });

@@ -103,16 +103,20 @@ function version(raw: unknown): AclVersion {
   return { counter: Number(o.counter) || 0, timestamp: Number(o.timestamp) || 0 };
 }
 
-/** Parses one ACL file; a missing or empty file is an empty one. Errors name the file. */
-export function readAclFile(path: string, warn: (msg: string) => void = () => {}): AclFile {
-  const empty: AclFile = { path, globalWhiteRemoteAddresses: [], accounts: [], dataVersion: { counter: 0, timestamp: 0 } };
-  if (!existsSync(path)) return empty;
-  let doc: unknown;
+/** A YAML 1.1 file (SnakeYAML's dialect) as plain data; undefined when the file does not exist. */
+export function readYamlFile(path: string): unknown {
+  if (!existsSync(path)) return undefined;
   try {
-    doc = parseYaml(readFileSync(path, 'utf8'), { version: '1.1' });
+    return parseYaml(readFileSync(path, 'utf8'), { version: '1.1' });
   } catch (e) {
     throw new AclError(`${path}: not valid YAML: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Parses one ACL file; a missing or empty file is an empty one. Errors name the file. */
+export function readAclFile(path: string, warn: (msg: string) => void = () => {}): AclFile {
+  const empty: AclFile = { path, globalWhiteRemoteAddresses: [], accounts: [], dataVersion: { counter: 0, timestamp: 0 } };
+  const doc = readYamlFile(path);
   if (doc === null || doc === undefined) return empty;
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new AclError(`${path}: expected a mapping at the top`);
   const o = doc as Record<string, unknown>;
