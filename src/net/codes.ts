@@ -222,3 +222,10 @@ export const MQVersion = {
   V4_9_8: 409,
   CURRENT: 409,
 } as const;
+
+/** MQVersion.getVersionDesc for the ordinals clients report. */
+export function versionDesc(v: number): string {
+  const known: Record<number, string> = { 409: 'V4_9_8', 401: 'V4_9_4', 413: 'V5_0_0' };
+  return known[v] ?? `V${v}`;
+}
+

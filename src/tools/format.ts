@@ -64,8 +64,4 @@ export function messageExtString(m: MessageExt): string {
   );
 }
 
-/** MQVersion.getVersionDesc for the ordinals clients report. */
-export function versionDesc(v: number): string {
-  const known: Record<number, string> = { 409: 'V4_9_8', 401: 'V4_9_4', 413: 'V5_0_0' };
-  return known[v] ?? `V${v}`;
-}
+export { versionDesc } from '../net/codes.js';

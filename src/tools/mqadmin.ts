@@ -12,6 +12,7 @@ import { consumerConnection, producerConnection } from './connection-commands.js
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
+import { consumerStatus } from './consumer-status.js';
 import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
@@ -35,6 +36,7 @@ export const COMMANDS: readonly SubCommand[] = [
   topicClusterList,
   consumerProgress,
   consumerConnection,
+  consumerStatus,
   producerConnection,
   statsAll,
   resetOffsetByTime,

@@ -45,6 +45,55 @@ describe('mqadmin operations', () => {
     expect((await admin('consumerConnection', '-g', 'NoSuchGroup')).code).toBe(1);
   });
 
+  it('consumerStatus relays each client\'s running info through the broker, in RocketMQ\'s format', async () => {
+    const topic = 'StatusTopic';
+    await createTopic(cluster, topic, 3);
+    for (let i = 0; i < 6; i++) expect((await admin('sendMessage', '-t', topic, '-p', `status-${i}`, '-b', cluster.brokerName, '-i', String(i % 3))).code).toBe(0);
+    const consumed: string[] = [];
+    const c = new PushConsumer({ consumerGroup: 'StatusGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    c.subscribe(topic, '*').registerMessageListener((msgs) => {
+      for (const m of msgs) consumed.push(m.body.toString());
+      if (msgs.some((m) => m.body.toString() === 'status-5' && m.reconsumeTimes === 0)) throw new Error('fails once');
+    });
+    await c.start();
+    try {
+      await pollUntil(() => consumed.length >= 6, 15_000, 'the group to consume');
+      const clientId = c.clientId!;
+      // The failed one's send-back done, every queue's commit is at 2.
+      await pollUntil(async () => ((await admin('consumerStatus', '-g', 'StatusGroup', '-i', clientId)).out.match(/commitOffset=2,/g) ?? []).length === 3, 10_000, 'the commits');
+      const all = await admin('consumerStatus', '-g', 'StatusGroup');
+      expect(all.code).toBe(0);
+      const first = all.out.split('\n')[0]!;
+      expect(first).toMatch(new RegExp(`^001  ${clientId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} +V4_9_8 +\\S+consumerStatus\\S+$`));
+      expect(all.out).toContain('Same subscription in the same group of consumer');
+      expect(all.out).toContain('Rebalance OK');
+      // Each client's report is written to a file, as Java's tool does.
+      const path = first.split(/ +/).pop()!;
+      expect(readFileSync(path, 'utf8')).toMatch(/^#Consumer Properties#\n[^]*\nconsumerGroup +: StatusGroup\n/);
+      const one = await admin('consumerStatus', '-g', 'StatusGroup', '-i', clientId, '-s');
+      expect(one.code).toBe(0);
+      const text = one.out;
+      expect(text).toMatch(/^#Consumer Properties#\n/);
+      expect(text).toMatch(/\nconsumerGroup +: StatusGroup\n/);
+      expect(text).toMatch(/\nPROP_CONSUME_TYPE +: CONSUME_PASSIVELY\n/);
+      expect(text).not.toContain('secretKey');
+      expect(text).toContain(`001 Topic: ${topic.padEnd(40)} ClassFilter: false    SubExpression: *`);
+      expect(text).toMatch(new RegExp(`\\n${topic} +${cluster.brokerName} +0 +2 *\\n`));
+      expect(text).toMatch(/ProcessQueueInfo \[commitOffset=2, cachedMsgMinOffset=0, cachedMsgMaxOffset=0, cachedMsgCount=0, .*droped=false, lastPullTimestamp=\d{17}, lastConsumeTimestamp=\d{17}\]/);
+      // Six consumed, one of them failed once (sent back): the minute's figures say so.
+      const rates = new RegExp(`\\n${topic} +(\\d+\\.\\d\\d) +(\\d+\\.\\d\\d) +(\\d+\\.\\d\\d) +(\\d+\\.\\d\\d) +(\\d+\\.\\d\\d) +(\\d+)\\n`).exec(text);
+      expect(rates).not.toBeNull();
+      expect(Number(rates![6])).toBe(1);
+      expect(Number(rates![2])).toBeCloseTo(6 / 60, 2);
+      expect(text).toContain('#Consumer jstack#\nnode v');
+      const missing = await admin('consumerStatus', '-g', 'StatusGroup', '-i', 'no-such-client');
+      expect(missing.code).toBe(1);
+      expect(missing.err).toContain('The Consumer <StatusGroup> <no-such-client> not online');
+    } finally {
+      await c.shutdown();
+    }
+  });
+
   it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
     const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
     // As in RocketMQ, the broker resets a group only once it has committed an offset for every

@@ -37,6 +37,7 @@ import { TransactionCheckService } from './transaction-check-service.js';
 import { endTransactionProcessors } from './processors/end-transaction.js';
 import { brokerConfigProcessors } from './processors/broker-config.js';
 import { aclAdminProcessors } from './processors/acl-admin.js';
+import { clientCallProcessors } from './processors/client-call.js';
 import { PlainAccessValidator } from './plain-access-validator.js';
 import { AclError } from './acl-permission.js';
 import { rocketmqHome } from '../rocketmq-home.js';
@@ -177,6 +178,7 @@ export class BrokerController {
       queueLockProcessors(ctx, this.locks),
       endTransactionProcessors(ctx),
       aclAdminProcessors(ctx, () => this.acl),
+      clientCallProcessors(ctx),
       brokerConfigProcessors(ctx, {
         configFile: this.configFile,
         onUpdated: (keys) => {

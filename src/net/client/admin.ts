@@ -7,60 +7,26 @@ import type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 import { MQClientError, illegalArgument } from './errors.js';
 import { parseBody } from './lenient-json.js';
 import { AclAdmin } from './acl-admin.js';
+import { decodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
+import type { RemotingCommand } from '../remoting-command.js';
 import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
 import { retryTopic } from './names.js';
 import { type ClusterInfo, MASTER_ID, type TopicRouteData, masterAddrsOfCluster } from './route.js';
 import { checkGroup, checkTopic } from './validators.js';
+import type { TopicOffset, ConsumeProgress, BrokerStatsData, ConsumerConnection, RollbackStats } from './admin-types.js';
 
-/**
- * Administration (DefaultMQAdminExt): topics, routes, cluster, offsets and message lookups, as
- * mqadmin uses them. Calls go to the NameServer or to the brokers the route names.
- */
-export interface TopicOffset {
-  mq: MessageQueue;
-  minOffset: number;
-  maxOffset: number;
-  lastUpdateTimestamp: number;
-}
-
-export interface ConsumeProgress {
-  mq: MessageQueue;
-  brokerOffset: number;
-  consumerOffset: number;
-  lastTimestamp: number;
-}
-
-export interface BrokerStatsData {
-  statsMinute: { sum: number; tps: number; avgpt: number };
-  statsHour: { sum: number; tps: number; avgpt: number };
-  statsDay: { sum: number; tps: number; avgpt: number };
-}
-
-export interface ConsumerConnection {
-  connectionSet: { clientAddr: string; clientId: string; language: string; version: number }[];
-  consumeType?: string;
-  messageModel?: string;
-  consumeFromWhere?: string;
-  /** Topic to subscription, in the broker's order. */
-  subscriptionTable?: Record<string, { topic: string; subString: string }>;
-}
-
-/** One queue of a consumer offset reset (RollbackStats): where it was, what the time maps to, where it is now. */
-export interface RollbackStats {
-  brokerName: string;
-  queueId: number;
-  brokerOffset: number;
-  consumerOffset: number;
-  timestampOffset: number;
-  rollbackOffset: number;
-}
+export type { TopicOffset, ConsumeProgress, BrokerStatsData, ConsumerConnection, RollbackStats } from './admin-types.js';
 
 export interface AdminOptions extends Partial<ClientConfig> {
   logger?: Logger;
 }
 
+/**
+ * Administration (DefaultMQAdminExt): topics, routes, cluster, offsets and message lookups, as
+ * mqadmin uses them. Calls go to the NameServer or to the brokers the route names.
+ */
 export class MQAdmin {
   readonly config: ClientConfig;
   private readonly logger: Logger;
@@ -280,13 +246,24 @@ export class MQAdmin {
 
   /** Clients of a consumer group as the first broker that knows them reports them. */
   async examineConsumerConnectionInfo(group: string): Promise<ConsumerConnection> {
+    const { res, addr } = await this.groupCall(group, RequestCode.GET_CONSUMER_CONNECTION_LIST, `connections of ${group}`, {});
+    return parseBody(res.body, addr) as ConsumerConnection;
+  }
+
+  /** What one consumer client reports of itself, relayed by a broker it heartbeats (mqadmin consumerStatus). */
+  async consumerRunningInfo(group: string, clientId: string, jstack = false): Promise<ConsumerRunningInfo> {
+    const { res, addr } = await this.groupCall(group, RequestCode.GET_CONSUMER_RUNNING_INFO, `running info of ${clientId}`, { clientId, jstackEnable: jstack });
+    return decodeRunningInfo(res.body, addr);
+  }
+
+  /** A group request to the masters serving the group's retry topic (all masters without a route), first answer wins. */
+  private async groupCall(group: string, code: number, what: string, ext: Record<string, string | boolean>): Promise<{ res: RemotingCommand; addr: string }> {
     const route = await this.inst.updateTopicRoute(retryTopic(group)).catch(() => null);
     const addrs = route ? masterAddrs(route) : allMasterAddrs(await this.examineBrokerClusterInfo());
     let lastErr: unknown = new MQClientError('NO_BROKER', `no broker knows consumer group ${group}`);
     for (const addr of addrs) {
       try {
-        const res = await this.inst.api.call(addr, RequestCode.GET_CONSUMER_CONNECTION_LIST, `connections of ${group}`, { consumerGroup: group });
-        return parseBody(res.body, addr) as ConsumerConnection;
+        return { res: await this.inst.api.call(addr, code, what, { consumerGroup: group, ...ext }), addr };
       } catch (err) {
         lastErr = err;
       }

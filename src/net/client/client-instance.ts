@@ -1,5 +1,5 @@
 import { RemotingClient } from '../remoting-client.js';
-import { RequestCode } from '../codes.js';
+import { RequestCode, ResponseCode } from '../codes.js';
 import type { Logger } from '../logger.js';
 import { type ClientConfig, splitNamesrvAddr } from './client-config.js';
 import { NamesrvClient } from './namesrv-client.js';
@@ -12,6 +12,8 @@ import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { decodeMessageExts, type MessageExt } from './message.js';
 import { PROPERTY } from '../../store/index.js';
 import { requestSigner } from '../acl-signature.js';
+import { RemotingCommand } from '../remoting-command.js';
+import { encodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -40,6 +42,8 @@ export interface ConsumerMember {
   onRouteChanged(topic: string, route: TopicRouteData): void;
   doRebalance(): Promise<void>;
   persistOffsets(): Promise<void>;
+  /** What this member reports to GET_CONSUMER_RUNNING_INFO (push consumers). */
+  runningInfo?(): ConsumerRunningInfo;
   /** The broker moved the group's offsets (an admin's reset by time): consume from these now. */
   resetOffsets?(topic: string, offsets: readonly (readonly [MessageQueue, number])[]): Promise<void>;
 }
@@ -91,6 +95,15 @@ export class ClientInstance {
       this.logger.info('reset offset of %s on %s: %d queue(s)', group, topic, table.length);
       void consumer.resetOffsets(topic, table).catch((err: unknown) => this.logger.warn('reset offset of %s on %s failed: %s', group, topic, (err as Error).message));
       return null;
+    });
+    // An admin asks, through the broker, what a consumer is doing (ClientRemotingProcessor.getConsumerRunningInfo).
+    this.remoting.registerProcessor(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => {
+      const group = req.extFields.consumerGroup ?? '';
+      const consumer = this.consumers.get(group);
+      if (!consumer?.runningInfo) return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${group}> not exist in this consumer`);
+      const info = consumer.runningInfo();
+      if (req.extFields.jstackEnable === 'true') info.jstack = processDump();
+      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeRunningInfo(info));
     });
     // A broker asks about a transaction's half message (ClientRemotingProcessor.checkTransactionState):
     // the producer of the half's group answers with END_TRANSACTION on the same broker.
@@ -348,4 +361,16 @@ export class ClientInstance {
     })().finally(() => (this.rebalancing = null));
     return this.rebalancing;
   }
+}
+
+/** Node's stand-in for the jstack a Java client attaches: what this process is and what keeps it busy. */
+function processDump(): string {
+  const mem = process.memoryUsage();
+  const resources = process.getActiveResourcesInfo().reduce<Record<string, number>>((acc, r) => ((acc[r] = (acc[r] ?? 0) + 1), acc), {});
+  return [
+    `node ${process.version} pid ${process.pid} uptime ${process.uptime().toFixed(0)}s`,
+    `memory: rss ${mem.rss} heapUsed ${mem.heapUsed} external ${mem.external}`,
+    `active resources: ${Object.entries(resources).map(([k, n]) => `${k} x${n}`).join(', ')}`,
+    '',
+  ].join('\n');
 }

@@ -36,6 +36,8 @@ export interface ConsumeServiceDeps {
   sendBack(msg: MessageExt, delayLevel: number): Promise<void>;
   /** A batch settled: commit what the process queue now allows. */
   settled(pq: ProcessQueue, msgs: MessageExt[]): void;
+  /** The listener returned for a batch (for the consumer's RT and TPS figures). */
+  consumed?(pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void;
 }
 
 interface Task {
@@ -121,6 +123,7 @@ export class ConsumeService {
     }
     const ctx: ConsumeContext = { mq: pq.mq, delayLevelWhenNextConsume: 0 };
     let ok: boolean;
+    const began = Date.now();
     try {
       const status = await this.d.listener(msgs, ctx);
       ok = status === undefined || status === 'CONSUME_SUCCESS';
@@ -128,6 +131,7 @@ export class ConsumeService {
       this.d.logger.warn('consumer %s listener failed on %s: %s', this.d.group, pq.mq.topic, errorMessage(err));
       ok = false;
     }
+    this.d.consumed?.(pq, msgs.length, ok, Date.now() - began);
     if (pq.dropped) return;
     if (ok) {
       this.d.settled(pq, msgs);

@@ -8,6 +8,8 @@ export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
 export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats, type BrokerStatsData } from './admin.js';
 export { AclAdmin, type PlainAccessConfig, type AclVersionInfo } from './acl-admin.js';
+export { type ConsumerRunningInfo, type ProcessQueueInfo, RUNNING_INFO_PROP } from './consumer-running-info.js';
+export type { TopicConsumeStatus } from './consumer-stats.js';
 export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';
 export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMessageQueue } from './message-queue.js';
 export type { SendResult, SendStatus } from './send-request.js';

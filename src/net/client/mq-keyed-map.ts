@@ -1,20 +1,18 @@
 import type { MessageQueue } from './message-queue.js';
-import { MQClientError } from './errors.js';
-import { parseLenientJson } from './lenient-json.js';
+import { parseBody } from './lenient-json.js';
 
 /**
- * The `offsetTable` of a broker's TopicStatsTable, ConsumeStats or ResetOffsetBody: fastjson
+ * The `offsetTable` of a broker's TopicStatsTable, ConsumeStats or ResetOffsetBody (or another
+ * field: ConsumerRunningInfo's `mqTable`): fastjson
  * writes a map keyed by MessageQueue objects with the objects themselves as keys
  * (`{{"brokerName":"b","queueId":0,"topic":"T"}:…}`), which only a lenient parser reads.
  */
-export function mqKeyedOffsetTable(body: Buffer | undefined, addr: string): [MessageQueue, unknown][] {
-  let parsed: unknown;
-  try {
-    parsed = parseLenientJson(body?.toString('utf8') || '{}');
-  } catch (err) {
-    throw new MQClientError('BAD_RESPONSE', `answer from ${addr} does not parse`, { cause: err, addr });
-  }
-  const table = (parsed as { offsetTable?: unknown } | null)?.offsetTable;
+export function mqKeyedOffsetTable(body: Buffer | undefined, addr: string, field = 'offsetTable'): [MessageQueue, unknown][] {
+  return mqKeyedEntries((parseBody(body, addr) as Record<string, unknown> | null)?.[field]);
+}
+
+/** A parsed MessageQueue-keyed map (a Map from parseLenientJson) as entries; anything else is none. */
+export function mqKeyedEntries(table: unknown): [MessageQueue, unknown][] {
   if (!(table instanceof Map)) return [];
   const out: [MessageQueue, unknown][] = [];
   for (const [k, v] of table as Map<unknown, unknown>) {

@@ -35,6 +35,11 @@ export class RemoteOffsetStore {
     else if (!increaseOnly || offset > e.offset) e.offset = offset;
   }
 
+  /** The offset held in memory, -1 when none (what running info reports). */
+  memoryOffset(mq: MessageQueue): number {
+    return this.table.get(mqKey(mq))?.offset ?? -1;
+  }
+
   /** -1 when unknown. */
   async readOffset(mq: MessageQueue, type: ReadOffsetType): Promise<number> {
     const e = this.table.get(mqKey(mq));

@@ -20,6 +20,9 @@ export class ProcessQueue {
   dropped = false;
   /** Queue offset the next pull asks for. */
   nextOffset: number;
+  /** When the last pull answered and the last batch was consumed (ConsumerRunningInfo). */
+  lastPullTimestamp = Date.now();
+  lastConsumeTimestamp = Date.now();
   private offsets: number[] = [];
   private head = 0;
   /** Offset -> body bytes, for messages pulled and not yet consumed. */
@@ -40,6 +43,15 @@ export class ProcessQueue {
   /** Body bytes of the messages pulled and not yet consumed. */
   get size(): number {
     return this.bytes;
+  }
+
+  /** Lowest and highest offset in flight; 0 when nothing is (ProcessQueueInfo's cachedMsgMin/MaxOffset). */
+  get minOffset(): number {
+    return this.inFlight.size === 0 ? 0 : this.offsets[this.head]!;
+  }
+
+  get maxInFlight(): number {
+    return this.inFlight.size === 0 ? 0 : this.maxOffset;
   }
 
   /** Highest minus lowest offset in flight (getMaxSpan); 0 when nothing is. */

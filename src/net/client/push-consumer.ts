@@ -10,6 +10,8 @@ import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.j
 import { isRetryTopic, retryTopic } from './names.js';
 import { RemoteOffsetStore } from './offset-store.js';
 import { ProcessQueue } from './process-queue.js';
+import { ConsumerStats } from './consumer-stats.js';
+import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { PullAPI } from './pull-api.js';
 import { ALLOCATE_STRATEGIES } from './rebalance.js';
 import { MASTER_ID, type TopicRouteData, subscribeQueues } from './route.js';
@@ -46,6 +48,8 @@ export class PushConsumer implements ConsumerMember {
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private readonly processQueues = new Map<string, ProcessQueue>();
+  private readonly stats = new ConsumerStats();
+  private startTimestamp = 0;
   private listener: MessageListener | null = null;
   private instance: ClientInstance | null = null;
   /** Sends failed messages to the retry topic when the broker refuses a send-back (started on first use). */
@@ -90,6 +94,13 @@ export class PushConsumer implements ConsumerMember {
   }
 
   /** Queues this member consumes now, sorted. */
+  /** ConsumerRunningInfo (GET_CONSUMER_RUNNING_INFO: mqadmin consumerStatus, the dashboard). */
+  runningInfo(): ConsumerRunningInfo {
+    const queues = [...this.processQueues.values()].map((pq) => ({ mq: pq.mq, info: processQueueInfo(pq) }));
+    const { config, consumeType, startTimestamp } = this;
+    return buildRunningInfo({ config, consumeType, startTimestamp, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
+  }
+
   assignedQueues(): MessageQueue[] {
     return [...this.processQueues.values()].map((pq) => pq.mq).sort(compareMessageQueue);
   }
@@ -103,6 +114,7 @@ export class PushConsumer implements ConsumerMember {
     if (!this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
     const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
     this.instance = inst;
+    this.startTimestamp = Date.now();
     this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
     this.pullApi = new PullAPI(inst, this.group);
     this.consumeService = new ConsumeService({
@@ -118,6 +130,10 @@ export class PushConsumer implements ConsumerMember {
         // As Java: a dropped queue's late batches commit nothing. Its queue was given away, or
         // restarted at another offset (a reset), which their commits would undo.
         if (commit >= 0 && !pq.dropped) this.offsets!.updateOffset(pq.mq, commit, true);
+      },
+      consumed: (pq, msgs, ok, rtMs) => {
+        pq.lastConsumeTimestamp = Date.now();
+        this.stats.consumed(pq.mq.topic, rtMs, msgs, ok);
       },
     });
     this.running = true;
@@ -252,6 +268,7 @@ export class PushConsumer implements ConsumerMember {
         continue;
       }
       let result;
+      const began = Date.now();
       try {
         const commitOffset = await this.offsets!.readOffset(pq.mq, 'READ_FROM_MEMORY');
         result = await this.pullApi!.pull(pq.mq, sub, pq.nextOffset, cfg.pullBatchSize, {
@@ -267,6 +284,8 @@ export class PushConsumer implements ConsumerMember {
         continue;
       }
       if (pq.dropped || !this.running) break;
+      pq.lastPullTimestamp = Date.now();
+      this.stats.pulled(pq.mq.topic, pq.lastPullTimestamp - began, result.msgFoundList.length);
       pq.nextOffset = result.nextBeginOffset;
       if (result.pullStatus === 'FOUND' && result.msgFoundList.length > 0) {
         const fresh = pq.put(result.msgFoundList);
