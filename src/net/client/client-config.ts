@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { applyConfig } from '../../store/index.js';
 import { illegalArgument } from './errors.js';
+import type { CompressType } from './compression.js';
 
 /**
  * Client configuration: RocketMQ 4.9 key names and defaults (ClientConfig, DefaultMQProducer,
@@ -49,6 +50,10 @@ export const PRODUCER_DEFAULTS = {
   defaultTopicQueueNums: 4,
   sendMsgTimeout: 3000,
   compressMsgBodyOverHowmuch: 4096,
+  /** ZLIB (what every RocketMQ consumer reads) or LZ4 (RocketMQ 5.x consumers and this client only). */
+  compressType: 'ZLIB' as CompressType,
+  /** zlib level (RocketMQ's rocketmq.message.compressLevel); LZ4 frames use their default. */
+  compressLevel: 5,
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryAnotherBrokerWhenNotStoreOK: false,
@@ -107,6 +112,7 @@ const CHOICES = {
   messageModel: ['CLUSTERING', 'BROADCASTING'],
   consumeFromWhere: ['CONSUME_FROM_LAST_OFFSET', 'CONSUME_FROM_FIRST_OFFSET', 'CONSUME_FROM_TIMESTAMP'],
   allocateMessageQueueStrategy: ['AVG', 'AVG_BY_CIRCLE'],
+  compressType: ['ZLIB', 'LZ4'],
 } as const;
 
 /** Defaults overridden by `opts`; strings are parsed and checked against each key's type. */
@@ -116,6 +122,8 @@ export function buildConfig<T extends ClientConfig>(
   warn: (msg: string) => void = () => {},
 ): T {
   const cfg = applyConfig(defaults, opts as Map<string, string> | Record<string, string | number | boolean>, { choices: CHOICES, warn });
+  const level = (cfg as Partial<ProducerConfig>).compressLevel;
+  if (level !== undefined && !(Number.isInteger(level) && level >= 0 && level <= 9)) throw illegalArgument(`compressLevel must be 0..9 (zlib), got ${level}`);
   if (Boolean(cfg.accessKey) !== Boolean(cfg.secretKey)) {
     throw illegalArgument('accessKey and secretKey must be set together (ACL credentials)');
   }

@@ -1,5 +1,5 @@
-import { inflateSync } from 'node:zlib';
 import { PROPERTY, SYSFLAG_COMPRESSED, decodeMessage, type StoredMessage } from '../../store/index.js';
+import { COMPRESSION_TYPE_MASK, decompressBody } from './compression.js';
 import { illegalArgument } from './errors.js';
 
 /**
@@ -126,10 +126,6 @@ export interface MessageExt extends StoredMessage {
   brokerName: string;
 }
 
-/** Compression type bits of sysFlag (4.9.4+); 0 means zlib for older senders. */
-const COMPRESSION_TYPE_MASK = 0x700;
-const COMPRESSION_ZLIB = 0x300;
-
 export function toMessageExt(m: StoredMessage, brokerName: string): MessageExt {
   const ext = m as MessageExt;
   ext.offsetMsgId = m.msgId;
@@ -140,9 +136,9 @@ export function toMessageExt(m: StoredMessage, brokerName: string): MessageExt {
   const keys = m.properties[PROPERTY.KEYS];
   if (keys !== undefined) ext.keys = keys;
   if (m.sysFlag & SYSFLAG_COMPRESSED) {
-    const type = m.sysFlag & COMPRESSION_TYPE_MASK;
-    if (type === 0 || type === COMPRESSION_ZLIB) {
-      ext.body = inflateSync(m.body);
+    const body = decompressBody(m.body, m.sysFlag);
+    if (body !== null) {
+      ext.body = body;
       ext.sysFlag &= ~(SYSFLAG_COMPRESSED | COMPRESSION_TYPE_MASK);
     }
   }

@@ -1,5 +1,4 @@
-import { deflateSync } from 'node:zlib';
-import { PROPERTY, SYSFLAG_COMPRESSED } from '../../store/index.js';
+import { PROPERTY } from '../../store/index.js';
 import { RequestCode } from '../codes.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { RemotingError } from '../remoting-error.js';
@@ -16,6 +15,7 @@ import { type TopicRouteData, publishQueues } from './route.js';
 import { type RetryCounts, type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
 import { requestSigner } from '../acl-signature.js';
+import { compressBody } from './compression.js';
 
 /**
  * A producer (DefaultMQProducer): sends to the queues of a topic round-robin, or to the queue a
@@ -168,8 +168,7 @@ export class Producer implements ProducerMember {
       let body = msg.body;
       let sysFlag = 0;
       if (body.length >= this.config.compressMsgBodyOverHowmuch) {
-        body = deflateSync(body, { level: 5 });
-        sysFlag |= SYSFLAG_COMPRESSED;
+        ({ body, sysFlag } = compressBody(body, this.config.compressType, this.config.compressLevel));
       }
       if (msg.properties.get(PROPERTY.TRAN_MSG) === 'true') sysFlag |= SYSFLAG_TRANSACTION_PREPARED;
       // As Java's sendKernelImpl: a send to a retry topic carries the redelivery counts in the
