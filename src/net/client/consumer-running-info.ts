@@ -85,13 +85,14 @@ export interface RunningInfoSource {
   status(topic: string): TopicConsumeStatus;
   startTimestamp: number;
   consumeType: string;
+  orderly: boolean;
 }
 
 /** A push consumer's ConsumerRunningInfo, as DefaultMQPushConsumerImpl.consumerRunningInfo builds it. */
 export function buildRunningInfo(src: RunningInfoSource): ConsumerRunningInfo {
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(src.config)) if (!SECRET_KEYS.has(k) && v !== undefined) properties[k] = String(v);
-  properties[RUNNING_INFO_PROP.CONSUME_ORDERLY] = 'false';
+  properties[RUNNING_INFO_PROP.CONSUME_ORDERLY] = String(src.orderly);
   properties[RUNNING_INFO_PROP.THREADPOOL_CORE_SIZE] = String(src.config.consumeThreadMax ?? '');
   properties[RUNNING_INFO_PROP.CONSUMER_START_TIMESTAMP] = String(src.startTimestamp);
   properties[RUNNING_INFO_PROP.NAMESERVER_ADDR] = String(src.config.namesrvAddr ?? '');
@@ -105,7 +106,7 @@ export function buildRunningInfo(src: RunningInfoSource): ConsumerRunningInfo {
 }
 
 /** What a push consumer's process queue says of itself (ProcessQueue.fillProcessQueueInfo). */
-export function processQueueInfo(pq: { dropped: boolean; count: number; size: number; minOffset: number; maxInFlight: number; lastPullTimestamp: number; lastConsumeTimestamp: number }): Omit<ProcessQueueInfo, 'commitOffset'> {
+export function processQueueInfo(pq: { dropped: boolean; count: number; size: number; minOffset: number; maxInFlight: number; lastPullTimestamp: number; lastConsumeTimestamp: number; locked: boolean; lastLockTimestamp: number }): Omit<ProcessQueueInfo, 'commitOffset'> {
   return {
     cachedMsgMinOffset: pq.minOffset,
     cachedMsgMaxOffset: pq.maxInFlight,
@@ -114,9 +115,9 @@ export function processQueueInfo(pq: { dropped: boolean; count: number; size: nu
     transactionMsgMinOffset: 0,
     transactionMsgMaxOffset: 0,
     transactionMsgCount: 0,
-    locked: false,
+    locked: pq.locked,
     tryUnlockTimes: 0,
-    lastLockTimestamp: 0,
+    lastLockTimestamp: pq.lastLockTimestamp,
     droped: pq.dropped,
     lastPullTimestamp: pq.lastPullTimestamp,
     lastConsumeTimestamp: pq.lastConsumeTimestamp,

@@ -5,6 +5,7 @@
 export { Producer, type ProducerOptions, type SendOptions, type SendCallback, type MessageQueueSelector } from './producer.js';
 export { TransactionProducer, type TransactionListener, type TransactionSendResult, type TransactionProducerOptions, type LocalTransactionState } from './transaction-producer.js';
 export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
+export type { MessageListenerOrderly, ConsumeOrderlyContext, ConsumeOrderlyStatus } from './consume-orderly-service.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
 export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats, type BrokerStatsData } from './admin.js';
 export { AclAdmin, type PlainAccessConfig, type AclVersionInfo } from './acl-admin.js';

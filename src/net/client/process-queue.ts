@@ -23,6 +23,9 @@ export class ProcessQueue {
   /** When the last pull answered and the last batch was consumed (ConsumerRunningInfo). */
   lastPullTimestamp = Date.now();
   lastConsumeTimestamp = Date.now();
+  /** Orderly consumers: whether this client holds the queue's broker lock, and since when. */
+  locked = false;
+  lastLockTimestamp = 0;
   private offsets: number[] = [];
   private head = 0;
   /** Offset -> body bytes, for messages pulled and not yet consumed. */

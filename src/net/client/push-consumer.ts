@@ -1,10 +1,8 @@
-import { PROPERTY } from '../../store/index.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { RequestCode } from '../codes.js';
 import { CONSUMER_DEFAULTS, type ConsumerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ConsumerMember } from './client-instance.js';
 import { ConsumeService, type MessageListener } from './consume-service.js';
-import { MQClientError, errorMessage, illegalArgument } from './errors.js';
+import { errorMessage, illegalArgument } from './errors.js';
 import type { MessageExt } from './message.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
 import { isRetryTopic, retryTopic } from './names.js';
@@ -14,13 +12,14 @@ import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { PullAPI } from './pull-api.js';
 import { ALLOCATE_STRATEGIES } from './rebalance.js';
-import { MASTER_ID, type TopicRouteData, subscribeQueues } from './route.js';
-import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector, subscriptionJson } from './subscription.js';
+import { type TopicRouteData, subscribeQueues } from './route.js';
+import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
+import { checkClientInBroker } from './client-check.js';
 import { resolveStartOffset } from './start-offset.js';
-import { Producer } from './producer.js';
-import { retryMessage } from './retry-message.js';
-import { CLIENT_INNER_PRODUCER_GROUP } from './names.js';
+import { ConsumerRetry } from './consumer-retry.js';
+import { OrderlyConsumeService, type MessageListenerOrderly } from './consume-orderly-service.js';
+import { LOCK_RENEW_INTERVAL_MS, QueueLocks, lockAlive } from './queue-locks.js';
 
 /**
  * A clustering push consumer (DefaultMQPushConsumer): the group's members split the queues of
@@ -29,7 +28,9 @@ import { CLIENT_INNER_PRODUCER_GROUP } from './names.js';
  * the messages to the listener with bounded concurrency, and commit consumed offsets to the
  * broker. Failed messages go to the group's retry topic (%RETRY%<group>), which every member
  * also subscribes to. Delivery is at-least-once: a queue that moves between members mid-flight may
- * see a message twice.
+ * see a message twice. With an orderly listener each queue is consumed in order, one batch at a
+ * time, by the member holding its lock on the broker (locked before it is pulled, renewed every
+ * 20 s, given back when the queue moves or the consumer stops).
  */
 export interface PushConsumerOptions extends Partial<ConsumerConfig> {
   logger?: Logger;
@@ -51,13 +52,16 @@ export class PushConsumer implements ConsumerMember {
   private readonly stats = new ConsumerStats();
   private startTimestamp = 0;
   private listener: MessageListener | null = null;
+  private orderlyListener: MessageListenerOrderly | null = null;
   private instance: ClientInstance | null = null;
-  /** Sends failed messages to the retry topic when the broker refuses a send-back (started on first use). */
-  private inner: Promise<Producer> | null = null;
+  private readonly retry: ConsumerRetry;
   private offsets: RemoteOffsetStore | null = null;
   private pullApi: PullAPI | null = null;
-  private consumeService: ConsumeService | null = null;
+  private consumeService: ConsumeService | OrderlyConsumeService | null = null;
+  /** Orderly clustering consumers lock their queues on the brokers. */
+  private locks: QueueLocks | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
+  private lockTimer: NodeJS.Timeout | null = null;
   private running = false;
   /** Wake-ups of the pull loops' pauses: shutdown ends them, so no timer outlives the consumer. */
   private readonly pauses = new Set<() => void>();
@@ -68,6 +72,7 @@ export class PushConsumer implements ConsumerMember {
     this.awaitTerminationMs = awaitTerminationMillisWhenShutdown ?? 3000;
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
+    this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
     if (this.config.messageModel !== 'CLUSTERING') throw illegalArgument('only CLUSTERING message model is supported');
   }
 
@@ -86,6 +91,17 @@ export class PushConsumer implements ConsumerMember {
 
   registerMessageListener(listener: MessageListener): this {
     this.listener = listener;
+    this.orderlyListener = null;
+    return this;
+  }
+
+  /**
+   * Consumes each queue in order (MessageListenerOrderly): one batch at a time per queue, and,
+   * under clustering, only while this member holds the queue's lock on its broker.
+   */
+  registerMessageListenerOrderly(listener: MessageListenerOrderly): this {
+    this.orderlyListener = listener;
+    this.listener = null;
     return this;
   }
 
@@ -98,7 +114,7 @@ export class PushConsumer implements ConsumerMember {
   runningInfo(): ConsumerRunningInfo {
     const queues = [...this.processQueues.values()].map((pq) => ({ mq: pq.mq, info: processQueueInfo(pq) }));
     const { config, consumeType, startTimestamp } = this;
-    return buildRunningInfo({ config, consumeType, startTimestamp, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
+    return buildRunningInfo({ config, consumeType, startTimestamp, orderly: this.orderlyListener !== null, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
   }
 
   assignedQueues(): MessageQueue[] {
@@ -109,7 +125,7 @@ export class PushConsumer implements ConsumerMember {
     if (this.instance) return;
     checkGroup(this.group);
     if (this.subs.size === 0) throw illegalArgument('no subscription: call subscribe() before start()');
-    if (!this.listener) throw illegalArgument('no message listener: call registerMessageListener() before start()');
+    if (!this.listener && !this.orderlyListener) throw illegalArgument('no message listener: call registerMessageListener() before start()');
     const retry = retryTopic(this.group);
     if (!this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
     const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
@@ -117,32 +133,37 @@ export class PushConsumer implements ConsumerMember {
     this.startTimestamp = Date.now();
     this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
     this.pullApi = new PullAPI(inst, this.group);
-    this.consumeService = new ConsumeService({
-      group: this.group,
-      concurrency: this.config.consumeThreadMax,
-      batchMaxSize: this.config.consumeMessageBatchMaxSize,
-      retryDelayMs: this.config.suspendCurrentQueueTimeMillis,
-      logger: this.logger,
-      listener: this.listener,
-      sendBack: (m, level) => this.sendBack(m, level),
-      settled: (pq, msgs) => {
-        const commit = pq.remove(msgs);
-        // As Java: a dropped queue's late batches commit nothing. Its queue was given away, or
-        // restarted at another offset (a reset), which their commits would undo.
-        if (commit >= 0 && !pq.dropped) this.offsets!.updateOffset(pq.mq, commit, true);
-      },
-      consumed: (pq, msgs, ok, rtMs) => {
-        pq.lastConsumeTimestamp = Date.now();
-        this.stats.consumed(pq.mq.topic, rtMs, msgs, ok);
-      },
-    });
+    const consumed = (pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void => {
+      pq.lastConsumeTimestamp = Date.now();
+      this.stats.consumed(pq.mq.topic, rtMs, msgs, ok);
+    };
+    // As Java: a dropped queue's late batches commit nothing. Its queue was given away, or
+    // restarted at another offset (a reset), which their commits would undo.
+    const settled = (pq: ProcessQueue, msgs: MessageExt[]): void => {
+      const commit = pq.remove(msgs);
+      if (commit >= 0 && !pq.dropped) this.offsets!.updateOffset(pq.mq, commit, true);
+    };
+    const { consumeMessageBatchMaxSize: batchMaxSize, suspendCurrentQueueTimeMillis: suspendMs } = this.config;
+    if (this.orderlyListener) {
+      const needLock = this.messageModel === 'CLUSTERING';
+      if (needLock) this.locks = new QueueLocks(inst, this.group, this.logger);
+      this.consumeService = new OrderlyConsumeService({
+        group: this.group, batchMaxSize, suspendMs, maxReconsumeTimes: this.config.maxReconsumeTimes, needLock, logger: this.logger,
+        listener: this.orderlyListener, sendToDlq: (m) => this.retry.sendToDlq(m), settled, consumed,
+      });
+    } else {
+      this.consumeService = new ConsumeService({
+        group: this.group, concurrency: this.config.consumeThreadMax, batchMaxSize, retryDelayMs: suspendMs, logger: this.logger,
+        listener: this.listener!, sendBack: (m, level) => this.retry.sendBack(m, level), settled, consumed,
+      });
+    }
     this.running = true;
     for (const topic of this.subs.keys()) {
       // The retry topic does not exist until the first send-back: TOPIC_NOT_EXIST is expected.
       await inst.updateTopicRoute(topic).catch((err: unknown) => this.logger.warn('route of %s: %s', topic, (err as Error).message));
     }
     try {
-      await this.checkClientInBroker(inst);
+      await checkClientInBroker(inst, this.group, this.subs.values());
     } catch (err) {
       await this.shutdown();
       throw err;
@@ -150,24 +171,12 @@ export class PushConsumer implements ConsumerMember {
     await inst.sendHeartbeatToAllBrokers();
     this.rebalanceTimer = setInterval(() => void inst.rebalanceNow(), this.config.rebalanceInterval);
     this.rebalanceTimer.unref();
-    await inst.rebalanceNow();
-  }
-
-  /**
-   * As Java's checkClientInBroker: every master serving a topic with an SQL92 subscription is asked
-   * (CHECK_CLIENT_CONFIG) whether it can filter by it; one that cannot fails the start with its reason.
-   */
-  private async checkClientInBroker(inst: ClientInstance): Promise<void> {
-    for (const sub of this.subs.values()) {
-      if (sub.expressionType === 'TAG') continue;
-      const route = await inst.updateTopicRoute(sub.topic);
-      for (const bd of route?.brokerDatas ?? []) {
-        const addr = bd.brokerAddrs.get(MASTER_ID);
-        if (!addr) continue;
-        const body = Buffer.from(JSON.stringify({ clientId: inst.clientId, group: this.group, subscriptionData: subscriptionJson(sub) }));
-        await inst.api.call(addr, RequestCode.CHECK_CLIENT_CONFIG, `check ${sub.expressionType} subscription of ${sub.topic}`, {}, body);
-      }
+    const locks = this.locks;
+    if (locks) {
+      this.lockTimer = setInterval(() => void locks.lockAll(this.processQueues.values()), LOCK_RENEW_INTERVAL_MS);
+      this.lockTimer.unref();
     }
+    await inst.rebalanceNow();
   }
 
   async shutdown(): Promise<void> {
@@ -179,17 +188,19 @@ export class PushConsumer implements ConsumerMember {
     // the rebalance). Dropping first made every clean shutdown redeliver what was just consumed.
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    if (this.lockTimer) clearInterval(this.lockTimer);
     for (const wake of this.pauses) wake();
     await this.consumeService!.stop(this.awaitTerminationMs);
     for (const pq of this.processQueues.values()) pq.dropped = true;
     await this.offsets!.persistAll([...this.processQueues.values()].map((pq) => pq.mq), false);
+    // Orderly: let the queues go now rather than when the broker's locks expire (unlockAllMQ).
+    const locks = this.locks;
+    if (locks) await Promise.all([...this.processQueues.values()].map((pq) => locks.unlock(pq.mq)));
     this.processQueues.clear();
     this.instance = null;
     await inst.unregister('consumer', this.group);
     await inst.release();
-    const inner = this.inner;
-    this.inner = null;
-    if (inner) await (await inner.catch(() => null))?.shutdown();
+    await this.retry.shutdown();
   }
 
   /** New queues of a subscribed topic (e.g. the retry topic appearing) are taken up at once, not at the next period. */
@@ -241,10 +252,20 @@ export class PushConsumer implements ConsumerMember {
       this.processQueues.delete(key);
       await this.offsets!.persist(pq.mq).catch((err: unknown) => this.logger.warn('persist offset of %s failed: %s', key, (err as Error).message));
       this.offsets!.removeOffset(pq.mq);
+      // Orderly: the lock goes once the batch in hand is answered, so two members never run it at once.
+      const locks = this.locks;
+      if (locks) void (this.consumeService as OrderlyConsumeService).idle(pq).then(() => locks.unlock(pq.mq));
     }
     for (const mq of mine) {
       const key = mqKey(mq);
       if (this.processQueues.has(key)) continue;
+      const pq = new ProcessQueue(mq, -1);
+      // Orderly: a queue is taken only once locked, and its offset read after that, since the
+      // member that held it before may have committed more meanwhile.
+      if (this.locks && !(await this.locks.lock(pq))) {
+        this.logger.warn('doRebalance %s: %s not taken, its lock is held by another member', this.group, key);
+        continue;
+      }
       let offset: number;
       try {
         offset = await resolveStartOffset(this.instance!, this.offsets!, mq, this.config);
@@ -253,7 +274,7 @@ export class PushConsumer implements ConsumerMember {
         continue;
       }
       if (!this.running || this.processQueues.has(key)) continue;
-      const pq = new ProcessQueue(mq, offset);
+      pq.nextOffset = offset;
       this.processQueues.set(key, pq);
       void this.pullLoop(pq);
     }
@@ -265,6 +286,12 @@ export class PushConsumer implements ConsumerMember {
     while (!pq.dropped && this.running) {
       if (this.mustWait(pq)) {
         await this.pause(FLOW_CONTROL_DELAY_MS);
+        continue;
+      }
+      if (this.locks && !lockAlive(pq)) {
+        // Lost (a broker restart, a renewal that failed): pull again once it is ours again.
+        await this.pause(NOT_LOCKED_DELAY_MS);
+        if (!pq.dropped && this.running) await this.locks.lock(pq);
         continue;
       }
       let result;
@@ -360,47 +387,15 @@ export class PushConsumer implements ConsumerMember {
    */
   private mustWait(pq: ProcessQueue): boolean {
     const cfg = this.config;
-    return pq.count >= cfg.pullThresholdForQueue || pq.size > cfg.pullThresholdSizeForQueue * MIB || pq.span > cfg.consumeConcurrentlyMaxSpan;
-  }
-
-  private async sendBack(msg: MessageExt, delayLevel: number): Promise<void> {
-    const inst = this.instance;
-    if (!inst) throw new MQClientError('SHUT_DOWN', 'consumer is shut down');
-    const addr = inst.findBrokerAddrInPublish(msg.brokerName) ?? msg.storeHost;
-    const maxReconsumeTimes = this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes;
-    try {
-      await inst.api.sendMessageBack(addr, {
-        offset: msg.commitLogOffset,
-        group: this.group,
-        delayLevel,
-        originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
-        originTopic: msg.topic,
-        maxReconsumeTimes,
-      });
-    } catch (err) {
-      // As Java: a broker that refuses or cannot be reached does not keep the message here; it
-      // goes to the retry topic through another route. Only if that fails too is it consumed
-      // again locally (the caller's fallback).
-      this.logger.warn('send back of %s to %s failed, sending it to the retry topic instead: %s', msg.msgId, addr, errorMessage(err));
-      const producer = await this.innerProducer();
-      await producer.send(retryMessage(msg, this.group, maxReconsumeTimes));
-    }
-  }
-
-  private innerProducer(): Promise<Producer> {
-    this.inner ??= (async () => {
-      const { namesrvAddr, clientIP, unitName, mqClientApiTimeout } = this.config;
-      const p = new Producer({ producerGroup: CLIENT_INNER_PRODUCER_GROUP, namesrvAddr, clientIP, unitName, mqClientApiTimeout, logger: this.logger });
-      await p.start();
-      return p;
-    })();
-    // A failed start is retried by the next send-back, not remembered.
-    this.inner.catch(() => (this.inner = null));
-    return this.inner;
+    if (pq.count >= cfg.pullThresholdForQueue || pq.size > cfg.pullThresholdSizeForQueue * MIB) return true;
+    // The span limit is for concurrent consumption, where one stuck message holds back commits.
+    return !this.orderlyListener && pq.span > cfg.consumeConcurrentlyMaxSpan;
   }
 }
 
 /** Java's PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL. */
 const FLOW_CONTROL_DELAY_MS = 50;
+/** How long a queue whose lock is not held waits before it asks again (Java: 3 s). */
+const NOT_LOCKED_DELAY_MS = 3000;
 const MIB = 1024 * 1024;
 

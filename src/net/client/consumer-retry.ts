@@ -1,0 +1,77 @@
+import { PROPERTY } from '../../store/index.js';
+import type { Logger } from '../logger.js';
+import type { ConsumerConfig } from './client-config.js';
+import type { ClientInstance } from './client-instance.js';
+import { MQClientError, errorMessage } from './errors.js';
+import type { MessageExt } from './message.js';
+import { CLIENT_INNER_PRODUCER_GROUP } from './names.js';
+import { Producer } from './producer.js';
+import { retryMessage } from './retry-message.js';
+
+/**
+ * Where a push consumer's failed messages go: back to the broker for redelivery through the
+ * group's retry topic (CONSUMER_SEND_MSG_BACK), else, as Java's client does, sent there by an
+ * inner producer. An orderly consumer's message out of attempts takes the inner producer's way
+ * with its local attempt count, which makes the broker move it to the DLQ.
+ */
+export class ConsumerRetry {
+  private inner: Promise<Producer> | null = null;
+
+  constructor(
+    private readonly instance: () => ClientInstance | null,
+    private readonly group: string,
+    private readonly config: ConsumerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The limit sent with a message: -1 means RocketMQ's 16. */
+  private get maxReconsumeTimes(): number {
+    return this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes;
+  }
+
+  async sendBack(msg: MessageExt, delayLevel: number): Promise<void> {
+    const inst = this.instance();
+    if (!inst) throw new MQClientError('SHUT_DOWN', 'consumer is shut down');
+    const addr = inst.findBrokerAddrInPublish(msg.brokerName) ?? msg.storeHost;
+    const maxReconsumeTimes = this.maxReconsumeTimes;
+    try {
+      await inst.api.sendMessageBack(addr, {
+        offset: msg.commitLogOffset,
+        group: this.group,
+        delayLevel,
+        originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
+        originTopic: msg.topic,
+        maxReconsumeTimes,
+      });
+    } catch (err) {
+      // As Java: a broker that refuses or cannot be reached does not keep the message here; it
+      // goes to the retry topic through another route. Only if that fails too is it consumed
+      // again locally (the caller's fallback).
+      this.logger.warn('send back of %s to %s failed, sending it to the retry topic instead: %s', msg.msgId, addr, errorMessage(err));
+      await (await this.producer()).send(retryMessage(msg, this.group, maxReconsumeTimes));
+    }
+  }
+
+  /** An orderly message past its attempts: to the retry topic with its count, so the broker dead-letters it. */
+  async sendToDlq(msg: MessageExt): Promise<void> {
+    await (await this.producer()).send(retryMessage(msg, this.group, this.config.maxReconsumeTimes));
+  }
+
+  async shutdown(): Promise<void> {
+    const inner = this.inner;
+    this.inner = null;
+    if (inner) await (await inner.catch(() => null))?.shutdown();
+  }
+
+  private producer(): Promise<Producer> {
+    this.inner ??= (async () => {
+      const { namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken } = this.config;
+      const p = new Producer({ producerGroup: CLIENT_INNER_PRODUCER_GROUP, namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken, logger: this.logger });
+      await p.start();
+      return p;
+    })();
+    // A failed start is retried by the next send-back, not remembered.
+    this.inner.catch(() => (this.inner = null));
+    return this.inner;
+  }
+}
