@@ -100,6 +100,12 @@ export const CONSUMER_DEFAULTS = {
    * races the first heartbeat.
    */
   postSubscriptionWhenPull: true,
+  /**
+   * BROADCASTING: where each member keeps its offsets (Java's system property
+   * rocketmq.client.localOffsetStoreDir); empty = ~/.rocketmq_offsets. The file is per client id,
+   * so set instanceName for a broadcasting consumer whose progress must survive a restart.
+   */
+  localOffsetStoreDir: '',
 };
 
 export type ConsumeFromWhere = 'CONSUME_FROM_LAST_OFFSET' | 'CONSUME_FROM_FIRST_OFFSET' | 'CONSUME_FROM_TIMESTAMP';

@@ -4,6 +4,7 @@ import type { MessageExt } from './message.js';
 import type { MessageQueue } from './message-queue.js';
 import type { ProcessQueue } from './process-queue.js';
 import { lockAlive } from './queue-locks.js';
+import { Pauses } from './pauses.js';
 
 /** ConsumeOrderlyStatus (ROLLBACK and COMMIT are deprecated in RocketMQ and not offered). */
 export type ConsumeOrderlyStatus = 'SUCCESS' | 'SUSPEND_CURRENT_QUEUE_A_MOMENT';
@@ -51,7 +52,7 @@ interface QueueState {
  */
 export class OrderlyConsumeService {
   private readonly queues = new Map<ProcessQueue, QueueState>();
-  private readonly timers = new Set<{ wake: () => void }>();
+  private readonly pauses = new Pauses();
   private running = true;
 
   constructor(private readonly d: OrderlyDeps) {}
@@ -80,7 +81,7 @@ export class OrderlyConsumeService {
   /** Stops taking batches; waits up to `awaitMs` for those in hand. */
   async stop(awaitMs: number): Promise<void> {
     this.running = false;
-    for (const t of this.timers) t.wake();
+    this.pauses.wakeAll();
     const busy = [...this.queues.values()].map((s) => s.running).filter((p): p is Promise<void> => p !== null);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(busy), new Promise<void>((r) => (timer = setTimeout(r, awaitMs)))]);
@@ -88,24 +89,10 @@ export class OrderlyConsumeService {
     this.queues.clear();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const entry = {
-        wake: (): void => {
-          clearTimeout(t);
-          this.timers.delete(entry);
-          resolve();
-        },
-      };
-      const t = setTimeout(entry.wake, ms);
-      this.timers.add(entry);
-    });
-  }
-
   private async drain(pq: ProcessQueue, s: QueueState): Promise<void> {
     while (this.running && !pq.dropped && s.waiting.length > 0) {
       if (this.d.needLock && !lockAlive(pq)) {
-        await this.sleep(RELOCK_WAIT_MS);
+        await this.pauses.pause(RELOCK_WAIT_MS);
         continue;
       }
       const batch = s.waiting.slice(0, Math.max(1, this.d.batchMaxSize));
@@ -126,7 +113,7 @@ export class OrderlyConsumeService {
         this.d.settled(pq, batch);
         continue;
       }
-      await this.sleep(ctx.suspendCurrentQueueTimeMillis >= 0 ? ctx.suspendCurrentQueueTimeMillis : this.d.suspendMs);
+      await this.pauses.pause(ctx.suspendCurrentQueueTimeMillis >= 0 ? ctx.suspendCurrentQueueTimeMillis : this.d.suspendMs);
     }
   }
 

@@ -12,6 +12,17 @@ import { MASTER_ID } from './route.js';
  */
 export type ReadOffsetType = 'READ_FROM_MEMORY' | 'READ_FROM_STORE' | 'MEMORY_FIRST_THEN_STORE';
 
+/** A push consumer's offsets: on the broker (clustering) or in a local file (broadcasting). */
+export interface OffsetStore {
+  updateOffset(mq: MessageQueue, offset: number, increaseOnly: boolean): void;
+  /** -1 when unknown. */
+  readOffset(mq: MessageQueue, type: ReadOffsetType): Promise<number>;
+  memoryOffset(mq: MessageQueue): number;
+  removeOffset(mq: MessageQueue): void;
+  persist(mq: MessageQueue): Promise<void>;
+  persistAll(mqs: Iterable<MessageQueue>, oneway: boolean): Promise<void>;
+}
+
 interface Entry {
   mq: MessageQueue;
   offset: number;
@@ -19,7 +30,7 @@ interface Entry {
   persisted: number;
 }
 
-export class RemoteOffsetStore {
+export class RemoteOffsetStore implements OffsetStore {
   private readonly table = new Map<string, Entry>();
 
   constructor(

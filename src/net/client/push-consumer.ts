@@ -6,7 +6,8 @@ import { errorMessage, illegalArgument } from './errors.js';
 import type { MessageExt } from './message.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
 import { isRetryTopic, retryTopic } from './names.js';
-import { RemoteOffsetStore } from './offset-store.js';
+import { RemoteOffsetStore, type OffsetStore } from './offset-store.js';
+import { LocalFileOffsetStore, defaultLocalOffsetStoreDir } from './local-offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
@@ -18,6 +19,7 @@ import { checkGroup, checkTopic } from './validators.js';
 import { checkClientInBroker } from './client-check.js';
 import { resolveStartOffset } from './start-offset.js';
 import { ConsumerRetry } from './consumer-retry.js';
+import { Pauses } from './pauses.js';
 import { OrderlyConsumeService, type MessageListenerOrderly } from './consume-orderly-service.js';
 import { LOCK_RENEW_INTERVAL_MS, QueueLocks, lockAlive } from './queue-locks.js';
 
@@ -55,7 +57,7 @@ export class PushConsumer implements ConsumerMember {
   private orderlyListener: MessageListenerOrderly | null = null;
   private instance: ClientInstance | null = null;
   private readonly retry: ConsumerRetry;
-  private offsets: RemoteOffsetStore | null = null;
+  private offsets: OffsetStore | null = null;
   private pullApi: PullAPI | null = null;
   private consumeService: ConsumeService | OrderlyConsumeService | null = null;
   /** Orderly clustering consumers lock their queues on the brokers. */
@@ -63,8 +65,8 @@ export class PushConsumer implements ConsumerMember {
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
   private running = false;
-  /** Wake-ups of the pull loops' pauses: shutdown ends them, so no timer outlives the consumer. */
-  private readonly pauses = new Set<() => void>();
+  /** The pull loops' waits: shutdown ends them, so no timer outlives the consumer. */
+  private readonly pauses = new Pauses();
 
   constructor(opts: PushConsumerOptions = {}) {
     const { logger, awaitTerminationMillisWhenShutdown, ...cfg } = opts;
@@ -73,7 +75,6 @@ export class PushConsumer implements ConsumerMember {
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
     this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
-    if (this.config.messageModel !== 'CLUSTERING') throw illegalArgument('only CLUSTERING message model is supported');
   }
 
 
@@ -81,7 +82,6 @@ export class PushConsumer implements ConsumerMember {
     return this.instance?.clientId;
   }
 
-  /** `'*'` for all messages or tags joined by `||` ("TagA || TagB"). */
   /** A tag expression (`*`, `TagA || TagB`), or a MessageSelector (MessageSelector.bySql for SQL92). */
   subscribe(topic: string, subExpression: string | MessageSelector = '*'): this {
     checkTopic(topic);
@@ -109,7 +109,6 @@ export class PushConsumer implements ConsumerMember {
     return [...this.subs.values()];
   }
 
-  /** Queues this member consumes now, sorted. */
   /** ConsumerRunningInfo (GET_CONSUMER_RUNNING_INFO: mqadmin consumerStatus, the dashboard). */
   runningInfo(): ConsumerRunningInfo {
     const queues = [...this.processQueues.values()].map((pq) => ({ mq: pq.mq, info: processQueueInfo(pq) }));
@@ -117,6 +116,7 @@ export class PushConsumer implements ConsumerMember {
     return buildRunningInfo({ config, consumeType, startTimestamp, orderly: this.orderlyListener !== null, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
   }
 
+  /** Queues this member consumes now, sorted. */
   assignedQueues(): MessageQueue[] {
     return [...this.processQueues.values()].map((pq) => pq.mq).sort(compareMessageQueue);
   }
@@ -126,12 +126,20 @@ export class PushConsumer implements ConsumerMember {
     checkGroup(this.group);
     if (this.subs.size === 0) throw illegalArgument('no subscription: call subscribe() before start()');
     if (!this.listener && !this.orderlyListener) throw illegalArgument('no message listener: call registerMessageListener() before start()');
+    // Broadcasting members keep their own progress and drop failures: no retry topic for them.
+    const broadcasting = this.messageModel === 'BROADCASTING';
     const retry = retryTopic(this.group);
-    if (!this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
+    if (!broadcasting && !this.subs.has(retry)) this.subs.set(retry, buildSubscriptionData(retry, '*'));
     const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
     this.instance = inst;
     this.startTimestamp = Date.now();
-    this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
+    if (broadcasting) {
+      const local = new LocalFileOffsetStore(this.config.localOffsetStoreDir || defaultLocalOffsetStoreDir(), inst.clientId, this.group, this.logger);
+      local.load();
+      this.offsets = local;
+    } else {
+      this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
+    }
     this.pullApi = new PullAPI(inst, this.group);
     const consumed = (pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void => {
       pq.lastConsumeTimestamp = Date.now();
@@ -154,7 +162,9 @@ export class PushConsumer implements ConsumerMember {
     } else {
       this.consumeService = new ConsumeService({
         group: this.group, concurrency: this.config.consumeThreadMax, batchMaxSize, retryDelayMs: suspendMs, logger: this.logger,
-        listener: this.listener!, sendBack: (m, level) => this.retry.sendBack(m, level), settled, consumed,
+        listener: this.listener!, settled, consumed,
+        // As Java: a broadcasting member's failures are logged and dropped, never redelivered.
+        sendBack: broadcasting ? async (m) => this.logger.warn('BROADCASTING, the message consume failed, drop it, %s', m.msgId) : (m, level) => this.retry.sendBack(m, level),
       });
     }
     this.running = true;
@@ -189,7 +199,7 @@ export class PushConsumer implements ConsumerMember {
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     if (this.lockTimer) clearInterval(this.lockTimer);
-    for (const wake of this.pauses) wake();
+    this.pauses.wakeAll();
     await this.consumeService!.stop(this.awaitTerminationMs);
     for (const pq of this.processQueues.values()) pq.dropped = true;
     await this.offsets!.persistAll([...this.processQueues.values()].map((pq) => pq.mq), false);
@@ -237,10 +247,13 @@ export class PushConsumer implements ConsumerMember {
       await this.updateAssignment(topic, []);
       return;
     }
+    if (this.messageModel === 'BROADCASTING') {
+      await this.updateAssignment(topic, mqAll);
+      return;
+    }
     const cidAll = (await inst.findConsumerIdList(topic, this.group)).sort();
     if (cidAll.length === 0) return;
-    const mine = ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll);
-    await this.updateAssignment(topic, mine);
+    await this.updateAssignment(topic, ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll));
   }
 
   /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */
@@ -362,22 +375,8 @@ export class PushConsumer implements ConsumerMember {
     void this.pullLoop(next);
   }
 
-  /**
-   * A pull loop's wait. A plain timer would keep the process alive after shutdown for up to
-   * pullInterval or pullTimeDelayMillsWhenException; it must not be unref'd either, or a consumer
-   * whose broker is down would let its process exit while it waits to retry.
-   */
   private pause(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(t);
-        this.pauses.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      this.pauses.add(wake);
-    });
+    return this.running ? this.pauses.pause(ms) : Promise.resolve();
   }
 
   /**

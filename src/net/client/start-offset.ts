@@ -2,7 +2,7 @@ import type { ClientInstance } from './client-instance.js';
 import type { ConsumerConfig } from './client-config.js';
 import type { MessageQueue } from './message-queue.js';
 import { isRetryTopic } from './names.js';
-import type { RemoteOffsetStore } from './offset-store.js';
+import type { OffsetStore } from './offset-store.js';
 
 /**
  * Where a newly assigned queue starts (RebalancePushImpl.computePullFromWhere): the group's
@@ -14,7 +14,7 @@ import type { RemoteOffsetStore } from './offset-store.js';
  * the queue still holds its first message, so a brand-new group on a fresh topic reads from 0
  * even with CONSUME_FROM_LAST_OFFSET.
  */
-export async function resolveStartOffset(inst: ClientInstance, offsets: RemoteOffsetStore, mq: MessageQueue, cfg: ConsumerConfig): Promise<number> {
+export async function resolveStartOffset(inst: ClientInstance, offsets: OffsetStore, mq: MessageQueue, cfg: ConsumerConfig): Promise<number> {
   const committed = await offsets.readOffset(mq, 'READ_FROM_STORE');
   if (committed >= 0) return committed;
   const retry = isRetryTopic(mq.topic);
