@@ -27,6 +27,13 @@ export const PROPERTY = {
   CLUSTER: 'CLUSTER',
   MSG_REGION: 'MSG_REGION',
   TRACE_ON: 'TRACE_ON',
+  /** Request-reply messages (RocketMQ 4.6+). */
+  CORRELATION_ID: 'CORRELATION_ID',
+  REPLY_TO_CLIENT: 'REPLY_TO_CLIENT',
+  TTL: 'TTL',
+  ARRIVE_TIME: 'ARRIVE_TIME',
+  PUSH_REPLY_TIME: 'PUSH_REPLY_TIME',
+  MSG_TYPE: 'MSG_TYPE',
 } as const;
 
 /** Parses a property string; like MessageDecoder.string2messageProperties it drops empty values. */

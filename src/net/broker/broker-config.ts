@@ -48,6 +48,8 @@ export const BROKER_DEFAULTS = {
   registerBrokerTimeoutMills: 6000,
   slaveReadEnable: false,
   rejectTransactionMessage: false,
+  /** Also store request-reply replies in <cluster>_REPLY_TOPIC (they are pushed to the requester either way). */
+  storeReplyMessageEnable: true,
   /** Check every request against the plain ACL files (conf/plain_acl.yml and conf/acl/ under rocketmqHome). */
   aclEnable: false,
   /** Where conf/ (ACL files) is looked for; empty = env ROCKETMQ_HOME, else this installation. */

@@ -38,6 +38,7 @@ import { endTransactionProcessors } from './processors/end-transaction.js';
 import { brokerConfigProcessors } from './processors/broker-config.js';
 import { aclAdminProcessors } from './processors/acl-admin.js';
 import { clientCallProcessors } from './processors/client-call.js';
+import { replyProcessors } from './processors/reply.js';
 import { PlainAccessValidator } from './plain-access-validator.js';
 import { AclError } from './acl-permission.js';
 import { rocketmqHome } from '../rocketmq-home.js';
@@ -179,6 +180,7 @@ export class BrokerController {
       endTransactionProcessors(ctx),
       aclAdminProcessors(ctx, () => this.acl),
       clientCallProcessors(ctx),
+      replyProcessors(ctx),
       brokerConfigProcessors(ctx, {
         configFile: this.configFile,
         onUpdated: (keys) => {

@@ -13,6 +13,7 @@ const LIVE_KEYS: ReadonlySet<string> = new Set([
   'autoCreateTopicEnable',
   'slaveReadEnable',
   'rejectTransactionMessage',
+  'storeReplyMessageEnable',
   'transactionTimeOut',
   'transactionCheckMax',
   'defaultQueryMaxNum',

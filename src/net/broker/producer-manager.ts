@@ -54,6 +54,14 @@ export class ProducerManager {
     return dropped;
   }
 
+  /** A producer client's channel by client id, in any group (request-reply pushes the reply there). */
+  findChannel(clientId: string): ClientChannel | undefined {
+    for (const g of this.groups.values()) {
+      for (const ch of g.values()) if (ch.clientId === clientId) return ch;
+    }
+    return undefined;
+  }
+
   channels(group: string): ClientChannel[] {
     return [...(this.groups.get(group)?.values() ?? [])];
   }

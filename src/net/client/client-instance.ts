@@ -14,6 +14,7 @@ import { PROPERTY } from '../../store/index.js';
 import { requestSigner } from '../acl-signature.js';
 import { RemotingCommand } from '../remoting-command.js';
 import { encodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
+import { ReplyWaiters, replyFromPush } from './request-reply.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -55,6 +56,8 @@ export class ClientInstance {
   readonly remoting: RemotingClient;
   readonly namesrv: NamesrvClient;
   readonly api: BrokerAPI;
+  /** Requests (Producer.request) waiting for their replies. */
+  readonly replies: ReplyWaiters;
   readonly logger: Logger;
   private readonly cfg: ClientConfig;
   private readonly routes = new Map<string, TopicRouteData>();
@@ -75,6 +78,7 @@ export class ClientInstance {
     this.clientId = clientId;
     this.cfg = cfg;
     this.logger = logger;
+    this.replies = new ReplyWaiters(logger);
     this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg) });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
@@ -95,6 +99,16 @@ export class ClientInstance {
       this.logger.info('reset offset of %s on %s: %d queue(s)', group, topic, table.length);
       void consumer.resetOffsets(topic, table).catch((err: unknown) => this.logger.warn('reset offset of %s on %s failed: %s', group, topic, (err as Error).message));
       return null;
+    });
+    // A reply to one of this client's requests, pushed by the broker (ClientRemotingProcessor.receiveReplyMessage).
+    this.remoting.registerProcessor(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => {
+      try {
+        this.replies.complete(replyFromPush(req, ''));
+        return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+      } catch (err) {
+        this.logger.warn('process reply message failed: %s', (err as Error).message);
+        return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, 'process reply message fail');
+      }
     });
     // An admin asks, through the broker, what a consumer is doing (ClientRemotingProcessor.getConsumerRunningInfo).
     this.remoting.registerProcessor(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => {
@@ -167,6 +181,7 @@ export class ClientInstance {
     this.timers.length = 0;
     instances.delete(this.clientId);
     this.remoting.close();
+    this.replies.failAll(new MQClientError('SHUT_DOWN', 'client shut down before the reply came'));
   }
 
   private every(ms: number, task: () => Promise<void>): void {

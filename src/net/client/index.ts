@@ -12,6 +12,7 @@ export { AclAdmin, type PlainAccessConfig, type AclVersionInfo } from './acl-adm
 export { type ConsumerRunningInfo, type ProcessQueueInfo, RUNNING_INFO_PROP } from './consumer-running-info.js';
 export type { TopicConsumeStatus } from './consumer-stats.js';
 export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';
+export { createReplyMessage } from './request-reply.js';
 export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMessageQueue } from './message-queue.js';
 export type { SendResult, SendStatus } from './send-request.js';
 export type { PullResult, PullStatus } from './pull-api.js';

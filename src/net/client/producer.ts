@@ -6,13 +6,15 @@ import type { Connection } from '../connection.js';
 import { PRODUCER_DEFAULTS, type ProducerConfig, buildConfig } from './client-config.js';
 import { ClientInstance, type ProducerMember } from './client-instance.js';
 import { MQClientError, errorMessage, illegalArgument } from './errors.js';
-import { Message, encodeProperties } from './message.js';
+import { Message, encodeProperties, type MessageExt } from './message.js';
 import { encodeBatchBody } from './message-batch.js';
 import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
 import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
-import { type RetryCounts, type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
+import { type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
+import { type Mode, type SendJob, exhausted, newJob, takeRetryCounts } from './send-job.js';
+import { REPLY_MESSAGE_FLAG, prepareRequest } from './request-reply.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
 import { requestSigner } from '../acl-signature.js';
 import { compressBody } from './compression.js';
@@ -41,7 +43,6 @@ export interface ProducerOptions extends Partial<ProducerConfig> {
   logger?: Logger;
 }
 
-type Mode = 'sync' | 'async' | 'oneway';
 
 /** A transaction's half message (MessageSysFlag.TRANSACTION_PREPARED_TYPE). */
 const SYSFLAG_TRANSACTION_PREPARED = 0x4;
@@ -58,6 +59,8 @@ export class Producer implements ProducerMember {
   private readonly slotWaiters: (() => void)[] = [];
   /** Broker connections, looked up once instead of per send. */
   private readonly conns = new Map<string, Connection>();
+  /** Topics whose brokers had this client's heartbeat before a request went there. */
+  private readonly requestTopics = new Set<string>();
 
   constructor(opts: ProducerOptions = {}) {
     const { logger, ...cfg } = opts;
@@ -90,6 +93,28 @@ export class Producer implements ProducerMember {
     this.instance = null;
     await inst.unregister('producer', this.group);
     await inst.release();
+  }
+
+  /**
+   * Sends `msg` as a request and resolves with its reply (DefaultMQProducer.request): the consumer
+   * answers with createReplyMessage. TIMEOUT when no reply comes within `timeoutMs`.
+   */
+  async request(msg: Message, timeoutMs = this.config.sendMsgTimeout): Promise<MessageExt> {
+    const inst = this.instance;
+    if (!inst) throw new MQClientError('NOT_STARTED', 'producer is not started');
+    const begin = Date.now();
+    const id = prepareRequest(msg, inst.clientId, timeoutMs);
+    // The broker pushes the reply over the channel of this client's producer heartbeat.
+    if (!this.requestTopics.has(msg.topic)) {
+      await this.fetchPublishMessageQueues(msg.topic);
+      await inst.sendHeartbeatToAllBrokers();
+      this.requestTopics.add(msg.topic);
+    }
+    const reply = inst.replies.wait(id, timeoutMs, msg.topic);
+    this.send(msg, { timeoutMs: Math.max(1, timeoutMs - (Date.now() - begin)) }).catch((err: unknown) =>
+      inst.replies.fail(id, new MQClientError('SEND_FAILED', `send request message to <${msg.topic}> fail: ${(err as Error).message}`, { cause: err })),
+    );
+    return reply;
   }
 
   publishTopics(): Iterable<string> {
@@ -174,7 +199,9 @@ export class Producer implements ProducerMember {
       // As Java's sendKernelImpl: a send to a retry topic carries the redelivery counts in the
       // request header (the broker moves the message to the DLQ past the maximum), not as properties.
       const retry = isRetryTopic(msg.topic) ? takeRetryCounts(msg.properties) : undefined;
-      job = newJob(RequestCode.SEND_MESSAGE_V2, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
+      // A consumer's answer to a request-reply message goes as SEND_REPLY_MESSAGE_V2, as Java's client sends it.
+      const code = msg.properties.get(PROPERTY.MSG_TYPE) === REPLY_MESSAGE_FLAG ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2;
+      job = newJob(code, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
       job.retry = retry;
     } catch (err) {
       return Promise.reject(err);
@@ -342,55 +369,6 @@ export class Producer implements ProducerMember {
     }
     return queues;
   }
-}
-
-/** One send in progress: what goes on the wire and how far its attempts got. */
-interface SendJob {
-  code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE;
-  topic: string;
-  msg: Message;
-  uniqIds: string;
-  body: Buffer;
-  sysFlag: number;
-  properties: string;
-  mode: Mode;
-  opts: SendOptions;
-  begin: number;
-  timeoutMs: number;
-  /** Attempts allowed; 0 until the queues are known. */
-  times: number;
-  attempt: number;
-  fixed: MessageQueue | undefined;
-  lastBroker: string | undefined;
-  /** Sends to a retry topic: the counts that go into the header. */
-  retry?: RetryCounts;
-  lastErr: unknown;
-}
-
-function newJob(code: SendJob['code'], msg: Message, uniqIds: string, body: Buffer, sysFlag: number, properties: string, mode: Mode, opts: SendOptions, sendMsgTimeout: number): SendJob {
-  return {
-    code, topic: msg.topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
-    begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
-    times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
-  };
-}
-
-/** Removes RECONSUME_TIME and MAX_RECONSUME_TIMES from a retry topic message's properties. */
-function takeRetryCounts(props: Map<string, string>): RetryCounts {
-  const reconsume = Number(props.get(PROPERTY.RECONSUME_TIME) ?? 0);
-  const max = props.get(PROPERTY.MAX_RECONSUME_TIMES);
-  props.delete(PROPERTY.RECONSUME_TIME);
-  props.delete(PROPERTY.MAX_RECONSUME_TIMES);
-  return { reconsumeTimes: Number.isInteger(reconsume) ? reconsume : 0, maxReconsumeTimes: max !== undefined && /^-?\d+$/.test(max) ? Number(max) : undefined };
-}
-
-function exhausted(job: SendJob): MQClientError {
-  const err = job.lastErr;
-  if (err === undefined) return new MQClientError('TIMEOUT', `send to ${job.topic} timed out after ${job.timeoutMs}ms`);
-  return new MQClientError('SEND_FAILED', `send to ${job.topic} failed after ${job.attempt} attempt(s): ${(err as Error).message}`, {
-    cause: err,
-    responseCode: err instanceof MQClientError ? err.responseCode : undefined,
-  });
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();

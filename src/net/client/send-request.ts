@@ -131,8 +131,8 @@ class PreparedSendCommand extends RemotingCommand {
 
 /** Builds send requests for one producer group. */
 export class SendRequestEncoder {
-  /** Header prefixes per topic, for SEND_MESSAGE_V2 [0] and SEND_BATCH_MESSAGE [1]. */
-  private readonly prefixes = [new Map<string, Buffer>(), new Map<string, Buffer>()];
+  /** Header prefixes per topic, for SEND_MESSAGE_V2 [0], SEND_BATCH_MESSAGE [1] and SEND_REPLY_MESSAGE_V2 [2]. */
+  private readonly prefixes = [new Map<string, Buffer>(), new Map<string, Buffer>(), new Map<string, Buffer>()];
 
   constructor(
     private readonly producerGroup: string,
@@ -146,7 +146,7 @@ export class SendRequestEncoder {
   ) {}
 
   build(
-    code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE,
+    code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | typeof RequestCode.SEND_REPLY_MESSAGE_V2,
     topic: string,
     queueId: number,
     sysFlag: number,
@@ -158,7 +158,7 @@ export class SendRequestEncoder {
     const batch = code === RequestCode.SEND_BATCH_MESSAGE;
     const fields: SendFields = { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 };
     if (this.sign || RemotingCommand.defaultSerializeType !== SerializeType.JSON) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
-    const prefixes = this.prefixes[batch ? 1 : 0]!;
+    const prefixes = this.prefixes[batch ? 1 : code === RequestCode.SEND_REPLY_MESSAGE_V2 ? 2 : 0]!;
     let prefix = prefixes.get(topic);
     if (prefix === undefined) {
       prefix = Buffer.from(

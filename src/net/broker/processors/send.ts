@@ -110,7 +110,7 @@ export function checkWritable(ctx: BrokerContext): void {
 }
 
 /** Topic checks shared by single and batch sends (AbstractSendMessageProcessor.msgCheck). */
-function checkSendTarget(ctx: BrokerContext, h: SendHeader, conn: Connection): { tc: TopicConfig; queueId: number } {
+export function checkSendTarget(ctx: BrokerContext, h: SendHeader, conn: Connection): { tc: TopicConfig; queueId: number } {
   checkWritable(ctx);
   if (!isWriteable(ctx.config.brokerPermission)) {
     throw new BrokerError(ResponseCode.NO_PERMISSION, `the broker[${ctx.config.brokerIP1}] sending message is forbidden`);
@@ -165,7 +165,7 @@ async function replicated(ctx: BrokerContext, r: PutMessageResult, wait: boolean
 }
 
 /** Stores and counts (runtime info's put totals and latency percentiles). */
-async function timedPut(ctx: BrokerContext, topic: string, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
+export async function timedPut(ctx: BrokerContext, topic: string, put: () => Promise<PutMessageResult>, msgs: number, bytes: number): Promise<PutMessageResult> {
   const t0 = performance.now();
   try {
     const r = await put();

@@ -1,0 +1,58 @@
+import { PROPERTY } from '../../store/index.js';
+import type { RequestCode } from '../codes.js';
+import { MQClientError } from './errors.js';
+import type { Message } from './message.js';
+import type { MessageQueue } from './message-queue.js';
+import type { SendOptions } from './producer.js';
+import type { RetryCounts } from './send-request.js';
+
+export type Mode = 'sync' | 'async' | 'oneway';
+
+/** One send in progress: what goes on the wire and how far its attempts got. */
+export interface SendJob {
+  code: typeof RequestCode.SEND_MESSAGE_V2 | typeof RequestCode.SEND_BATCH_MESSAGE | typeof RequestCode.SEND_REPLY_MESSAGE_V2;
+  topic: string;
+  msg: Message;
+  uniqIds: string;
+  body: Buffer;
+  sysFlag: number;
+  properties: string;
+  mode: Mode;
+  opts: SendOptions;
+  begin: number;
+  timeoutMs: number;
+  /** Attempts allowed; 0 until the queues are known. */
+  times: number;
+  attempt: number;
+  fixed: MessageQueue | undefined;
+  lastBroker: string | undefined;
+  /** Sends to a retry topic: the counts that go into the header. */
+  retry?: RetryCounts;
+  lastErr: unknown;
+}
+
+export function newJob(code: SendJob['code'], msg: Message, uniqIds: string, body: Buffer, sysFlag: number, properties: string, mode: Mode, opts: SendOptions, sendMsgTimeout: number): SendJob {
+  return {
+    code, topic: msg.topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
+    begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
+    times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
+  };
+}
+
+/** Removes RECONSUME_TIME and MAX_RECONSUME_TIMES from a retry topic message's properties. */
+export function takeRetryCounts(props: Map<string, string>): RetryCounts {
+  const reconsume = Number(props.get(PROPERTY.RECONSUME_TIME) ?? 0);
+  const max = props.get(PROPERTY.MAX_RECONSUME_TIMES);
+  props.delete(PROPERTY.RECONSUME_TIME);
+  props.delete(PROPERTY.MAX_RECONSUME_TIMES);
+  return { reconsumeTimes: Number.isInteger(reconsume) ? reconsume : 0, maxReconsumeTimes: max !== undefined && /^-?\d+$/.test(max) ? Number(max) : undefined };
+}
+
+export function exhausted(job: SendJob): MQClientError {
+  const err = job.lastErr;
+  if (err === undefined) return new MQClientError('TIMEOUT', `send to ${job.topic} timed out after ${job.timeoutMs}ms`);
+  return new MQClientError('SEND_FAILED', `send to ${job.topic} failed after ${job.attempt} attempt(s): ${(err as Error).message}`, {
+    cause: err,
+    responseCode: err instanceof MQClientError ? err.responseCode : undefined,
+  });
+}
