@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MQClientError, Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
+import { MQClientError, Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type ConsumeMessageDirectlyResult, type MQAdmin, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { humanTime, javaMapString, left, messageExtString, right } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
@@ -55,15 +55,53 @@ export const queryMsgById: SubCommand = {
   desc: 'Query Message by Id',
   options: [
     opt('i', 'msgId', true, 'Message Id', true),
+    opt('g', 'consumerGroup', true, 'consumer group name'),
+    opt('d', 'clientId', true, "The consumer's client id"),
+    opt('s', 'sendMessage', true, 'resend message'),
+    opt('u', 'unitName', true, 'unit name'),
     opt('f', 'bodyFormat', true, 'print message body by the specified format'),
   ],
   run: (ctx) =>
     withAdmin(ctx, async (admin) => {
       const ids = str(ctx.opts, 'i')!.split(',').map((s) => s.trim()).filter((s) => s !== '');
       ids.forEach(checkOffsetMsgId);
+      const group = str(ctx.opts, 'g');
+      const clientId = str(ctx.opts, 'd');
+      if (group && clientId) {
+        // Java prints these without a line break between them; one per line reads better.
+        for (const id of ids) ctx.out(`${directResultString(await admin.consumeMessageDirectly(group, clientId, id))}\n`);
+        return;
+      }
+      if (ctx.opts.has('s')) {
+        if (str(ctx.opts, 's')?.toLowerCase() === 'true') await resend(ctx, admin, ids);
+        return;
+      }
       for (const id of ids) printMsg(ctx, await admin.viewMessage(id), str(ctx.opts, 'f'));
     }),
 };
+
+/** ConsumeMessageDirectlyResult.toString. */
+function directResultString(r: ConsumeMessageDirectlyResult): string {
+  return `ConsumeMessageDirectlyResult [order=${r.order}, autoCommit=${r.autoCommit}, consumeResult=${r.consumeResult}, remark=${r.remark ?? 'null'}, spentTimeMills=${r.spentTimeMills}]`;
+}
+
+/** `-s true`: each message sent again to its topic as it was stored (QueryMsgByIdSubCommand.sendMsg). */
+async function resend(ctx: CommandContext, admin: MQAdmin, ids: string[]): Promise<void> {
+  const producer = new Producer({ namesrvAddr: ctx.namesrvAddr, producerGroup: String(Date.now()), instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
+  await producer.start();
+  try {
+    for (const id of ids) {
+      const m = await admin.viewMessage(id);
+      ctx.out(`prepare resend msg. originalMsgId=${id}\n`);
+      const again = new Message(m.topic, m.body, { flag: m.flag });
+      for (const [k, v] of Object.entries(m.properties)) again.properties.set(k, v);
+      const r = await producer.send(again);
+      ctx.out(`SendResult [sendStatus=${r.sendStatus}, msgId=${r.msgId}, offsetMsgId=${r.offsetMsgId}, messageQueue=${formatMessageQueue(r.messageQueue)}, queueOffset=${r.queueOffset}]\n`);
+    }
+  } finally {
+    await producer.shutdown();
+  }
+}
 
 export const queryMsgByUniqueKey: SubCommand = {
   name: 'queryMsgByUniqueKey',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseFastjson } from '../../src/net/fastjson.js';
-import { PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
+import { Message, Producer, PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
@@ -90,6 +90,43 @@ describe('mqadmin operations', () => {
       expect(missing.code).toBe(1);
       expect(missing.err).toContain('The Consumer <StatusGroup> <no-such-client> not online');
     } finally {
+      await c.shutdown();
+    }
+  });
+
+  it('queryMsgById -g -d has a consumer run a stored message directly; -s true sends it again', async () => {
+    const topic = 'DirectTopic';
+    await createTopic(cluster, topic, 1);
+    const got: string[] = [];
+    const c = new PushConsumer({ consumerGroup: 'DirectGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    c.subscribe(topic, '*').registerMessageListener((msgs) => {
+      const body = msgs[0]!.body.toString();
+      got.push(body);
+      if (body === 'boom') throw new Error('listener exploded');
+      return body === 'later' ? 'RECONSUME_LATER' : 'CONSUME_SUCCESS';
+    });
+    await c.start();
+    const p = new Producer({ producerGroup: 'DirectProducer', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await p.start();
+    try {
+      const ids: Record<string, string> = {};
+      for (const body of ['hello', 'later', 'boom']) ids[body] = (await p.send(new Message(topic, body))).offsetMsgId;
+      await pollUntil(() => got.includes('hello') && got.includes('later') && got.includes('boom'), 15_000, 'the normal deliveries');
+      const before = got.filter((b) => b === 'hello').length;
+      const direct = (id: string) => admin('queryMsgById', '-i', id, '-g', 'DirectGroup', '-d', c.clientId!);
+      const ok = await direct(ids.hello!);
+      expect(ok.out).toMatch(/^ConsumeMessageDirectlyResult \[order=false, autoCommit=true, consumeResult=CR_SUCCESS, remark=null, spentTimeMills=\d+\]\n$/);
+      expect(got.filter((b) => b === 'hello').length).toBe(before + 1);
+      expect((await direct(ids.later!)).out).toContain('consumeResult=CR_LATER');
+      expect((await direct(ids.boom!)).out).toContain('consumeResult=CR_THROW_EXCEPTION, remark=Error: listener exploded');
+      const offline = await admin('queryMsgById', '-i', ids.hello!, '-g', 'DirectGroup', '-d', 'nobody@nowhere');
+      expect(offline.code).toBe(1);
+      expect(offline.err).toContain('The Consumer <DirectGroup> <nobody@nowhere> not online');
+      const resent = await admin('queryMsgById', '-i', ids.hello!, '-s', 'true');
+      expect(resent.out).toMatch(new RegExp(`^prepare resend msg. originalMsgId=${ids.hello}\\nSendResult \\[sendStatus=SEND_OK, `));
+      await pollUntil(() => got.filter((b) => b === 'hello').length === before + 2, 10_000, 'the resent message');
+    } finally {
+      await p.shutdown();
       await c.shutdown();
     }
   });

@@ -9,6 +9,7 @@ import { parseBody } from './lenient-json.js';
 import { AclAdmin } from './acl-admin.js';
 import { decodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import type { RemotingCommand } from '../remoting-command.js';
+import type { ConsumeMessageDirectlyResult } from './consume-directly.js';
 import { mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
@@ -326,6 +327,16 @@ export class MQAdmin {
     const msg = decodeMessageExts(body, this.brokerNameOf(id.address))[0];
     if (!msg) throw new MQClientError('BAD_RESPONSE', `no message at ${offsetMsgId}`);
     return msg;
+  }
+
+  /**
+   * Has one consumer client run its listener on a stored message (MQAdminExt.consumeMessageDirectly):
+   * the message's broker relays CONSUME_MESSAGE_DIRECTLY to the client and returns its outcome.
+   */
+  async consumeMessageDirectly(group: string, clientId: string, offsetMsgId: string): Promise<ConsumeMessageDirectlyResult> {
+    const { address } = decodeOffsetMsgId(offsetMsgId.trim());
+    const res = await this.inst.api.call(address, RequestCode.CONSUME_MESSAGE_DIRECTLY, `consume ${offsetMsgId} on ${clientId}`, { consumerGroup: group, clientId, msgId: offsetMsgId.trim() }, undefined, undefined, this.config.mqClientApiTimeout * 3);
+    return parseBody(res.body, address) as ConsumeMessageDirectlyResult;
   }
 
   /** Messages of a topic whose KEYS (or, with uniqKey, UNIQ_KEY) contain `key`, from every broker. */

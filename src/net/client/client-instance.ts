@@ -15,6 +15,7 @@ import { requestSigner } from '../acl-signature.js';
 import { RemotingCommand } from '../remoting-command.js';
 import { encodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { ReplyWaiters, replyFromPush } from './request-reply.js';
+import type { ConsumeMessageDirectlyResult } from './consume-directly.js';
 
 /**
  * What a client process shares between its producers and consumers (MQClientInstance): the
@@ -43,6 +44,8 @@ export interface ConsumerMember {
   onRouteChanged(topic: string, route: TopicRouteData): void;
   doRebalance(): Promise<void>;
   persistOffsets(): Promise<void>;
+  /** CONSUME_MESSAGE_DIRECTLY: run the listener on one message (push consumers). */
+  consumeDirectly?(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult>;
   /** What this member reports to GET_CONSUMER_RUNNING_INFO (push consumers). */
   runningInfo?(): ConsumerRunningInfo;
   /** The broker moved the group's offsets (an admin's reset by time): consume from these now. */
@@ -109,6 +112,15 @@ export class ClientInstance {
         this.logger.warn('process reply message failed: %s', (err as Error).message);
         return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, 'process reply message fail');
       }
+    });
+    // An admin hands a consumer one stored message (ClientRemotingProcessor.consumeMessageDirectly).
+    this.remoting.registerProcessor(RequestCode.CONSUME_MESSAGE_DIRECTLY, async (req) => {
+      const group = req.extFields.consumerGroup ?? '';
+      const consumer = this.consumers.get(group);
+      const [msg] = decodeMessageExts(req.body, req.extFields.brokerName ?? '');
+      if (!consumer?.consumeDirectly || !msg) return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${group}> not exist in this consumer`);
+      const result = await consumer.consumeDirectly(msg, req.extFields.brokerName ?? '');
+      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(JSON.stringify(result)));
     });
     // An admin asks, through the broker, what a consumer is doing (ClientRemotingProcessor.getConsumerRunningInfo).
     this.remoting.registerProcessor(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => {

@@ -13,6 +13,7 @@ export { type ConsumerRunningInfo, type ProcessQueueInfo, RUNNING_INFO_PROP } fr
 export type { TopicConsumeStatus } from './consumer-stats.js';
 export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';
 export { createReplyMessage } from './request-reply.js';
+export type { ConsumeMessageDirectlyResult } from './consume-directly.js';
 export { type MessageQueue, messageQueue, mqKey, compareMessageQueue, formatMessageQueue } from './message-queue.js';
 export type { SendResult, SendStatus } from './send-request.js';
 export type { PullResult, PullStatus } from './pull-api.js';

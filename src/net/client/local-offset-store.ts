@@ -6,7 +6,17 @@ import { MQClientError } from './errors.js';
 import { parseBody } from './lenient-json.js';
 import { type MessageQueue, mqKey } from './message-queue.js';
 import { mqKeyedEntries } from './mq-keyed-map.js';
-import type { OffsetStore, ReadOffsetType } from './offset-store.js';
+import { RemoteOffsetStore, type OffsetStore, type ReadOffsetType } from './offset-store.js';
+import type { ClientInstance } from './client-instance.js';
+import type { ConsumerConfig } from './client-config.js';
+
+/** A push consumer's offset store: the broker's for clustering, a local file (read now) for broadcasting. */
+export function offsetStoreFor(inst: ClientInstance, cfg: ConsumerConfig, logger: Logger): OffsetStore {
+  if (cfg.messageModel !== 'BROADCASTING') return new RemoteOffsetStore(inst, cfg.consumerGroup, logger);
+  const local = new LocalFileOffsetStore(cfg.localOffsetStoreDir || defaultLocalOffsetStoreDir(), inst.clientId, cfg.consumerGroup, logger);
+  local.load();
+  return local;
+}
 
 /** Java's default for the system property rocketmq.client.localOffsetStoreDir. */
 export function defaultLocalOffsetStoreDir(): string {

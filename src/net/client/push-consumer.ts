@@ -6,8 +6,8 @@ import { errorMessage, illegalArgument } from './errors.js';
 import type { MessageExt } from './message.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
 import { isRetryTopic, retryTopic } from './names.js';
-import { RemoteOffsetStore, type OffsetStore } from './offset-store.js';
-import { LocalFileOffsetStore, defaultLocalOffsetStoreDir } from './local-offset-store.js';
+import type { OffsetStore } from './offset-store.js';
+import { offsetStoreFor } from './local-offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
@@ -20,6 +20,7 @@ import { checkClientInBroker } from './client-check.js';
 import { resolveStartOffset } from './start-offset.js';
 import { ConsumerRetry } from './consumer-retry.js';
 import { Pauses } from './pauses.js';
+import { consumeDirectly, type ConsumeMessageDirectlyResult } from './consume-directly.js';
 import { OrderlyConsumeService, type MessageListenerOrderly } from './consume-orderly-service.js';
 import { LOCK_RENEW_INTERVAL_MS, QueueLocks, lockAlive } from './queue-locks.js';
 
@@ -116,6 +117,11 @@ export class PushConsumer implements ConsumerMember {
     return buildRunningInfo({ config, consumeType, startTimestamp, orderly: this.orderlyListener !== null, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
   }
 
+  /** An admin's CONSUME_MESSAGE_DIRECTLY: the listener runs once on `msg`, outside the pull flow. */
+  consumeDirectly(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult> {
+    return consumeDirectly(this.orderlyListener ? { orderly: this.orderlyListener } : { concurrent: this.listener! }, msg, brokerName);
+  }
+
   /** Queues this member consumes now, sorted. */
   assignedQueues(): MessageQueue[] {
     return [...this.processQueues.values()].map((pq) => pq.mq).sort(compareMessageQueue);
@@ -133,13 +139,7 @@ export class PushConsumer implements ConsumerMember {
     const inst = ClientInstance.join(this.config, this.logger, (i) => i.registerConsumer(this));
     this.instance = inst;
     this.startTimestamp = Date.now();
-    if (broadcasting) {
-      const local = new LocalFileOffsetStore(this.config.localOffsetStoreDir || defaultLocalOffsetStoreDir(), inst.clientId, this.group, this.logger);
-      local.load();
-      this.offsets = local;
-    } else {
-      this.offsets = new RemoteOffsetStore(inst, this.group, this.logger);
-    }
+    this.offsets = offsetStoreFor(inst, this.config, this.logger);
     this.pullApi = new PullAPI(inst, this.group);
     const consumed = (pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void => {
       pq.lastConsumeTimestamp = Date.now();
