@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
-import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic } from './topic-commands.js';
+import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic, updateTopicPerm } from './topic-commands.js';
 import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
 import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
@@ -29,6 +29,7 @@ export const COMMANDS: readonly SubCommand[] = [
   wipeWritePerm,
   topicList,
   updateTopic,
+  updateTopicPerm,
   deleteTopic,
   deleteExpiredCommitLog,
   topicRoute,

@@ -1,5 +1,5 @@
 import { stringifyFastjson } from '../net/fastjson.js';
-import { permToString, RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, type TopicRouteData } from '../net/client/index.js';
+import { MASTER_ID, permToString, RETRY_GROUP_TOPIC_PREFIX, DLQ_GROUP_TOPIC_PREFIX, type TopicRouteData } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { fixed, formatDateTime, front, humanTime, left, right, versionDesc } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
@@ -141,6 +141,53 @@ export const updateTopic: SubCommand = {
       ctx.out(`${topicConfigString(cfg)}\n`);
     });
   },
+};
+
+export const updateTopicPerm: SubCommand = {
+  name: 'updateTopicPerm',
+  desc: 'Update topic perm',
+  options: [
+    opt('b', 'brokerAddr', true, 'create topic to which broker'),
+    opt('c', 'clusterName', true, 'create topic to which cluster'),
+    opt('t', 'topic', true, 'topic name', true),
+    opt('p', 'perm', true, "set topic's permission(2|4|6), intro[2:W; 4:R; 6:RW]", true),
+  ],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const topic = str(ctx.opts, 't')!;
+      const perm = int(ctx.opts, 'p')!;
+      if (![2, 4, 6].includes(perm)) throw new UsageError(`-p ${perm}: a topic's permission is 2 (W), 4 (R) or 6 (RW)`);
+      const brokerAddr = str(ctx.opts, 'b');
+      const clusterName = str(ctx.opts, 'c');
+      if (!brokerAddr && !clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
+      // As UpdateTopicPermSubCommand: queue counts and flags from the route, only the perm changes.
+      const route = await admin.examineTopicRouteInfo(topic);
+      const first = route.queueDatas[0];
+      if (!first) throw new Error(`topic ${topic} has no queue data in its route`);
+      const cfg = { topicName: topic, readQueueNums: first.readQueueNums, writeQueueNums: first.writeQueueNums, perm, order: false, topicSysFlag: first.topicSysFlag };
+      if (brokerAddr) {
+        const bd = route.brokerDatas.find((b) => b.brokerAddrs.get(MASTER_ID) === brokerAddr);
+        if (!bd) {
+          ctx.out('updateTopicPerm error broker not exit or broker is not master!.\n');
+          return;
+        }
+        const oldPerm = route.queueDatas.find((q) => q.brokerName === bd.brokerName)?.perm ?? 6;
+        if (oldPerm === perm) {
+          ctx.out('new perm equals to the old one!\n');
+          return;
+        }
+        await admin.createTopic({ brokerAddr }, cfg);
+        ctx.out(`update topic perm from ${oldPerm} to ${perm} in ${brokerAddr} success.\n${topicConfigString(cfg)}.\n`);
+        return;
+      }
+      // Java compares every broker with a fresh TopicConfig's perm (6), so it can never set 6 again;
+      // here each master is compared with the perm its own queues have.
+      for (const addr of await admin.createTopic({ clusterName: clusterName! }, cfg)) {
+        const name = route.brokerDatas.find((b) => b.brokerAddrs.get(MASTER_ID) === addr)?.brokerName;
+        const oldPerm = route.queueDatas.find((q) => q.brokerName === name)?.perm ?? 6;
+        ctx.out(`update topic perm from ${oldPerm} to ${perm} in ${addr} success.\n`);
+      }
+    }),
 };
 
 export const deleteTopic: SubCommand = {

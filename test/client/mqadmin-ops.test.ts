@@ -131,6 +131,23 @@ describe('mqadmin operations', () => {
     }
   });
 
+  it('updateTopicPerm changes only the permission, by broker or by cluster', async () => {
+    await createTopic(cluster, 'PermTopic', 2);
+    const routePerm = async () => {
+      const r = await admin('topicRoute', '-t', 'PermTopic');
+      return Number(/"perm":(\d+)/.exec(r.out)?.[1]);
+    };
+    const one = await admin('updateTopicPerm', '-b', cluster.brokerAddr, '-t', 'PermTopic', '-p', '4');
+    expect(one.out).toBe(`update topic perm from 6 to 4 in ${cluster.brokerAddr} success.\nTopicConfig [topicName=PermTopic, readQueueNums=2, writeQueueNums=2, perm=R--, topicFilterType=SINGLE_TAG, topicSysFlag=0, order=false].\n`);
+    await pollUntil(async () => (await routePerm()) === 4, 10_000, 'the route to show perm 4');
+    expect((await admin('updateTopicPerm', '-b', cluster.brokerAddr, '-t', 'PermTopic', '-p', '4')).out).toBe('new perm equals to the old one!\n');
+    expect((await admin('updateTopicPerm', '-c', cluster.clusterName, '-t', 'PermTopic', '-p', '6')).out).toBe(`update topic perm from 4 to 6 in ${cluster.brokerAddr} success.\n`);
+    await pollUntil(async () => (await routePerm()) === 6, 10_000, 'the route to show perm 6');
+    const bad = await admin('updateTopicPerm', '-b', cluster.brokerAddr, '-t', 'PermTopic', '-p', '5');
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("a topic's permission is 2 (W), 4 (R) or 6 (RW)");
+  });
+
   it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
     const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
     // As in RocketMQ, the broker resets a group only once it has committed an offset for every
