@@ -13,6 +13,7 @@ import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
 import { consumerStatus } from './consumer-status.js';
+import { queryMsgTraceById } from './trace-commands.js';
 import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
@@ -49,6 +50,7 @@ export const COMMANDS: readonly SubCommand[] = [
   queryMsgByKey,
   queryMsgByUniqueKey,
   queryMsgByOffset,
+  queryMsgTraceById,
   sendMessage,
   consumeMessage,
   updateAclConfig,

@@ -41,6 +41,10 @@ export const CLIENT_DEFAULTS = {
   accessKey: '',
   secretKey: '',
   securityToken: '',
+  /** Write message traces (sends and consumes) to the trace topic, as Java clients built with enableMsgTrace do. */
+  enableMsgTrace: false,
+  /** The trace topic; empty = RMQ_SYS_TRACE_TOPIC (brokers create it with traceTopicEnable=true). */
+  customizedTraceTopic: '',
 };
 
 export const PRODUCER_DEFAULTS = {

@@ -31,7 +31,7 @@ export interface OrderlyDeps {
   /** Sends a message that used up its attempts to the retry topic, from where the broker moves it to the DLQ. */
   sendToDlq(msg: MessageExt): Promise<void>;
   settled(pq: ProcessQueue, msgs: MessageExt[]): void;
-  consumed?(pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void;
+  consumed?(pq: ProcessQueue, msgs: MessageExt[], ok: boolean, rtMs: number, thrown: boolean): void;
 }
 
 /** How long a queue whose lock lapsed waits before it looks again (tryLockLaterAndReconsume). */
@@ -99,14 +99,16 @@ export class OrderlyConsumeService {
       const ctx: ConsumeOrderlyContext = { mq: pq.mq, suspendCurrentQueueTimeMillis: -1 };
       const began = Date.now();
       let ok: boolean;
+      let thrown = false;
       try {
         const status = await this.d.listener(batch, ctx);
         ok = status === undefined || status === 'SUCCESS';
       } catch (err) {
         this.d.logger.warn('consumer %s orderly listener failed on %s:%d: %s', this.d.group, pq.mq.topic, pq.mq.queueId, errorMessage(err));
         ok = false;
+        thrown = true;
       }
-      this.d.consumed?.(pq, batch.length, ok, Date.now() - began);
+      this.d.consumed?.(pq, batch, ok, Date.now() - began, thrown);
       if (pq.dropped) return;
       if (ok || (await this.giveUpOn(batch))) {
         s.waiting.splice(0, batch.length);

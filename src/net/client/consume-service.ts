@@ -36,8 +36,8 @@ export interface ConsumeServiceDeps {
   sendBack(msg: MessageExt, delayLevel: number): Promise<void>;
   /** A batch settled: commit what the process queue now allows. */
   settled(pq: ProcessQueue, msgs: MessageExt[]): void;
-  /** The listener returned for a batch (for the consumer's RT and TPS figures). */
-  consumed?(pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void;
+  /** The listener answered for a batch (the consumer's RT and TPS figures, message traces); `thrown`: it threw. */
+  consumed?(pq: ProcessQueue, msgs: MessageExt[], ok: boolean, rtMs: number, thrown: boolean): void;
 }
 
 interface Task {
@@ -123,6 +123,7 @@ export class ConsumeService {
     }
     const ctx: ConsumeContext = { mq: pq.mq, delayLevelWhenNextConsume: 0 };
     let ok: boolean;
+    let thrown = false;
     const began = Date.now();
     try {
       const status = await this.d.listener(msgs, ctx);
@@ -130,8 +131,9 @@ export class ConsumeService {
     } catch (err) {
       this.d.logger.warn('consumer %s listener failed on %s: %s', this.d.group, pq.mq.topic, errorMessage(err));
       ok = false;
+      thrown = true;
     }
-    this.d.consumed?.(pq, msgs.length, ok, Date.now() - began);
+    this.d.consumed?.(pq, msgs, ok, Date.now() - began, thrown);
     if (pq.dropped) return;
     if (ok) {
       this.d.settled(pq, msgs);

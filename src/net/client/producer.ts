@@ -15,6 +15,7 @@ import { type TopicRouteData, publishQueues } from './route.js';
 import { type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
 import { type Mode, type SendJob, exhausted, newJob, takeRetryCounts } from './send-job.js';
 import { REPLY_MESSAGE_FLAG, prepareRequest } from './request-reply.js';
+import { TraceDispatcher, tracePub } from './trace-dispatcher.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
 import { requestSigner } from '../acl-signature.js';
 import { compressBody } from './compression.js';
@@ -59,6 +60,8 @@ export class Producer implements ProducerMember {
   private readonly slotWaiters: (() => void)[] = [];
   /** Broker connections, looked up once instead of per send. */
   private readonly conns = new Map<string, Connection>();
+  /** With enableMsgTrace: where each send's Pub record goes. */
+  private readonly tracer: TraceDispatcher | null;
   /** Topics whose brokers had this client's heartbeat before a request went there. */
   private readonly requestTopics = new Set<string>();
 
@@ -67,6 +70,7 @@ export class Producer implements ProducerMember {
     this.logger = logger ?? consoleLogger('producer', 'warn');
     this.config = buildConfig(PRODUCER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config));
+    this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
 
   get group(): string {
@@ -91,6 +95,7 @@ export class Producer implements ProducerMember {
     const inst = this.instance;
     if (!inst) return;
     this.instance = null;
+    await this.tracer?.shutdown();
     await inst.unregister('producer', this.group);
     await inst.release();
   }
@@ -206,7 +211,10 @@ export class Producer implements ProducerMember {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.submit(job);
+    const sent = this.submit(job);
+    const t = this.tracer;
+    if (!t || mode === 'oneway') return sent;
+    return sent.then((r) => (r && tracePub(t, this.group, msg, r, job.begin, job.body.length, this.instance?.findBrokerAddrInPublish(r.messageQueue.brokerName) ?? ''), r));
   }
 
   /*

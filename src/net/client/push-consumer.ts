@@ -20,6 +20,7 @@ import { checkClientInBroker } from './client-check.js';
 import { resolveStartOffset } from './start-offset.js';
 import { ConsumerRetry } from './consumer-retry.js';
 import { Pauses } from './pauses.js';
+import { TraceDispatcher, traceConsume } from './trace-dispatcher.js';
 import { consumeDirectly, type ConsumeMessageDirectlyResult } from './consume-directly.js';
 import { OrderlyConsumeService, type MessageListenerOrderly } from './consume-orderly-service.js';
 import { LOCK_RENEW_INTERVAL_MS, QueueLocks, lockAlive } from './queue-locks.js';
@@ -53,6 +54,7 @@ export class PushConsumer implements ConsumerMember {
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private readonly processQueues = new Map<string, ProcessQueue>();
   private readonly stats = new ConsumerStats();
+  private readonly tracer: TraceDispatcher | null;
   private startTimestamp = 0;
   private listener: MessageListener | null = null;
   private orderlyListener: MessageListenerOrderly | null = null;
@@ -76,6 +78,7 @@ export class PushConsumer implements ConsumerMember {
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
     this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
+    this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
 
 
@@ -141,9 +144,10 @@ export class PushConsumer implements ConsumerMember {
     this.startTimestamp = Date.now();
     this.offsets = offsetStoreFor(inst, this.config, this.logger);
     this.pullApi = new PullAPI(inst, this.group);
-    const consumed = (pq: ProcessQueue, msgs: number, ok: boolean, rtMs: number): void => {
+    const consumed = (pq: ProcessQueue, msgs: MessageExt[], ok: boolean, rtMs: number, thrown: boolean): void => {
       pq.lastConsumeTimestamp = Date.now();
-      this.stats.consumed(pq.mq.topic, rtMs, msgs, ok);
+      this.stats.consumed(pq.mq.topic, rtMs, msgs.length, ok);
+      if (this.tracer) traceConsume(this.tracer, this.group, msgs, ok, thrown, rtMs);
     };
     // As Java: a dropped queue's late batches commit nothing. Its queue was given away, or
     // restarted at another offset (a reset), which their commits would undo.
@@ -210,7 +214,7 @@ export class PushConsumer implements ConsumerMember {
     this.instance = null;
     await inst.unregister('consumer', this.group);
     await inst.release();
-    await this.retry.shutdown();
+    await Promise.all([this.retry.shutdown(), this.tracer?.shutdown()]);
   }
 
   /** New queues of a subscribed topic (e.g. the retry topic appearing) are taken up at once, not at the next period. */
@@ -242,15 +246,9 @@ export class PushConsumer implements ConsumerMember {
 
   private async rebalanceTopic(inst: ClientInstance, topic: string): Promise<void> {
     const mqAll = [...(this.subscribeInfo.get(topic) ?? [])].sort(compareMessageQueue);
-    if (mqAll.length === 0) {
-      if (!isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
-      await this.updateAssignment(topic, []);
-      return;
-    }
-    if (this.messageModel === 'BROADCASTING') {
-      await this.updateAssignment(topic, mqAll);
-      return;
-    }
+    if (mqAll.length === 0 && !isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
+    // Broadcasting: every member takes every queue.
+    if (mqAll.length === 0 || this.messageModel === 'BROADCASTING') return this.updateAssignment(topic, mqAll);
     const cidAll = (await inst.findConsumerIdList(topic, this.group)).sort();
     if (cidAll.length === 0) return;
     await this.updateAssignment(topic, ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll));

@@ -8,8 +8,8 @@ const VALID_NAME = /^[%|a-zA-Z0-9_-]+$/;
 export const TOPIC_MAX_LENGTH = 127;
 export const GROUP_MAX_LENGTH = 255;
 
-/** Topics a producer may not send to (TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET subset). */
-const SYSTEM_TOPICS = new Set(['TBW102', 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'RMQ_SYS_TRACE_TOPIC', 'TRANS_CHECK_MAX_TIME_TOPIC', 'SELF_TEST_TOPIC', 'OFFSET_MOVED_EVENT']);
+/** Topics a producer may not send to (TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET, and TBW102); the trace topic is not one: tracing clients send there. */
+const SYSTEM_TOPICS = new Set(['TBW102', 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'TRANS_CHECK_MAX_TIME_TOPIC', 'SELF_TEST_TOPIC', 'OFFSET_MOVED_EVENT']);
 
 export function checkTopic(topic: string): void {
   if (typeof topic !== 'string' || topic.trim() === '') throw illegalArgument('The specified topic is blank');
