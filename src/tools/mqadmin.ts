@@ -14,6 +14,7 @@ import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
 import { consumerStatus } from './consumer-status.js';
 import { queryMsgTraceById } from './trace-commands.js';
+import { allocateMQ, checkMsgSendRT, printMsg, sendMsgStatus } from './probe-commands.js';
 import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
@@ -53,6 +54,10 @@ export const COMMANDS: readonly SubCommand[] = [
   queryMsgTraceById,
   sendMessage,
   consumeMessage,
+  printMsg,
+  sendMsgStatus,
+  checkMsgSendRT,
+  allocateMQ,
   updateAclConfig,
   deleteAccessConfig,
   updateGlobalWhiteAddr,

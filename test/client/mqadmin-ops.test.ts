@@ -148,6 +148,25 @@ describe('mqadmin operations', () => {
     expect(bad.err).toContain("a topic's permission is 2 (W), 4 (R) or 6 (RW)");
   });
 
+  it('sendMsgStatus, checkMsgSendRT, printMsg and allocateMQ probe a topic as RocketMQ\'s tools do', async () => {
+    await createTopic(cluster, 'ProbeTopic', 2);
+    const rt = await admin('checkMsgSendRT', '-t', 'ProbeTopic', '-a', '4', '-s', '16');
+    const lines = rt.out.trim().split('\n');
+    expect(lines[0]).toMatch(/^#Broker Name +#QID +#Send Result +#RT$/);
+    expect(lines.slice(1, 5).map((l) => l.split(/ +/).slice(0, 3))).toEqual([0, 1, 0, 1].map((q) => [cluster.brokerName, String(q), 'true']));
+    expect(lines[5]).toMatch(/^Avg RT: \d+\.\d\d$/);
+    const status = await admin('sendMsgStatus', '-b', cluster.brokerName, '-c', '2', '-s', '8');
+    expect(status.out.trim().split('\n')).toHaveLength(2);
+    expect(status.out).toMatch(/^rt:\d+ms, SendResult=SendResult \[sendStatus=SEND_OK, msgId=[0-9A-F]{32}, offsetMsgId=[0-9A-F]{32}, messageQueue=MessageQueue \[topic=broker-local, /);
+    const printed = await admin('printMsg', '-t', 'ProbeTopic');
+    expect(printed.out.match(/^MSGID: /gm)).toHaveLength(4);
+    expect(printed.out).toContain('minOffset=0, maxOffset=2, MessageQueue [topic=ProbeTopic, brokerName=broker-local, queueId=0]');
+    expect(printed.out).toContain(' BODY: aaaaaaaaaaaaaaaa\n');
+    expect((await admin('printMsg', '-t', 'ProbeTopic', '-d', 'false')).out).toContain(' BODY: NOT PRINT BODY\n');
+    const alloc = await admin('allocateMQ', '-t', 'ProbeTopic', '-i', '10.0.0.2,10.0.0.1');
+    expect(JSON.parse(alloc.out)).toEqual({ result: { '10.0.0.1': [{ brokerName: cluster.brokerName, queueId: 0, topic: 'ProbeTopic' }], '10.0.0.2': [{ brokerName: cluster.brokerName, queueId: 1, topic: 'ProbeTopic' }] } });
+  });
+
   it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
     const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
     // As in RocketMQ, the broker resets a group only once it has committed an offset for every

@@ -369,6 +369,8 @@ export class PushConsumer implements ConsumerMember {
     // Unless a rebalance took the queue away meanwhile.
     if (!this.running || this.processQueues.get(key) !== pq) return;
     const next = new ProcessQueue(pq.mq, offset);
+    // Orderly: the broker lock is this client's still; the fresh queue keeps it.
+    [next.locked, next.lastLockTimestamp] = [pq.locked, pq.lastLockTimestamp];
     this.processQueues.set(key, next);
     void this.pullLoop(next);
   }
