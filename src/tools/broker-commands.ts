@@ -1,6 +1,6 @@
-import type { MQAdmin } from '../net/client/index.js';
-import { UsageError, opt, str } from './cli-args.js';
-import { left } from './format.js';
+import { compareMessageQueue, type MQAdmin } from '../net/client/index.js';
+import { UsageError, int, opt, str } from './cli-args.js';
+import { formatDateTime, front, left } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
 
 /** mqadmin's broker commands (tools/command/broker). */
@@ -136,5 +136,34 @@ export const updateBrokerConfig: SubCommand = {
         }
       }
       if (failed) throw failed;
+    }),
+};
+
+export const brokerConsumeStats: SubCommand = {
+  name: 'brokerConsumeStats',
+  desc: 'Fetch broker consume stats data',
+  options: [
+    opt('b', 'brokerAddr', true, 'Broker address', true),
+    opt('t', 'timeoutMillis', true, 'request timeout Millis'),
+    opt('l', 'level', true, 'threshold of print diff'),
+    opt('o', 'order', true, 'order topic'),
+  ],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const level = int(ctx.opts, 'l') ?? 0;
+      const stats = await admin.fetchConsumeStatsInBroker(str(ctx.opts, 'b')!, str(ctx.opts, 'o') === 'true', int(ctx.opts, 't') ?? 50_000);
+      const row = (...c: unknown[]): string => `${left(c[0], 32)}  ${left(c[1], 32)}  ${left(c[2], 32)}  ${left(c[3], 4)}  ${left(c[4], 20)}  ${left(c[5], 20)}  ${left(c[6], 20)} ${c[7]}\n`;
+      ctx.out(row('#Topic', '#Group', '#Broker Name', '#QID', '#Broker Offset', '#Consumer Offset', '#Diff', '#LastTime'));
+      for (const { group, stats: list } of stats.groups) {
+        for (const cs of list) {
+          for (const [mq, o] of [...cs.offsets].sort((a, b) => compareMessageQueue(a[0], b[0]))) {
+            const diff = o.brokerOffset - o.consumerOffset;
+            // As Java's tool: queues below the level, or never consumed (no last time), are not listed.
+            if (diff < level || !(o.lastTimestamp > 0)) continue;
+            ctx.out(row(front(mq.topic, 32), group, front(mq.brokerName, 32), mq.queueId, o.brokerOffset, o.consumerOffset, diff, formatDateTime(o.lastTimestamp)));
+          }
+        }
+      }
+      ctx.out(`\nDiff Total: ${stats.totalDiff}\n`);
     }),
 };

@@ -7,7 +7,7 @@ import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, top
 import { deleteKvConfig, updateKvConfig } from './namesrv-commands.js';
 import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
-import { brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from './broker-commands.js';
+import { brokerConsumeStats, brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from './broker-commands.js';
 import { consumerConnection, producerConnection } from './connection-commands.js';
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
@@ -26,6 +26,7 @@ import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclCon
 export const COMMANDS: readonly SubCommand[] = [
   clusterList,
   brokerStatus,
+  brokerConsumeStats,
   getBrokerConfig,
   updateBrokerConfig,
   wipeWritePerm,

@@ -167,6 +167,26 @@ describe('mqadmin operations', () => {
     expect(JSON.parse(alloc.out)).toEqual({ result: { '10.0.0.1': [{ brokerName: cluster.brokerName, queueId: 0, topic: 'ProbeTopic' }], '10.0.0.2': [{ brokerName: cluster.brokerName, queueId: 1, topic: 'ProbeTopic' }] } });
   });
 
+  it('brokerConsumeStats lists every group\'s lag on a broker, above a level', async () => {
+    await createTopic(cluster, 'LagTopic', 1);
+    const send = async (n: number) => {
+      for (let i = 0; i < n; i++) expect((await admin('sendMessage', '-t', 'LagTopic', '-p', `lag-${i}`)).code).toBe(0);
+    };
+    await send(5);
+    const got: string[] = [];
+    const c = new PushConsumer({ consumerGroup: 'LagGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+    c.subscribe('LagTopic', '*').registerMessageListener((msgs) => void got.push(...msgs.map((m) => m.body.toString())));
+    await c.start();
+    await pollUntil(() => got.length >= 5, 15_000, 'five consumed');
+    await c.shutdown();
+    await send(2);
+    const r = await admin('brokerConsumeStats', '-b', cluster.brokerAddr);
+    expect(r.out.split('\n')[0]).toMatch(/^#Topic +#Group +#Broker Name +#QID +#Broker Offset +#Consumer Offset +#Diff +#LastTime$/);
+    expect(r.out).toMatch(new RegExp(`\\nLagTopic +LagGroup +${cluster.brokerName} +0 +7 +5 +2 +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\n`));
+    expect(Number(/\nDiff Total: (\d+)\n$/.exec(r.out)?.[1])).toBeGreaterThanOrEqual(2);
+    expect((await admin('brokerConsumeStats', '-b', cluster.brokerAddr, '-l', '3')).out).not.toContain('LagGroup');
+  });
+
   it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
     const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
     // As in RocketMQ, the broker resets a group only once it has committed an offset for every

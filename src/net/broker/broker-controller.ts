@@ -39,6 +39,7 @@ import { brokerConfigProcessors } from './processors/broker-config.js';
 import { aclAdminProcessors } from './processors/acl-admin.js';
 import { clientCallProcessors } from './processors/client-call.js';
 import { replyProcessors } from './processors/reply.js';
+import { brokerConsumeStatsProcessors } from './processors/broker-consume-stats.js';
 import { PlainAccessValidator } from './plain-access-validator.js';
 import { AclError } from './acl-permission.js';
 import { rocketmqHome } from '../rocketmq-home.js';
@@ -181,6 +182,7 @@ export class BrokerController {
       aclAdminProcessors(ctx, () => this.acl),
       clientCallProcessors(ctx),
       replyProcessors(ctx),
+      brokerConsumeStatsProcessors(ctx),
       brokerConfigProcessors(ctx, {
         configFile: this.configFile,
         onUpdated: (keys) => {

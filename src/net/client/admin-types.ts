@@ -40,3 +40,10 @@ export interface RollbackStats {
   timestampOffset: number;
   rollbackOffset: number;
 }
+
+/** ConsumeStatsList: each subscription group's ConsumeStats per topic on one broker, and the summed lag. */
+export interface BrokerConsumeStats {
+  brokerAddr: string;
+  totalDiff: number;
+  groups: { group: string; stats: { consumeTps: number; offsets: [MessageQueue, Omit<ConsumeProgress, 'mq'>][] }[] }[];
+}

@@ -113,13 +113,21 @@ function consumeStats(ctx: BrokerContext, req: RemotingCommand): RemotingCommand
   const entries: [string, unknown][] = [];
   for (const topic of topics) {
     const tc = ctx.topics.get(topic);
-    if (!tc) continue;
-    for (let q = 0; q < tc.readQueueNums; q++) {
-      const brokerOffset = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
-      const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, q));
-      const last = consumerOffset > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, consumerOffset - 1) : 0;
-      entries.push([mqKey(ctx.config.brokerName, topic, q), { brokerOffset, consumerOffset, lastTimestamp: Math.max(0, last) }]);
-    }
+    if (tc) entries.push(...queueOffsets(ctx, group, topic, tc.readQueueNums).entries);
   }
   return success(req, undefined, jsonBody(`{"consumeTps":0.0,"offsetTable":${objectKeyedMap(entries)}}`));
+}
+
+/** OffsetWrappers of a group's queues of a topic, as ConsumeStats' offsetTable entries, and their summed lag. */
+export function queueOffsets(ctx: BrokerContext, group: string, topic: string, queues: number): { entries: [string, unknown][]; diff: number } {
+  const entries: [string, unknown][] = [];
+  let diff = 0;
+  for (let q = 0; q < queues; q++) {
+    const brokerOffset = Math.max(0, ctx.store.getMaxOffsetInQueue(topic, q));
+    const consumerOffset = Math.max(0, ctx.offsets.query(group, topic, q));
+    const last = consumerOffset > 0 ? ctx.store.getMessageStoreTimeStamp(topic, q, consumerOffset - 1) : 0;
+    entries.push([mqKey(ctx.config.brokerName, topic, q), { brokerOffset, consumerOffset, lastTimestamp: Math.max(0, last) }]);
+    diff += brokerOffset - consumerOffset;
+  }
+  return { entries, diff };
 }
