@@ -7,6 +7,7 @@ export { TransactionProducer, type TransactionListener, type TransactionSendResu
 export { PushConsumer, type PushConsumerOptions } from './push-consumer.js';
 export type { MessageListenerOrderly, ConsumeOrderlyContext, ConsumeOrderlyStatus } from './consume-orderly-service.js';
 export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
+export { LitePullConsumer, type LitePullConsumerOptions } from './lite-pull-consumer.js';
 export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats, type BrokerStatsData } from './admin.js';
 export { AclAdmin, type PlainAccessConfig, type AclVersionInfo } from './acl-admin.js';
 export { type ConsumerRunningInfo, type ProcessQueueInfo, RUNNING_INFO_PROP } from './consumer-running-info.js';
