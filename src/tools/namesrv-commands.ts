@@ -1,4 +1,4 @@
-import { opt, str } from './cli-args.js';
+import { UsageError, opt, str } from './cli-args.js';
 import { type SubCommand, withAdmin } from './sub-command.js';
 
 /** mqadmin's NameServer commands (tools/command/namesrv). */
@@ -22,5 +22,41 @@ export const deleteKvConfig: SubCommand = {
     withAdmin(ctx, async (admin) => {
       await admin.deleteKvConfig(str(ctx.opts, 's')!, str(ctx.opts, 'k')!);
       ctx.out('delete kv config from namespace success.\n');
+    }),
+};
+
+/** NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG: where a topic's global order conf lives. */
+const ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
+
+export const updateOrderConf: SubCommand = {
+  name: 'updateOrderConf',
+  desc: 'Create or update or delete order conf',
+  options: [
+    opt('t', 'topic', true, 'topic name', true),
+    opt('v', 'orderConf', true, 'set order conf [eg. brokerName1:num;brokerName2:num]'),
+    opt('m', 'method', true, 'option type [eg. put|get|delete', true),
+  ],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const topic = str(ctx.opts, 't')!;
+      // Java prints these without a final line break; one per line reads better.
+      switch (str(ctx.opts, 'm')) {
+        case 'get':
+          ctx.out(`get orderConf success. topic=[${topic}], orderConf=[${await admin.getKvConfig(ORDER_TOPIC_CONFIG, topic)}] \n`);
+          return;
+        case 'put': {
+          const conf = str(ctx.opts, 'v') ?? '';
+          if (!conf) throw new UsageError('please set orderConf with option -v.');
+          await admin.putKvConfig(ORDER_TOPIC_CONFIG, topic, conf);
+          ctx.out(`update orderConf success. topic=[${topic}], orderConf=[${conf}]\n`);
+          return;
+        }
+        case 'delete':
+          await admin.deleteKvConfig(ORDER_TOPIC_CONFIG, topic);
+          ctx.out(`delete orderConf success. topic=[${topic}]\n`);
+          return;
+        default:
+          throw new UsageError('-m must be put, get or delete');
+      }
     }),
 };

@@ -187,6 +187,16 @@ describe('mqadmin operations', () => {
     expect((await admin('brokerConsumeStats', '-b', cluster.brokerAddr, '-l', '3')).out).not.toContain('LagGroup');
   });
 
+  it('updateOrderConf puts, gets and deletes a topic\'s order conf in the NameServers', async () => {
+    expect((await admin('updateOrderConf', '-t', 'OrderConfTopic', '-m', 'put', '-v', 'broker-a:4;broker-b:4')).out).toBe('update orderConf success. topic=[OrderConfTopic], orderConf=[broker-a:4;broker-b:4]\n');
+    expect((await admin('updateOrderConf', '-t', 'OrderConfTopic', '-m', 'get')).out).toBe('get orderConf success. topic=[OrderConfTopic], orderConf=[broker-a:4;broker-b:4] \n');
+    expect((await admin('updateOrderConf', '-t', 'OrderConfTopic', '-m', 'delete')).out).toBe('delete orderConf success. topic=[OrderConfTopic]\n');
+    const gone = await admin('updateOrderConf', '-t', 'OrderConfTopic', '-m', 'get');
+    expect(gone.code).toBe(1);
+    expect(gone.err).toContain('No config item, Namespace: ORDER_TOPIC_CONFIG Key: OrderConfTopic');
+    expect((await admin('updateOrderConf', '-t', 'OrderConfTopic', '-m', 'put')).err).toContain('please set orderConf with option -v.');
+  });
+
   it('resetOffsetByTime moves a running group back through its consumers, and an offline one itself', async () => {
     const send = (body: string, queue = 0) => admin('sendMessage', '-t', topic, '-p', body, '-b', cluster.brokerName, '-i', String(queue));
     // As in RocketMQ, the broker resets a group only once it has committed an offset for every

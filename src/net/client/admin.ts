@@ -143,6 +143,10 @@ export class MQAdmin {
     return this.inst.namesrv.putKvConfig(namespace, key, value);
   }
 
+  getKvConfig(namespace: string, key: string): Promise<string> {
+    return this.inst.namesrv.getKvConfig(namespace, key);
+  }
+
   deleteKvConfig(namespace: string, key: string): Promise<void> {
     return this.inst.namesrv.deleteKvConfig(namespace, key);
   }

@@ -87,6 +87,13 @@ export class NamesrvClient {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.PUT_KV_CONFIG, { namespace, key, value }), `put kv config ${namespace}/${key}`);
   }
 
+  /** A KV config entry from the first NameServer that answers; QUERY_NOT_FOUND as an error naming it. */
+  async getKvConfig(namespace: string, key: string): Promise<string> {
+    const { res, addr } = await this.invoke(RemotingCommand.createRequest(RequestCode.GET_KV_CONFIG, { namespace, key }));
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, `get kv config ${namespace}/${key}`);
+    return res.extFields.value ?? '';
+  }
+
   /** Removes a KV config entry from every NameServer; fails if any fails. */
   async deleteKvConfig(namespace: string, key: string): Promise<void> {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_KV_CONFIG, { namespace, key }), `delete kv config ${namespace}/${key}`);
