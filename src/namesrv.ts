@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     for (const [k, v] of Object.entries(cfg)) process.stdout.write(`${k}=${String(v)}\n`);
     return;
   }
-  const ns = new NameServer(cfg, logger);
+  const ns = new NameServer(cfg, logger, args.configFile ?? null);
   // Before the boot line: whoever reads it may signal at once (see broker.ts).
   outliveClosedConsole(logger);
   stopOnSignals(() => ns.shutdown(), logger);

@@ -15,7 +15,7 @@ export { InProcessHa } from './ha-in-process.js';
 export * from './errors.js';
 export { STORE_DEFAULTS, storeConfig, loadStoreConfig, type StoreConfig } from './config.js';
 export { applyConfig, type SchemaOptions } from './config-schema.js';
-export { parsePropertiesText } from './properties-file.js';
+export { parsePropertiesText, rewritePropertiesFile } from './properties-file.js';
 export * from './file-names.js';
 export * from './properties.js';
 export { javaStringHashCode, tagsCodeOf } from './java-hash.js';

@@ -1,3 +1,4 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
 /**
  * Java `.properties` text -> ordered key/value pairs, as `java.util.Properties.load` reads it:
  * `#`/`!` comments, `key=value`, `key: value` or `key value`, backslash line continuation,
@@ -31,4 +32,29 @@ function unescape(s: string): string {
     if (c.length === 5) return String.fromCharCode(parseInt(c.slice(1), 16));
     return c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c === 'f' ? '\f' : c;
   });
+}
+
+/**
+ * Replaces each key's `key=value` line in a properties file, appending keys it lacks, keeping
+ * comments and order; atomically (a temporary file and a rename). A missing file is started afresh.
+ */
+export async function rewritePropertiesFile(file: string, props: Map<string, string>): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    // a missing file is started afresh
+  }
+  const lines = text.length > 0 ? text.replace(/\n$/, '').split('\n') : [];
+  const left = new Map(props);
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*([^#!\s=:][^=:\s]*)\s*[=:]/.exec(lines[i]!);
+    if (!m || !left.has(m[1]!)) continue;
+    lines[i] = `${m[1]}=${left.get(m[1]!)}`;
+    left.delete(m[1]!);
+  }
+  for (const [k, v] of left) lines.push(`${k}=${v}`);
+  const tmp = `${file}.tmp`;
+  await writeFile(tmp, lines.join('\n') + '\n');
+  await rename(tmp, file);
 }

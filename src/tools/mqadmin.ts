@@ -4,7 +4,7 @@ import { consoleLogger } from '../net/logger.js';
 import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cli-args.js';
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic, updateTopicPerm } from './topic-commands.js';
-import { deleteKvConfig, updateKvConfig, updateOrderConf } from './namesrv-commands.js';
+import { deleteKvConfig, getNamesrvConfig, updateKvConfig, updateNamesrvConfig, updateOrderConf } from './namesrv-commands.js';
 import { resetOffsetByTime } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
 import { brokerConsumeStats, brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from './broker-commands.js';
@@ -49,6 +49,8 @@ export const COMMANDS: readonly SubCommand[] = [
   updateKvConfig,
   deleteKvConfig,
   updateOrderConf,
+  getNamesrvConfig,
+  updateNamesrvConfig,
   queryMsgById,
   queryMsgByKey,
   queryMsgByUniqueKey,

@@ -1,4 +1,5 @@
 import { UsageError, opt, str } from './cli-args.js';
+import { left } from './format.js';
 import { type SubCommand, withAdmin } from './sub-command.js';
 
 /** mqadmin's NameServer commands (tools/command/namesrv). */
@@ -58,5 +59,32 @@ export const updateOrderConf: SubCommand = {
         default:
           throw new UsageError('-m must be put, get or delete');
       }
+    }),
+};
+
+export const getNamesrvConfig: SubCommand = {
+  name: 'getNamesrvConfig',
+  desc: 'Get configs of name server.',
+  options: [],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      for (const [addr, pairs] of await admin.getNamesrvConfig()) {
+        ctx.out(`============${addr}============\n`);
+        for (const [k, v] of pairs) ctx.out(`${left(k, 50)}=  ${v}\n`);
+      }
+    }),
+};
+
+export const updateNamesrvConfig: SubCommand = {
+  name: 'updateNamesrvConfig',
+  desc: 'Update configs of name server.',
+  options: [opt('k', 'key', true, 'config key', true), opt('v', 'value', true, 'config value', true)],
+  run: (ctx) =>
+    withAdmin(ctx, async (admin) => {
+      const key = str(ctx.opts, 'k')!;
+      const value = str(ctx.opts, 'v')!;
+      await admin.updateNamesrvConfig({ [key]: value });
+      const servers = ctx.namesrvAddr.split(';').map((s) => s.trim()).filter((s) => s !== '');
+      ctx.out(`update name server config success![${servers.join(', ')}]\n${key} : ${value}\n`);
     }),
 };

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rewritePropertiesFile } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
 import { BrokerConfigError, parseConfigUpdate } from './broker-config.js';
 
@@ -59,28 +59,6 @@ export async function updateBrokerConfig(settings: BrokerSettings, props: Map<st
       } else result.atRestart.push(k);
     }
   }
-  if (configFile) await rewriteProperties(configFile, props);
+  if (configFile) await rewritePropertiesFile(configFile, props);
   return result;
-}
-
-/** Replaces each key's `key=value` line in a properties file, appending keys it lacks; atomically. */
-async function rewriteProperties(file: string, props: Map<string, string>): Promise<void> {
-  let text = '';
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    // a missing file is started afresh
-  }
-  const lines = text.length > 0 ? text.replace(/\n$/, '').split('\n') : [];
-  const left = new Map(props);
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^\s*([^#!\s=:][^=:\s]*)\s*[=:]/.exec(lines[i]!);
-    if (!m || !left.has(m[1]!)) continue;
-    lines[i] = `${m[1]}=${left.get(m[1]!)}`;
-    left.delete(m[1]!);
-  }
-  for (const [k, v] of left) lines.push(`${k}=${v}`);
-  const tmp = `${file}.tmp`;
-  await writeFile(tmp, lines.join('\n') + '\n');
-  await rename(tmp, file);
 }

@@ -143,6 +143,16 @@ export class MQAdmin {
     return this.inst.namesrv.putKvConfig(namespace, key, value);
   }
 
+  /** Each NameServer's settings, by address (mqadmin getNamesrvConfig). */
+  getNamesrvConfig(): Promise<Map<string, [string, string][]>> {
+    return this.inst.namesrv.getNamesrvConfig();
+  }
+
+  /** Changes settings in every NameServer (mqadmin updateNamesrvConfig). */
+  updateNamesrvConfig(props: Record<string, string>): Promise<void> {
+    return this.inst.namesrv.updateNamesrvConfig(props);
+  }
+
   getKvConfig(namespace: string, key: string): Promise<string> {
     return this.inst.namesrv.getKvConfig(namespace, key);
   }

@@ -1,3 +1,4 @@
+import { parsePropertiesText } from '../../store/index.js';
 import { RemotingCommand } from '../remoting-command.js';
 import type { RemotingClient } from '../remoting-client.js';
 import { RemotingError } from '../remoting-error.js';
@@ -85,6 +86,23 @@ export class NamesrvClient {
   /** Sets a KV config entry in every NameServer (they share nothing); fails if any fails. */
   async putKvConfig(namespace: string, key: string, value: string): Promise<void> {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.PUT_KV_CONFIG, { namespace, key, value }), `put kv config ${namespace}/${key}`);
+  }
+
+  /** Every NameServer's settings (GET_NAMESRV_CONFIG), as key/value pairs in its order, by address. */
+  async getNamesrvConfig(): Promise<Map<string, [string, string][]>> {
+    const out = new Map<string, [string, string][]>();
+    for (const addr of this.addrs) {
+      const res = await this.remoting.invoke(addr, RemotingCommand.createRequest(RequestCode.GET_NAMESRV_CONFIG), this.timeoutMs);
+      if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, 'get name server config');
+      out.set(addr, [...parsePropertiesText(res.body?.toString('utf8') ?? '')]);
+    }
+    return out;
+  }
+
+  /** Changes settings in every NameServer (UPDATE_NAMESRV_CONFIG); fails if any refuses. */
+  async updateNamesrvConfig(props: Record<string, string>): Promise<void> {
+    const body = Buffer.from(Object.entries(props).map(([k, v]) => `${k}=${v}\n`).join(''), 'utf8');
+    await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.UPDATE_NAMESRV_CONFIG, {}, body), 'update name server config');
   }
 
   /** A KV config entry from the first NameServer that answers; QUERY_NOT_FOUND as an error naming it. */

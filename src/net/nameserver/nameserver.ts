@@ -19,8 +19,12 @@ export class NameServer {
   private server: RemotingServer | undefined;
   private scanTimer: NodeJS.Timeout | undefined;
 
-  constructor(cfg: NamesrvConfig, logger: Logger = consoleLogger('namesrv')) {
+  private readonly configFile: string | null;
+
+  /** `configFile`: the `-c` file, where UPDATE_NAMESRV_CONFIG writes its changes. */
+  constructor(cfg: NamesrvConfig, logger: Logger = consoleLogger('namesrv'), configFile: string | null = null) {
     this.cfg = cfg;
+    this.configFile = configFile;
     this.logger = logger;
     this.kv = new KvConfig(cfg.kvConfigPath, logger);
   }
@@ -37,7 +41,7 @@ export class NameServer {
       name: 'namesrv',
       logger: this.logger,
     });
-    new NamesrvProcessor({ routes: this.routes, kv: this.kv, orderMessageEnable: this.cfg.orderMessageEnable }).registerOn(server);
+    new NamesrvProcessor({ routes: this.routes, kv: this.kv, config: this.cfg, configFile: this.configFile, logger: this.logger }).registerOn(server);
     server.on('disconnect', (conn: Connection) => {
       const removed = this.routes.onChannelDestroy(conn.remoteAddress, conn);
       if (removed !== undefined) this.logger.info('broker %s connection closed, removed from routes', removed);

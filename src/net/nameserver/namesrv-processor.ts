@@ -9,6 +9,9 @@ import type { RouteTable } from './route-table.js';
 import { type KvConfig, NAMESPACE_ORDER_TOPIC_CONFIG } from './kv-config.js';
 import { decodeRegisterBrokerBody, registerBodyCrc32, type RegisterBrokerBody } from './register-broker-body.js';
 import { encodeClusterInfo, encodeKvTable, encodeTopicList, encodeTopicRouteData } from './route-bodies.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { NamesrvConfig } from './namesrv-config.js';
+import { NamesrvConfigError, namesrvConfigText, updateNamesrvConfig } from './namesrv-config-update.js';
 
 /** FAQUrl.suggestTodo(APPLY_TOPIC_URL), appended to TOPIC_NOT_EXIST remarks by RocketMQ. */
 const APPLY_TOPIC_SUGGESTION = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
@@ -40,7 +43,11 @@ function boolField(req: RemotingCommand, name: string): boolean {
 export interface NamesrvProcessorDeps {
   routes: RouteTable<Connection>;
   kv: KvConfig;
-  orderMessageEnable: boolean;
+  /** The running settings (orderMessageEnable is read per request: UPDATE_NAMESRV_CONFIG changes it live). */
+  config: NamesrvConfig;
+  /** The `-c` file updates are written to; null = memory only. */
+  configFile?: string | null;
+  logger?: Logger;
   now?: () => number;
 }
 
@@ -48,20 +55,26 @@ export interface NamesrvProcessorDeps {
 export class NamesrvProcessor {
   private readonly routes: RouteTable<Connection>;
   private readonly kv: KvConfig;
-  private readonly orderMessageEnable: boolean;
+  private readonly config: NamesrvConfig;
+  private readonly configFile: string | null;
+  private readonly logger: Logger;
   private readonly now: () => number;
 
   constructor(deps: NamesrvProcessorDeps) {
     this.routes = deps.routes;
     this.kv = deps.kv;
-    this.orderMessageEnable = deps.orderMessageEnable;
+    this.config = deps.config;
+    this.configFile = deps.configFile ?? null;
+    this.logger = deps.logger ?? silentLogger;
     this.now = deps.now ?? Date.now;
   }
 
   registerOn(server: RemotingServer): void {
-    const table: [number, (req: RemotingCommand, conn: Connection) => RemotingCommand][] = [
+    const table: [number, (req: RemotingCommand, conn: Connection) => RemotingCommand | Promise<RemotingCommand>][] = [
       [RequestCode.PUT_KV_CONFIG, (r) => this.putKvConfig(r)],
       [RequestCode.GET_KV_CONFIG, (r) => this.getKvConfig(r)],
+      [RequestCode.GET_NAMESRV_CONFIG, (r) => RemotingCommand.createResponse(r, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(namesrvConfigText(this.config)))],
+      [RequestCode.UPDATE_NAMESRV_CONFIG, (r, c) => this.updateConfig(r, c)],
       [RequestCode.DELETE_KV_CONFIG, (r) => this.deleteKvConfig(r)],
       [RequestCode.GET_KVLIST_BY_NAMESPACE, (r) => this.getKvListByNamespace(r)],
       [RequestCode.REGISTER_BROKER, (r, c) => this.registerBroker(r, c)],
@@ -145,7 +158,7 @@ export class NamesrvProcessor {
         `No topic route info in name server for the topic: ${topic}${APPLY_TOPIC_SUGGESTION}`,
       );
     }
-    if (this.orderMessageEnable) route.orderTopicConf = this.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
+    if (this.config.orderMessageEnable) route.orderTopicConf = this.kv.get(NAMESPACE_ORDER_TOPIC_CONFIG, topic);
     // Clients older than 4.9.4 cannot read quoted integer keys back into their maps.
     const standard = req.version >= MQVersion.V4_9_4 || boolField(req, 'acceptStandardJsonOnly');
     return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeTopicRouteData(route, standard));
@@ -177,6 +190,17 @@ export class NamesrvProcessor {
   putKvConfig(req: RemotingCommand): RemotingCommand {
     this.kv.put(field(req, 'namespace'), field(req, 'key'), field(req, 'value'));
     return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+  }
+
+  async updateConfig(req: RemotingCommand, conn: Connection): Promise<RemotingCommand> {
+    try {
+      const r = await updateNamesrvConfig(this.config, (req.body ?? Buffer.alloc(0)).toString('utf8'), this.configFile);
+      this.logger.info('config updated by %s: in effect now: %s; after a restart: %s', conn.remoteAddress, r.live.join(', ') || 'none', r.atRestart.join(', ') || 'none');
+      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
+    } catch (e) {
+      if (!(e instanceof NamesrvConfigError)) throw e;
+      return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, e.message);
+    }
   }
 
   getKvConfig(req: RemotingCommand): RemotingCommand {
