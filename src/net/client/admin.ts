@@ -10,7 +10,7 @@ import { AclAdmin } from './acl-admin.js';
 import { decodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import type { RemotingCommand } from '../remoting-command.js';
 import type { ConsumeMessageDirectlyResult } from './consume-directly.js';
-import { mqKeyedEntries, mqKeyedOffsetTable } from './mq-keyed-map.js';
+import { mqKeyedOffsetTable, parseConsumeStatsList } from './mq-keyed-map.js';
 import { type MessageExt, decodeMessageExts } from './message.js';
 import { type MessageQueue, compareMessageQueue } from './message-queue.js';
 import { retryTopic } from './names.js';
@@ -346,15 +346,7 @@ export class MQAdmin {
   /** Every group's consumption on one broker (GET_BROKER_CONSUME_STATS: mqadmin brokerConsumeStats). */
   async fetchConsumeStatsInBroker(brokerAddr: string, isOrder: boolean, timeoutMs = this.config.mqClientApiTimeout): Promise<BrokerConsumeStats> {
     const res = await this.inst.api.call(brokerAddr, RequestCode.GET_BROKER_CONSUME_STATS, `consume stats of ${brokerAddr}`, { isOrder }, undefined, undefined, timeoutMs);
-    const body = parseBody(res.body, brokerAddr) as { brokerAddr?: string; totalDiff?: number; consumeStatsList?: Record<string, { consumeTps?: number; offsetTable?: unknown }[]>[] };
-    const groups: BrokerConsumeStats['groups'] = [];
-    for (const entry of body.consumeStatsList ?? []) {
-      for (const [group, list] of entry instanceof Map ? entry : Object.entries(entry)) {
-        const stats = (list as { consumeTps?: number; offsetTable?: unknown }[]).map((cs) => ({ consumeTps: num(cs.consumeTps), offsets: mqKeyedEntries(cs.offsetTable) as [MessageQueue, Omit<ConsumeProgress, 'mq'>][] }));
-        groups.push({ group: String(group), stats });
-      }
-    }
-    return { brokerAddr: body.brokerAddr ?? brokerAddr, totalDiff: num(body.totalDiff), groups };
+    return parseConsumeStatsList(res.body, brokerAddr);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { RemotingClient } from '../remoting-client.js';
-import { RequestCode, ResponseCode } from '../codes.js';
 import type { Logger } from '../logger.js';
 import { type ClientConfig, splitNamesrvAddr } from './client-config.js';
 import { NamesrvClient } from './namesrv-client.js';
@@ -8,13 +7,11 @@ import { MASTER_ID, type TopicRouteData } from './route.js';
 import { type SubscriptionData, subscriptionJson } from './subscription.js';
 import { MQClientError } from './errors.js';
 import type { MessageQueue } from './message-queue.js';
-import { mqKeyedOffsetTable } from './mq-keyed-map.js';
-import { decodeMessageExts, type MessageExt } from './message.js';
-import { PROPERTY } from '../../store/index.js';
+import type { MessageExt } from './message.js';
 import { requestSigner } from '../acl-signature.js';
-import { RemotingCommand } from '../remoting-command.js';
-import { encodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
-import { ReplyWaiters, replyFromPush } from './request-reply.js';
+import type { ConsumerRunningInfo } from './consumer-running-info.js';
+import { ReplyWaiters } from './request-reply.js';
+import { registerClientProcessors } from './client-remoting-processor.js';
 import type { ConsumeMessageDirectlyResult } from './consume-directly.js';
 
 /**
@@ -85,70 +82,13 @@ export class ClientInstance {
     this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg) });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
-    // An admin reset a group's offsets by time (ClientRemotingProcessor.resetOffset): the broker
-    // sends each online member the new offsets, which only the member itself can apply.
-    this.remoting.registerProcessor(RequestCode.RESET_CONSUMER_CLIENT_OFFSET, (req) => {
-      const group = req.extFields.group ?? '';
-      const topic = req.extFields.topic ?? '';
-      const consumer = this.consumers.get(group);
-      if (!consumer?.resetOffsets) return null;
-      let table: [MessageQueue, number][];
-      try {
-        table = mqKeyedOffsetTable(req.body, 'broker').map(([mq, v]) => [mq, Number(v)] as [MessageQueue, number]).filter(([mq, v]) => mq.topic === topic && Number.isInteger(v) && v >= 0);
-      } catch (err) {
-        this.logger.warn('reset offset of %s on %s: %s', group, topic, (err as Error).message);
-        return null;
-      }
-      this.logger.info('reset offset of %s on %s: %d queue(s)', group, topic, table.length);
-      void consumer.resetOffsets(topic, table).catch((err: unknown) => this.logger.warn('reset offset of %s on %s failed: %s', group, topic, (err as Error).message));
-      return null;
-    });
-    // A reply to one of this client's requests, pushed by the broker (ClientRemotingProcessor.receiveReplyMessage).
-    this.remoting.registerProcessor(RequestCode.PUSH_REPLY_MESSAGE_TO_CLIENT, (req) => {
-      try {
-        this.replies.complete(replyFromPush(req, ''));
-        return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
-      } catch (err) {
-        this.logger.warn('process reply message failed: %s', (err as Error).message);
-        return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, 'process reply message fail');
-      }
-    });
-    // An admin hands a consumer one stored message (ClientRemotingProcessor.consumeMessageDirectly).
-    this.remoting.registerProcessor(RequestCode.CONSUME_MESSAGE_DIRECTLY, async (req) => {
-      const group = req.extFields.consumerGroup ?? '';
-      const consumer = this.consumers.get(group);
-      const [msg] = decodeMessageExts(req.body, req.extFields.brokerName ?? '');
-      if (!consumer?.consumeDirectly || !msg) return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${group}> not exist in this consumer`);
-      const result = await consumer.consumeDirectly(msg, req.extFields.brokerName ?? '');
-      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(JSON.stringify(result)));
-    });
-    // An admin asks, through the broker, what a consumer is doing (ClientRemotingProcessor.getConsumerRunningInfo).
-    this.remoting.registerProcessor(RequestCode.GET_CONSUMER_RUNNING_INFO, (req) => {
-      const group = req.extFields.consumerGroup ?? '';
-      const consumer = this.consumers.get(group);
-      if (!consumer?.runningInfo) return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `The Consumer Group <${group}> not exist in this consumer`);
-      const info = consumer.runningInfo();
-      if (req.extFields.jstackEnable === 'true') info.jstack = processDump();
-      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeRunningInfo(info));
-    });
-    // A broker asks about a transaction's half message (ClientRemotingProcessor.checkTransactionState):
-    // the producer of the half's group answers with END_TRANSACTION on the same broker.
-    this.remoting.registerProcessor(RequestCode.CHECK_TRANSACTION_STATE, (req, conn) => {
-      const [msg] = decodeMessageExts(req.body, '', (err) => this.logger.warn('check transaction state: the message does not decode: %s', (err as Error).message));
-      if (!msg) return null;
-      const group = msg.properties[PROPERTY.PGROUP] ?? '';
-      const producer = this.producers.get(group);
-      if (!producer?.checkTransactionState) {
-        this.logger.warn('check transaction state: no transaction producer of group %s here', group);
-        return null;
-      }
-      producer.checkTransactionState(conn.remoteAddress, msg, req.extFields);
-      return null;
-    });
-    this.remoting.registerProcessor(RequestCode.NOTIFY_CONSUMER_IDS_CHANGED, (req) => {
-      this.logger.info('consumer ids of group %s changed: rebalancing now', req.extFields.consumerGroup ?? '?');
-      void this.rebalanceNow();
-      return null;
+    registerClientProcessors({
+      remoting: this.remoting,
+      replies: this.replies,
+      logger,
+      consumer: (g) => this.consumers.get(g),
+      producer: (g) => this.producers.get(g),
+      rebalanceNow: () => this.rebalanceNow(),
     });
   }
 
@@ -388,16 +328,4 @@ export class ClientInstance {
     })().finally(() => (this.rebalancing = null));
     return this.rebalancing;
   }
-}
-
-/** Node's stand-in for the jstack a Java client attaches: what this process is and what keeps it busy. */
-function processDump(): string {
-  const mem = process.memoryUsage();
-  const resources = process.getActiveResourcesInfo().reduce<Record<string, number>>((acc, r) => ((acc[r] = (acc[r] ?? 0) + 1), acc), {});
-  return [
-    `node ${process.version} pid ${process.pid} uptime ${process.uptime().toFixed(0)}s`,
-    `memory: rss ${mem.rss} heapUsed ${mem.heapUsed} external ${mem.external}`,
-    `active resources: ${Object.entries(resources).map(([k, n]) => `${k} x${n}`).join(', ')}`,
-    '',
-  ].join('\n');
 }

@@ -62,7 +62,8 @@ export class LitePullConsumer implements ConsumerMember {
   private readonly paused = new Set<string>();
   private readonly buffer: Batch[] = [];
   private buffered = 0;
-  private readonly pollers = new Set<() => void>();
+  /** poll() waiting for messages: a pull that found some wakes it. */
+  private readonly pollWaits = new Pauses();
   private readonly pauses = new Pauses();
   private instance: ClientInstance | null = null;
   private offsets: OffsetStore | null = null;
@@ -133,7 +134,7 @@ export class LitePullConsumer implements ConsumerMember {
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     this.pauses.wakeAll();
-    for (const wake of this.pollers) wake();
+    this.pollWaits.wakeAll();
     await this.offsets!.persistAll(this.assignment(), false);
     for (const pq of this.queues.values()) pq.dropped = true;
     this.queues.clear();
@@ -162,15 +163,7 @@ export class LitePullConsumer implements ConsumerMember {
       }
       const left = deadline - Date.now();
       if (left <= 0 || !this.running) return [];
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          clearTimeout(t);
-          this.pollers.delete(wake);
-          resolve();
-        };
-        const t = setTimeout(wake, left);
-        this.pollers.add(wake);
-      });
+      await this.pollWaits.pause(left);
     }
   }
 
@@ -309,7 +302,7 @@ export class LitePullConsumer implements ConsumerMember {
         if (fresh.length === 0) continue;
         this.buffer.push({ pq, msgs: fresh });
         this.buffered += fresh.length;
-        for (const wake of [...this.pollers]) wake();
+        this.pollWaits.wakeAll();
       } else if (result.pullStatus === 'OFFSET_ILLEGAL') {
         this.logger.warn('pull %s: offset illegal, moving to %d', key, result.nextBeginOffset);
         this.restart(pq, result.nextBeginOffset);

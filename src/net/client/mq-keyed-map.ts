@@ -1,4 +1,5 @@
 import type { MessageQueue } from './message-queue.js';
+import type { BrokerConsumeStats, ConsumeProgress } from './admin-types.js';
 import { parseBody } from './lenient-json.js';
 
 /**
@@ -22,4 +23,17 @@ export function mqKeyedEntries(table: unknown): [MessageQueue, unknown][] {
     out.push([{ topic: String(key.topic), brokerName: String(key.brokerName), queueId: Number.isFinite(queueId) ? queueId : 0 }, v]);
   }
   return out;
+}
+
+/** ConsumeStatsList (GET_BROKER_CONSUME_STATS): per group a list of ConsumeStats, each an MQ-keyed offset table. */
+export function parseConsumeStatsList(raw: Buffer | undefined, addr: string): BrokerConsumeStats {
+  const body = parseBody(raw, addr) as { brokerAddr?: string; totalDiff?: number; consumeStatsList?: unknown[] };
+  const groups: BrokerConsumeStats['groups'] = [];
+  for (const entry of body.consumeStatsList ?? []) {
+    for (const [group, list] of entry instanceof Map ? entry : Object.entries(entry as object)) {
+      const stats = (list as { consumeTps?: number; offsetTable?: unknown }[]).map((cs) => ({ consumeTps: Number(cs.consumeTps) || 0, offsets: mqKeyedEntries(cs.offsetTable) as [MessageQueue, Omit<ConsumeProgress, 'mq'>][] }));
+      groups.push({ group: String(group), stats });
+    }
+  }
+  return { brokerAddr: body.brokerAddr ?? addr, totalDiff: Number(body.totalDiff) || 0, groups };
 }
