@@ -94,6 +94,11 @@ export const CONSUMER_DEFAULTS = {
   consumerTimeoutMillisWhenSuspend: 30_000,
   consumerPullTimeoutMillis: 10_000,
   pullTimeDelayMillsWhenException: 3000,
+  /**
+   * Minutes a listener call may take before its message is sent back for redelivery and no
+   * longer holds the queue's offset back (Java's consumeTimeout; fractions allowed here).
+   */
+  consumeTimeout: 15,
   /** Delay before a message whose send-back failed is consumed again locally. */
   suspendCurrentQueueTimeMillis: 5000,
   /** Rebalance period (system property rocketmq.client.rebalance.waitInterval in Java). */
@@ -131,7 +136,7 @@ export function buildConfig<T extends ClientConfig>(
   opts: Partial<T> | Map<string, string> = {},
   warn: (msg: string) => void = () => {},
 ): T {
-  const cfg = applyConfig(defaults, opts as Map<string, string> | Record<string, string | number | boolean>, { choices: CHOICES, warn });
+  const cfg = applyConfig(defaults, opts as Map<string, string> | Record<string, string | number | boolean>, { choices: CHOICES, warn, decimals: ['consumeTimeout'] });
   const level = (cfg as Partial<ProducerConfig>).compressLevel;
   if (level !== undefined && !(Number.isInteger(level) && level >= 0 && level <= 9)) throw illegalArgument(`compressLevel must be 0..9 (zlib), got ${level}`);
   if (Boolean(cfg.accessKey) !== Boolean(cfg.secretKey)) {

@@ -125,6 +125,7 @@ export class ConsumeService {
     let ok: boolean;
     let thrown = false;
     const began = Date.now();
+    pq.consumeStarted(msgs, began);
     try {
       const status = await this.d.listener(msgs, ctx);
       ok = status === undefined || status === 'CONSUME_SUCCESS';

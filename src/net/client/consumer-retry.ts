@@ -4,6 +4,7 @@ import type { ConsumerConfig } from './client-config.js';
 import type { ClientInstance } from './client-instance.js';
 import { MQClientError, errorMessage } from './errors.js';
 import type { MessageExt } from './message.js';
+import type { ProcessQueue } from './process-queue.js';
 import { CLIENT_INNER_PRODUCER_GROUP } from './names.js';
 import { Producer } from './producer.js';
 import { retryMessage } from './retry-message.js';
@@ -55,6 +56,25 @@ export class ConsumerRetry {
   /** An orderly message past its attempts: to the retry topic with its count, so the broker dead-letters it. */
   async sendToDlq(msg: MessageExt): Promise<void> {
     await (await this.producer()).send(retryMessage(msg, this.group, this.config.maxReconsumeTimes));
+  }
+
+  /**
+   * consumeTimeout (ProcessQueue.cleanExpiredMsg): a message whose listener call has hung longer
+   * than `timeoutMs` is sent back for redelivery (delay level 3) and settled, so it no longer
+   * holds its queue's committed offset back. The hung call's own outcome is ignored later.
+   */
+  async sendBackExpired(queues: readonly ProcessQueue[], timeoutMs: number, settled: (pq: ProcessQueue, msgs: MessageExt[]) => void): Promise<void> {
+    for (const pq of queues) {
+      for (const msg of pq.expired(timeoutMs)) {
+        try {
+          await this.sendBack(msg, 3);
+          settled(pq, [msg]);
+          this.logger.warn('send expire msg back. topic=%s, msgId=%s, queueId=%d, queueOffset=%d', msg.topic, msg.msgId, msg.queueId, msg.queueOffset);
+        } catch (err) {
+          this.logger.warn('send expired msg %s back failed: %s', msg.msgId, errorMessage(err));
+        }
+      }
+    }
   }
 
   async shutdown(): Promise<void> {

@@ -30,6 +30,8 @@ export class ProcessQueue {
   private head = 0;
   /** Offset -> body bytes, for messages pulled and not yet consumed. */
   private readonly inFlight = new Map<number, number>();
+  /** Offset -> message and when its listener call began, for messages being consumed (consumeTimeout). */
+  private readonly consuming = new Map<number, { msg: MessageExt; since: number }>();
   private bytes = 0;
   private maxOffset = -1;
 
@@ -79,6 +81,39 @@ export class ProcessQueue {
     return added;
   }
 
+  /** The listener was handed these messages now (MessageAccessor.setConsumeStartTimeStamp). */
+  consumeStarted(msgs: readonly MessageExt[], now = Date.now()): void {
+    for (const m of msgs) if (this.inFlight.has(m.queueOffset)) this.consuming.set(m.queueOffset, { msg: m, since: now });
+  }
+
+  /**
+   * The oldest messages still in flight whose listener call began more than `timeoutMs` ago, at
+   * most `max`, stopping at the first that is younger (ProcessQueue.cleanExpiredMsg): a hung
+   * listener must not hold the queue's committed offset back for ever.
+   */
+  expired(timeoutMs: number, now = Date.now(), max = 16): MessageExt[] {
+    const out: MessageExt[] = [];
+    for (let i = this.head; i < this.offsets.length && out.length < max; i++) {
+      const offset = this.offsets[i]!;
+      if (!this.inFlight.has(offset)) continue;
+      const c = this.consuming.get(offset);
+      if (!c || now - c.since <= timeoutMs) break;
+      out.push(c.msg);
+    }
+    return out;
+  }
+
+  /**
+   * Pull flow control (DefaultMQPushConsumerImpl.pullMessage): without it a slow or stuck
+   * listener lets pulled messages, and with them memory and the redelivery after a crash, grow
+   * without bound. The span limit only applies to concurrent consumption, where one stuck
+   * message holds back the commit of everything after it.
+   */
+  overLimits(cfg: { pullThresholdForQueue: number; pullThresholdSizeForQueue: number; consumeConcurrentlyMaxSpan: number }, orderly: boolean): boolean {
+    if (this.count >= cfg.pullThresholdForQueue || this.size > cfg.pullThresholdSizeForQueue * 1024 * 1024) return true;
+    return !orderly && this.span > cfg.consumeConcurrentlyMaxSpan;
+  }
+
   /** Marks messages consumed; returns the offset to commit, or -1 if nothing was ever pulled. */
   remove(msgs: readonly MessageExt[]): number {
     if (this.maxOffset < 0) return -1;
@@ -86,6 +121,7 @@ export class ProcessQueue {
       const size = this.inFlight.get(m.queueOffset);
       if (size === undefined) continue;
       this.inFlight.delete(m.queueOffset);
+      this.consuming.delete(m.queueOffset);
       this.bytes -= size;
     }
     while (this.head < this.offsets.length && !this.inFlight.has(this.offsets[this.head]!)) this.head++;

@@ -67,6 +67,7 @@ export class PushConsumer implements ConsumerMember {
   private locks: QueueLocks | null = null;
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private lockTimer: NodeJS.Timeout | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
   private running = false;
   /** The pull loops' waits: shutdown ends them, so no timer outlives the consumer. */
   private readonly pauses = new Pauses();
@@ -189,6 +190,10 @@ export class PushConsumer implements ConsumerMember {
     if (locks) {
       this.lockTimer = setInterval(() => void locks.lockAll(this.processQueues.values()), LOCK_RENEW_INTERVAL_MS);
       this.lockTimer.unref();
+    } else if (!this.orderlyListener) {
+      const timeoutMs = this.config.consumeTimeout * 60_000;
+      this.expiryTimer = setInterval(() => void this.retry.sendBackExpired([...this.processQueues.values()], timeoutMs, settled), timeoutMs);
+      this.expiryTimer.unref();
     }
     await inst.rebalanceNow();
   }
@@ -203,6 +208,7 @@ export class PushConsumer implements ConsumerMember {
     this.running = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     if (this.lockTimer) clearInterval(this.lockTimer);
+    if (this.expiryTimer) clearInterval(this.expiryTimer);
     this.pauses.wakeAll();
     await this.consumeService!.stop(this.awaitTerminationMs);
     for (const pq of this.processQueues.values()) pq.dropped = true;
@@ -295,7 +301,7 @@ export class PushConsumer implements ConsumerMember {
     const sub = this.subs.get(pq.mq.topic)!;
     const cfg = this.config;
     while (!pq.dropped && this.running) {
-      if (this.mustWait(pq)) {
+      if (pq.overLimits(this.config, this.orderlyListener !== null)) {
         await this.pause(FLOW_CONTROL_DELAY_MS);
         continue;
       }
@@ -378,23 +384,10 @@ export class PushConsumer implements ConsumerMember {
   private pause(ms: number): Promise<void> {
     return this.running ? this.pauses.pause(ms) : Promise.resolve();
   }
-
-  /**
-   * Pull flow control (DefaultMQPushConsumerImpl.pullMessage): without it a slow or stuck
-   * listener lets pulled messages, and with them memory and the redelivery after a crash, grow
-   * without bound.
-   */
-  private mustWait(pq: ProcessQueue): boolean {
-    const cfg = this.config;
-    if (pq.count >= cfg.pullThresholdForQueue || pq.size > cfg.pullThresholdSizeForQueue * MIB) return true;
-    // The span limit is for concurrent consumption, where one stuck message holds back commits.
-    return !this.orderlyListener && pq.span > cfg.consumeConcurrentlyMaxSpan;
-  }
 }
 
 /** Java's PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL. */
 const FLOW_CONTROL_DELAY_MS = 50;
 /** How long a queue whose lock is not held waits before it asks again (Java: 3 s). */
 const NOT_LOCKED_DELAY_MS = 3000;
-const MIB = 1024 * 1024;
 
