@@ -18,6 +18,8 @@
  *   --profile-broker DIR   run the broker with --cpu-prof, profiles written to DIR
  *   --slow-ms T            also report the sends slower than T ms grouped into bursts by issue
  *                          time, and the median gap between bursts (see e2e-slow.ts)
+ *   --acl                  the broker with aclEnable (an account in a temp rocketmqHome) and every
+ *                          client signing its requests: what HmacSHA1 signing and checking cost
  *   --consume              also run push consumers (--consumers C, default 1) and report consume
  *                          TPS and end-to-end latency (send start to listener, from a timestamp in the body)
  *
@@ -26,6 +28,9 @@
  * The run is bounded: sending stops at the deadline, in-flight sends and consumption get at most 15 s more.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { Message, MQAdmin, Producer, PushConsumer } from '../src/net/client/index.js';
 import { silentLogger } from '../src/net/logger.js';
@@ -50,6 +55,7 @@ interface Args {
   consumers: number;
   syncFlush: boolean;
   slave: boolean;
+  acl: boolean;
   profileBroker: string | undefined;
   rate: number | undefined;
   slowMs: number | undefined;
@@ -59,12 +65,12 @@ interface Args {
 
 const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
        [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
-       [--consume [--consumers C]] [--sync-flush] [--slave] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
+       [--consume [--consumers C]] [--sync-flush] [--slave] [--acl] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
 Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
 prints a progress line per second, a table and one JSON result line.`;
 
 const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop', 'slow-ms']);
-const FLAGS = new Set(['consume', 'sync-flush', 'slave']);
+const FLAGS = new Set(['consume', 'sync-flush', 'slave', 'acl']);
 
 /** Unknown flags are errors: a typo must not silently run the default benchmark. */
 function checkFlags(argv: string[]): void {
@@ -106,6 +112,7 @@ function parseArgs(argv: string[]): Args {
     consumers: argNumber(argv, 'consumers', 1),
     syncFlush: argFlag(argv, 'sync-flush'),
     slave: argFlag(argv, 'slave'),
+    acl: argFlag(argv, 'acl'),
     profileBroker: argValue(argv, 'profile-broker'),
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
     slowMs: argValue(argv, 'slow-ms') === undefined ? undefined : argNumber(argv, 'slow-ms', 1),
@@ -115,8 +122,19 @@ function parseArgs(argv: string[]): Args {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The account --acl runs with: admin, so it may create the topic too. */
+const BENCH_ACL = { accessKey: 'BenchUser', secretKey: 'bench-secret' };
+
+/** A rocketmqHome whose conf/plain_acl.yml holds the bench account. */
+function aclHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'bench-acl-'));
+  mkdirSync(join(home, 'conf'));
+  writeFileSync(join(home, 'conf', 'plain_acl.yml'), `accounts:\n  - accessKey: ${BENCH_ACL.accessKey}\n    secretKey: ${BENCH_ACL.secretKey}\n    admin: true\n`);
+  return home;
+}
+
 async function createTopic(namesrvAddr: string, cluster: LocalCluster | null, a: Args): Promise<void> {
-  const admin = new MQAdmin({ namesrvAddr, logger: silentLogger });
+  const admin = new MQAdmin({ namesrvAddr, logger: silentLogger, ...(a.acl ? BENCH_ACL : {}) });
   await admin.start();
   try {
     const target = cluster ? { brokerAddr: cluster.brokerAddr } : { clusterName: [...(await admin.examineBrokerClusterInfo()).clusterAddrTable.keys()][0]! };
@@ -139,7 +157,7 @@ async function main(): Promise<void> {
         flushDiskType: a.syncFlush ? 'SYNC_FLUSH' : 'ASYNC_FLUSH',
         onLine: (who, line) => / (WARN|ERROR) /.test(line) && console.error(`[${who}] ${line}`),
         brokerNodeArgs: [...(process.env.BENCH_BROKER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(a.profileBroker ? ['--cpu-prof', `--cpu-prof-dir=${a.profileBroker}`] : [])],
-        brokerProps: a.slave ? { brokerRole: 'SYNC_MASTER', ...a.brokerProps } : a.brokerProps,
+        brokerProps: { ...(a.slave ? { brokerRole: 'SYNC_MASTER' } : {}), ...(a.acl ? { aclEnable: 'true', rocketmqHome: aclHome() } : {}), ...a.brokerProps },
       });
   if (a.slave && cluster) await cluster.startSlave();
   const namesrvAddr = a.namesrv ?? cluster!.namesrvAddr;
@@ -155,7 +173,7 @@ async function main(): Promise<void> {
     let firstConsumeAt = 0;
     let lastConsumeAt = 0;
     for (let i = 0; i < (a.consume ? a.consumers : 0); i++) {
-      const c = new PushConsumer({ consumerGroup: 'E2E_BENCH_CG', namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', pullThresholdForQueue: 4000 });
+      const c = new PushConsumer({ consumerGroup: 'E2E_BENCH_CG', namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', pullThresholdForQueue: 4000, ...(a.acl ? BENCH_ACL : {}) });
       c.subscribe(a.topic, '*').registerMessageListener((msgs) => {
         const now = performance.timeOrigin + performance.now();
         if (firstConsumeAt === 0) firstConsumeAt = now;
@@ -169,7 +187,7 @@ async function main(): Promise<void> {
       consumers.push(c);
     }
     for (let i = 0; i < a.producers; i++) {
-      const p = new Producer({ producerGroup: 'E2E_BENCH_PG', namesrvAddr, logger: silentLogger, maxInFlightSends: a.window });
+      const p = new Producer({ producerGroup: 'E2E_BENCH_PG', namesrvAddr, logger: silentLogger, maxInFlightSends: a.window, ...(a.acl ? BENCH_ACL : {}) });
       await p.start();
       producers.push(p);
     }
@@ -246,6 +264,7 @@ async function main(): Promise<void> {
       failures: phase.failures,
       notSendOk: phase.notSendOk,
       ...(a.slave ? { role: 'SYNC_MASTER + slave' } : {}),
+      ...(a.acl ? { acl: true } : {}),
     };
     const consumeRow: Record<string, number> = a.consume
       ? {
@@ -269,6 +288,7 @@ async function main(): Promise<void> {
         failures: row.failures,
         notSendOk: row.notSendOk,
         slave: a.slave,
+        acl: a.acl,
         brokerRssAnonMB,
         startToReadyMs: cluster?.brokerStartToReadyMs ?? null,
         messages: phase.sent,

@@ -12,6 +12,7 @@ import { PlainAccessValidator } from '../../src/net/broker/plain-access-validato
 import { silentLogger, type Logger } from '../../src/net/logger.js';
 import { tempDir } from '../helpers/broker-harness.js';
 import { toolsCredentials } from '../../src/tools/tools-credentials.js';
+import { SendRequestEncoder, sendSigner } from '../../src/net/client/send-request.js';
 
 describe('ACL signature', () => {
   it('is HmacSHA1 in Base64, as RocketMQ AclSignerTest expects', () => {
@@ -324,5 +325,23 @@ describe('mqadmin credentials (conf/tools.yml)', () => {
     expect(toolsCredentials(home)).toEqual({ accessKey: '', secretKey: '' });
     writeFileSync(p, 'accessKey: [\n');
     expect(() => toolsCredentials(home)).toThrow(/tools.yml: not valid YAML/);
+  });
+});
+
+describe('signed sends on the producer\'s byte-written header path', () => {
+  it('carry a signature the broker accepts, over the body and every field', () => {
+    const v = new PlainAccessValidator(homeWith(ACL_YML), silentLogger);
+    for (const [batch, token] of [[false, ''], [true, 'sts-token']] as const) {
+      const enc = new SendRequestEncoder('pg', 'TBW102', 4, undefined, sendSigner('RocketMQ', token, '12345678'));
+      const cmd = enc.build(batch ? 320 : 310, 'topicB', 3, 0, 1700000000000, 0, 'UNIQ_KEY\u0001ABC\u0002TAGS\u0001t"q', Buffer.from('payload'));
+      const frame = cmd.encode();
+      // What the broker gets: the frame without its length prefix.
+      const got = RemotingCommand.decode(frame.subarray(4));
+      expect(got.extFields.AccessKey).toBe('RocketMQ');
+      expect(got.extFields.SecurityToken).toBe(token || undefined);
+      expect(() => v.check(got, '127.0.0.1:1')).not.toThrow();
+      got.body = Buffer.from('payloaD');
+      expect(() => v.check(got, '127.0.0.1:1')).toThrow('Check signature failed');
+    }
   });
 });

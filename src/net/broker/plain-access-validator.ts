@@ -1,7 +1,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RemotingCommand } from '../remoting-command.js';
-import { calSignature, signedContent, UNIQUE_MSG_QUERY_FLAG } from '../acl-signature.js';
+import type { KeyObject } from 'node:crypto';
+import { requestSignature, signingKey, UNIQUE_MSG_QUERY_FLAG } from '../acl-signature.js';
 import type { Logger } from '../logger.js';
 import { ADMIN_CODES, AclError, Perm, checkPermission, checkResourcePerms, isRetryTopic, parsePerm, parseResourcePerms, resourceLabel } from './acl-permission.js';
 import { aclFilePaths, checkAccountKeys, DEFAULT_ACL_FILE, readAclFile, writeAclFile, type AclFile, type AclVersion, type PlainAccessConfig } from './acl-config.js';
@@ -15,6 +16,7 @@ const WATCH_INTERVAL_MS = 500;
 
 interface Account {
   cfg: PlainAccessConfig;
+  key: KeyObject;
   file: AclFile;
   white: AddressMatcher;
   defaultTopicPerm: number;
@@ -43,6 +45,7 @@ function compile(files: AclFile[], log: Logger): AclState {
       // Within a file the later entry wins (a map put); across files the first file.
       inFile.set(cfg.accessKey, {
         cfg,
+        key: signingKey(cfg.secretKey),
         file,
         white: addressMatcher(cfg.whiteRemoteAddress),
         defaultTopicPerm: parsePerm(cfg.defaultTopicPerm),
@@ -106,7 +109,7 @@ export class PlainAccessValidator {
     const owned = state.accounts.get(res.accessKey);
     if (!owned) throw new AclError(`No acl config for ${res.accessKey}`);
     if (owned.white(res.ip)) return;
-    if (!this.signatureMatches(res, req, owned.cfg.secretKey)) throw new AclError(`Check signature failed for accessKey=${res.accessKey}`);
+    if (!this.signatureMatches(res, req, owned.key)) throw new AclError(`Check signature failed for accessKey=${res.accessKey}`);
     if (res.resources?.size === 1 && res.resources.get(TRACE_TOPIC) === Perm.PUB) return;
     if (ADMIN_CODES.has(res.code) && !owned.cfg.admin) {
       throw new AclError(`Need admin permission for request code=${res.code}, but accessKey=${res.accessKey} is not`);
@@ -124,11 +127,11 @@ export class PlainAccessValidator {
    * RocketMQ 4.9 brokers leave the unique-key query flag out of the signed content, while 4.9.4+
    * clients sign it (a known mismatch): both forms are accepted, so either client can query.
    */
-  private signatureMatches(res: AccessRequest, req: RemotingCommand, secretKey: string): boolean {
+  private signatureMatches(res: AccessRequest, req: RemotingCommand, key: KeyObject): boolean {
     if (res.signature === undefined) return false;
-    if (calSignature(signedContent(req.extFields, req.body), secretKey) === res.signature) return true;
+    if (requestSignature(req.extFields, req.body, key) === res.signature) return true;
     if (req.extFields[UNIQUE_MSG_QUERY_FLAG] === undefined) return false;
-    return calSignature(signedContent(req.extFields, req.body, true), secretKey) === res.signature;
+    return requestSignature(req.extFields, req.body, key, true) === res.signature;
   }
 
   private loadFiles(): AclState {

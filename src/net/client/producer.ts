@@ -12,7 +12,7 @@ import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
 import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
-import { type SendResult, SendRequestEncoder, parseSendResponse } from './send-request.js';
+import { type SendResult, SendRequestEncoder, parseSendResponse, sendSigner } from './send-request.js';
 import { type Mode, type SendJob, exhausted, newJob, takeRetryCounts } from './send-job.js';
 import { REPLY_MESSAGE_FLAG, prepareRequest } from './request-reply.js';
 import { TraceDispatcher, tracePub } from './trace-dispatcher.js';
@@ -69,7 +69,8 @@ export class Producer implements ProducerMember {
     const { logger, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('producer', 'warn');
     this.config = buildConfig(PRODUCER_DEFAULTS, cfg, (m) => this.logger.warn(m));
-    this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config));
+    const { accessKey, securityToken, secretKey } = this.config;
+    this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config), accessKey ? sendSigner(accessKey, securityToken, secretKey) : undefined);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
 

@@ -1,4 +1,6 @@
+import { createHmac, type KeyObject } from 'node:crypto';
 import { RemotingCommand, SerializeType, takeOpaque } from '../remoting-command.js';
+import { signingKey } from '../acl-signature.js';
 import { JsonBytesWriter } from '../json-bytes.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import { MQVersion } from '../codes.js';
@@ -62,6 +64,24 @@ const H = Buffer.from('","h":"');
 const I = Buffer.from('","i":');
 const REST_FALSE = Buffer.from(',"j":"0","k":"false","m":"false"},"flag":');
 const REST_TRUE = Buffer.from(',"j":"0","k":"false","m":"true"},"flag":');
+const REST_FALSE_SIGNED = Buffer.from(',"j":"0","k":"false","m":"false",');
+const REST_TRUE_SIGNED = Buffer.from(',"j":"0","k":"false","m":"true",');
+const SIGNATURE_FIELD = Buffer.from('"Signature":');
+const CLOSE_FLAG = Buffer.from('},"flag":');
+
+/** A signing producer's identity: the `"AccessKey":…,` (and SecurityToken) JSON, the values they sign, the key. */
+export interface SendSigner {
+  /** `"AccessKey":"…",` plus `"SecurityToken":"…",` when there is one. */
+  fields: Buffer;
+  /** Their values in key order (AccessKey < SecurityToken < a … m), the start of every signed content. */
+  prefix: string;
+  key: KeyObject;
+}
+
+export function sendSigner(accessKey: string, securityToken: string, secretKey: string): SendSigner {
+  const fields = `"AccessKey":${JSON.stringify(accessKey)},` + (securityToken ? `"SecurityToken":${JSON.stringify(securityToken)},` : '');
+  return { fields: Buffer.from(fields), prefix: accessKey + securityToken, key: signingKey(secretKey) };
+}
 const LANGUAGE_OPAQUE = Buffer.from(',"language":"JAVA","opaque":');
 const HEADER_TAIL = Buffer.from(',"serializeTypeCurrentRPC":"JSON","version":' + MQVersion.CURRENT + '}');
 
@@ -81,6 +101,8 @@ class PreparedSendCommand extends RemotingCommand {
     private readonly fields: SendFields,
     private readonly batch: boolean,
     body: Buffer,
+    /** Signed: the signer and this request's signature (computed once, the header may be written twice). */
+    private readonly auth?: { signer: SendSigner; signature: string },
   ) {
     super(code, opaque);
     this.body = body;
@@ -101,11 +123,16 @@ class PreparedSendCommand extends RemotingCommand {
       .int(f.flag)
       .raw(I)
       .string(f.properties)
-      .raw(this.batch ? REST_TRUE : REST_FALSE)
+      .raw(this.auth ? this.authTail(this.auth) : this.batch ? REST_TRUE : REST_FALSE)
       .int(this.flag)
       .raw(LANGUAGE_OPAQUE)
       .int(this.opaque)
       .raw(HEADER_TAIL).bytes;
+  }
+
+  /** `…"m":"…","AccessKey":…,"Signature":"…"},"flag":` (JSON field order is free; the broker signs in key order). */
+  private authTail(auth: { signer: SendSigner; signature: string }): Buffer {
+    return Buffer.concat([this.batch ? REST_TRUE_SIGNED : REST_FALSE_SIGNED, auth.signer.fields, SIGNATURE_FIELD, Buffer.from(JSON.stringify(auth.signature)), CLOSE_FLAG]);
   }
 
   override encode(): Buffer {
@@ -140,9 +167,11 @@ export class SendRequestEncoder {
     private readonly defaultTopicQueueNums: number,
     /**
      * ACL signing: sends go on the producer's own connections, past the remoting client's hook, so
-     * the encoder signs them; a signed request needs its ext fields, so it takes the generic form.
+     * the encoder signs them: on the byte-written path from the fields themselves, on the generic
+     * path (retries, ROCKETMQ serialization) through the hook.
      */
     private readonly sign?: (addr: string, cmd: RemotingCommand) => void,
+    private readonly signer?: SendSigner,
   ) {}
 
   build(
@@ -157,7 +186,7 @@ export class SendRequestEncoder {
   ): RemotingCommand {
     const batch = code === RequestCode.SEND_BATCH_MESSAGE;
     const fields: SendFields = { topic, queueId, sysFlag, bornTimestamp, flag, properties, reconsumeTimes: 0 };
-    if (this.sign || RemotingCommand.defaultSerializeType !== SerializeType.JSON) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
+    if (RemotingCommand.defaultSerializeType !== SerializeType.JSON || (this.sign && !this.signer)) return this.buildGeneric(RemotingCommand.createRequest(code), fields, batch, body);
     const prefixes = this.prefixes[batch ? 1 : code === RequestCode.SEND_REPLY_MESSAGE_V2 ? 2 : 0]!;
     let prefix = prefixes.get(topic);
     if (prefix === undefined) {
@@ -167,7 +196,12 @@ export class SendRequestEncoder {
       );
       prefixes.set(topic, prefix);
     }
-    return new PreparedSendCommand(code, takeOpaque(), prefix, fields, batch, body);
+    if (!this.signer) return new PreparedSendCommand(code, takeOpaque(), prefix, fields, batch, body);
+    // The values in key order, as requestSignature would join them from the ext fields.
+    const s = this.signer;
+    const text = s.prefix + this.producerGroup + topic + this.defaultTopic + this.defaultTopicQueueNums + queueId + sysFlag + bornTimestamp + flag + properties + '0' + 'false' + batch;
+    const signature = createHmac('sha1', s.key).update(text, 'utf8').update(body).digest('base64');
+    return new PreparedSendCommand(code, takeOpaque(), prefix, fields, batch, body, { signer: s, signature });
   }
 
   /** A SEND_MESSAGE_V2 to a retry topic: the generic form, with the redelivery counts in the header. */
