@@ -66,6 +66,27 @@ describe('LitePullConsumer', () => {
     }
   });
 
+  it('without auto commit, what was polled and not committed is polled again after a restart', async () => {
+    const make = () => new LitePullConsumer({ consumerGroup: 'LiteManual', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', autoCommit: false }).subscribe(TOPIC, '*');
+    const first = make();
+    await first.start();
+    const got: string[] = [];
+    await drain(first, got, () => got.length >= 20);
+    await first.shutdown();
+    expect(await committedTotal('LiteManual')).toBe(0);
+    const second = make();
+    await second.start();
+    const again: string[] = [];
+    try {
+      await drain(second, again, () => again.length >= 20);
+      await second.commitSync();
+    } finally {
+      await second.shutdown();
+    }
+    expect(again.sort()).toEqual(got.sort());
+    expect(await committedTotal('LiteManual')).toBe(20);
+  });
+
   it('an assigned queue is sought back and forth and paused; auto commit writes what was polled', async () => {
     const c = new LitePullConsumer({ consumerGroup: 'LiteAssign', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', autoCommitIntervalMillis: 100 });
     const probe = new LitePullConsumer({ consumerGroup: 'LiteProbe', namesrvAddr: cluster.namesrvAddr, logger: silentLogger });

@@ -41,7 +41,8 @@ const FLOW_CONTROL_DELAY_MS = 50;
  * listener. Queues come from `subscribe` (the group rebalances them among its members, as push
  * consumers do) or from `assign` (the application chooses; no rebalance). A long-polling pull
  * loop per queue fills a shared buffer; `poll` hands out one pull's messages and moves that queue's
- * offset past them in memory, and `commitSync` (or auto commit) writes offsets to the broker.
+ * offset past them in memory, and `commitSync` (or auto commit) writes offsets to the broker;
+ * without auto commit, what was polled and not committed comes again after a restart.
  * `seek` moves a queue, `pause`/`resume` stop and restart its pulls.
  */
 export class LitePullConsumer implements ConsumerMember {
@@ -60,6 +61,8 @@ export class LitePullConsumer implements ConsumerMember {
   private assigned: MessageQueue[] | null = null;
   private readonly queues = new Map<string, ProcessQueue>();
   private readonly paused = new Set<string>();
+  /** Per queue, the offset past what poll() handed out: committed only by commitSync / auto commit. */
+  private readonly polled = new Map<string, { mq: MessageQueue; offset: number }>();
   private readonly buffer: Batch[] = [];
   private buffered = 0;
   /** poll() waiting for messages: a pull that found some wakes it. */
@@ -135,7 +138,9 @@ export class LitePullConsumer implements ConsumerMember {
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     this.pauses.wakeAll();
     this.pollWaits.wakeAll();
-    await this.offsets!.persistAll(this.assignment(), false);
+    // Without auto commit, what was polled and not committed is polled again after a restart (as Java).
+    if (this.autoCommit) await this.commitSync();
+    else await this.offsets!.persistAll(this.assignment(), false);
     for (const pq of this.queues.values()) pq.dropped = true;
     this.queues.clear();
     this.instance = null;
@@ -158,7 +163,7 @@ export class LitePullConsumer implements ConsumerMember {
         this.buffered -= batch.msgs.length;
         if (batch.pq.dropped) continue;
         const next = batch.pq.remove(batch.msgs);
-        if (next >= 0) this.offsets!.updateOffset(batch.pq.mq, next, true);
+        if (next >= 0) this.polled.set(mqKey(batch.pq.mq), { mq: batch.pq.mq, offset: next });
         return batch.msgs;
       }
       const left = deadline - Date.now();
@@ -170,7 +175,9 @@ export class LitePullConsumer implements ConsumerMember {
   /** Writes every queue's polled-past offset to the broker (or the local file when broadcasting). */
   async commitSync(): Promise<void> {
     this.lastCommit = Date.now();
-    await this.offsets?.persistAll(this.assignment(), false);
+    if (!this.offsets) return;
+    for (const { mq, offset } of this.polled.values()) this.offsets.updateOffset(mq, offset, false);
+    await this.offsets.persistAll(this.assignment(), false);
   }
 
   /** The group's committed offset of `mq` on the broker (-1 when none). */
@@ -249,6 +256,7 @@ export class LitePullConsumer implements ConsumerMember {
       this.queues.delete(key);
       await this.offsets!.persist(pq.mq).catch((err: unknown) => this.logger.warn('persist offset of %s failed: %s', key, errorMessage(err)));
       this.offsets!.removeOffset(pq.mq);
+      this.polled.delete(key);
     }
     for (const mq of mine) {
       const key = mqKey(mq);
@@ -270,7 +278,8 @@ export class LitePullConsumer implements ConsumerMember {
     pq.dropped = true;
     const next = new ProcessQueue(pq.mq, offset);
     this.queues.set(mqKey(pq.mq), next);
-    this.offsets!.updateOffset(pq.mq, offset, false);
+    // A seek moves what the next commit writes, as if the messages before it had been polled.
+    this.polled.set(mqKey(pq.mq), { mq: pq.mq, offset });
     void this.pullLoop(next);
   }
 
