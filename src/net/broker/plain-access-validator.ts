@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { RemotingCommand } from '../remoting-command.js';
-import type { KeyObject } from 'node:crypto';
+import { timingSafeEqual, type KeyObject } from 'node:crypto';
 import { requestSignature, signingKey, UNIQUE_MSG_QUERY_FLAG } from '../acl-signature.js';
 import type { Logger } from '../logger.js';
 import { ADMIN_CODES, AclError, Perm, checkPermission, checkResourcePerms, isRetryTopic, parsePerm, parseResourcePerms, resourceLabel } from './acl-permission.js';
@@ -28,6 +28,13 @@ interface AclState {
   files: AclFile[];
   globalWhite: AddressMatcher[];
   accounts: Map<string, Account>;
+}
+
+/** A comparison whose time does not tell how much of a guessed signature was right. */
+function sameText(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
 }
 
 function compile(files: AclFile[], log: Logger): AclState {
@@ -128,10 +135,11 @@ export class PlainAccessValidator {
    * clients sign it (a known mismatch): both forms are accepted, so either client can query.
    */
   private signatureMatches(res: AccessRequest, req: RemotingCommand, key: KeyObject): boolean {
-    if (res.signature === undefined) return false;
-    if (requestSignature(req.extFields, req.body, key) === res.signature) return true;
+    const given = res.signature;
+    if (given === undefined) return false;
+    if (sameText(requestSignature(req.extFields, req.body, key), given)) return true;
     if (req.extFields[UNIQUE_MSG_QUERY_FLAG] === undefined) return false;
-    return requestSignature(req.extFields, req.body, key, true) === res.signature;
+    return sameText(requestSignature(req.extFields, req.body, key, true), given);
   }
 
   private loadFiles(): AclState {
