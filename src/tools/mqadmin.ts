@@ -14,7 +14,7 @@ import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
 import { consumerStatus } from './consumer-status.js';
 import { queryMsgTraceById } from './trace-commands.js';
-import { allocateMQ, checkMsgSendRT, printMsg, sendMsgStatus } from './probe-commands.js';
+import { allocateMQ, checkMsgSendRT, clusterRT, printMsg, sendMsgStatus } from './probe-commands.js';
 import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
@@ -61,6 +61,7 @@ export const COMMANDS: readonly SubCommand[] = [
   printMsg,
   sendMsgStatus,
   checkMsgSendRT,
+  clusterRT,
   allocateMQ,
   updateAclConfig,
   deleteAccessConfig,

@@ -1,4 +1,4 @@
-import { Message, Producer, PullConsumer, allocateAveragely, compareMessageQueue, formatMessageQueue, type MessageQueue } from '../net/client/index.js';
+import { MQAdmin, Message, Producer, PullConsumer, allocateAveragely, compareMessageQueue, formatMessageQueue, type MessageQueue } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { fixed, left, messageExtString } from './format.js';
 import type { CommandContext, SubCommand } from './sub-command.js';
@@ -134,4 +134,61 @@ export const allocateMQ: SubCommand = {
       await consumer.shutdown();
     }
   },
+};
+
+export const clusterRT: SubCommand = {
+  name: 'clusterRT',
+  desc: 'List All clusters Message Send RT',
+  options: [
+    opt('a', 'amount', true, 'message amount | default 100'),
+    opt('s', 'size', true, 'message size | default 128 Byte'),
+    opt('c', 'cluster', true, 'cluster name | default display all cluster'),
+    opt('i', 'interval', true, 'Interval of round, unit is second | default 10'),
+    opt('r', 'rounds', true, 'rounds to run | default until stopped (ours: RocketMQ always loops)'),
+  ],
+  run: (ctx) =>
+    withProducer(ctx, async (p) => {
+      const amount = int(ctx.opts, 'a') ?? 100;
+      if (amount < 2) throw new UsageError('-a: the amount must be at least 2 (the first send is not timed)');
+      const size = int(ctx.opts, 's') ?? 128;
+      const intervalMs = (int(ctx.opts, 'i') ?? 10) * 1000;
+      const rounds = int(ctx.opts, 'r') ?? Infinity;
+      const admin = new MQAdmin({ namesrvAddr: ctx.namesrvAddr, instanceName: `${Date.now()}-rt`, logger: ctx.logger, ...ctx.credentials });
+      await admin.start();
+      try {
+        const table = (await admin.examineBrokerClusterInfo()).clusterAddrTable;
+        const only = str(ctx.opts, 'c');
+        const clusters = only ? [only] : [...table.keys()].sort();
+        ctx.out(`${left('#Cluster Name', 24)}  ${left('#Broker Name', 24)}  ${left('#RT', 4)}  ${left('#successCount', 8)}  ${left('#failCount', 8)}\n`);
+        for (let round = 0; round < rounds; round++) {
+          if (round > 0) await new Promise((r) => setTimeout(r, intervalMs));
+          for (const cluster of clusters) {
+            const brokers = table.get(cluster);
+            if (!brokers) {
+              ctx.out(`cluster [${cluster}] not exist\n`);
+              break;
+            }
+            for (const broker of [...brokers].sort()) {
+              let ok = 0;
+              let failed = 0;
+              let elapsed = 0;
+              for (let i = 0; i < amount; i++) {
+                const start = Date.now();
+                try {
+                  // The broker's own topic: every send goes to that broker.
+                  await p.send(new Message(broker, body(size)));
+                  ok++;
+                } catch {
+                  failed++;
+                }
+                if (i !== 0) elapsed += Date.now() - start;
+              }
+              ctx.out(`${left(cluster, 24)}  ${left(broker, 24)}  ${left(fixed(elapsed / (amount - 1), 2), 8)}  ${left(ok, 16)}  ${left(failed, 16)}\n`);
+            }
+          }
+        }
+      } finally {
+        await admin.shutdown();
+      }
+    }),
 };

@@ -163,6 +163,9 @@ describe('mqadmin operations', () => {
     expect(printed.out).toContain('minOffset=0, maxOffset=2, MessageQueue [topic=ProbeTopic, brokerName=broker-local, queueId=0]');
     expect(printed.out).toContain(' BODY: aaaaaaaaaaaaaaaa\n');
     expect((await admin('printMsg', '-t', 'ProbeTopic', '-d', 'false')).out).toContain(' BODY: NOT PRINT BODY\n');
+    const crt = (await admin('clusterRT', '-a', '3', '-s', '8', '-r', '1')).out.split('\n');
+    expect(crt[0]).toMatch(/^#Cluster Name +#Broker Name +#RT +#successCount +#failCount$/);
+    expect(crt[1]).toMatch(new RegExp(`^${cluster.clusterName} +${cluster.brokerName} +\\d+\\.\\d\\d +3 +0 *$`));
     const alloc = await admin('allocateMQ', '-t', 'ProbeTopic', '-i', '10.0.0.2,10.0.0.1');
     expect(JSON.parse(alloc.out)).toEqual({ result: { '10.0.0.1': [{ brokerName: cluster.brokerName, queueId: 0, topic: 'ProbeTopic' }], '10.0.0.2': [{ brokerName: cluster.brokerName, queueId: 1, topic: 'ProbeTopic' }] } });
   });
