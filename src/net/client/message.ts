@@ -124,6 +124,8 @@ export interface MessageExt extends StoredMessage {
   tags?: string;
   keys?: string;
   brokerName: string;
+  /** When a push consumer handed it to its listener (consumeTimeout); 0 before. */
+  consumeStartTime?: number;
 }
 
 export function toMessageExt(m: StoredMessage, brokerName: string): MessageExt {
@@ -131,6 +133,8 @@ export function toMessageExt(m: StoredMessage, brokerName: string): MessageExt {
   ext.offsetMsgId = m.msgId;
   ext.msgId = m.properties[PROPERTY.UNIQ_KEY] ?? m.msgId;
   ext.brokerName = brokerName;
+  // Set here, not first at consumption, so every message keeps one object shape.
+  ext.consumeStartTime = 0;
   const tags = m.properties[PROPERTY.TAGS];
   if (tags !== undefined) ext.tags = tags;
   const keys = m.properties[PROPERTY.KEYS];

@@ -28,10 +28,8 @@ export class ProcessQueue {
   lastLockTimestamp = 0;
   private offsets: number[] = [];
   private head = 0;
-  /** Offset -> body bytes, for messages pulled and not yet consumed. */
-  private readonly inFlight = new Map<number, number>();
-  /** Offset -> message and when its listener call began, for messages being consumed (consumeTimeout). */
-  private readonly consuming = new Map<number, { msg: MessageExt; since: number }>();
+  /** Offset -> message, for messages pulled and not yet consumed (its body length counts in `bytes`). */
+  private readonly inFlight = new Map<number, MessageExt>();
   private bytes = 0;
   private maxOffset = -1;
 
@@ -73,7 +71,7 @@ export class ProcessQueue {
     for (const m of msgs) {
       if (m.queueOffset <= this.maxOffset) continue;
       this.offsets.push(m.queueOffset);
-      this.inFlight.set(m.queueOffset, m.body.length);
+      this.inFlight.set(m.queueOffset, m);
       this.bytes += m.body.length;
       this.maxOffset = m.queueOffset;
       added.push(m);
@@ -81,9 +79,9 @@ export class ProcessQueue {
     return added;
   }
 
-  /** The listener was handed these messages now (MessageAccessor.setConsumeStartTimeStamp). */
+  /** The listener was handed these messages now (MessageAccessor.setConsumeStartTimeStamp): a field, no allocation. */
   consumeStarted(msgs: readonly MessageExt[], now = Date.now()): void {
-    for (const m of msgs) if (this.inFlight.has(m.queueOffset)) this.consuming.set(m.queueOffset, { msg: m, since: now });
+    for (const m of msgs) m.consumeStartTime = now;
   }
 
   /**
@@ -94,11 +92,10 @@ export class ProcessQueue {
   expired(timeoutMs: number, now = Date.now(), max = 16): MessageExt[] {
     const out: MessageExt[] = [];
     for (let i = this.head; i < this.offsets.length && out.length < max; i++) {
-      const offset = this.offsets[i]!;
-      if (!this.inFlight.has(offset)) continue;
-      const c = this.consuming.get(offset);
-      if (!c || now - c.since <= timeoutMs) break;
-      out.push(c.msg);
+      const m = this.inFlight.get(this.offsets[i]!);
+      if (!m) continue;
+      if (!m.consumeStartTime || now - m.consumeStartTime <= timeoutMs) break;
+      out.push(m);
     }
     return out;
   }
@@ -118,11 +115,10 @@ export class ProcessQueue {
   remove(msgs: readonly MessageExt[]): number {
     if (this.maxOffset < 0) return -1;
     for (const m of msgs) {
-      const size = this.inFlight.get(m.queueOffset);
-      if (size === undefined) continue;
+      const held = this.inFlight.get(m.queueOffset);
+      if (held === undefined) continue;
       this.inFlight.delete(m.queueOffset);
-      this.consuming.delete(m.queueOffset);
-      this.bytes -= size;
+      this.bytes -= held.body.length;
     }
     while (this.head < this.offsets.length && !this.inFlight.has(this.offsets[this.head]!)) this.head++;
     if (this.head > 1024 && this.head * 2 > this.offsets.length) {
