@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MQAdmin, Message, Producer, PushConsumer } from '../../src/net/client/index.js';
+import { MQAdmin, Message, Producer, PushConsumer, TransactionProducer } from '../../src/net/client/index.js';
 import { CONTENT_SPLITOR, FIELD_SPLITOR, decodeTraceRecords, encodeTraceRecord } from '../../src/net/client/trace-data.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin } from '../helpers/mqadmin-run.js';
@@ -17,6 +17,9 @@ describe('trace records', () => {
     expect(recs[1]).toMatchObject({ success: false, contextCode: 4, timeStamp: 9, groupName: 'C' });
     expect(recs[2]).toMatchObject({ success: false, offsetMsgId: '' });
     expect(recs[3]).toMatchObject({ contextCode: 0, groupName: '' });
+    const end = encodeTraceRecord({ type: 'EndTransaction', timeStamp: 5, regionId: 'R', groupName: 'G', topic: 'T', msgId: 'M', tags: 't', keys: 'k', storeHost: 'h:1', msgType: 2, transactionId: 'X', transactionState: 'COMMIT_MESSAGE', fromTransactionCheck: true });
+    expect(end.split(CONTENT_SPLITOR)).toHaveLength(13);
+    expect(decodeTraceRecords(end)).toEqual([{ type: 'EndTransaction', timeStamp: 5, regionId: 'R', groupName: 'G', topic: 'T', msgId: 'M', tags: 't', keys: 'k', storeHost: 'h:1', msgType: 2, transactionId: 'X', transactionState: 'COMMIT_MESSAGE', fromTransactionCheck: true }]);
   });
 });
 
@@ -69,5 +72,33 @@ describe('message traces end to end', () => {
     expect(out[0]).toMatch(/^#Type +#ProducerGroup +#ClientHost +#SendTime +#CostTimes +#Status/);
     expect(out[1]).toMatch(/^Pub +TraceProducer +[\d.]+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+ms +success/);
     expect(out[4]).toMatch(/^Sub +TraceGroup +[\d.]+ +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d +\d+ms +success/);
+  });
+
+  it('a traced transaction producer writes its EndTransaction record', async () => {
+    const tx = new TransactionProducer({
+      producerGroup: 'TraceTxGroup', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, enableMsgTrace: true,
+      transactionListener: { executeLocalTransaction: () => 'COMMIT_MESSAGE', checkLocalTransaction: () => 'COMMIT_MESSAGE' },
+    });
+    await tx.start();
+    const r = await tx.sendMessageInTransaction(new Message('TracedTopic', 'in a transaction', { keys: ['tx-1'] }));
+    await tx.shutdown();
+    const admin = new MQAdmin({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+    await admin.start();
+    try {
+      let records: string[][] = [];
+      await pollUntil(async () => {
+        const bodies = (await admin.queryMessage('RMQ_SYS_TRACE_TOPIC', r.msgId, 64, 0, Date.now()).catch(() => [])).map((m) => m.body.toString());
+        records = bodies.join('').split(FIELD_SPLITOR).filter((x) => x !== '').map((x) => x.split(CONTENT_SPLITOR));
+        return records.some((f) => f[0] === 'EndTransaction');
+      }, 10_000, 'the EndTransaction record');
+      const end = records.find((f) => f[0] === 'EndTransaction')!;
+      expect(end).toHaveLength(13);
+      expect(end.slice(3, 6)).toEqual(['TraceTxGroup', 'TracedTopic', r.msgId]);
+      expect(end.slice(9)).toEqual(['2', r.transactionId, 'COMMIT_MESSAGE', 'false']);
+      // The half's send has its Pub record too, typed as a half message (1).
+      expect(records.find((f) => f[0] === 'Pub')![11]).toBe('1');
+    } finally {
+      await admin.shutdown();
+    }
   });
 });

@@ -61,7 +61,7 @@ export class Producer implements ProducerMember {
   /** Broker connections, looked up once instead of per send. */
   private readonly conns = new Map<string, Connection>();
   /** With enableMsgTrace: where each send's Pub record goes. */
-  private readonly tracer: TraceDispatcher | null;
+  protected readonly tracer: TraceDispatcher | null;
   /** Topics whose brokers had this client's heartbeat before a request went there. */
   private readonly requestTopics = new Set<string>();
 

@@ -55,7 +55,24 @@ export interface SubAfterRecord {
   groupName: string;
 }
 
-export type TraceRecord = PubRecord | SubBeforeRecord | SubAfterRecord;
+export interface EndTransactionRecord {
+  type: 'EndTransaction';
+  timeStamp: number;
+  regionId: string;
+  groupName: string;
+  topic: string;
+  msgId: string;
+  tags: string;
+  keys: string;
+  storeHost: string;
+  msgType: number;
+  transactionId: string;
+  /** COMMIT_MESSAGE, ROLLBACK_MESSAGE or UNKNOW. */
+  transactionState: string;
+  fromTransactionCheck: boolean;
+}
+
+export type TraceRecord = PubRecord | SubBeforeRecord | SubAfterRecord | EndTransactionRecord;
 
 /** A text field: no separators inside, and "null" rather than empty, as Java appends a null. */
 function text(v: string | undefined): string {
@@ -74,6 +91,9 @@ export function encodeTraceRecord(r: TraceRecord): string {
       break;
     case 'SubAfter':
       fields = ['SubAfter', text(r.requestId), text(r.msgId), r.costTime, r.success, text(r.keys), r.contextCode, r.timeStamp, text(r.groupName)];
+      break;
+    case 'EndTransaction':
+      fields = ['EndTransaction', r.timeStamp, text(r.regionId), text(r.groupName), text(r.topic), text(r.msgId), text(r.tags), text(r.keys), text(r.storeHost), r.msgType, text(r.transactionId), text(r.transactionState), r.fromTransactionCheck];
       break;
   }
   return fields.join(CONTENT_SPLITOR) + FIELD_SPLITOR;
@@ -103,6 +123,11 @@ export function decodeTraceRecords(body: string): TraceRecord[] {
       });
     } else if (f[0] === 'SubBefore' && f.length >= 8) {
       out.push({ type: 'SubBefore', timeStamp: int(f[1]), regionId: value(f[2]), groupName: value(f[3]), requestId: value(f[4]), msgId: value(f[5]), retryTimes: int(f[6]), keys: value(f[7]) });
+    } else if (f[0] === 'EndTransaction' && f.length >= 13) {
+      out.push({
+        type: 'EndTransaction', timeStamp: int(f[1]), regionId: value(f[2]), groupName: value(f[3]), topic: value(f[4]), msgId: value(f[5]), tags: value(f[6]), keys: value(f[7]),
+        storeHost: value(f[8]), msgType: int(f[9]), transactionId: value(f[10]), transactionState: value(f[11]), fromTransactionCheck: f[12] === 'true',
+      });
     } else if (f[0] === 'SubAfter' && f.length >= 6) {
       out.push({
         type: 'SubAfter', requestId: value(f[1]), msgId: value(f[2]), costTime: int(f[3]), success: f[4] === 'true', keys: value(f[5]),

@@ -131,3 +131,16 @@ export function traceConsume(t: TraceDispatcher, group: string, msgs: readonly M
     t.append({ type: 'SubAfter', requestId, msgId: m.msgId, costTime, success: ok, keys, contextCode, timeStamp: end, groupName: group }, traceKeys);
   }
 }
+
+/** The EndTransaction record of a transaction's outcome told to the broker (EndTransactionTraceHookImpl). */
+export function traceEndTransaction(t: TraceDispatcher, group: string, msg: { topic: string; tags?: string; keys?: string; properties: { get(k: string): string | undefined } }, msgId: string, transactionId: string, state: string, fromTransactionCheck: boolean, storeHost: string): void {
+  if (msg.topic === t.topic) return;
+  const keys = msg.keys ?? '';
+  t.append(
+    {
+      type: 'EndTransaction', timeStamp: Date.now(), regionId: msg.properties.get(PROPERTY.MSG_REGION) ?? 'DefaultRegion', groupName: group, topic: msg.topic, msgId,
+      tags: msg.tags ?? '', keys, storeHost, msgType: TRACE_MSG_TYPE.Trans_msg_Commit, transactionId, transactionState: state, fromTransactionCheck,
+    },
+    [msgId, ...keys.split(' ')],
+  );
+}

@@ -3,6 +3,7 @@ import { RequestCode } from '../codes.js';
 import { RemotingCommand } from '../remoting-command.js';
 import { MQClientError, errorMessage, illegalArgument } from './errors.js';
 import { Message, type MessageExt } from './message.js';
+import { traceEndTransaction } from './trace-dispatcher.js';
 import { Producer, type ProducerOptions } from './producer.js';
 import type { SendResult } from './send-request.js';
 
@@ -72,6 +73,7 @@ export class TransactionProducer extends Producer {
     const brokerAddr = this.instance?.findBrokerAddrInPublish(sent.messageQueue.brokerName);
     if (brokerAddr) {
       const remark = failure === undefined ? undefined : `executeLocalTransactionBranch exception: ${errorMessage(failure)}`;
+      if (this.tracer) traceEndTransaction(this.tracer, this.group, msg, sent.msgId, transactionId, state, false, brokerAddr);
       this.endTransaction(brokerAddr, {
         tranStateTableOffset: sent.queueOffset,
         commitLogOffset: decodeOffsetMsgId(sent.offsetMsgId).offset,
@@ -92,15 +94,16 @@ export class TransactionProducer extends Producer {
         this.logger.warn('checking local transaction %s threw: %s', transactionId, errorMessage(e));
         return 'UNKNOW';
       })
-      .then((state) =>
+      .then((state) => {
+        if (this.tracer) traceEndTransaction(this.tracer, this.group, { topic: msg.topic, tags: msg.tags, keys: msg.keys, properties: new Map(Object.entries(msg.properties)) }, header.msgId || msg.msgId, transactionId, state, true, brokerAddr);
         this.endTransaction(brokerAddr, {
           tranStateTableOffset: Number(header.tranStateTableOffset),
           commitLogOffset: Number(header.commitLogOffset),
           msgId: header.msgId || msg.msgId,
           transactionId,
           fromTransactionCheck: true,
-        }, state),
-      );
+        }, state);
+      });
   }
 
   private endTransaction(
