@@ -15,8 +15,8 @@ export const TRACE_MSG_TYPE = { Normal_Msg: 0, Trans_Msg_Half: 1, Trans_msg_Comm
 /** ConsumeReturnType ordinals (SubAfter's contextCode). */
 export const CONSUME_RETURN = { SUCCESS: 0, TIME_OUT: 1, EXCEPTION: 2, RETURNNULL: 3, FAILED: 4 } as const;
 
-export interface PubRecord {
-  type: 'Pub';
+/** What a producer-side record (Pub, EndTransaction) says of the message and where it went. */
+interface ProducedMessageFields {
   timeStamp: number;
   regionId: string;
   groupName: string;
@@ -25,6 +25,10 @@ export interface PubRecord {
   tags: string;
   keys: string;
   storeHost: string;
+}
+
+export interface PubRecord extends ProducedMessageFields {
+  type: 'Pub';
   bodyLength: number;
   costTime: number;
   msgType: number;
@@ -55,16 +59,8 @@ export interface SubAfterRecord {
   groupName: string;
 }
 
-export interface EndTransactionRecord {
+export interface EndTransactionRecord extends ProducedMessageFields {
   type: 'EndTransaction';
-  timeStamp: number;
-  regionId: string;
-  groupName: string;
-  topic: string;
-  msgId: string;
-  tags: string;
-  keys: string;
-  storeHost: string;
   msgType: number;
   transactionId: string;
   /** COMMIT_MESSAGE, ROLLBACK_MESSAGE or UNKNOW. */
