@@ -16,7 +16,7 @@ export interface QueueView {
   readonly maxOffsetInQueue: number;
   /** Units from a queue index to the end of its file, or null when not stored. */
   unitsFrom(index: number): Buffer | null;
-  entry(index: number): { commitLogOffset: number; size: number } | null;
+  entry(index: number): { commitLogOffset: number; size: number; tagsCode: number } | null;
 }
 
 /** What a pull needs of a commit log. */

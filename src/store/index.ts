@@ -6,6 +6,7 @@ export * from './types.js';
 export { DefaultMessageStore, type StoreOptions, type StoreLogger } from './message-store.js';
 export { MemoryMessageStore } from './memory-store.js';
 export { usesStagedWrites } from './commit-log.js';
+export { cleanExpiredConsumeQueues, type CleanExpiredResult } from './clean-expired-queues.js';
 export type { RemoteDispatcher, DispatchRequest } from './dispatch.js';
 export type { PagePopulator } from './page-populator.js';
 export type { HaTransport, HaMasterStart, HaSlaveStart, ReplicaStatus } from './ha.js';

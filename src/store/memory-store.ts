@@ -204,6 +204,9 @@ export class MemoryMessageStore extends StoreReads implements MessageStore {
   executeDeleteFilesManually(): void {
     // Nothing here outlives the process: there are no files to expire.
   }
+  topics(): string[] {
+    return [...this.queues.keys()];
+  }
   queueIds(topic: string): number[] {
     const ids: number[] = [];
     this.queues.get(topic)?.forEach((q, id) => q && ids.push(id));

@@ -1,12 +1,5 @@
 import type { StoreConfig } from './config.js';
-import type {
-  HostAddress,
-  MessageArrivingListener,
-  MessageInput,
-  MessageStore,
-  PutMessageResult,
-  QueryMessageResult,
-} from './types.js';
+import type { HostAddress, MessageArrivingListener, MessageInput, MessageStore, PutMessageResult, QueryMessageResult } from './types.js';
 import { CommitLog, type AppendResult } from './commit-log.js';
 import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
@@ -362,6 +355,11 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   queueIds(topic: string): number[] {
     this.beforeRead();
     return this.consumeQueues.queueIds(topic);
+  }
+
+  topics(): string[] {
+    this.beforeRead();
+    return this.consumeQueues.topics();
   }
 
   setMessageArrivingListener(listener: MessageArrivingListener | null): void {

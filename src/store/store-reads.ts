@@ -1,5 +1,5 @@
 import type { StoreConfig } from './config.js';
-import type { GetMessageResult, HostAddress, MessageFilter, StoredMessage } from './types.js';
+import type { ConsumeQueueUnit, GetMessageResult, HostAddress, MessageFilter, StoredMessage } from './types.js';
 import { getMessage, offsetByTime, storeTimeAt, type LogView, type QueueView } from './get-message.js';
 import { decodeMessage, decodeOffsetMsgId, hostToString, storeTimestampOf } from './message-codec.js';
 import { PROPERTY } from './properties.js';
@@ -46,6 +46,19 @@ export abstract class StoreReads {
   getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number {
     this.beforeRead();
     return this.readQueue(topic, queueId)?.entry(queueOffset)?.commitLogOffset ?? -1;
+  }
+
+  getConsumeQueueUnits(topic: string, queueId: number, index: number, count: number): ConsumeQueueUnit[] | null {
+    this.beforeRead();
+    const q = this.readQueue(topic, queueId);
+    if (!q || !Number.isInteger(index) || index < q.minOffsetInQueue || index >= q.maxOffsetInQueue) return null;
+    const units: ConsumeQueueUnit[] = [];
+    for (let i = index; i < Math.min(q.maxOffsetInQueue, index + count); i++) {
+      const u = q.entry(i);
+      if (!u) break;
+      units.push({ commitLogOffset: u.commitLogOffset, size: u.size, tagsCode: u.tagsCode });
+    }
+    return units;
   }
 
   getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number {

@@ -100,6 +100,13 @@ export interface QueryMessageResult {
   indexLastUpdatePhyoffset: number;
 }
 
+/** One 20-byte ConsumeQueue unit, decoded. */
+export interface ConsumeQueueUnit {
+  commitLogOffset: number;
+  size: number;
+  tagsCode: number;
+}
+
 /** Called after a message becomes visible in its ConsumeQueue (long polling wakes on this). */
 export type MessageArrivingListener = (topic: string, queueId: number, nextQueueOffset: number, tagsCode: number) => void;
 
@@ -130,6 +137,11 @@ export interface MessageStore {
   getOffsetInQueueByTime(topic: string, queueId: number, timestamp: number): number;
   /** Commit log offset of a queue entry, or -1. */
   getCommitLogOffsetInQueue(topic: string, queueId: number, queueOffset: number): number;
+  /**
+   * Units of a consume queue from `index` (at most `count`, and none past the queue's end), or
+   * null when there is no such queue or `index` is not stored (QUERY_CONSUME_QUEUE).
+   */
+  getConsumeQueueUnits(topic: string, queueId: number, index: number, count: number): ConsumeQueueUnit[] | null;
   /** Store time of a queue entry, or -1. */
   getMessageStoreTimeStamp(topic: string, queueId: number, queueOffset: number): number;
   /** Store time of the oldest message in a queue (or in the whole commit log when no queue is given), -1 if none. */
@@ -156,6 +168,8 @@ export interface MessageStore {
   executeDeleteFilesManually(): void;
   /** Topic -> queue ids that have a ConsumeQueue. */
   queueIds(topic: string): number[];
+  /** Topics that have at least one ConsumeQueue. */
+  topics(): string[];
   setMessageArrivingListener(listener: MessageArrivingListener | null): void;
   /**
    * Resolves true once every record that starts before `commitLogOffset` is visible to reads
