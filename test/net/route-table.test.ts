@@ -136,5 +136,25 @@ describe('RouteTable topic queries', () => {
     expect(rt.pickupTopicRouteData('T1')).toBeUndefined();
     expect(rt.wipeWritePermOfBroker('broker-a')).toBe(1);
     expect(rt.pickupTopicRouteData('T2')!.queueDatas[0]!.perm).toBe(4);
+    // ADD_WRITE_PERM sets RW, as RocketMQ 4.9.3+ does (an inherit bit is not kept).
+    rt.registerBroker(reg({ dataVersion: { counter: 2, timestamp: 2000 }, topicConfigs: [tc('T2', 8, 1 | 4)] }), 2);
+    expect(rt.addWritePermOfBroker('broker-a')).toBe(1);
+    expect(rt.pickupTopicRouteData('T2')!.queueDatas[0]!.perm).toBe(6);
+    expect(rt.addWritePermOfBroker('nobody')).toBe(0);
+  });
+
+  it('lists cluster and broker names as system topics with an address to ask for the rest, and unit topics by their flags', () => {
+    const rt = new RouteTable<string>();
+    expect(rt.getSystemTopicList()).toEqual({ topics: [], brokerAddr: undefined });
+    const flagged = (topicName: string, topicSysFlag: number) => ({ ...tc(topicName), topicSysFlag });
+    rt.registerBroker(reg({ brokerId: 1, brokerAddr: '10.0.0.2:10911', topicConfigs: [] }), 1);
+    rt.registerBroker(reg({ topicConfigs: [flagged('Plain', 0), flagged('Unit', 1), flagged('UnitSub', 2), flagged('Both', 3)] }), 1);
+    rt.registerBroker(reg({ clusterName: 'c2', brokerName: 'broker-x', brokerAddr: '10.0.1.1:10911', topicConfigs: [] }), 1);
+    const sys = rt.getSystemTopicList();
+    expect(sys.topics.sort()).toEqual(['broker-a', 'broker-x', 'c1', 'c2']);
+    expect(sys.brokerAddr).toBe('10.0.0.1:10911');
+    expect(rt.topicsBySysFlag((f) => (f & 1) !== 0)).toEqual(['Unit', 'Both']);
+    expect(rt.topicsBySysFlag((f) => (f & 2) !== 0)).toEqual(['UnitSub', 'Both']);
+    expect(rt.topicsBySysFlag((f) => (f & 1) === 0 && (f & 2) !== 0)).toEqual(['UnitSub']);
   });
 });

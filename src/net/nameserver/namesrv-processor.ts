@@ -16,6 +16,9 @@ import { NamesrvConfigError, namesrvConfigText, updateNamesrvConfig } from './na
 /** FAQUrl.suggestTodo(APPLY_TOPIC_URL), appended to TOPIC_NOT_EXIST remarks by RocketMQ. */
 const APPLY_TOPIC_SUGGESTION = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
 const WRITE_PERM = 0x2;
+/** TopicSysFlag's bits: a unit topic, and a topic with unit subscriptions. */
+const FLAG_UNIT = 0x1;
+const FLAG_UNIT_SUB = 0x2;
 
 function field(req: RemotingCommand, name: string): string {
   const v = req.extFields[name];
@@ -86,6 +89,14 @@ export class NamesrvProcessor {
       [RequestCode.GET_TOPICS_BY_CLUSTER, (r) => this.getTopicsByCluster(r)],
       [RequestCode.DELETE_TOPIC_IN_NAMESRV, (r) => this.deleteTopic(r)],
       [RequestCode.WIPE_WRITE_PERM_OF_BROKER, (r) => this.wipeWritePermOfBroker(r)],
+      [RequestCode.ADD_WRITE_PERM_OF_BROKER, (r, c) => this.addWritePermOfBroker(r, c)],
+      [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_NS, (r) => {
+        const { topics, brokerAddr } = this.routes.getSystemTopicList();
+        return RemotingCommand.createResponse(r, ResponseCode.SUCCESS, undefined, undefined, encodeTopicList(topics, brokerAddr));
+      }],
+      [RequestCode.GET_UNIT_TOPIC_LIST, (r) => this.topicsBySysFlag(r, (f) => (f & FLAG_UNIT) !== 0)],
+      [RequestCode.GET_HAS_UNIT_SUB_TOPIC_LIST, (r) => this.topicsBySysFlag(r, (f) => (f & FLAG_UNIT_SUB) !== 0)],
+      [RequestCode.GET_HAS_UNIT_SUB_UNUNIT_TOPIC_LIST, (r) => this.topicsBySysFlag(r, (f) => (f & FLAG_UNIT) === 0 && (f & FLAG_UNIT_SUB) !== 0)],
     ];
     for (const [code, handler] of table) server.registerProcessor(code, handler);
   }
@@ -185,6 +196,17 @@ export class NamesrvProcessor {
   wipeWritePermOfBroker(req: RemotingCommand): RemotingCommand {
     const count = this.routes.wipeWritePermOfBroker(field(req, 'brokerName'), WRITE_PERM);
     return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { wipeTopicCount: count });
+  }
+
+  addWritePermOfBroker(req: RemotingCommand, conn: Connection): RemotingCommand {
+    const brokerName = field(req, 'brokerName');
+    const count = this.routes.addWritePermOfBroker(brokerName);
+    this.logger.info('add write perm of broker[%s], client: %s, %d', brokerName, conn.remoteAddress, count);
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { addTopicCount: count });
+  }
+
+  private topicsBySysFlag(req: RemotingCommand, test: (topicSysFlag: number) => boolean): RemotingCommand {
+    return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeTopicList(this.routes.topicsBySysFlag(test)));
   }
 
   putKvConfig(req: RemotingCommand): RemotingCommand {

@@ -295,15 +295,58 @@ export class RouteTable<C = unknown> {
 
   /** Clears the write bit of every queue of a brokerName; returns how many topics it touched. */
   wipeWritePermOfBroker(brokerName: string, writePerm = 0x2): number {
+    return this.eachQueueOfBroker(brokerName, (qd) => (qd.perm &= ~writePerm));
+  }
+
+  /**
+   * ADD_WRITE_PERM_OF_BROKER (RocketMQ 4.9.3+): every queue of a brokerName becomes read-write
+   * again. As in RouteInfoManager, the perm is set to RW, not OR-ed (an inherit bit goes), and
+   * only until the broker next registers a changed data version.
+   */
+  addWritePermOfBroker(brokerName: string, readWritePerm = 0x6): number {
+    return this.eachQueueOfBroker(brokerName, (qd) => (qd.perm = readWritePerm));
+  }
+
+  private eachQueueOfBroker(brokerName: string, fn: (qd: QueueData) => void): number {
     let count = 0;
     for (const byBroker of this.topicQueueTable.values()) {
       const qd = byBroker.get(brokerName);
       if (qd !== undefined) {
-        qd.perm &= ~writePerm;
+        fn(qd);
         count++;
       }
     }
     return count;
+  }
+
+  /**
+   * GET_SYSTEM_TOPIC_LIST_FROM_NS: cluster and broker names (which are topics a broker creates for
+   * itself), and one broker address the client then asks for the broker's own system topics: the
+   * lowest id of the first broker name, as Java's HashMap order makes it in practice.
+   */
+  getSystemTopicList(): { topics: string[]; brokerAddr?: string } {
+    const topics = new Set<string>();
+    for (const [cluster, names] of this.clusterAddrTable) {
+      topics.add(cluster);
+      for (const n of names) topics.add(n);
+    }
+    let brokerAddr: string | undefined;
+    for (const bd of this.brokerAddrTable.values()) {
+      if (bd.brokerAddrs.size === 0) continue;
+      brokerAddr = bd.brokerAddrs.get(Math.min(...bd.brokerAddrs.keys()));
+      break;
+    }
+    return { topics: [...topics], brokerAddr };
+  }
+
+  /** Topics whose (first) queue data's topicSysFlag passes `test`: the unit topic lists (311-313). */
+  topicsBySysFlag(test: (topicSysFlag: number) => boolean): string[] {
+    const topics: string[] = [];
+    for (const [topic, byBroker] of this.topicQueueTable) {
+      const first = byBroker.values().next();
+      if (!first.done && test(first.value.topicSysFlag)) topics.push(topic);
+    }
+    return topics;
   }
 
   liveBroker(brokerAddr: string): Readonly<BrokerLiveInfo<C>> | undefined {
