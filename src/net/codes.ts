@@ -217,6 +217,7 @@ export function languageFromNumber(n: number): string {
 
 /** MQVersion ordinals that change wire behaviour. */
 export const MQVersion = {
+  V3_0_7_SNAPSHOT: 28,
   V3_0_11: 37,
   V4_9_4: 401,
   V4_9_8: 409,

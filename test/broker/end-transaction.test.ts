@@ -102,6 +102,20 @@ describe('half messages and END_TRANSACTION', () => {
       expect(kept.messages.map((m) => decodeMessage(m, 0).body.toString())).toEqual(['orphan']);
       expect(local.controller.topics.get(TRANS_CHECK_MAX_TIME_TOPIC)?.readQueueNums).toBe(1);
       expect(local.controller.offsets.query(TRANS_CHECK_GROUP, HALF_TOPIC, 0)).toBe(3);
+
+      // RESUME_CHECK_HALF_MESSAGE puts it back to be checked again, its check count at 0.
+      const given = decodeMessage(kept.messages[0]!, 0);
+      const resumed = await local.invoke(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: given.msgId });
+      expect([resumed.code, resumed.remark]).toEqual([ResponseCode.SUCCESS, undefined]);
+      expect(local.controller.store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(4);
+      const again = local.controller.store.lookMessageByOffset(local.controller.store.getCommitLogOffsetInQueue(HALF_TOPIC, 0, 3))!;
+      expect([again.body.toString(), again.properties.TRANSACTION_CHECK_TIMES, again.properties.REAL_TOPIC, again.properties.PGROUP]).toEqual(['orphan', '0', TOPIC, 'Nobody']);
+      // Only halves: a plain message, or an id naming nothing, is refused and nothing is stored.
+      const plain = await local.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC), Buffer.from('plain'));
+      const refused = await local.invoke(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: plain.extFields.msgId });
+      expect([refused.code, refused.remark]).toEqual([ResponseCode.SYSTEM_ERROR, `Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC: the message is in ${TOPIC}, not a transaction half`]);
+      expect((await local.invoke(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: 'nonsense' })).code).toBe(ResponseCode.SYSTEM_ERROR);
+      expect(local.controller.store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(4);
     } finally {
       await local.close();
     }

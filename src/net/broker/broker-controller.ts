@@ -39,6 +39,8 @@ import { brokerConfigProcessors } from './processors/broker-config.js';
 import { aclAdminProcessors } from './processors/acl-admin.js';
 import { clientCallProcessors } from './processors/client-call.js';
 import { replyProcessors } from './processors/reply.js';
+import { queueMaintenanceProcessors } from './processors/queue-maintenance.js';
+import { groupOffsetProcessors } from './processors/group-offsets.js';
 import { brokerConsumeStatsProcessors } from './processors/broker-consume-stats.js';
 import { PlainAccessValidator } from './plain-access-validator.js';
 import { AclError } from './acl-permission.js';
@@ -183,6 +185,8 @@ export class BrokerController {
       clientCallProcessors(ctx),
       replyProcessors(ctx),
       brokerConsumeStatsProcessors(ctx),
+      queueMaintenanceProcessors(ctx),
+      groupOffsetProcessors(ctx),
       brokerConfigProcessors(ctx, {
         configFile: this.configFile,
         onUpdated: (keys) => {

@@ -81,6 +81,15 @@ export class ConsumerOffsetManager {
     return out;
   }
 
+  /** CLONE_GROUP_OFFSET: `dest` takes a copy of `src`'s offsets on a topic (nothing if `src` has none). */
+  cloneOffset(src: string, dest: string, topic: string): boolean {
+    const from = this.table.get(`${topic}@${src}`);
+    if (!from) return false;
+    this.table.set(`${topic}@${dest}`, new Map(from));
+    this.version++;
+    return true;
+  }
+
   removeTopic(topic: string): void {
     for (const key of [...this.table.keys()]) {
       if (key.slice(0, key.lastIndexOf('@')) === topic) {

@@ -54,6 +54,11 @@ export class ProducerManager {
     return dropped;
   }
 
+  /** Every group's channels (GET_ALL_PRODUCER_INFO). */
+  allGroups(): IterableIterator<[string, ReadonlyMap<Connection, ClientChannel>]> {
+    return this.groups.entries();
+  }
+
   /** A producer client's channel by client id, in any group (request-reply pushes the reply there). */
   findChannel(clientId: string): ClientChannel | undefined {
     for (const g of this.groups.values()) {

@@ -33,6 +33,14 @@ export class TopicConfigManager {
     for (const tc of builtInTopics(cfg)) this.table.set(tc.topicName, tc);
   }
 
+  /**
+   * GET_SYSTEM_TOPIC_LIST_FROM_BROKER: RocketMQ's system topic set (TopicValidator's, plus the
+   * topics this broker creates for itself: cluster, broker, trace and reply topics).
+   */
+  systemTopics(): string[] {
+    return [...new Set([...Object.values(SYSTEM_TOPIC), ...builtInTopics(this.cfg).map((tc) => tc.topicName)])];
+  }
+
   /** Reads topics.json (or its .bak); throws if both exist and are unreadable. */
   load(): void {
     const loaded = readConfigFile(this.file, decodeWrapper);

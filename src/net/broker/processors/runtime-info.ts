@@ -11,9 +11,10 @@ import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable 
 /**
  * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_TOPIC_STATS_INFO (202),
  * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
- * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300). TopicStatsTable and ConsumeStats
- * are maps keyed by MessageQueue objects, which fastjson writes with the object itself as the key
- * (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we write that form too.
+ * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300), GET_ALL_PRODUCER_INFO (328).
+ * TopicStatsTable and ConsumeStats are maps keyed by MessageQueue objects, which fastjson writes
+ * with the object itself as the key (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we
+ * write that form too.
  */
 export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
   const { logger } = ctx;
@@ -47,6 +48,20 @@ export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
       if (channels.length === 0) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `the producer group[${group}] not exist`);
       const connectionSet = channels.map((c) => ({ clientAddr: c.conn.remoteAddress, clientId: c.clientId, language: c.language, version: c.version }));
       return success(req, undefined, jsonBody(stringifyFastjson({ connectionSet })));
+    })],
+    // ProducerTableInfo (RocketMQ 4.9.4+): every producer group's live clients.
+    [RequestCode.GET_ALL_PRODUCER_INFO, guarded(logger, 'all producer info', (req) => {
+      const data = new Map<string, unknown[]>();
+      for (const [group, channels] of ctx.producers.allGroups()) {
+        data.set(group, [...channels.values()].map((c) => ({
+          clientId: c.clientId,
+          language: c.language,
+          lastUpdateTimestamp: c.lastUpdate,
+          remoteIP: `/${c.conn.remoteAddress}`,
+          version: c.version,
+        })));
+      }
+      return success(req, undefined, jsonBody(stringifyFastjson({ data })));
     })],
   ];
 }

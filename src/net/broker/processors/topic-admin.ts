@@ -12,7 +12,8 @@ import { guarded, jsonBody, success, type ProcessorTable } from './processor-sup
 /**
  * Topic and group administration (RocketMQ's AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC (17),
  * GET_ALL_TOPIC_CONFIG (21), DELETE_TOPIC_IN_BROKER (215), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP
- * (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201), DELETE_SUBSCRIPTIONGROUP (207). Names are
+ * (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201), DELETE_SUBSCRIPTIONGROUP (207),
+ * GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305). Names are
  * validated before anything touches the store.
  */
 export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
@@ -22,6 +23,8 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.GET_ALL_TOPIC_CONFIG, guarded(logger, 'get all topic config', (req) =>
       success(req, undefined, jsonBody(stringifyFastjson(ctx.topics.serializeWrapper()))))],
     [RequestCode.DELETE_TOPIC_IN_BROKER, guarded(logger, 'delete topic', (req) => deleteTopic(ctx, req))],
+    [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, guarded(logger, 'system topic list', (req) =>
+      success(req, undefined, jsonBody(stringifyFastjson({ topicList: ctx.topics.systemTopics() }))))],
     [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', async (req) => {
       let v: { groupName?: unknown };
       try {
