@@ -84,25 +84,6 @@ export const getBrokerConfig: SubCommand = {
     }),
 };
 
-export const wipeWritePerm: SubCommand = {
-  name: 'wipeWritePerm',
-  desc: 'Wipe write perm of broker in all name server',
-  options: [opt('b', 'brokerName', true, 'broker name', true)],
-  run: (ctx) =>
-    withAdmin(ctx, async (admin) => {
-      const brokerName = str(ctx.opts, 'b')!;
-      let failed: Error | undefined;
-      for (const r of await admin.wipeWritePermOfBroker(brokerName)) {
-        if (r.error) {
-          failed = r.error;
-          ctx.out(`wipe write perm of broker[${brokerName}] in name server[${r.namesrvAddr}] Failed\n`);
-          ctx.logger.warn('%s: %s', r.namesrvAddr, r.error.message);
-        } else ctx.out(`wipe write perm of broker[${brokerName}] in name server[${r.namesrvAddr}] OK, ${r.wipeTopicCount}\n`);
-      }
-      if (failed) throw failed;
-    }),
-};
-
 export const updateBrokerConfig: SubCommand = {
   name: 'updateBrokerConfig',
   desc: 'Update broker config by special broker or all brokers in cluster.',

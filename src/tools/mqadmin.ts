@@ -5,16 +5,17 @@ import { UsageError, formatHelp, parseOptions, str, type OptionSpec } from './cl
 import type { SubCommand } from './sub-command.js';
 import { clusterList, consumerProgress, deleteExpiredCommitLog, deleteTopic, topicClusterList, topicList, topicRoute, topicStatus, updateTopic, updateTopicPerm } from './topic-commands.js';
 import { deleteKvConfig, getNamesrvConfig, updateKvConfig, updateNamesrvConfig, updateOrderConf } from './namesrv-commands.js';
-import { resetOffsetByTime } from './offset-commands.js';
+import { resetOffsetByTime, skipAccumulatedMessage } from './offset-commands.js';
 import { consumeMessage, queryMsgById, queryMsgByKey, queryMsgByOffset, queryMsgByUniqueKey, sendMessage } from './message-commands.js';
-import { brokerConsumeStats, brokerStatus, getBrokerConfig, updateBrokerConfig, wipeWritePerm } from './broker-commands.js';
+import { brokerConsumeStats, brokerStatus, getBrokerConfig, updateBrokerConfig } from './broker-commands.js';
+import { addWritePerm, cleanExpiredCQ, cleanUnusedTopic, cloneGroupOffset, getConsumerStatus, queryCq, wipeWritePerm } from './maintenance-commands.js';
 import { consumerConnection, producerConnection } from './connection-commands.js';
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
 import { consumerStatus } from './consumer-status.js';
 import { queryMsgTraceById } from './trace-commands.js';
-import { allocateMQ, checkMsgSendRT, clusterRT, printMsg, sendMsgStatus } from './probe-commands.js';
+import { allocateMQ, checkMsgSendRT, clusterRT, printMsg, printMsgByQueue, sendMsgStatus } from './probe-commands.js';
 import { clusterAclConfigVersion, deleteAccessConfig, getAclConfig, updateAclConfig, updateGlobalWhiteAddr } from './acl-commands.js';
 
 /**
@@ -30,20 +31,27 @@ export const COMMANDS: readonly SubCommand[] = [
   getBrokerConfig,
   updateBrokerConfig,
   wipeWritePerm,
+  addWritePerm,
   topicList,
   updateTopic,
   updateTopicPerm,
   deleteTopic,
   deleteExpiredCommitLog,
+  cleanExpiredCQ,
+  cleanUnusedTopic,
   topicRoute,
   topicStatus,
   topicClusterList,
   consumerProgress,
   consumerConnection,
   consumerStatus,
+  getConsumerStatus,
+  cloneGroupOffset,
+  queryCq,
   producerConnection,
   statsAll,
   resetOffsetByTime,
+  skipAccumulatedMessage,
   updateSubGroup,
   deleteSubGroup,
   updateKvConfig,
@@ -59,6 +67,7 @@ export const COMMANDS: readonly SubCommand[] = [
   sendMessage,
   consumeMessage,
   printMsg,
+  printMsgByQueue,
   sendMsgStatus,
   checkMsgSendRT,
   clusterRT,

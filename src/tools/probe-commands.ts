@@ -1,4 +1,4 @@
-import { MQAdmin, Message, Producer, PullConsumer, allocateAveragely, compareMessageQueue, formatMessageQueue, type MessageQueue } from '../net/client/index.js';
+import { MQAdmin, Message, Producer, PullConsumer, allocateAveragely, compareMessageQueue, formatMessageQueue, type MessageExt, type MessageQueue } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { fixed, left, messageExtString } from './format.js';
 import type { CommandContext, SubCommand } from './sub-command.js';
@@ -6,8 +6,8 @@ import { timestampArg } from './message-commands.js';
 
 /**
  * mqadmin's probing commands: sendMsgStatus and checkMsgSendRT (send test messages, print each
- * round trip), printMsg (every message of a topic in a time range) and allocateMQ (how the
- * average strategy would split a topic's queues among given clients).
+ * round trip), printMsg and printMsgByQueue (messages of a topic or queue in a time range) and
+ * allocateMQ (how the average strategy would split a topic's queues among given clients).
  */
 
 async function withProducer<T>(ctx: CommandContext, fn: (p: Producer) => Promise<T>): Promise<T> {
@@ -90,9 +90,7 @@ export const printMsg: SubCommand = {
     const latin1 = /^(iso-?8859-?1|latin-?1)$/i.test(str(ctx.opts, 'c') ?? '');
     const begin = timestampArg(str(ctx.opts, 'b'));
     const end = timestampArg(str(ctx.opts, 'e'));
-    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
-    await consumer.start();
-    try {
+    await withPullConsumer(ctx, async (consumer) => {
       for (const mq of (await consumer.fetchSubscribeMessageQueues(topic)).sort(compareMessageQueue)) {
         const min = begin > 0 ? await consumer.searchOffset(mq, begin) : await consumer.minOffset(mq);
         const max = end > 0 ? await consumer.searchOffset(mq, end) : await consumer.maxOffset(mq);
@@ -101,7 +99,7 @@ export const printMsg: SubCommand = {
           const r = await consumer.pull(mq, sub, offset, 32);
           offset = r.nextBeginOffset;
           if (r.pullStatus === 'FOUND') {
-            for (const m of r.msgFoundList) ctx.out(`MSGID: ${m.msgId} ${messageExtString(m)} BODY: ${printBody ? m.body.toString(latin1 ? 'latin1' : 'utf8') : 'NOT PRINT BODY'}\n`);
+            for (const m of r.msgFoundList) ctx.out(messageLine(m, printBody, latin1));
           } else if (r.pullStatus === 'NO_MATCHED_MSG') {
             ctx.out(`${formatMessageQueue(mq)} no matched msg. status=${r.pullStatus}, offset=${offset}\n`);
           } else {
@@ -110,11 +108,70 @@ export const printMsg: SubCommand = {
           }
         }
       }
-    } finally {
-      await consumer.shutdown();
-    }
+    });
   },
 };
+
+/**
+ * One queue's messages in a time range (PrintMessageByQueueCommand): printed with `-p true`, and
+ * with `-f true` counted by tag, most frequent first. The read stops at the first pull that finds
+ * nothing, as Java's does.
+ */
+export const printMsgByQueue: SubCommand = {
+  name: 'printMsgByQueue',
+  desc: 'Print Message Detail',
+  options: [
+    opt('t', 'topic', true, 'topic name', true),
+    opt('a', 'brokerName', true, 'broker name', true),
+    opt('i', 'queueId', true, 'queue id', true),
+    opt('c', 'charsetName', true, 'CharsetName(eg: UTF-8,GBK)'),
+    opt('s', 'subExpression', true, 'Subscribe Expression(eg: TagA || TagB)'),
+    opt('b', 'beginTimestamp', true, 'Begin timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]'),
+    opt('e', 'endTimestamp', true, 'End timestamp[currentTimeMillis|yyyy-MM-dd#HH:mm:ss:SSS]'),
+    opt('p', 'printMsg', true, 'print msg. eg: true | false(default)'),
+    opt('d', 'printBody', true, 'print body. eg: true | false(default)'),
+    opt('f', 'calculate', true, 'calculate by tag. eg: true | false(default)'),
+  ],
+  async run(ctx) {
+    const mq: MessageQueue = { topic: str(ctx.opts, 't')!, brokerName: str(ctx.opts, 'a')!, queueId: int(ctx.opts, 'i')! };
+    const sub = str(ctx.opts, 's') ?? '*';
+    const yes = (k: string) => (str(ctx.opts, k) ?? 'false').toLowerCase() === 'true';
+    const [printMessages, printBody, calculate] = [yes('p'), yes('d'), yes('f')];
+    const latin1 = /^(iso-?8859-?1|latin-?1)$/i.test(str(ctx.opts, 'c') ?? '');
+    const begin = timestampArg(str(ctx.opts, 'b'));
+    const end = timestampArg(str(ctx.opts, 'e'));
+    const tags = new Map<string, number>();
+    await withPullConsumer(ctx, async (consumer) => {
+      let offset = begin > 0 ? await consumer.searchOffset(mq, begin) : await consumer.minOffset(mq);
+      const max = end > 0 ? await consumer.searchOffset(mq, end) : await consumer.maxOffset(mq);
+      while (offset < max) {
+        const r = await consumer.pull(mq, sub, offset, 32);
+        offset = r.nextBeginOffset;
+        if (r.pullStatus !== 'FOUND') break;
+        for (const m of r.msgFoundList) {
+          if (calculate && m.tags?.trim()) tags.set(m.tags, (tags.get(m.tags) ?? 0) + 1);
+          if (printMessages) ctx.out(messageLine(m, printBody, latin1));
+        }
+      }
+    });
+    // Java's TagCountBean sorts by count, highest first; equal counts keep HashMap order, here insertion order.
+    if (calculate) for (const [tag, n] of [...tags].sort((a, b) => b[1] - a[1])) ctx.out(`Tag: ${left(tag, 30)} Count: ${n}\n`);
+  },
+};
+
+function messageLine(m: MessageExt, printBody: boolean, latin1: boolean): string {
+  return `MSGID: ${m.msgId} ${messageExtString(m)} BODY: ${printBody ? m.body.toString(latin1 ? 'latin1' : 'utf8') : 'NOT PRINT BODY'}\n`;
+}
+
+async function withPullConsumer(ctx: CommandContext, fn: (c: PullConsumer) => Promise<void>): Promise<void> {
+  const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
+  await consumer.start();
+  try {
+    await fn(consumer);
+  } finally {
+    await consumer.shutdown();
+  }
+}
 
 export const allocateMQ: SubCommand = {
   name: 'allocateMQ',
@@ -123,16 +180,12 @@ export const allocateMQ: SubCommand = {
   async run(ctx) {
     const topic = str(ctx.opts, 't')!;
     const cids = str(ctx.opts, 'i')!.split(',').map((s) => s.trim()).filter((s) => s !== '').sort();
-    const consumer = new PullConsumer({ namesrvAddr: ctx.namesrvAddr, instanceName: String(Date.now()), logger: ctx.logger, ...ctx.credentials });
-    await consumer.start();
-    try {
+    await withPullConsumer(ctx, async (consumer) => {
       const mqs = (await consumer.fetchSubscribeMessageQueues(topic)).sort(compareMessageQueue);
       const result: Record<string, { brokerName: string; queueId: number; topic: string }[]> = {};
       for (const cid of cids) result[cid] = allocateAveragely(cid, mqs, cids).map((mq) => ({ brokerName: mq.brokerName, queueId: mq.queueId, topic: mq.topic }));
       ctx.out(`${JSON.stringify({ result })}\n`);
-    } finally {
-      await consumer.shutdown();
-    }
+    });
   },
 };
 

@@ -7,6 +7,7 @@ import type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 import { MQClientError, illegalArgument } from './errors.js';
 import { parseBody } from './lenient-json.js';
 import { AclAdmin } from './acl-admin.js';
+import { MaintenanceAdmin, type WritePermResult } from './maintenance-admin.js';
 import { decodeRunningInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import type { RemotingCommand } from '../remoting-command.js';
 import type { ConsumeMessageDirectlyResult } from './consume-directly.js';
@@ -58,6 +59,11 @@ export class MQAdmin {
   /** The ACL administration of brokers with aclEnable (mqadmin updateAclConfig and its siblings). */
   get acl(): AclAdmin {
     return new AclAdmin(this.inst.api);
+  }
+
+  /** Maintenance: write perm, system topics, consume queue cleaning and inspection, offset cloning. */
+  get maintenance(): MaintenanceAdmin {
+    return new MaintenanceAdmin(this.inst, this.config.mqClientApiTimeout);
   }
 
   examineBrokerClusterInfo(): Promise<ClusterInfo> {
@@ -123,19 +129,10 @@ export class MQAdmin {
 
   /**
    * Takes write permission from a broker's queues in every NameServer, so producers stop sending
-   * to it (before taking it offline). Each NameServer answers for itself: the result lists how many
-   * topics each changed, or its error. It lasts until the broker's topic config changes.
+   * to it (before taking it offline). It lasts until the broker's topic config changes.
    */
-  async wipeWritePermOfBroker(brokerName: string): Promise<{ namesrvAddr: string; wipeTopicCount?: number; error?: Error }[]> {
-    const ns = this.inst.namesrv;
-    return Promise.all(
-      ns.addresses.map((namesrvAddr) =>
-        ns.wipeWritePermOfBroker(namesrvAddr, brokerName).then(
-          (wipeTopicCount) => ({ namesrvAddr, wipeTopicCount }),
-          (error: Error) => ({ namesrvAddr, error }),
-        ),
-      ),
-    );
+  async wipeWritePermOfBroker(brokerName: string): Promise<WritePermResult[]> {
+    return this.maintenance.writePermOfBroker(brokerName, 'wipe');
   }
 
   /** Creates or updates a KV config entry (e.g. ORDER_TOPIC_CONFIG) in every NameServer. */

@@ -45,6 +45,8 @@ export interface ConsumerMember {
   consumeDirectly?(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult>;
   /** What this member reports to GET_CONSUMER_RUNNING_INFO (push consumers). */
   runningInfo?(): ConsumerRunningInfo;
+  /** The offsets this member holds for a topic (GET_CONSUMER_STATUS_FROM_CLIENT; push and pull consumers). */
+  offsetTable?(topic: string): [MessageQueue, number][];
   /** The broker moved the group's offsets (an admin's reset by time): consume from these now. */
   resetOffsets?(topic: string, offsets: readonly (readonly [MessageQueue, number])[]): Promise<void>;
 }

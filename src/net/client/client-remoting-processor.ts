@@ -7,7 +7,7 @@ import type { ConsumerMember, ProducerMember } from './client-instance.js';
 import { encodeRunningInfo } from './consumer-running-info.js';
 import { decodeMessageExts } from './message.js';
 import type { MessageQueue } from './message-queue.js';
-import { mqKeyedOffsetTable } from './mq-keyed-map.js';
+import { mqKeyedJson, mqKeyedOffsetTable } from './mq-keyed-map.js';
 import { type ReplyWaiters, replyFromPush } from './request-reply.js';
 
 /** What the handlers of broker-to-client requests reach in their client instance. */
@@ -70,6 +70,12 @@ export function registerClientProcessors(h: ClientProcessorHost): void {
       const info = consumer.runningInfo();
       if (req.extFields.jstackEnable === 'true') info.jstack = processDump();
       return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, encodeRunningInfo(info));
+    });
+    // An admin asks, through the broker, for the offsets a member holds (ClientRemotingProcessor.getConsumeStatus).
+    h.remoting.registerProcessor(RequestCode.GET_CONSUMER_STATUS_FROM_CLIENT, (req) => {
+      const table = h.consumer(req.extFields.group ?? '')?.offsetTable?.(req.extFields.topic ?? '') ?? [];
+      const body = `{"consumerTable":{},"messageQueueTable":${mqKeyedJson(table)}}`;
+      return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, undefined, Buffer.from(body));
     });
     // A broker asks about a transaction's half message (ClientRemotingProcessor.checkTransactionState):
     // the producer of the half's group answers with END_TRANSACTION on the same broker.

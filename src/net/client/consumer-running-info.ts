@@ -1,7 +1,7 @@
 import { subscriptionJson, type SubscriptionData } from '../subscription.js';
 import type { TopicConsumeStatus } from './consumer-stats.js';
 import { compareMessageQueue, type MessageQueue } from './message-queue.js';
-import { mqKeyedEntries } from './mq-keyed-map.js';
+import { mqKeyedEntries, mqKeyedJson } from './mq-keyed-map.js';
 import { parseBody } from './lenient-json.js';
 import { MQVersion, versionDesc } from '../codes.js';
 
@@ -48,7 +48,7 @@ export const RUNNING_INFO_PROP = {
 
 export function encodeRunningInfo(info: ConsumerRunningInfo): Buffer {
   const mqs = [...info.mqTable].sort((a, b) => compareMessageQueue(a[0], b[0]));
-  const mqTable = mqs.map(([mq, pq]) => `${JSON.stringify({ brokerName: mq.brokerName, queueId: mq.queueId, topic: mq.topic })}:${JSON.stringify(pq)}`).join(',');
+  const mqTable = mqKeyedJson(mqs.map(([mq, pq]) => [mq, JSON.stringify(pq)] as const));
   const rest = JSON.stringify({
     jstack: info.jstack,
     properties: info.properties,
@@ -56,7 +56,7 @@ export function encodeRunningInfo(info: ConsumerRunningInfo): Buffer {
     subscriptionSet: info.subscriptionSet.map(subscriptionJson),
   });
   // fastjson's map with object keys, spliced in ahead of the plainly serializable fields.
-  return Buffer.from(`{"mqTable":{${mqTable}},${rest.slice(1)}`, 'utf8');
+  return Buffer.from(`{"mqTable":${mqTable},${rest.slice(1)}`, 'utf8');
 }
 
 export function decodeRunningInfo(body: Buffer | undefined, addr: string): ConsumerRunningInfo {

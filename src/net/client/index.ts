@@ -10,6 +10,7 @@ export { PullConsumer, type PullConsumerOptions } from './pull-consumer.js';
 export { LitePullConsumer, type LitePullConsumerOptions } from './lite-pull-consumer.js';
 export { MQAdmin, type AdminOptions, type TopicOffset, type ConsumeProgress, type ConsumerConnection, type RollbackStats, type BrokerStatsData } from './admin.js';
 export { AclAdmin, type PlainAccessConfig, type AclVersionInfo } from './acl-admin.js';
+export { MaintenanceAdmin, type WritePermResult, type QueueTimeSpan, type ConsumeQueueView, type BrokerTarget } from './maintenance-admin.js';
 export { type ConsumerRunningInfo, type ProcessQueueInfo, RUNNING_INFO_PROP } from './consumer-running-info.js';
 export type { TopicConsumeStatus } from './consumer-stats.js';
 export { Message, type MessageOptions, type MessageExt, decodeMessageExts } from './message.js';

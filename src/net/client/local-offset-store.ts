@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { MQClientError } from './errors.js';
 import { parseBody } from './lenient-json.js';
 import { type MessageQueue, mqKey } from './message-queue.js';
-import { mqKeyedEntries } from './mq-keyed-map.js';
+import { mqKeyedEntries, mqKeyedJson } from './mq-keyed-map.js';
 import { RemoteOffsetStore, type OffsetStore, type ReadOffsetType } from './offset-store.js';
 import type { ClientInstance } from './client-instance.js';
 import type { ConsumerConfig } from './client-config.js';
@@ -83,6 +83,10 @@ export class LocalFileOffsetStore implements OffsetStore {
     return stored.offset;
   }
 
+  offsetTable(topic: string): [MessageQueue, number][] {
+    return [...this.table.values()].filter((e) => !topic || e.mq.topic === topic).map((e) => [e.mq, e.offset]);
+  }
+
   memoryOffset(mq: MessageQueue): number {
     return this.table.get(mqKey(mq))?.offset ?? -1;
   }
@@ -102,11 +106,10 @@ export class LocalFileOffsetStore implements OffsetStore {
 
   private write(): void {
     if (this.table.size === 0) return;
-    const entries = [...this.table.values()].map(({ mq, offset }) => `${JSON.stringify({ brokerName: mq.brokerName, queueId: mq.queueId, topic: mq.topic })}:${offset}`);
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, `{"offsetTable":{${entries.join(',')}}}`);
+      writeFileSync(tmp, `{"offsetTable":${mqKeyedJson([...this.table.values()].map(({ mq, offset }) => [mq, offset] as const))}}`);
       renameSync(tmp, this.path);
     } catch (e) {
       this.logger.warn('persisting local offsets to %s failed: %s', this.path, (e as Error).message);

@@ -12,6 +12,18 @@ export function mqKeyedOffsetTable(body: Buffer | undefined, addr: string, field
   return mqKeyedEntries((parseBody(body, addr) as Record<string, unknown> | null)?.[field]);
 }
 
+/** A MessageQueue as fastjson writes it as a map key: the object itself, fields in order. */
+export function mqJsonKey(mq: MessageQueue): string {
+  return JSON.stringify({ brokerName: mq.brokerName, queueId: mq.queueId, topic: mq.topic });
+}
+
+/** `{{mq}:value,…}`: a MessageQueue-keyed map as fastjson writes it; values already JSON. */
+export function mqKeyedJson(entries: Iterable<readonly [MessageQueue, string | number]>): string {
+  const parts: string[] = [];
+  for (const [mq, v] of entries) parts.push(`${mqJsonKey(mq)}:${v}`);
+  return `{${parts.join(',')}}`;
+}
+
 /** A parsed MessageQueue-keyed map (a Map from parseLenientJson) as entries; anything else is none. */
 export function mqKeyedEntries(table: unknown): [MessageQueue, unknown][] {
   if (!(table instanceof Map)) return [];

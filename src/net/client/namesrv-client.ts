@@ -73,14 +73,17 @@ export class NamesrvClient {
   }
 
   async getAllTopicList(): Promise<string[]> {
-    const { res, addr } = await this.invoke(RemotingCommand.createRequest(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER));
-    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, 'topic list');
-    try {
-      const body = parseFastjson(res.body?.toString('utf8') ?? '{}') as { topicList?: string[] };
-      return [...(body.topicList ?? [])];
-    } catch (err) {
-      throw new MQClientError('BAD_RESPONSE', `topic list from ${addr} does not parse`, { cause: err });
-    }
+    return (await this.topicList(RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER, 'topic list')).topics;
+  }
+
+  /**
+   * A TopicList the NameServer computes: all topics, system topics (cluster and broker names, plus
+   * the broker address to ask for the rest), or unit topic lists.
+   */
+  async topicList(code: number, what: string): Promise<{ topics: string[]; brokerAddr?: string }> {
+    const { res, addr } = await this.invoke(RemotingCommand.createRequest(code));
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, what);
+    return parseTopicList(res.body, `${what} from ${addr}`);
   }
 
   /** Sets a KV config entry in every NameServer (they share nothing); fails if any fails. */
@@ -117,16 +120,30 @@ export class NamesrvClient {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_KV_CONFIG, { namespace, key }), `delete kv config ${namespace}/${key}`);
   }
 
-  /** Takes write permission from every queue of a broker in one NameServer; resolves how many topics it touched. */
-  async wipeWritePermOfBroker(addr: string, brokerName: string): Promise<number> {
-    const res = await this.remoting.invoke(addr, RemotingCommand.createRequest(RequestCode.WIPE_WRITE_PERM_OF_BROKER, { brokerName }), this.timeoutMs);
-    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, `wipe write perm of ${brokerName}`);
-    const n = Number(res.extFields.wipeTopicCount);
-    if (!Number.isInteger(n)) throw new MQClientError('BAD_RESPONSE', `wipe write perm of ${brokerName} at ${addr}: no wipeTopicCount in response`);
+  /**
+   * Takes write permission from every queue of a broker in one NameServer (`wipe`), or gives it
+   * back (`add`, RocketMQ 4.9.3+); resolves how many topics it touched.
+   */
+  async writePermOfBroker(addr: string, brokerName: string, op: 'wipe' | 'add'): Promise<number> {
+    const [code, countField] = op === 'wipe' ? [RequestCode.WIPE_WRITE_PERM_OF_BROKER, 'wipeTopicCount'] : [RequestCode.ADD_WRITE_PERM_OF_BROKER, 'addTopicCount'];
+    const res = await this.remoting.invoke(addr, RemotingCommand.createRequest(code, { brokerName }), this.timeoutMs);
+    if (res.code !== ResponseCode.SUCCESS) throw brokerError(res, addr, `${op} write perm of ${brokerName}`);
+    const n = Number(res.extFields[countField]);
+    if (!Number.isInteger(n)) throw new MQClientError('BAD_RESPONSE', `${op} write perm of ${brokerName} at ${addr}: no ${countField} in response`);
     return n;
   }
 
   async deleteTopic(topic: string, clusterName?: string): Promise<void> {
     await this.invokeAll(() => RemotingCommand.createRequest(RequestCode.DELETE_TOPIC_IN_NAMESRV, { topic, clusterName }), `delete topic ${topic} in NameServer`);
+  }
+}
+
+/** A TopicList body (`{"brokerAddr":…,"topicList":[…]}`), from a NameServer or a broker. */
+export function parseTopicList(body: Buffer | undefined, what: string): { topics: string[]; brokerAddr?: string } {
+  try {
+    const b = parseFastjson(body?.toString('utf8') ?? '{}') as { topicList?: string[]; brokerAddr?: string } | null;
+    return { topics: [...(b?.topicList ?? [])], brokerAddr: b?.brokerAddr || undefined };
+  } catch (err) {
+    throw new MQClientError('BAD_RESPONSE', `${what} does not parse`, { cause: err });
   }
 }

@@ -18,6 +18,8 @@ export interface OffsetStore {
   /** -1 when unknown. */
   readOffset(mq: MessageQueue, type: ReadOffsetType): Promise<number>;
   memoryOffset(mq: MessageQueue): number;
+  /** The offsets held in memory for a topic, every topic when blank (cloneOffsetTable: GET_CONSUMER_STATUS_FROM_CLIENT). */
+  offsetTable(topic: string): [MessageQueue, number][];
   removeOffset(mq: MessageQueue): void;
   persist(mq: MessageQueue): Promise<void>;
   persistAll(mqs: Iterable<MessageQueue>, oneway: boolean): Promise<void>;
@@ -49,6 +51,10 @@ export class RemoteOffsetStore implements OffsetStore {
   /** The offset held in memory, -1 when none (what running info reports). */
   memoryOffset(mq: MessageQueue): number {
     return this.table.get(mqKey(mq))?.offset ?? -1;
+  }
+
+  offsetTable(topic: string): [MessageQueue, number][] {
+    return [...this.table.values()].filter((e) => !topic || e.mq.topic === topic).map((e) => [e.mq, e.offset]);
   }
 
   /** -1 when unknown. */

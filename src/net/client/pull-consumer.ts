@@ -115,6 +115,10 @@ export class PullConsumer implements ConsumerMember {
   }
 
   /** The group's offset of a queue (-1 if none); `fromStore` asks the broker instead of memory. */
+  offsetTable(topic: string): [MessageQueue, number][] {
+    return this.offsets?.offsetTable(topic) ?? [];
+  }
+
   fetchConsumeOffset(mq: MessageQueue, fromStore: boolean): Promise<number> {
     this.started();
     return this.offsets!.readOffset(mq, fromStore ? 'READ_FROM_STORE' : 'MEMORY_FIRST_THEN_STORE');

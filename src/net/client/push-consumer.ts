@@ -121,6 +121,10 @@ export class PushConsumer implements ConsumerMember {
     return buildRunningInfo({ config, consumeType, startTimestamp, orderly: this.orderlyListener !== null, subscriptions: this.subscriptions(), queues, commitOffset: (mq) => this.offsets?.memoryOffset(mq) ?? -1, status: (t) => this.stats.status(t) });
   }
 
+  offsetTable(topic: string): [MessageQueue, number][] {
+    return this.offsets?.offsetTable(topic) ?? [];
+  }
+
   /** An admin's CONSUME_MESSAGE_DIRECTLY: the listener runs once on `msg`, outside the pull flow. */
   consumeDirectly(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult> {
     return consumeDirectly(this.orderlyListener ? { orderly: this.orderlyListener } : { concurrent: this.listener! }, msg, brokerName);
