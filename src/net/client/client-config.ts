@@ -73,7 +73,7 @@ export const CONSUMER_DEFAULTS = {
   consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET' as ConsumeFromWhere,
   /** For CONSUME_FROM_TIMESTAMP: `yyyyMMddHHmmss` (local time); empty = 30 minutes before start. */
   consumeTimestamp: '',
-  allocateMessageQueueStrategy: 'AVG' as 'AVG' | 'AVG_BY_CIRCLE',
+  allocateMessageQueueStrategy: 'AVG' as 'AVG' | 'AVG_BY_CIRCLE' | 'CONSISTENT_HASH',
   /** Messages consumed at the same time (Java consumeThreadMax). */
   consumeThreadMax: 20,
   consumeMessageBatchMaxSize: 1,
@@ -126,7 +126,7 @@ export type ConsumerConfig = typeof CONSUMER_DEFAULTS;
 const CHOICES = {
   messageModel: ['CLUSTERING', 'BROADCASTING'],
   consumeFromWhere: ['CONSUME_FROM_LAST_OFFSET', 'CONSUME_FROM_FIRST_OFFSET', 'CONSUME_FROM_TIMESTAMP'],
-  allocateMessageQueueStrategy: ['AVG', 'AVG_BY_CIRCLE'],
+  allocateMessageQueueStrategy: ['AVG', 'AVG_BY_CIRCLE', 'CONSISTENT_HASH'],
   compressType: ['ZLIB', 'LZ4'],
 } as const;
 

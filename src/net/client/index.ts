@@ -22,7 +22,7 @@ export type { PullResult, PullStatus } from './pull-api.js';
 export type { ConsumeStatus, ConsumeContext, MessageListener } from './consume-service.js';
 export type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 export { type TopicRouteData, type QueueData, type BrokerData, type ClusterInfo, permToString, PERM_READ, PERM_WRITE, PERM_INHERIT, MASTER_ID } from './route.js';
-export { allocateAveragely, allocateAveragelyByCircle, type AllocateStrategy } from './rebalance.js';
+export { allocateAveragely, allocateAveragelyByCircle, allocateConsistentHash, allocateByConfig, allocateByMachineRoom, allocateMachineRoomNearby, type AllocateStrategy, type MachineRoomResolver } from './rebalance.js';
 export { createUniqId, parseUniqId } from './message-id.js';
 export { encodeBatchBody, decodeBatchBody } from './message-batch.js';
 export { buildSubscriptionData, MessageSelector, type SubscriptionData } from './subscription.js';

@@ -9,7 +9,7 @@ import type { OffsetStore } from './offset-store.js';
 import { Pauses } from './pauses.js';
 import { ProcessQueue } from './process-queue.js';
 import { PullAPI } from './pull-api.js';
-import { ALLOCATE_STRATEGIES } from './rebalance.js';
+import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './rebalance.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
 import { resolveStartOffset } from './start-offset.js';
 import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
@@ -24,6 +24,8 @@ export interface LitePullConsumerOptions extends Partial<ConsumerConfig> {
   pollTimeoutMillis?: number;
   /** Pulling pauses while this many messages wait to be polled, over all queues (10000). */
   pullThresholdForAll?: number;
+  /** A strategy object (setAllocateMessageQueueStrategy); wins over the named one. */
+  allocateStrategy?: AllocateStrategy;
 }
 
 /** One pull's messages, waiting for poll(). */
@@ -56,6 +58,7 @@ export class LitePullConsumer implements ConsumerMember {
   private readonly autoCommitIntervalMs: number;
   private readonly pollTimeoutMs: number;
   private readonly pullThresholdForAll: number;
+  private readonly allocate: AllocateStrategy;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private assigned: MessageQueue[] | null = null;
@@ -76,7 +79,7 @@ export class LitePullConsumer implements ConsumerMember {
   private running = false;
 
   constructor(opts: LitePullConsumerOptions = {}) {
-    const { logger, autoCommit, autoCommitIntervalMillis, pollTimeoutMillis, pullThresholdForAll, ...cfg } = opts;
+    const { logger, autoCommit, autoCommitIntervalMillis, pollTimeoutMillis, pullThresholdForAll, allocateStrategy, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('lite-pull', 'warn');
     // Java's lite pull consumer pulls 10 at a time unless told otherwise.
     this.config = buildConfig(CONSUMER_DEFAULTS, { pullBatchSize: 10, ...cfg }, (m) => this.logger.warn(m));
@@ -85,6 +88,7 @@ export class LitePullConsumer implements ConsumerMember {
     this.autoCommitIntervalMs = autoCommitIntervalMillis ?? 5000;
     this.pollTimeoutMs = pollTimeoutMillis ?? 5000;
     this.pullThresholdForAll = pullThresholdForAll ?? 10_000;
+    this.allocate = allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy];
   }
 
   /** Subscribes a topic: the group's members share its queues. Not with assign(). */
@@ -242,7 +246,7 @@ export class LitePullConsumer implements ConsumerMember {
         continue;
       }
       const cidAll = (await inst.findConsumerIdList(topic, this.group).catch(() => [])).sort();
-      if (cidAll.length > 0) mine.push(...ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll));
+      if (cidAll.length > 0) mine.push(...this.allocate(inst.clientId, mqAll, cidAll));
       else mine.push(...[...this.queues.values()].filter((pq) => pq.mq.topic === topic).map((pq) => pq.mq));
     }
     await this.updateAssignment(mine);

@@ -12,7 +12,7 @@ import { ProcessQueue } from './process-queue.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { PullAPI } from './pull-api.js';
-import { ALLOCATE_STRATEGIES } from './rebalance.js';
+import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './rebalance.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
 import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
@@ -40,6 +40,8 @@ export interface PushConsumerOptions extends Partial<ConsumerConfig> {
   logger?: Logger;
   /** Max time shutdown waits for batches being consumed (ours; Java awaitTerminationMillisWhenShutdown). */
   awaitTerminationMillisWhenShutdown?: number;
+  /** A strategy object (setAllocateMessageQueueStrategy): by config, machine room, ...; wins over the named one. */
+  allocateStrategy?: AllocateStrategy;
 }
 
 export class PushConsumer implements ConsumerMember {
@@ -50,6 +52,7 @@ export class PushConsumer implements ConsumerMember {
   readonly consumeType = 'CONSUME_PASSIVELY';
   private readonly logger: Logger;
   private readonly awaitTerminationMs: number;
+  private readonly allocate: AllocateStrategy;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private readonly processQueues = new Map<string, ProcessQueue>();
@@ -73,15 +76,15 @@ export class PushConsumer implements ConsumerMember {
   private readonly pauses = new Pauses();
 
   constructor(opts: PushConsumerOptions = {}) {
-    const { logger, awaitTerminationMillisWhenShutdown, ...cfg } = opts;
+    const { logger, awaitTerminationMillisWhenShutdown, allocateStrategy, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('consumer', 'warn');
     this.awaitTerminationMs = awaitTerminationMillisWhenShutdown ?? 3000;
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
+    this.allocate = allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy];
     this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
-
 
   get clientId(): string | undefined {
     return this.instance?.clientId;
@@ -261,7 +264,7 @@ export class PushConsumer implements ConsumerMember {
     if (mqAll.length === 0 || this.messageModel === 'BROADCASTING') return this.updateAssignment(topic, mqAll);
     const cidAll = (await inst.findConsumerIdList(topic, this.group)).sort();
     if (cidAll.length === 0) return;
-    await this.updateAssignment(topic, ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy](inst.clientId, mqAll, cidAll));
+    await this.updateAssignment(topic, this.allocate(inst.clientId, mqAll, cidAll));
   }
 
   /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */
