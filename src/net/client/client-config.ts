@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import { Namespace } from './namespace.js';
 import { applyConfig } from '../../store/index.js';
 import { illegalArgument } from './errors.js';
 import type { CompressType } from './compression.js';
@@ -29,6 +30,11 @@ export const CLIENT_DEFAULTS = {
   /** `DEFAULT` becomes `<pid>#<nanos>` at start, so two clients in one process stay distinct. */
   instanceName: 'DEFAULT',
   unitName: '',
+  /**
+   * Topics and groups of this client travel as `<namespace>%<name>` (ClientConfig.namespace); empty =
+   * none, or the instance id of an `MQ_INST_x_y.` endpoint in namesrvAddr.
+   */
+  namespace: '',
   pollNameServerInterval: 30_000,
   heartbeatBrokerInterval: 30_000,
   persistConsumerOffsetInterval: 5000,
@@ -144,10 +150,16 @@ export function buildConfig<T extends ClientConfig>(
   }
   if (!cfg.namesrvAddr) cfg.namesrvAddr = process.env.NAMESRV_ADDR ?? '';
   if (!cfg.clientIP) cfg.clientIP = localIPv4();
+  // A client's group lives in its namespace (Java wraps it at start()).
+  const ns = Namespace.of(cfg);
+  const groups = cfg as Partial<Record<'producerGroup' | 'consumerGroup', string>>;
+  if (groups.producerGroup !== undefined) groups.producerGroup = ns.wrap(groups.producerGroup);
+  if (groups.consumerGroup !== undefined) groups.consumerGroup = ns.wrap(groups.consumerGroup);
   return cfg;
 }
 
 /** `a;b;c` -> trimmed, non-empty addresses. */
 export function splitNamesrvAddr(s: string): string[] {
-  return s.split(';').map((a) => a.trim()).filter((a) => a.length > 0);
+  // An `http://host:port` endpoint is the NameServer at host:port (NameServerAddressUtils.getNamesrvAddr).
+  return s.split(';').map((a) => a.trim()).map((a) => (a.startsWith('http://') ? a.slice(a.lastIndexOf('/') + 1) : a)).filter((a) => a.length > 0);
 }

@@ -1,4 +1,5 @@
 import { PROPERTY } from '../../store/index.js';
+import { Namespace } from './namespace.js';
 import type { Logger } from '../logger.js';
 import type { ConsumerConfig } from './client-config.js';
 import type { ClientInstance } from './client-instance.js';
@@ -25,6 +26,11 @@ export class ConsumerRetry {
     private readonly logger: Logger,
   ) {}
 
+  /** The listener saw topics without the namespace; what goes back names them as stored. */
+  private get ns(): Namespace {
+    return Namespace.of(this.config);
+  }
+
   /** The limit sent with a message: -1 means RocketMQ's 16. */
   private get maxReconsumeTimes(): number {
     return this.config.maxReconsumeTimes === -1 ? 16 : this.config.maxReconsumeTimes;
@@ -41,7 +47,7 @@ export class ConsumerRetry {
         group: this.group,
         delayLevel,
         originMsgId: msg.properties[PROPERTY.ORIGIN_MESSAGE_ID] ?? msg.msgId,
-        originTopic: msg.topic,
+        originTopic: this.ns.wrap(msg.topic),
         maxReconsumeTimes,
       });
     } catch (err) {
@@ -49,13 +55,13 @@ export class ConsumerRetry {
       // goes to the retry topic through another route. Only if that fails too is it consumed
       // again locally (the caller's fallback).
       this.logger.warn('send back of %s to %s failed, sending it to the retry topic instead: %s', msg.msgId, addr, errorMessage(err));
-      await (await this.producer()).send(retryMessage(msg, this.group, maxReconsumeTimes));
+      await (await this.producer()).send(retryMessage(msg, this.group, maxReconsumeTimes, this.ns.wrap(msg.topic)));
     }
   }
 
   /** An orderly message past its attempts: to the retry topic with its count, so the broker dead-letters it. */
   async sendToDlq(msg: MessageExt): Promise<void> {
-    await (await this.producer()).send(retryMessage(msg, this.group, this.config.maxReconsumeTimes));
+    await (await this.producer()).send(retryMessage(msg, this.group, this.config.maxReconsumeTimes, this.ns.wrap(msg.topic)));
   }
 
   /**

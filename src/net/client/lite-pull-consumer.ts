@@ -9,7 +9,8 @@ import type { OffsetStore } from './offset-store.js';
 import { Pauses } from './pauses.js';
 import { ProcessQueue } from './process-queue.js';
 import { PullAPI } from './pull-api.js';
-import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './rebalance.js';
+import { ALLOCATE_STRATEGIES, type AllocateStrategy, shareOfTopic } from './rebalance.js';
+import { Namespace } from './namespace.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
 import { resolveStartOffset } from './start-offset.js';
 import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
@@ -59,6 +60,8 @@ export class LitePullConsumer implements ConsumerMember {
   private readonly pollTimeoutMs: number;
   private readonly pullThresholdForAll: number;
   private readonly allocate: AllocateStrategy;
+  /** Topics and queues given name no namespace, polled messages neither; the wire has it. */
+  private readonly ns: Namespace;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private assigned: MessageQueue[] | null = null;
@@ -89,12 +92,13 @@ export class LitePullConsumer implements ConsumerMember {
     this.pollTimeoutMs = pollTimeoutMillis ?? 5000;
     this.pullThresholdForAll = pullThresholdForAll ?? 10_000;
     this.allocate = allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy];
+    this.ns = Namespace.of(this.config);
   }
 
   /** Subscribes a topic: the group's members share its queues. Not with assign(). */
-  subscribe(topic: string, expr: string | MessageSelector = '*'): this {
+  subscribe(raw: string, expr: string | MessageSelector = '*'): this {
     if (this.assigned) throw illegalArgument('subscribe and assign cannot be mixed');
-    checkTopic(topic);
+    const topic = this.ns.wrap(checkTopic(raw));
     this.subs.set(topic, typeof expr === 'string' ? buildSubscriptionData(topic, expr) : subscriptionFromSelector(topic, expr));
     return this;
   }
@@ -102,7 +106,7 @@ export class LitePullConsumer implements ConsumerMember {
   /** Takes exactly these queues (no group rebalance). Not with subscribe(). */
   assign(mqs: readonly MessageQueue[]): void {
     if (this.subs.size > 0) throw illegalArgument('subscribe and assign cannot be mixed');
-    this.assigned = [...mqs];
+    this.assigned = mqs.map((mq) => this.ns.wrapQueue(mq));
     if (this.running) void this.updateAssignment(this.assigned);
   }
 
@@ -168,7 +172,7 @@ export class LitePullConsumer implements ConsumerMember {
         if (batch.pq.dropped) continue;
         const next = batch.pq.remove(batch.msgs);
         if (next >= 0) this.polled.set(mqKey(batch.pq.mq), { mq: batch.pq.mq, offset: next });
-        return batch.msgs;
+        return this.ns.unwrapTopics(batch.msgs);
       }
       const left = deadline - Date.now();
       if (left <= 0 || !this.running) return [];
@@ -187,11 +191,12 @@ export class LitePullConsumer implements ConsumerMember {
   /** The group's committed offset of `mq` on the broker (-1 when none). */
   committed(mq: MessageQueue): Promise<number> {
     if (!this.offsets) throw new MQClientError('NOT_STARTED', 'lite pull consumer is not started');
-    return this.offsets.readOffset(mq, 'READ_FROM_STORE');
+    return this.offsets.readOffset(this.ns.wrapQueue(mq), 'READ_FROM_STORE');
   }
 
   /** Moves `mq` (one of this consumer's) to `offset`: what was buffered for it is dropped and pulls start there. */
-  async seek(mq: MessageQueue, offset: number): Promise<void> {
+  async seek(raw: MessageQueue, offset: number): Promise<void> {
+    const mq = this.ns.wrapQueue(raw);
     const pq = this.queues.get(mqKey(mq));
     if (!pq) throw illegalArgument(`The message queue is not in assigned list, may be rebalancing, message queue: ${mqKey(mq)}`);
     const addr = await this.instance!.requireMasterAddr(mq.topic, mq.brokerName);
@@ -200,30 +205,33 @@ export class LitePullConsumer implements ConsumerMember {
     this.restart(pq, offset);
   }
 
-  async seekToBegin(mq: MessageQueue): Promise<void> {
+  async seekToBegin(raw: MessageQueue): Promise<void> {
+    const mq = this.ns.wrapQueue(raw);
     const addr = await this.instance!.requireMasterAddr(mq.topic, mq.brokerName);
     await this.seek(mq, await this.instance!.api.getMinOffset(addr, mq.topic, mq.queueId));
   }
 
-  async seekToEnd(mq: MessageQueue): Promise<void> {
+  async seekToEnd(raw: MessageQueue): Promise<void> {
+    const mq = this.ns.wrapQueue(raw);
     const addr = await this.instance!.requireMasterAddr(mq.topic, mq.brokerName);
     await this.seek(mq, await this.instance!.api.getMaxOffset(addr, mq.topic, mq.queueId));
   }
 
   /** Stops pulling these queues (what is buffered stays pollable). */
   pause(mqs: readonly MessageQueue[]): void {
-    for (const mq of mqs) this.paused.add(mqKey(mq));
+    for (const mq of mqs) this.paused.add(mqKey(this.ns.wrapQueue(mq)));
   }
 
   resume(mqs: readonly MessageQueue[]): void {
-    for (const mq of mqs) this.paused.delete(mqKey(mq));
+    for (const mq of mqs) this.paused.delete(mqKey(this.ns.wrapQueue(mq)));
   }
 
   /** Every readable queue of a topic, from its route. */
-  async fetchMessageQueues(topic: string): Promise<MessageQueue[]> {
+  async fetchMessageQueues(raw: string): Promise<MessageQueue[]> {
+    const topic = this.ns.wrap(raw);
     const route = await this.instance?.updateTopicRoute(topic);
-    if (!route) throw new MQClientError('NO_ROUTE', `Can not find Message Queue for this topic, ${topic}`);
-    return subscribeQueues(topic, route).sort(compareMessageQueue);
+    if (!route) throw new MQClientError('NO_ROUTE', `Can not find Message Queue for this topic, ${raw}`);
+    return subscribeQueues(topic, route).sort(compareMessageQueue).map((mq) => this.ns.unwrapQueue(mq));
   }
 
   onRouteChanged(topic: string, route: TopicRouteData): void {
@@ -239,15 +247,9 @@ export class LitePullConsumer implements ConsumerMember {
     if (!inst || !this.running || this.assigned) return;
     const mine: MessageQueue[] = [];
     for (const topic of this.subs.keys()) {
-      const mqAll = [...(this.subscribeInfo.get(topic) ?? [])].sort(compareMessageQueue);
-      if (mqAll.length === 0) continue;
-      if (this.messageModel === 'BROADCASTING') {
-        mine.push(...mqAll);
-        continue;
-      }
-      const cidAll = (await inst.findConsumerIdList(topic, this.group).catch(() => [])).sort();
-      if (cidAll.length > 0) mine.push(...this.allocate(inst.clientId, mqAll, cidAll));
-      else mine.push(...[...this.queues.values()].filter((pq) => pq.mq.topic === topic).map((pq) => pq.mq));
+      const share = await shareOfTopic(inst, this.group, topic, this.subscribeInfo.get(topic) ?? [], this.messageModel === 'BROADCASTING', this.allocate).catch(() => null);
+      // No member list (a broker unreachable): keep what this member has.
+      mine.push(...(share ?? [...this.queues.values()].filter((pq) => pq.mq.topic === topic).map((pq) => pq.mq)));
     }
     await this.updateAssignment(mine);
   }

@@ -10,6 +10,7 @@ import { Message, encodeProperties, type MessageExt } from './message.js';
 import { encodeBatchBody } from './message-batch.js';
 import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
+import { Namespace } from './namespace.js';
 import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
 import { type SendResult, SendRequestEncoder, parseSendResponse, sendSigner } from './send-request.js';
@@ -62,6 +63,8 @@ export class Producer implements ProducerMember {
   private readonly conns = new Map<string, Connection>();
   /** With enableMsgTrace: where each send's Pub record goes. */
   protected readonly tracer: TraceDispatcher | null;
+  /** Wraps the topics and queues sent to, unwraps those handed back. */
+  protected readonly ns: Namespace;
   /** Topics whose brokers had this client's heartbeat before a request went there. */
   private readonly requestTopics = new Set<string>();
 
@@ -69,6 +72,7 @@ export class Producer implements ProducerMember {
     const { logger, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('producer', 'warn');
     this.config = buildConfig(PRODUCER_DEFAULTS, cfg, (m) => this.logger.warn(m));
+    this.ns = Namespace.of(this.config);
     const { accessKey, securityToken, secretKey } = this.config;
     this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config), accessKey ? sendSigner(accessKey, securityToken, secretKey) : undefined);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
@@ -133,7 +137,7 @@ export class Producer implements ProducerMember {
 
   /** The queues this producer sends a topic's messages to. */
   async fetchPublishMessageQueues(topic: string): Promise<MessageQueue[]> {
-    return [...(await this.findPublishQueues(topic))];
+    return (await this.findPublishQueues(this.ns.wrap(topic))).map((mq) => this.ns.unwrapQueue(mq));
   }
 
   send(msg: Message, opts: SendOptions = NO_SEND_OPTIONS): Promise<SendResult> {
@@ -180,7 +184,7 @@ export class Producer implements ProducerMember {
       return Promise.reject(err);
     }
     const uniqIds = msgs.map((m) => m.uniqKey!).join(',');
-    return this.submit(newJob(RequestCode.SEND_BATCH_MESSAGE, msgs[0]!, uniqIds, body, 0, '', 'sync', opts, this.config.sendMsgTimeout)) as Promise<SendResult>;
+    return this.submit(newJob(RequestCode.SEND_BATCH_MESSAGE, msgs[0]!, this.ns.wrap(msgs[0]!.topic), uniqIds, body, 0, '', 'sync', opts, this.config.sendMsgTimeout)).then(this.unwrapResult) as Promise<SendResult>;
   }
 
   private sendMessage(msg: Message, opts: SendOptions, mode: Mode): Promise<SendResult | void> {
@@ -207,16 +211,22 @@ export class Producer implements ProducerMember {
       const retry = isRetryTopic(msg.topic) ? takeRetryCounts(msg.properties) : undefined;
       // A consumer's answer to a request-reply message goes as SEND_REPLY_MESSAGE_V2, as Java's client sends it.
       const code = msg.properties.get(PROPERTY.MSG_TYPE) === REPLY_MESSAGE_FLAG ? RequestCode.SEND_REPLY_MESSAGE_V2 : RequestCode.SEND_MESSAGE_V2;
-      job = newJob(code, msg, uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
+      job = newJob(code, msg, this.ns.wrap(msg.topic), uniq, body, sysFlag, encodeProperties(msg.properties), mode, opts, this.config.sendMsgTimeout);
       job.retry = retry;
     } catch (err) {
       return Promise.reject(err);
     }
-    const sent = this.submit(job);
+    const sent = this.ns.active ? this.submit(job).then(this.unwrapResult) : this.submit(job);
     const t = this.tracer;
     if (!t || mode === 'oneway') return sent;
     return sent.then((r) => (r && tracePub(t, this.group, msg, r, job.begin, job.body.length, this.instance?.findBrokerAddrInPublish(r.messageQueue.brokerName) ?? ''), r));
   }
+
+  /** A send result names the queue without this client's namespace (MQClientAPIImpl.processSendResponse). */
+  private readonly unwrapResult = <T extends SendResult | void>(r: T): T => {
+    if (r && this.ns.active) r.messageQueue = this.ns.unwrapQueue(r.messageQueue);
+    return r;
+  };
 
   /*
    * The send path is written with plain promise chains instead of async functions: it runs for
@@ -262,7 +272,7 @@ export class Producer implements ProducerMember {
     const queues = this.publishInfo.get(job.topic);
     if (queues === undefined || queues.length === 0) return this.findPublishQueues(job.topic).then(() => this.tryOnce(job));
     if (job.times === 0) {
-      job.fixed = job.opts.queue ?? (job.opts.selector ? this.select(job, queues) : undefined);
+      job.fixed = job.opts.queue ? this.ns.wrapQueue(job.opts.queue) : job.opts.selector ? this.select(job, queues) : undefined;
       job.times = job.fixed || job.mode === 'oneway' ? 1 : 1 + (job.mode === 'sync' ? this.config.retryTimesWhenSendFailed : this.config.retryTimesWhenSendAsyncFailed);
     }
     const left = job.timeoutMs - (Date.now() - job.begin);
@@ -325,11 +335,15 @@ export class Producer implements ProducerMember {
     return Promise.reject(exhausted(job));
   }
 
-  /** The queue a MessageQueueSelector picks; its failure is the send's, as in Java's sendSelectImpl. */
+  /**
+   * The queue a MessageQueueSelector picks; its failure is the send's, as in Java's sendSelectImpl.
+   * The selector sees the queues without the namespace, as the application names them.
+   */
   private select(job: SendJob, queues: readonly MessageQueue[]): MessageQueue {
     let mq: MessageQueue | undefined;
     try {
-      mq = job.opts.selector!(queues, job.msg, job.opts.arg);
+      mq = job.opts.selector!(this.ns.active ? queues.map((q) => this.ns.unwrapQueue(q)) : queues, job.msg, job.opts.arg);
+      if (mq != null) mq = this.ns.wrapQueue(mq);
     } catch (err) {
       throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${errorMessage(err)}`, { cause: err });
     }

@@ -5,6 +5,7 @@ import { MQClientError } from './errors.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
 import { TOOLS_CONSUMER_GROUP } from './names.js';
 import { RemoteOffsetStore } from './offset-store.js';
+import { Namespace } from './namespace.js';
 import { PullAPI, type PullResult } from './pull-api.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
 import { MessageSelector, type SubscriptionData, subscriptionFromSelector } from './subscription.js';
@@ -34,12 +35,15 @@ export class PullConsumer implements ConsumerMember {
   private pullApi: PullAPI | null = null;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly offsetQueues = new Map<string, MessageQueue>();
+  /** Queues given and messages returned name topics without the namespace; the wire has it. */
+  private readonly ns: Namespace;
 
   constructor(opts: PullConsumerOptions = {}) {
     const { logger, ...cfg } = opts;
     this.logger = logger ?? consoleLogger('pull-consumer', 'warn');
     this.config = buildConfig(CONSUMER_DEFAULTS, { consumerGroup: TOOLS_CONSUMER_GROUP, ...cfg }, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
+    this.ns = Namespace.of(this.config);
   }
 
   async start(): Promise<void> {
@@ -78,11 +82,12 @@ export class PullConsumer implements ConsumerMember {
   }
 
   /** Readable queues of a topic, sorted. */
-  async fetchSubscribeMessageQueues(topic: string): Promise<MessageQueue[]> {
+  async fetchSubscribeMessageQueues(raw: string): Promise<MessageQueue[]> {
     const inst = this.started();
+    const topic = this.ns.wrap(raw);
     const route = (await inst.updateTopicRoute(topic)) ?? inst.getRoute(topic);
-    if (!route) throw new MQClientError('NO_ROUTE', `Can not find Message Queue for this topic, ${topic}`);
-    return subscribeQueues(topic, route).sort(compareMessageQueue);
+    if (!route) throw new MQClientError('NO_ROUTE', `Can not find Message Queue for this topic, ${raw}`);
+    return subscribeQueues(topic, route).sort(compareMessageQueue).map((mq) => this.ns.unwrapQueue(mq));
   }
 
   /** One pull that answers at once (NO_NEW_MSG when nothing is there); a tag expression or a MessageSelector. */
@@ -95,8 +100,9 @@ export class PullConsumer implements ConsumerMember {
     return this.doPull(mq, subExpression, offset, maxNums, BLOCK_SUSPEND_MS, this.config.consumerTimeoutMillisWhenSuspend);
   }
 
-  private async doPull(mq: MessageQueue, subExpression: string | MessageSelector, offset: number, maxNums: number, suspendMs: number, timeoutMs: number): Promise<PullResult> {
+  private async doPull(raw: MessageQueue, subExpression: string | MessageSelector, offset: number, maxNums: number, suspendMs: number, timeoutMs: number): Promise<PullResult> {
     this.started();
+    const mq = this.ns.wrapQueue(raw);
     if (offset < 0) throw new MQClientError('ILLEGAL_ARGUMENT', 'offset < 0');
     if (maxNums <= 0) throw new MQClientError('ILLEGAL_ARGUMENT', 'maxNums <= 0');
     const sel = typeof subExpression === 'string' ? MessageSelector.byTag(subExpression) : subExpression;
@@ -105,42 +111,49 @@ export class PullConsumer implements ConsumerMember {
       sub = subscriptionFromSelector(mq.topic, sel);
       this.subs.set(mq.topic, sub);
     }
-    return this.pullApi!.pull(mq, sub, offset, maxNums, { suspendTimeoutMs: suspendMs, timeoutMs, postSubscription: true });
+    const result = await this.pullApi!.pull(mq, sub, offset, maxNums, { suspendTimeoutMs: suspendMs, timeoutMs, postSubscription: true });
+    this.ns.unwrapTopics(result.msgFoundList);
+    return result;
   }
 
-  updateConsumeOffset(mq: MessageQueue, offset: number): void {
+  updateConsumeOffset(raw: MessageQueue, offset: number): void {
     this.started();
+    const mq = this.ns.wrapQueue(raw);
     this.offsetQueues.set(mqKey(mq), mq);
     this.offsets!.updateOffset(mq, offset, false);
   }
 
-  /** The group's offset of a queue (-1 if none); `fromStore` asks the broker instead of memory. */
   offsetTable(topic: string): [MessageQueue, number][] {
     return this.offsets?.offsetTable(topic) ?? [];
   }
 
+  /** The group's offset of a queue (-1 if none); `fromStore` asks the broker instead of memory. */
   fetchConsumeOffset(mq: MessageQueue, fromStore: boolean): Promise<number> {
     this.started();
-    return this.offsets!.readOffset(mq, fromStore ? 'READ_FROM_STORE' : 'MEMORY_FIRST_THEN_STORE');
+    return this.offsets!.readOffset(this.ns.wrapQueue(mq), fromStore ? 'READ_FROM_STORE' : 'MEMORY_FIRST_THEN_STORE');
   }
 
-  async maxOffset(mq: MessageQueue): Promise<number> {
+  async maxOffset(raw: MessageQueue): Promise<number> {
     const inst = this.started();
+    const mq = this.ns.wrapQueue(raw);
     return inst.api.getMaxOffset(await inst.requireMasterAddr(mq.topic, mq.brokerName), mq.topic, mq.queueId);
   }
 
-  async minOffset(mq: MessageQueue): Promise<number> {
+  async minOffset(raw: MessageQueue): Promise<number> {
     const inst = this.started();
+    const mq = this.ns.wrapQueue(raw);
     return inst.api.getMinOffset(await inst.requireMasterAddr(mq.topic, mq.brokerName), mq.topic, mq.queueId);
   }
 
-  async searchOffset(mq: MessageQueue, timestamp: number): Promise<number> {
+  async searchOffset(raw: MessageQueue, timestamp: number): Promise<number> {
     const inst = this.started();
+    const mq = this.ns.wrapQueue(raw);
     return inst.api.searchOffset(await inst.requireMasterAddr(mq.topic, mq.brokerName), mq.topic, mq.queueId, timestamp);
   }
 
-  async earliestMsgStoreTime(mq: MessageQueue): Promise<number> {
+  async earliestMsgStoreTime(raw: MessageQueue): Promise<number> {
     const inst = this.started();
+    const mq = this.ns.wrapQueue(raw);
     return inst.api.getEarliestMsgStoretime(await inst.requireMasterAddr(mq.topic, mq.brokerName), mq.topic, mq.queueId);
   }
 }

@@ -12,7 +12,8 @@ import { ProcessQueue } from './process-queue.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { PullAPI } from './pull-api.js';
-import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './rebalance.js';
+import { ALLOCATE_STRATEGIES, type AllocateStrategy, shareOfTopic } from './rebalance.js';
+import { Namespace } from './namespace.js';
 import { type TopicRouteData, subscribeQueues } from './route.js';
 import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
@@ -53,6 +54,7 @@ export class PushConsumer implements ConsumerMember {
   private readonly logger: Logger;
   private readonly awaitTerminationMs: number;
   private readonly allocate: AllocateStrategy;
+  private readonly ns: Namespace;
   private readonly subs = new Map<string, SubscriptionData>();
   private readonly subscribeInfo = new Map<string, MessageQueue[]>();
   private readonly processQueues = new Map<string, ProcessQueue>();
@@ -82,6 +84,7 @@ export class PushConsumer implements ConsumerMember {
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
     this.allocate = allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy];
+    this.ns = Namespace.of(this.config);
     this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
@@ -91,8 +94,8 @@ export class PushConsumer implements ConsumerMember {
   }
 
   /** A tag expression (`*`, `TagA || TagB`), or a MessageSelector (MessageSelector.bySql for SQL92). */
-  subscribe(topic: string, subExpression: string | MessageSelector = '*'): this {
-    checkTopic(topic);
+  subscribe(raw: string, subExpression: string | MessageSelector = '*'): this {
+    const topic = this.ns.wrap(checkTopic(raw));
     this.subs.set(topic, typeof subExpression === 'string' ? buildSubscriptionData(topic, subExpression) : subscriptionFromSelector(topic, subExpression));
     return this;
   }
@@ -130,7 +133,7 @@ export class PushConsumer implements ConsumerMember {
 
   /** An admin's CONSUME_MESSAGE_DIRECTLY: the listener runs once on `msg`, outside the pull flow. */
   consumeDirectly(msg: MessageExt, brokerName: string): Promise<ConsumeMessageDirectlyResult> {
-    return consumeDirectly(this.orderlyListener ? { orderly: this.orderlyListener } : { concurrent: this.listener! }, msg, brokerName);
+    return consumeDirectly(this.orderlyListener ? { orderly: this.ns.deliver(this.orderlyListener) } : { concurrent: this.ns.deliver(this.listener!) }, msg, brokerName);
   }
 
   /** Queues this member consumes now, sorted. */
@@ -169,12 +172,12 @@ export class PushConsumer implements ConsumerMember {
       if (needLock) this.locks = new QueueLocks(inst, this.group, this.logger);
       this.consumeService = new OrderlyConsumeService({
         group: this.group, batchMaxSize, suspendMs, maxReconsumeTimes: this.config.maxReconsumeTimes, needLock, logger: this.logger,
-        listener: this.orderlyListener, sendToDlq: (m) => this.retry.sendToDlq(m), settled, consumed,
+        listener: this.ns.deliver(this.orderlyListener), sendToDlq: (m) => this.retry.sendToDlq(m), settled, consumed,
       });
     } else {
       this.consumeService = new ConsumeService({
         group: this.group, concurrency: this.config.consumeThreadMax, batchMaxSize, retryDelayMs: suspendMs, logger: this.logger,
-        listener: this.listener!, settled, consumed,
+        listener: this.ns.deliver(this.listener!), settled, consumed,
         // As Java: a broadcasting member's failures are logged and dropped, never redelivered.
         sendBack: broadcasting ? async (m) => this.logger.warn('BROADCASTING, the message consume failed, drop it, %s', m.msgId) : (m, level) => this.retry.sendBack(m, level),
       });
@@ -258,13 +261,10 @@ export class PushConsumer implements ConsumerMember {
   }
 
   private async rebalanceTopic(inst: ClientInstance, topic: string): Promise<void> {
-    const mqAll = [...(this.subscribeInfo.get(topic) ?? [])].sort(compareMessageQueue);
-    if (mqAll.length === 0 && !isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
-    // Broadcasting: every member takes every queue.
-    if (mqAll.length === 0 || this.messageModel === 'BROADCASTING') return this.updateAssignment(topic, mqAll);
-    const cidAll = (await inst.findConsumerIdList(topic, this.group)).sort();
-    if (cidAll.length === 0) return;
-    await this.updateAssignment(topic, this.allocate(inst.clientId, mqAll, cidAll));
+    const queues = this.subscribeInfo.get(topic) ?? [];
+    if (queues.length === 0 && !isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
+    const mine = await shareOfTopic(inst, this.group, topic, queues, this.messageModel === 'BROADCASTING', this.allocate);
+    if (mine) await this.updateAssignment(topic, mine);
   }
 
   /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { MessageQueue } from './message-queue.js';
+import type { ClientInstance } from './client-instance.js';
+import { compareMessageQueue, type MessageQueue } from './message-queue.js';
 
 /**
  * Queue allocation strategies of a clustering consumer group (client/.../consumer/rebalance/*).
@@ -133,6 +134,18 @@ export const ALLOCATE_STRATEGIES: Record<AllocateStrategyName, AllocateStrategy>
   AVG_BY_CIRCLE: allocateAveragelyByCircle,
   CONSISTENT_HASH: allocateConsistentHash(),
 };
+
+/**
+ * A member's share of a topic's queues (RebalanceImpl.rebalanceByTopic): every queue when
+ * broadcasting, else what the strategy gives it among the group's members as the topic's broker
+ * lists them (sorted on both sides); null when no member list could be had.
+ */
+export async function shareOfTopic(inst: ClientInstance, group: string, topic: string, queues: readonly MessageQueue[], broadcasting: boolean, allocate: AllocateStrategy): Promise<MessageQueue[] | null> {
+  const mqAll = [...queues].sort(compareMessageQueue);
+  if (mqAll.length === 0 || broadcasting) return mqAll;
+  const cidAll = (await inst.findConsumerIdList(topic, group)).sort();
+  return cidAll.length === 0 ? null : allocate(inst.clientId, mqAll, cidAll);
+}
 
 /** MessageQueue.toString() in Java, the key consistent hashing hashes. */
 export function javaMessageQueueString(mq: MessageQueue): string {

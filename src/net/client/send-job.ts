@@ -31,9 +31,10 @@ export interface SendJob {
   lastErr: unknown;
 }
 
-export function newJob(code: SendJob['code'], msg: Message, uniqIds: string, body: Buffer, sysFlag: number, properties: string, mode: Mode, opts: SendOptions, sendMsgTimeout: number): SendJob {
+/** `topic` is the one on the wire: the message's, in the producer's namespace. */
+export function newJob(code: SendJob['code'], msg: Message, topic: string, uniqIds: string, body: Buffer, sysFlag: number, properties: string, mode: Mode, opts: SendOptions, sendMsgTimeout: number): SendJob {
   return {
-    code, topic: msg.topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
+    code, topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
     begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
     times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
   };

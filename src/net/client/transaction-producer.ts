@@ -88,6 +88,7 @@ export class TransactionProducer extends Producer {
   /** A broker's check-back (via the client instance): ask the listener, answer the same broker. */
   checkTransactionState(brokerAddr: string, msg: MessageExt, header: Readonly<Record<string, string>>): void {
     const transactionId = header.transactionId || msg.properties[PROPERTY.UNIQ_KEY] || msg.msgId;
+    msg.topic = this.ns.unwrap(msg.topic);
     Promise.resolve()
       .then(() => this.listener.checkLocalTransaction(msg))
       .catch((e: unknown): LocalTransactionState => {

@@ -11,10 +11,11 @@ export const GROUP_MAX_LENGTH = 255;
 /** Topics a producer may not send to (TopicValidator.NOT_ALLOWED_SEND_TOPIC_SET, and TBW102); the trace topic is not one: tracing clients send there. */
 const SYSTEM_TOPICS = new Set(['TBW102', 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'TRANS_CHECK_MAX_TIME_TOPIC', 'SELF_TEST_TOPIC', 'OFFSET_MOVED_EVENT']);
 
-export function checkTopic(topic: string): void {
+export function checkTopic(topic: string): string {
   if (typeof topic !== 'string' || topic.trim() === '') throw illegalArgument('The specified topic is blank');
   if (topic.length > TOPIC_MAX_LENGTH) throw illegalArgument(`The specified topic is longer than topic max length ${TOPIC_MAX_LENGTH}.`);
   if (!VALID_NAME.test(topic)) throw illegalArgument(`The specified topic[${topic}] contains illegal characters, allowing only ^[%|a-zA-Z0-9_-]+$`);
+  return topic;
 }
 
 export function checkSendTopic(topic: string): void {
