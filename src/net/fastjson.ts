@@ -61,7 +61,9 @@ function write(v: unknown, standard: boolean, pretty: boolean, depth: number): s
       return v ? 'true' : 'false';
     case 'object':
       if (v === null) return 'null';
-      if (Array.isArray(v) || v instanceof Set) return writeList(v, standard, pretty, depth);
+      // fastjson pretty-prints lists but writes sets (CollectionCodec) on one line.
+      if (Array.isArray(v)) return writeList(v, standard, pretty, depth);
+      if (v instanceof Set) return writeList(v, standard, false, depth);
       if (v instanceof Map) return writeMap(v, standard, pretty, depth);
       if (v instanceof Date) return String(v.getTime());
       if (typeof (v as { toJSON?: unknown }).toJSON === 'function') {

@@ -82,7 +82,11 @@ export const queryCq: SubCommand = {
 
 function printConsumeQueue(ctx: CommandContext, view: ConsumeQueueView, index: number): void {
   if (view.remark) ctx.logger.warn('%s', view.remark);
-  if (view.subscriptionData) ctx.out(`Subscription data: \n${stringifyFastjson(view.subscriptionData, { pretty: true })}\n${SEPARATOR}`);
+  if (view.subscriptionData) {
+    // SubscriptionData's tag and code sets are HashSets, which fastjson keeps on one line.
+    const sets = Object.fromEntries(['codeSet', 'tagsSet'].map((k) => [k, new Set((view.subscriptionData![k] as unknown[] | undefined) ?? [])]));
+    ctx.out(`Subscription data: \n${stringifyFastjson({ ...view.subscriptionData, ...sets }, { pretty: true })}\n${SEPARATOR}`);
+  }
   if (view.filterData !== undefined) ctx.out(`Filter data: \n${view.filterData}\n${SEPARATOR}`);
   ctx.out(`Queue data: \nmax: ${view.maxQueueIndex}, min: ${view.minQueueIndex}\n${SEPARATOR}`);
   view.queueData.forEach((u, i) => {

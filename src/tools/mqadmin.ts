@@ -13,6 +13,7 @@ import { consumerConnection, producerConnection } from './connection-commands.js
 import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
+import { exportConfigs, exportMetadata, exportMetrics, getConsumerConfig } from './export-commands.js';
 import { consumerStatus } from './consumer-status.js';
 import { queryMsgTraceById } from './trace-commands.js';
 import { allocateMQ, checkMsgSendRT, clusterRT, printMsg, printMsgByQueue, sendMsgStatus } from './probe-commands.js';
@@ -46,6 +47,7 @@ export const COMMANDS: readonly SubCommand[] = [
   consumerConnection,
   consumerStatus,
   getConsumerStatus,
+  getConsumerConfig,
   cloneGroupOffset,
   queryCq,
   producerConnection,
@@ -77,6 +79,9 @@ export const COMMANDS: readonly SubCommand[] = [
   updateGlobalWhiteAddr,
   clusterAclConfigVersion,
   getAclConfig,
+  exportMetadata,
+  exportConfigs,
+  exportMetrics,
 ];
 
 const COMMON: OptionSpec[] = [

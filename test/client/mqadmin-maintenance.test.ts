@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MQAdmin, Message, Producer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin, type MqadminRun } from '../helpers/mqadmin-run.js';
@@ -118,5 +121,61 @@ describe('mqadmin maintenance', () => {
     expect(topics).toEqual(expect.arrayContaining([cluster.clusterName, cluster.brokerName, 'SCHEDULE_TOPIC_XXXX', 'RMQ_SYS_TRANS_HALF_TOPIC', `${cluster.clusterName}_REPLY_TOPIC`]));
     expect(topics).not.toContain(topic);
     expect(await adminClient.maintenance.unitTopicList('unit')).toEqual([]);
+  });
+});
+
+describe('mqadmin metadata dumps (RocketMQ 4.9.2+)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqadmin-export-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('getConsumerConfig prints a group’s config on each broker that has it, field by field', async () => {
+    expect((await admin('updateSubGroup', '-c', cluster.clusterName, '-g', 'ExportGroup', '-q', '2')).code).toBe(0);
+    const r = await admin('getConsumerConfig', '-g', 'ExportGroup');
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toBe(`=============================${cluster.clusterName}:${cluster.brokerName}=============================`);
+    expect(lines.slice(1, 10).map((l) => l.split('=  ')[0]!.trimEnd())).toEqual(['groupName', 'consumeEnable', 'consumeFromMinEnable', 'consumeBroadcastEnable', 'retryQueueNums', 'retryMaxTimes', 'brokerId', 'whichBrokerWhenConsumeSlowly', 'notifyConsumerIdsChangedEnable']);
+    expect(lines[1]).toBe(`${'groupName'.padEnd(40)}=  ExportGroup`);
+    expect(lines[5]).toBe(`${'retryQueueNums'.padEnd(40)}=  2`);
+    expect((await admin('getConsumerConfig', '-g', 'NoSuchGroup')).out).toBe('');
+  });
+
+  it('exportMetadata writes the user topics and groups of a cluster, or of one broker with its data version', async () => {
+    const r = await admin('exportMetadata', '-c', cluster.clusterName, '-f', dir);
+    expect(r.out).toBe(`export ${join(dir, 'metadata.json')} success\n`);
+    const text = readFileSync(join(dir, 'metadata.json'), 'utf8');
+    expect(text).toMatch(/^\{\n\t"exportTime":\d+,\n\t"topicConfigTable":\{/);
+    const meta = JSON.parse(text) as { topicConfigTable: Record<string, Record<string, unknown>>; subscriptionGroupTable: Record<string, Record<string, unknown>> };
+    expect(meta.topicConfigTable[topic]).toEqual({ order: false, perm: 6, readQueueNums: 2, topicFilterType: 'SINGLE_TAG', topicName: topic, topicSysFlag: 0, writeQueueNums: 2 });
+    for (const name of Object.keys(meta.topicConfigTable)) expect(name).not.toMatch(/^(%RETRY%|%DLQ%|SCHEDULE_TOPIC_XXXX$|TBW102$|RMQ_SYS_)/);
+    expect(Object.keys(meta.topicConfigTable)).not.toContain(cluster.brokerName);
+    expect(meta.subscriptionGroupTable.ExportGroup!.retryQueueNums).toBe(2);
+    expect(Object.keys(meta.subscriptionGroupTable)).not.toContain('TOOLS_CONSUMER');
+
+    const one = await admin('exportMetadata', '-b', cluster.brokerAddr, '-t', '-s', '-f', dir);
+    expect(one.out).toBe(`export ${join(dir, 'topic.json')} success`);
+    const topics = JSON.parse(readFileSync(join(dir, 'topic.json'), 'utf8')) as { dataVersion: { counter: number }; topicConfigTable: Record<string, unknown> };
+    expect(topics.dataVersion.counter).toBeGreaterThan(0);
+    expect(Object.keys(topics.topicConfigTable)).toContain('%RETRY%HeldGroup');
+    expect((await admin('exportMetadata', '-f', dir)).code).toBe(1);
+  });
+
+  it('exportConfigs and exportMetrics describe the cluster’s brokers', async () => {
+    expect((await admin('exportConfigs', '-c', cluster.clusterName, '-f', dir)).out).toBe(`export ${join(dir, 'configs.json')} success`);
+    const configs = JSON.parse(readFileSync(join(dir, 'configs.json'), 'utf8')) as { clusterScale: Record<string, number>; brokerConfigs: Record<string, Record<string, string>> };
+    expect(configs.clusterScale).toEqual({ namesrvSize: 1, slaveBrokerSize: 0, masterBrokerSize: 1 });
+    expect(configs.brokerConfigs[cluster.brokerName]).toMatchObject({ brokerClusterName: cluster.clusterName, brokerId: '0', brokerName: cluster.brokerName, flushDiskType: 'ASYNC_FLUSH' });
+
+    expect((await admin('exportMetrics', '-c', cluster.clusterName, '-f', dir)).out).toBe(`export ${join(dir, 'metrics.json')} success`);
+    const text = readFileSync(join(dir, 'metrics.json'), 'utf8');
+    const metrics = JSON.parse(text) as { totalData: { totalOneDayNum: Record<string, number>; totalTps: Record<string, number> }; evaluateReport: Record<string, { runtimeQuota: Record<string, unknown>; runtimeVersion: { clientInfo: string[] } }> };
+    expect(Object.keys(metrics.totalData.totalTps).sort()).toEqual(['totalNormalInTps', 'totalNormalOutTps', 'totalScheduleInTps', 'totalTransInTps']);
+    const report = metrics.evaluateReport[cluster.brokerName]!;
+    expect(report.runtimeQuota.topicSize).toBeGreaterThanOrEqual(1);
+    expect(report.runtimeQuota.groupSize).toBeGreaterThanOrEqual(1);
+    expect(report.runtimeVersion.clientInfo).toEqual(expect.any(Array));
+    // A set stays on one line, as fastjson writes it.
+    expect(text).toMatch(/"clientInfo":\[[^\n]*\]/);
+    expect((await admin('exportMetrics', '-c', 'NoSuchCluster', '-f', dir)).code).toBe(1);
   });
 });

@@ -36,6 +36,12 @@ export interface ConsumeQueueView {
   remark?: string;
 }
 
+/** A broker's topic or group table, by name, with the table's data version. */
+export interface ConfigTable {
+  table: Map<string, Record<string, unknown>>;
+  dataVersion: unknown;
+}
+
 /** A target of cluster-wide maintenance: one broker address, or a cluster (every cluster when neither). */
 export interface BrokerTarget {
   brokerAddr?: string;
@@ -75,6 +81,31 @@ export class MaintenanceAdmin {
     if (topics.length === 0 || !brokerAddr) return topics;
     const res = await this.inst.api.call(brokerAddr, RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, 'system topic list');
     return [...new Set([...topics, ...parseTopicList(res.body, `system topic list from ${brokerAddr}`).topics])];
+  }
+
+  /** The system topics one broker reports (GET_SYSTEM_TOPIC_LIST_FROM_BROKER). */
+  async systemTopicsOfBroker(brokerAddr: string): Promise<string[]> {
+    const res = await this.inst.api.call(brokerAddr, RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, 'system topic list');
+    return parseTopicList(res.body, `system topic list from ${brokerAddr}`).topics;
+  }
+
+  /** A broker's topic configs (GET_ALL_TOPIC_CONFIG: TopicConfigSerializeWrapper), by name. */
+  allTopicConfig(brokerAddr: string): Promise<ConfigTable> {
+    return this.configTable(brokerAddr, RequestCode.GET_ALL_TOPIC_CONFIG, 'topicConfigTable');
+  }
+
+  /** A broker's subscription groups (GET_ALL_SUBSCRIPTIONGROUP_CONFIG: SubscriptionGroupWrapper), by name. */
+  allSubscriptionGroup(brokerAddr: string): Promise<ConfigTable> {
+    return this.configTable(brokerAddr, RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, 'subscriptionGroupTable');
+  }
+
+  private async configTable(brokerAddr: string, code: number, field: string): Promise<ConfigTable> {
+    const res = await this.inst.api.call(brokerAddr, code, field, undefined, undefined, undefined, 10_000);
+    const body = parseBody(res.body, brokerAddr) as Record<string, unknown>;
+    const v = body[field];
+    const entries = v instanceof Map ? [...(v as Map<unknown, unknown>)] : Object.entries((v ?? {}) as Record<string, unknown>);
+    const table = new Map(entries.filter(([, b]) => typeof b === 'object' && b !== null).map(([k, b]) => [String(k), b as Record<string, unknown>]));
+    return { table, dataVersion: body.dataVersion };
   }
 
   /** Topics by their unit flags (GET_UNIT_TOPIC_LIST and its two siblings); retry topics only if asked. */
