@@ -60,19 +60,21 @@ export const deleteSubGroup: SubCommand = {
     opt('b', 'brokerAddr', true, 'delete subscription group from which broker'),
     opt('c', 'clusterName', true, 'delete subscription group from which cluster'),
     opt('g', 'groupName', true, 'subscription group name', true),
+    opt('r', 'removeOffset', true, 'remove offset'),
   ],
   async run(ctx: CommandContext) {
     const brokerAddr = str(ctx.opts, 'b');
     const clusterName = str(ctx.opts, 'c');
     const group = str(ctx.opts, 'g')!;
+    const removeOffset = bool(ctx.opts, 'r') ?? false;
     if (!brokerAddr && !clusterName) throw new UsageError('one of -b <brokerAddr> or -c <clusterName> is required');
     await withAdmin(ctx, async (admin) => {
       if (brokerAddr) {
-        await admin.deleteSubscriptionGroup({ brokerAddr }, group);
+        await admin.deleteSubscriptionGroup({ brokerAddr }, group, removeOffset);
         ctx.out(`delete subscription group [${group}] from broker [${brokerAddr}] success.\n`);
         return;
       }
-      for (const addr of await admin.deleteSubscriptionGroup({ clusterName }, group)) {
+      for (const addr of await admin.deleteSubscriptionGroup({ clusterName }, group, removeOffset)) {
         ctx.out(`delete subscription group [${group}] from broker [${addr}] in cluster [${clusterName}] success.\n`);
       }
       // With a cluster, Java's tool also deletes the group's retry and dead-letter topics; a group

@@ -150,3 +150,15 @@ it('INVOKE_BROKER_TO_GET_CONSUMER_STATUS refuses a group with nobody online', as
   const r = await tb.invoke(RequestCode.INVOKE_BROKER_TO_GET_CONSUMER_STATUS, { topic: TOPIC, group: 'Ghosts' });
   expect([r.code, r.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'No Any Consumer online in the consumer group: [Ghosts]']);
 });
+
+it('DELETE_SUBSCRIPTIONGROUP with cleanOffset drops the group’s offsets too; without, they stay', async () => {
+  for (const g of ['KeepOffsets', 'DropOffsets']) {
+    expect((await tb.invoke(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: g })))).code).toBe(ResponseCode.SUCCESS);
+    tb.controller.offsets.commit(g, TOPIC, 0, 2);
+  }
+  expect((await tb.invoke(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName: 'KeepOffsets' })).code).toBe(ResponseCode.SUCCESS);
+  expect((await tb.invoke(RequestCode.DELETE_SUBSCRIPTIONGROUP, { groupName: 'DropOffsets', cleanOffset: true })).code).toBe(ResponseCode.SUCCESS);
+  expect(tb.controller.offsets.query('KeepOffsets', TOPIC, 0)).toBe(2);
+  expect(tb.controller.offsets.query('DropOffsets', TOPIC, 0)).toBe(-1);
+  expect(tb.controller.offsets.topicsOfGroup('DropOffsets')).toEqual([]);
+});

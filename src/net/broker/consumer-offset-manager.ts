@@ -90,6 +90,16 @@ export class ConsumerOffsetManager {
     return true;
   }
 
+  /** Drops every offset of a group (a group deleted with cleanOffset). */
+  removeGroup(group: string): void {
+    for (const key of [...this.table.keys()]) {
+      if (key.slice(key.lastIndexOf('@') + 1) === group) {
+        this.table.delete(key);
+        this.version++;
+      }
+    }
+  }
+
   removeTopic(topic: string): void {
     for (const key of [...this.table.keys()]) {
       if (key.slice(0, key.lastIndexOf('@')) === topic) {

@@ -97,10 +97,10 @@ export class MQAdmin {
   }
 
   /** Deletes a subscription group from one broker, or from every master of a cluster; returns the addresses. */
-  async deleteSubscriptionGroup(target: { brokerAddr?: string; clusterName?: string }, groupName: string): Promise<string[]> {
+  async deleteSubscriptionGroup(target: { brokerAddr?: string; clusterName?: string }, groupName: string, cleanOffset = false): Promise<string[]> {
     checkGroup(groupName);
     const addrs = await this.targetAddrs(target, 'deleteSubscriptionGroup');
-    for (const addr of addrs) await this.inst.api.deleteSubscriptionGroup(addr, groupName);
+    for (const addr of addrs) await this.inst.api.deleteSubscriptionGroup(addr, groupName, cleanOffset);
     return addrs;
   }
 

@@ -150,8 +150,8 @@ export class BrokerAPI {
     return parsePropertiesText(res.body?.toString('utf8') ?? '');
   }
 
-  async deleteSubscriptionGroup(addr: string, groupName: string): Promise<void> {
-    await this.call(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, `delete subscription group ${groupName}`, { groupName });
+  async deleteSubscriptionGroup(addr: string, groupName: string, cleanOffset = false): Promise<void> {
+    await this.call(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, `delete subscription group ${groupName}`, { groupName, cleanOffset });
   }
 
   async deleteTopic(addr: string, topic: string): Promise<void> {

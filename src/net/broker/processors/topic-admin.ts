@@ -47,7 +47,10 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
     })],
     [RequestCode.GET_ALL_SUBSCRIPTIONGROUP_CONFIG, guarded(logger, 'get all groups', (req) => success(req, undefined, jsonBody(ctx.groups.encode())))],
     [RequestCode.DELETE_SUBSCRIPTIONGROUP, guarded(logger, 'delete group', async (req) => {
-      ctx.groups.delete(checkGroup(reqString(req.extFields, 'groupName')));
+      const group = checkGroup(reqString(req.extFields, 'groupName'));
+      ctx.groups.delete(group);
+      // cleanOffset (later RocketMQ, `deleteSubGroup -r true`): the group's committed offsets go too.
+      if (optBool(req.extFields, 'cleanOffset')) ctx.offsets.removeGroup(group);
       await ctx.groups.persisted();
       return success(req);
     })],
