@@ -162,3 +162,29 @@ it('DELETE_SUBSCRIPTIONGROUP with cleanOffset drops the group’s offsets too; w
   expect(tb.controller.offsets.query('DropOffsets', TOPIC, 0)).toBe(-1);
   expect(tb.controller.offsets.topicsOfGroup('DropOffsets')).toEqual([]);
 });
+
+it('answers every maintenance request with garbage or missing fields, and stays up', async () => {
+  const codes = [303, 305, 306, 308, 314, 316, 321, 323, 223, 328, 207];
+  const values = ['', '-1', '1e300', 'NaN', '../../etc', '%RETRY%', 'x'.repeat(300), '9223372036854775807', 'true', '{"a":1}', '__proto__'];
+  const fields = ['topic', 'group', 'queueId', 'index', 'count', 'consumerGroup', 'srcGroup', 'destGroup', 'offline', 'compareGroup', 'filterGroups', 'msgId', 'clientAddr', 'groupName', 'cleanOffset'];
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+  for (let i = 0; i < 300; i++) {
+    const ext: Record<string, string> = {};
+    for (let f = 0; f < 4; f++) ext[fields[rnd(fields.length)]!] = values[rnd(values.length)]!;
+    const r = await tb.invoke(codes[i % codes.length]!, ext, rnd(3) === 0 ? Buffer.from(values[rnd(values.length)]!) : undefined);
+    expect(typeof r.code).toBe('number');
+  }
+  // Still serving, state intact.
+  expect((await tb.invoke(RequestCode.QUERY_CONSUME_QUEUE, { topic: TOPIC, queueId: 0, index: 0, count: 1 })).code).toBe(ResponseCode.SUCCESS);
+  expect(tb.controller.store.getMaxOffsetInQueue(TOPIC, 0)).toBe(3);
+  expect(() => parseFastjson(tb.controller.offsets.encode())).not.toThrow();
+});
+
+it('CLONE_GROUP_OFFSET refuses a destination group no client could use', async () => {
+  tb.controller.offsets.commit('CloneSrc2', TOPIC, 0, 1);
+  const r = await tb.invoke(RequestCode.CLONE_GROUP_OFFSET, { srcGroup: 'CloneSrc2', destGroup: '../x', topic: TOPIC });
+  expect(r.code).toBe(ResponseCode.SYSTEM_ERROR);
+  expect(r.remark).toMatch(/illegal characters/);
+  expect(tb.controller.offsets.groupsOfTopic(TOPIC)).not.toContain('../x');
+});

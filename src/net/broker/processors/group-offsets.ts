@@ -4,6 +4,7 @@ import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optBool, optString, reqString } from '../request-header.js';
+import { checkGroup } from '../topic-validator.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
 
 /**
@@ -18,7 +19,8 @@ export function groupOffsetProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.QUERY_CORRECTION_OFFSET, guarded(logger, 'query correction offset', (req) => correctionOffset(ctx, req))],
     [RequestCode.CLONE_GROUP_OFFSET, guarded(logger, 'clone group offset', (req, conn) => {
       const srcGroup = reqString(req.extFields, 'srcGroup');
-      const destGroup = reqString(req.extFields, 'destGroup');
+      // The new group's offsets are persisted and served: its name must be one a client can use.
+      const destGroup = checkGroup(reqString(req.extFields, 'destGroup'));
       const topic = optString(req.extFields, 'topic');
       const offline = optBool(req.extFields, 'offline');
       const online = ctx.consumers.group(srcGroup)?.subscriptions.size ?? 0;
