@@ -95,7 +95,8 @@ function findCommand(name: string | undefined): SubCommand | undefined {
 
 function mainUsage(): string {
   const lines = ['The most commonly used mqadmin commands are:'];
-  for (const c of COMMANDS) lines.push(`   ${c.name.padEnd(24)}${c.desc}`);
+  // MQAdminStartup.printHelp: "   %-20s %s".
+  for (const c of COMMANDS) lines.push(`   ${c.name.padEnd(20)} ${c.desc}`);
   lines.push('', 'See \'mqadmin help <command>\' for more information on a specific command.');
   return lines.join('\n') + '\n';
 }

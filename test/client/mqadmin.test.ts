@@ -181,6 +181,9 @@ describe('mqadmin', () => {
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain('The command noSuchCommand not exist');
     expect(unknown.stderr).toContain('topicStatus');
+    // MQAdminStartup's "   %-20s %s": a name longer than 20 still gets its space.
+    expect(unknown.stderr).toContain(`   ${'topicStatus'.padEnd(20)} Examine topic Status info\n`);
+    expect(unknown.stderr).toContain('   getAccessConfigSubCommand List all of acl config information in cluster\n');
     const missing = spawnSync(bin, ['topicStatus', '-n', cluster.namesrvAddr], { encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('Missing required option: t');
