@@ -246,3 +246,40 @@ describe('push consumer when the broker refuses a send-back', () => {
     expect(await committedOffset('LC_REFUSED', topic)).toBe(1);
   });
 });
+
+describe('suspend, resume and unsubscribe (DefaultMQPushConsumer)', () => {
+  it('a suspended consumer pulls nothing until resumed; an unsubscribed topic’s queues go, offsets committed', async () => {
+    const [t1, t2] = ['SuspendTopic', 'UnsubTopic'];
+    await createTopic(cluster, t1, 1);
+    await createTopic(cluster, t2, 1);
+    const got: string[] = [];
+    const c = consumer('SuspendGroup', t1, (msgs) => void got.push(...msgs.map((m) => m.body.toString())), { persistConsumerOffsetInterval: 100 });
+    c.subscribe(t2, '*');
+    await c.start();
+    try {
+      await pollUntil(() => c.assignedQueues().filter((q) => !q.topic.startsWith('%RETRY%')).length === 2, 10_000, 'both topics assigned');
+      await producer.send(new Message(t1, 'before'));
+      await pollUntil(() => got.includes('before'), 10_000, 'the first message');
+      c.suspend();
+      // The pull parked at the broker when suspend() came still answers: its message wakes it.
+      await producer.send(new Message(t1, 'wakes-the-parked-pull'));
+      await pollUntil(() => got.includes('wakes-the-parked-pull'), 10_000, 'the parked pull answered');
+      for (let i = 0; i < 3; i++) await producer.send(new Message(t1, `while-suspended-${i}`));
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(got.filter((b) => b.startsWith('while-suspended'))).toEqual([]);
+      c.resume();
+      await pollUntil(() => got.filter((b) => b.startsWith('while-suspended')).length === 3, 10_000, 'the messages after resume');
+
+      await producer.send(new Message(t2, 'on-t2'));
+      await pollUntil(() => got.includes('on-t2'), 10_000, 'the second topic’s message');
+      c.unsubscribe(t2);
+      await pollUntil(() => !c.assignedQueues().some((q) => q.topic === t2), 10_000, 'the unsubscribed topic’s queue let go');
+      expect(await committedOffset('SuspendGroup', t2)).toBe(1);
+      await producer.send(new Message(t2, 'after-unsubscribe'));
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(got).not.toContain('after-unsubscribe');
+    } finally {
+      await c.shutdown();
+    }
+  });
+});

@@ -5,20 +5,20 @@ import { ConsumeService, type MessageListener } from './consume-service.js';
 import { errorMessage, illegalArgument } from './errors.js';
 import type { MessageExt } from './message.js';
 import { type MessageQueue, compareMessageQueue, mqKey } from './message-queue.js';
-import { isRetryTopic, retryTopic } from './names.js';
+import { retryTopic } from './names.js';
 import type { OffsetStore } from './offset-store.js';
 import { offsetStoreFor } from './local-offset-store.js';
 import { ProcessQueue } from './process-queue.js';
 import { ConsumerStats } from './consumer-stats.js';
 import { buildRunningInfo, processQueueInfo, type ConsumerRunningInfo } from './consumer-running-info.js';
 import { PullAPI } from './pull-api.js';
-import { ALLOCATE_STRATEGIES, type AllocateStrategy, shareOfTopic } from './rebalance.js';
+import { ALLOCATE_STRATEGIES, type AllocateStrategy } from './rebalance.js';
+import { PushRebalance } from './push-rebalance.js';
 import { Namespace } from './namespace.js';
-import { type TopicRouteData, subscribeQueues } from './route.js';
+import type { TopicRouteData } from './route.js';
 import { type MessageSelector, type SubscriptionData, buildSubscriptionData, subscriptionFromSelector } from './subscription.js';
 import { checkGroup, checkTopic } from './validators.js';
 import { checkClientInBroker } from './client-check.js';
-import { resolveStartOffset } from './start-offset.js';
 import { ConsumerRetry } from './consumer-retry.js';
 import { Pauses } from './pauses.js';
 import { TraceDispatcher, traceConsume } from './trace-dispatcher.js';
@@ -53,11 +53,13 @@ export class PushConsumer implements ConsumerMember {
   readonly consumeType = 'CONSUME_PASSIVELY';
   private readonly logger: Logger;
   private readonly awaitTerminationMs: number;
-  private readonly allocate: AllocateStrategy;
   private readonly ns: Namespace;
   private readonly subs = new Map<string, SubscriptionData>();
-  private readonly subscribeInfo = new Map<string, MessageQueue[]>();
-  private readonly processQueues = new Map<string, ProcessQueue>();
+  private readonly rebalance: PushRebalance;
+  /** The rebalance's: queue key -> the process queue being pulled. */
+  private readonly processQueues: Map<string, ProcessQueue>;
+  /** suspend(): pull loops wait. */
+  private suspended = false;
   private readonly stats = new ConsumerStats();
   private readonly tracer: TraceDispatcher | null;
   private startTimestamp = 0;
@@ -83,8 +85,14 @@ export class PushConsumer implements ConsumerMember {
     this.awaitTerminationMs = awaitTerminationMillisWhenShutdown ?? 3000;
     this.config = buildConfig(CONSUMER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     ({ consumerGroup: this.group, messageModel: this.messageModel, consumeFromWhere: this.consumeFromWhere } = this.config);
-    this.allocate = allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy];
     this.ns = Namespace.of(this.config);
+    this.rebalance = new PushRebalance({
+      group: this.group, config: this.config, logger: this.logger, broadcasting: this.messageModel === 'BROADCASTING', subs: this.subs,
+      allocate: allocateStrategy ?? ALLOCATE_STRATEGIES[this.config.allocateMessageQueueStrategy],
+      instance: () => this.instance, running: () => this.running, offsets: () => this.offsets!, locks: () => this.locks,
+      idle: (pq) => (this.consumeService as OrderlyConsumeService).idle(pq), startPull: (pq) => void this.pullLoop(pq),
+    });
+    this.processQueues = this.rebalance.processQueues;
     this.retry = new ConsumerRetry(() => this.instance, this.group, this.config, this.logger);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
   }
@@ -235,11 +243,7 @@ export class PushConsumer implements ConsumerMember {
 
   /** New queues of a subscribed topic (e.g. the retry topic appearing) are taken up at once, not at the next period. */
   onRouteChanged(topic: string, route: TopicRouteData): void {
-    if (!this.subs.has(topic)) return;
-    const before = (this.subscribeInfo.get(topic) ?? []).map(mqKey).join();
-    const queues = subscribeQueues(topic, route);
-    this.subscribeInfo.set(topic, queues);
-    if (this.running && queues.map(mqKey).join() !== before) setImmediate(() => void this.instance?.rebalanceNow());
+    if (this.rebalance.onRouteChanged(topic, route) && this.running) setImmediate(() => void this.instance?.rebalanceNow());
   }
 
   async persistOffsets(): Promise<void> {
@@ -247,69 +251,32 @@ export class PushConsumer implements ConsumerMember {
     await this.offsets.persistAll([...this.processQueues.values()].map((pq) => pq.mq), true);
   }
 
-  async doRebalance(): Promise<void> {
-    const inst = this.instance;
-    if (!inst || !this.running) return;
-    // Each topic on its own, as RebalanceImpl.doRebalance: the consumer list comes from a broker
-    // of that topic, and one topic whose broker is unreachable must not leave the others'
-    // queues unassigned (or held by a member that should have let them go).
-    for (const sub of this.subs.values()) {
-      await this.rebalanceTopic(inst, sub.topic).catch((err: unknown) => {
-        if (!isRetryTopic(sub.topic)) this.logger.warn('rebalance of %s on %s failed: %s', this.group, sub.topic, errorMessage(err));
-      });
-    }
+  doRebalance(): Promise<void> {
+    return this.rebalance.doRebalance();
   }
 
-  private async rebalanceTopic(inst: ClientInstance, topic: string): Promise<void> {
-    const queues = this.subscribeInfo.get(topic) ?? [];
-    if (queues.length === 0 && !isRetryTopic(topic)) this.logger.warn('doRebalance %s: no route for topic %s', this.group, topic);
-    const mine = await shareOfTopic(inst, this.group, topic, queues, this.messageModel === 'BROADCASTING', this.allocate);
-    if (mine) await this.updateAssignment(topic, mine);
+  /** Stops pulling every queue (DefaultMQPushConsumer.suspend); what was pulled is still consumed. */
+  suspend(): void {
+    this.suspended = true;
   }
 
-  /** Drops queues no longer ours (committing their offsets first) and starts pulling new ones. */
-  private async updateAssignment(topic: string, mine: readonly MessageQueue[]): Promise<void> {
-    const want = new Set(mine.map(mqKey));
-    for (const [key, pq] of this.processQueues) {
-      if (pq.mq.topic !== topic || want.has(key)) continue;
-      pq.dropped = true;
-      this.processQueues.delete(key);
-      await this.offsets!.persist(pq.mq).catch((err: unknown) => this.logger.warn('persist offset of %s failed: %s', key, (err as Error).message));
-      this.offsets!.removeOffset(pq.mq);
-      // Orderly: the lock goes once the batch in hand is answered, so two members never run it at once.
-      const locks = this.locks;
-      if (locks) void (this.consumeService as OrderlyConsumeService).idle(pq).then(() => locks.unlock(pq.mq));
-    }
-    for (const mq of mine) {
-      const key = mqKey(mq);
-      if (this.processQueues.has(key)) continue;
-      const pq = new ProcessQueue(mq, -1);
-      // Orderly: a queue is taken only once locked, and its offset read after that, since the
-      // member that held it before may have committed more meanwhile.
-      if (this.locks && !(await this.locks.lock(pq))) {
-        this.logger.warn('doRebalance %s: %s not taken, its lock is held by another member', this.group, key);
-        continue;
-      }
-      let offset: number;
-      try {
-        offset = await resolveStartOffset(this.instance!, this.offsets!, mq, this.config);
-      } catch (err) {
-        this.logger.warn('start offset of %s unknown, retrying at next rebalance: %s', key, (err as Error).message);
-        continue;
-      }
-      if (!this.running || this.processQueues.has(key)) continue;
-      pq.nextOffset = offset;
-      this.processQueues.set(key, pq);
-      void this.pullLoop(pq);
-    }
+  resume(): void {
+    this.suspended = false;
+    this.pauses.wakeAll();
+  }
+
+  /** Stops consuming a topic: its queues go at the next rebalance, their offsets committed. */
+  unsubscribe(raw: string): void {
+    this.subs.delete(this.ns.wrap(raw));
+    if (this.running) void this.instance?.rebalanceNow();
   }
 
   private async pullLoop(pq: ProcessQueue): Promise<void> {
     const sub = this.subs.get(pq.mq.topic)!;
     const cfg = this.config;
     while (!pq.dropped && this.running) {
-      if (pq.overLimits(this.config, this.orderlyListener !== null)) {
-        await this.pause(FLOW_CONTROL_DELAY_MS);
+      if (this.suspended || pq.overLimits(this.config, this.orderlyListener !== null)) {
+        await this.pause(this.suspended ? SUSPEND_DELAY_MS : FLOW_CONTROL_DELAY_MS);
         continue;
       }
       if (this.locks && !lockAlive(pq)) {
@@ -395,6 +362,8 @@ export class PushConsumer implements ConsumerMember {
 
 /** Java's PULL_TIME_DELAY_MILLS_WHEN_FLOW_CONTROL. */
 const FLOW_CONTROL_DELAY_MS = 50;
+/** Java's PULL_TIME_DELAY_MILLS_WHEN_SUSPEND (resume() wakes the loops at once). */
+const SUSPEND_DELAY_MS = 1000;
 /** How long a queue whose lock is not held waits before it asks again (Java: 3 s). */
 const NOT_LOCKED_DELAY_MS = 3000;
 
