@@ -121,3 +121,19 @@ describe('LitePullConsumer', () => {
     }
   });
 });
+
+describe('LitePullConsumer.unsubscribe', () => {
+  it('lets the topic’s queues go', async () => {
+    const c = new LitePullConsumer({ consumerGroup: 'LiteUnsub', namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET', rebalanceInterval: 200 });
+    c.subscribe(TOPIC, '*');
+    await c.start();
+    try {
+      await pollUntil(() => c.assignment().length === 4, 10_000, 'the queues assigned');
+      c.unsubscribe(TOPIC);
+      await pollUntil(() => c.assignment().length === 0, 10_000, 'the queues let go');
+      expect(c.subscriptions()).toEqual([]);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});

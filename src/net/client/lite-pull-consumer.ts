@@ -103,6 +103,14 @@ export class LitePullConsumer implements ConsumerMember {
     return this;
   }
 
+  /** Stops consuming a topic: its queues go at the next rebalance (what was polled stays to commit). */
+  unsubscribe(raw: string): void {
+    const topic = this.ns.wrap(raw);
+    this.subs.delete(topic);
+    this.subscribeInfo.delete(topic);
+    if (this.running) void this.instance?.rebalanceNow();
+  }
+
   /** Takes exactly these queues (no group rebalance). Not with subscribe(). */
   assign(mqs: readonly MessageQueue[]): void {
     if (this.subs.size > 0) throw illegalArgument('subscribe and assign cannot be mixed');
