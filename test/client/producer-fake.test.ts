@@ -115,6 +115,33 @@ describe('Producer against fake servers', () => {
     expect(brokers[0]!.requests.length).toBeGreaterThan(0);
   });
 
+  it('with sendLatencyFaultEnable, leaves a failing or slow broker out of rotation for a while', async () => {
+    reset();
+    const faulty = new Producer({ producerGroup: 'PG_FAULT', instanceName: 'fault-aware', namesrvAddr: `127.0.0.1:${namesrv.port}`, logger: silentLogger, sendMsgTimeout: 3000, sendLatencyFaultEnable: true });
+    await faulty.start();
+    try {
+      // A failure isolates broker-0 for 30 s: after it, every send goes to broker-1 at once.
+      brokers[0]!.onSend = (req) => RemotingCommand.createResponse(req, ResponseCode.SYSTEM_BUSY, '[PCBUSY_CLEAN_QUEUE]');
+      for (let i = 0; i < 8; i++) expect((await faulty.send(new Message('Known', 'x'))).messageQueue.brokerName).toBe('broker-1');
+      expect(brokers[0]!.requests.length).toBe(1);
+      // A broker that answered in over 550 ms is left alone too, though its answer was fine.
+      reset();
+      brokers[1]!.onSend = async (req) => (await new Promise((r) => setTimeout(r, 600)), ok(req));
+      const slow = new Producer({ producerGroup: 'PG_FAULT2', instanceName: 'fault-aware-2', namesrvAddr: `127.0.0.1:${namesrv.port}`, logger: silentLogger, sendMsgTimeout: 3000, sendLatencyFaultEnable: true });
+      await slow.start();
+      try {
+        const sent = [];
+        for (let i = 0; i < 6; i++) sent.push((await slow.send(new Message('Known', 'y'))).messageQueue.brokerName);
+        expect(brokers[1]!.requests.length).toBe(1);
+        expect(sent.filter((b) => b === 'broker-0').length).toBe(5);
+      } finally {
+        await slow.shutdown();
+      }
+    } finally {
+      await faulty.shutdown();
+    }
+  });
+
   it('does not retry MESSAGE_ILLEGAL and reports the response code', async () => {
     reset();
     for (const b of brokers) b.onSend = (req) => RemotingCommand.createResponse(req, ResponseCode.MESSAGE_ILLEGAL, 'bad');

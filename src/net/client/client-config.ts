@@ -67,6 +67,8 @@ export const PRODUCER_DEFAULTS = {
   retryTimesWhenSendFailed: 2,
   retryTimesWhenSendAsyncFailed: 2,
   retryAnotherBrokerWhenNotStoreOK: false,
+  /** Skip brokers whose recent sends were slow or failed (MQFaultStrategy); off, as in Java. */
+  sendLatencyFaultEnable: false,
   maxMessageSize: 4 * 1024 * 1024,
   /** Ours: sends in flight per producer; further sends wait for a slot (Java 5.x backPressureForAsyncSendNum). */
   maxInFlightSends: 10_000,

@@ -11,10 +11,11 @@ import { encodeBatchBody } from './message-batch.js';
 import { createUniqId } from './message-id.js';
 import type { MessageQueue } from './message-queue.js';
 import { Namespace } from './namespace.js';
+import { LatencyFaultTolerance } from './latency-fault.js';
 import { isRetryTopic } from './names.js';
 import { type TopicRouteData, publishQueues } from './route.js';
 import { type SendResult, SendRequestEncoder, parseSendResponse, sendSigner } from './send-request.js';
-import { type Mode, type SendJob, exhausted, newJob, takeRetryCounts } from './send-job.js';
+import { type Mode, type SendJob, exhausted, newJob, selectByUser, takeRetryCounts } from './send-job.js';
 import { REPLY_MESSAGE_FLAG, prepareRequest } from './request-reply.js';
 import { TraceDispatcher, tracePub } from './trace-dispatcher.js';
 import { checkBody, checkGroup, checkSendTopic } from './validators.js';
@@ -63,6 +64,8 @@ export class Producer implements ProducerMember {
   private readonly conns = new Map<string, Connection>();
   /** With enableMsgTrace: where each send's Pub record goes. */
   protected readonly tracer: TraceDispatcher | null;
+  /** sendLatencyFaultEnable: brokers slow or failing lately are skipped for a while. */
+  private readonly faults: LatencyFaultTolerance | null;
   /** Wraps the topics and queues sent to, unwraps those handed back. */
   protected readonly ns: Namespace;
   /** Topics whose brokers had this client's heartbeat before a request went there. */
@@ -73,6 +76,7 @@ export class Producer implements ProducerMember {
     this.logger = logger ?? consoleLogger('producer', 'warn');
     this.config = buildConfig(PRODUCER_DEFAULTS, cfg, (m) => this.logger.warn(m));
     this.ns = Namespace.of(this.config);
+    this.faults = this.config.sendLatencyFaultEnable ? new LatencyFaultTolerance() : null;
     const { accessKey, securityToken, secretKey } = this.config;
     this.encoder = new SendRequestEncoder(this.config.producerGroup, this.config.createTopicKey, this.config.defaultTopicQueueNums, requestSigner(this.config), accessKey ? sendSigner(accessKey, securityToken, secretKey) : undefined);
     this.tracer = this.config.enableMsgTrace ? new TraceDispatcher(this.config.customizedTraceTopic, this.config, this.logger) : null;
@@ -272,7 +276,7 @@ export class Producer implements ProducerMember {
     const queues = this.publishInfo.get(job.topic);
     if (queues === undefined || queues.length === 0) return this.findPublishQueues(job.topic).then(() => this.tryOnce(job));
     if (job.times === 0) {
-      job.fixed = job.opts.queue ? this.ns.wrapQueue(job.opts.queue) : job.opts.selector ? this.select(job, queues) : undefined;
+      job.fixed = job.opts.queue ? this.ns.wrapQueue(job.opts.queue) : job.opts.selector ? selectByUser(job, queues, this.ns) : undefined;
       job.times = job.fixed || job.mode === 'oneway' ? 1 : 1 + (job.mode === 'sync' ? this.config.retryTimesWhenSendFailed : this.config.retryTimesWhenSendAsyncFailed);
     }
     const left = job.timeoutMs - (Date.now() - job.begin);
@@ -280,6 +284,7 @@ export class Producer implements ProducerMember {
     const mq = job.fixed ?? this.selectQueue(queues, job.lastBroker);
     job.lastBroker = mq.brokerName;
     job.attempt++;
+    job.attemptBegin = Date.now();
     const addr = inst.findBrokerAddrInPublish(mq.brokerName);
     if (addr === undefined) {
       return inst.requireMasterAddr(job.topic, mq.brokerName).then(
@@ -318,6 +323,7 @@ export class Producer implements ProducerMember {
         } catch (err) {
           return this.afterError(job, mq, err);
         }
+        this.faults?.update(mq.brokerName, Date.now() - job.attemptBegin, false);
         if (result.sendStatus !== 'SEND_OK' && this.config.retryAnotherBrokerWhenNotStoreOK && job.attempt < job.times) return this.tryOnce(job);
         return result;
       },
@@ -328,6 +334,7 @@ export class Producer implements ProducerMember {
   /** A failed attempt: try again elsewhere if the error allows and attempts remain, else fail the send. */
   private afterError(job: SendJob, mq: MessageQueue, err: unknown): Promise<SendResult | void> {
     job.lastErr = err;
+    this.faults?.update(mq.brokerName, Date.now() - job.attemptBegin, true);
     const retriable = err instanceof RemotingError ? err.code !== 'CLIENT_CLOSED' : err instanceof MQClientError && err.retriable;
     this.logger.warn('send to %s of %s failed (attempt %d/%d): %s', mq.brokerName, job.topic, job.attempt, job.times, (err as Error).message);
     if (!retriable) return Promise.reject(err);
@@ -335,25 +342,9 @@ export class Producer implements ProducerMember {
     return Promise.reject(exhausted(job));
   }
 
-  /**
-   * The queue a MessageQueueSelector picks; its failure is the send's, as in Java's sendSelectImpl.
-   * The selector sees the queues without the namespace, as the application names them.
-   */
-  private select(job: SendJob, queues: readonly MessageQueue[]): MessageQueue {
-    let mq: MessageQueue | undefined;
-    try {
-      mq = job.opts.selector!(this.ns.active ? queues.map((q) => this.ns.unwrapQueue(q)) : queues, job.msg, job.opts.arg);
-      if (mq != null) mq = this.ns.wrapQueue(mq);
-    } catch (err) {
-      throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${errorMessage(err)}`, { cause: err });
-    }
-    // A missing queue must not quietly become round-robin: ordered sends rely on the selector.
-    if (mq == null) throw new MQClientError('SELECT_QUEUE_FAILED', 'select message queue return null.');
-    return mq;
-  }
-
   /** Round-robin; on a retry, a queue of another broker than the one that failed if there is one. */
   private selectQueue(queues: readonly MessageQueue[], lastBroker: string | undefined): MessageQueue {
+    if (this.faults) return this.faults.select(queues, () => this.sendWhichQueue++ & 0x7fffffff);
     const n = queues.length;
     if (lastBroker !== undefined) {
       for (let i = 0; i < n; i++) {

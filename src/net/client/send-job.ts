@@ -1,6 +1,7 @@
 import { PROPERTY } from '../../store/index.js';
 import type { RequestCode } from '../codes.js';
-import { MQClientError } from './errors.js';
+import { MQClientError, errorMessage } from './errors.js';
+import type { Namespace } from './namespace.js';
 import type { Message } from './message.js';
 import type { MessageQueue } from './message-queue.js';
 import type { SendOptions } from './producer.js';
@@ -24,6 +25,8 @@ export interface SendJob {
   /** Attempts allowed; 0 until the queues are known. */
   times: number;
   attempt: number;
+  /** When the current attempt began (its latency feeds sendLatencyFaultEnable). */
+  attemptBegin: number;
   fixed: MessageQueue | undefined;
   lastBroker: string | undefined;
   /** Sends to a retry topic: the counts that go into the header. */
@@ -36,7 +39,7 @@ export function newJob(code: SendJob['code'], msg: Message, topic: string, uniqI
   return {
     code, topic, msg, uniqIds, body, sysFlag, properties, mode, opts,
     begin: Date.now(), timeoutMs: opts.timeoutMs ?? sendMsgTimeout,
-    times: 0, attempt: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
+    times: 0, attempt: 0, attemptBegin: 0, fixed: undefined, lastBroker: undefined, lastErr: undefined,
   };
 }
 
@@ -56,4 +59,21 @@ export function exhausted(job: SendJob): MQClientError {
     cause: err,
     responseCode: err instanceof MQClientError ? err.responseCode : undefined,
   });
+}
+
+/**
+ * The queue a MessageQueueSelector picks; its failure is the send's, as in Java's sendSelectImpl.
+ * The selector sees the queues without the namespace, as the application names them.
+ */
+export function selectByUser(job: SendJob, queues: readonly MessageQueue[], ns: Namespace): MessageQueue {
+  let mq: MessageQueue | undefined;
+  try {
+    mq = job.opts.selector!(ns.active ? queues.map((q) => ns.unwrapQueue(q)) : queues, job.msg, job.opts.arg);
+    if (mq != null) mq = ns.wrapQueue(mq);
+  } catch (err) {
+    throw new MQClientError('SELECT_QUEUE_FAILED', `select message queue threw exception: ${errorMessage(err)}`, { cause: err });
+  }
+  // A missing queue must not quietly become round-robin: ordered sends rely on the selector.
+  if (mq == null) throw new MQClientError('SELECT_QUEUE_FAILED', 'select message queue return null.');
+  return mq;
 }
