@@ -24,6 +24,7 @@ export type { SubscriptionGroupInput, TopicConfigInput } from './broker-api.js';
 export { type TopicRouteData, type QueueData, type BrokerData, type ClusterInfo, permToString, PERM_READ, PERM_WRITE, PERM_INHERIT, MASTER_ID } from './route.js';
 export { allocateAveragely, allocateAveragelyByCircle, allocateConsistentHash, allocateByConfig, allocateByMachineRoom, allocateMachineRoomNearby, type AllocateStrategy, type MachineRoomResolver } from './rebalance.js';
 export { createUniqId, parseUniqId } from './message-id.js';
+export { selectMessageQueueByHash, selectMessageQueueByRandom } from './queue-selectors.js';
 export { encodeBatchBody, decodeBatchBody } from './message-batch.js';
 export { buildSubscriptionData, MessageSelector, type SubscriptionData } from './subscription.js';
 export { CLIENT_DEFAULTS, PRODUCER_DEFAULTS, CONSUMER_DEFAULTS, type ClientConfig, type ProducerConfig, type ConsumerConfig, type ConsumeFromWhere } from './client-config.js';
