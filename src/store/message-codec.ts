@@ -239,8 +239,28 @@ export function decodeMessage(b: Buffer, pos: number): StoredMessage {
     topic: b.toString('utf8', L.topicLenAt + 1, L.topicLenAt + 1 + L.topicLen),
     propertiesString,
     properties: Object.fromEntries(decodeProperties(propertiesString)),
-    msgId: createOffsetMsgId({ ip: Buffer.from(storeHostIp), port: storeHostPort }, commitLogOffset),
+    msgId: offsetMsgIdAt(b, L.storeHost, L.storeLen, commitLogOffset),
   };
+}
+
+/**
+ * createOffsetMsgId of a decoded record, from its STOREHOST bytes as they lie in the record (the
+ * id is those bytes and the offset, in hex): no host object or cache per message, one string.
+ */
+function offsetMsgIdAt(b: Buffer, hostAt: number, hostLen: number, offset: number): string {
+  const size = (hostLen + 8) * 2;
+  if (idScratch.length < size) idScratch = Buffer.allocUnsafe(4096);
+  const out = idScratch;
+  let p = 0;
+  for (let i = hostAt; i < hostAt + hostLen; i++) {
+    out[p++] = HEX_UPPER[b[i]! >>> 4]!;
+    out[p++] = HEX_UPPER[b[i]! & 15]!;
+  }
+  let hi = Math.floor(offset / 0x1_0000_0000) >>> 0;
+  let lo = offset >>> 0;
+  for (let k = 7; k >= 0; k--, hi >>>= 4) out[p + k] = HEX_UPPER[hi & 15]!;
+  for (let k = 15; k >= 8; k--, lo >>>= 4) out[p + k] = HEX_UPPER[lo & 15]!;
+  return out.toString('latin1', 0, p + 16);
 }
 
 /** Splits a pull/query body (records back to back) into decoded messages. */
