@@ -55,6 +55,16 @@ describe('PULL_MESSAGE', () => {
     expect(badQueue.code).toBe(ResponseCode.SYSTEM_ERROR);
   });
 
+  it('stores an OFFSET_MOVED_EVENT for each corrected offset, tagged and keyed by the group', async () => {
+    const store = tb.controller.store;
+    const before = store.getMaxOffsetInQueue('OFFSET_MOVED_EVENT', 0);
+    expect((await pull(0, 42)).code).toBe(ResponseCode.PULL_OFFSET_MOVED);
+    await waitFor(() => store.getMaxOffsetInQueue('OFFSET_MOVED_EVENT', 0) === before + 1);
+    const m = store.lookMessageByOffset(store.getCommitLogOffsetInQueue('OFFSET_MOVED_EVENT', 0, before))!;
+    expect(m.body.toString()).toBe('{"consumerGroup":"PullGroup","messageQueue":{"brokerName":"test-broker","queueId":0,"topic":"PullTopic"},"offsetNew":0,"offsetRequest":42}');
+    expect([m.properties.TAGS, m.properties.KEYS]).toEqual(['PullGroup', 'PullGroup']);
+  });
+
   it('filters by tag code: one tag, several tags, no match', async () => {
     const a = await pull(0, 0, { subscription: 'TagA' });
     expect(decodeMessages(a.body!).map((m) => m.queueOffset)).toEqual([0, 2]);

@@ -1,4 +1,6 @@
-import type { GetMessageResult, GetMessageStatus } from '../../../store/index.js';
+import { PROPERTY, tagsCodeOf, type GetMessageResult, type GetMessageStatus } from '../../../store/index.js';
+import { stringifyFastjson } from '../../fastjson.js';
+import { encodeJavaOrder } from '../properties-order.js';
 import { RequestCode, ResponseCode } from '../../codes.js';
 import type { Connection } from '../../connection.js';
 import { RemotingCommand } from '../../remoting-command.js';
@@ -7,7 +9,7 @@ import { BrokerError } from '../broker-error.js';
 import { optString, reqInt, reqLong, reqString } from '../request-header.js';
 import { buildSubscription, messageFilter, type SubscriptionData } from '../subscription-data.js';
 import { isReadable } from '../topic-config.js';
-import { checkTopic } from '../topic-validator.js';
+import { SYSTEM_TOPIC, checkTopic } from '../topic-validator.js';
 import { guarded, type ProcessorTable } from './processor-support.js';
 
 /** PullSysFlag bits. */
@@ -103,6 +105,7 @@ function pull(ctx: BrokerContext, req: RemotingCommand, conn: Connection, allowS
 
   // Commit before answering (RocketMQ does it after building the response, suspended or not).
   const isSlave = ctx.storeConfig.brokerRole === 'SLAVE';
+  if (code === ResponseCode.PULL_OFFSET_MOVED && !isSlave) offsetMovedEvent(ctx, h, r.nextBeginOffset);
   if (allowSuspend && (h.sysFlag & PULL_FLAG.COMMIT_OFFSET) !== 0 && !isSlave && h.commitOffset >= 0) {
     ctx.offsets.commit(h.consumerGroup, h.topic, h.queueId, h.commitOffset);
   }
@@ -121,6 +124,23 @@ function pull(ctx: BrokerContext, req: RemotingCommand, conn: Connection, allowS
     return null;
   }
   return response(ctx, req, r, code, sg.whichBrokerWhenConsumeSlowly, sg.brokerId, isSlave);
+}
+
+/**
+ * A consumer's offset is corrected (its messages expired, or it asked past the end): the event
+ * goes to OFFSET_MOVED_EVENT, tagged and keyed by the group (generateOffsetMovedEvent), where
+ * RocketMQ's monitor reads it as messages a group lost. Best effort: the pull is answered anyway.
+ */
+function offsetMovedEvent(ctx: BrokerContext, h: PullHeader, offsetNew: number): void {
+  const group = h.consumerGroup;
+  ctx.logger.warn(`PULL_OFFSET_MOVED:correction offset. topic=${h.topic}, groupId=${group}, requestOffset=${h.queueOffset}, newOffset=${offsetNew}`);
+  const event = { consumerGroup: group, messageQueue: { brokerName: ctx.config.brokerName, queueId: h.queueId, topic: h.topic }, offsetNew, offsetRequest: h.queueOffset };
+  const properties = encodeJavaOrder(new Map([[PROPERTY.TAGS, group], [PROPERTY.KEYS, group], [PROPERTY.DELAY, '0']]));
+  const input = { topic: SYSTEM_TOPIC.OFFSET_MOVED_EVENT, queueId: 0, body: Buffer.from(stringifyFastjson(event)), properties, tagsCode: tagsCodeOf(group), bornHost: ctx.storeHost };
+  ctx.store.putMessage(input).then(
+    (r) => r.status !== 'PUT_OK' && ctx.logger.warn(`offset moved event of ${group} stored with status ${r.status}`),
+    (err: unknown) => ctx.logger.warn(`offset moved event of ${group} not stored: ${(err as Error).message}`),
+  );
 }
 
 function subscriptionOf(ctx: BrokerContext, h: PullHeader): SubscriptionData {
