@@ -14,6 +14,7 @@ import { statsAll } from './stats-commands.js';
 import { deleteSubGroup, updateSubGroup } from './group-commands.js';
 import { toolsCredentials } from './tools-credentials.js';
 import { exportConfigs, exportMetadata, exportMetrics, getConsumerConfig } from './export-commands.js';
+import { startMonitoring } from './monitor-command.js';
 import { consumerStatus } from './consumer-status.js';
 import { queryMsgTraceById } from './trace-commands.js';
 import { allocateMQ, checkMsgSendRT, clusterRT, printMsg, printMsgByQueue, sendMsgStatus } from './probe-commands.js';
@@ -73,6 +74,7 @@ export const COMMANDS: readonly SubCommand[] = [
   sendMsgStatus,
   checkMsgSendRT,
   clusterRT,
+  startMonitoring,
   allocateMQ,
   updateAclConfig,
   deleteAccessConfig,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MQAdmin, Message, Producer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
+import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin, type MqadminRun } from '../helpers/mqadmin-run.js';
 
@@ -177,5 +177,26 @@ describe('mqadmin metadata dumps (RocketMQ 4.9.2+)', () => {
     // A set stays on one line, as fastjson writes it.
     expect(text).toMatch(/"clientInfo":\[[^\n]*\]/);
     expect((await admin('exportMetrics', '-c', 'NoSuchCluster', '-f', dir)).code).toBe(1);
+  });
+});
+
+describe('mqadmin startMonitoring', () => {
+  it('reports each group’s backlog per round, and offset moved events as they come', async () => {
+    // A group that consumed one of queue 0's four messages, and whose retry topic names it.
+    await adminClient.createTopic({ brokerAddr: cluster.brokerAddr }, { topicName: '%RETRY%LaggingGroup', readQueueNums: 1, writeQueueNums: 1 });
+    await adminClient.maintenance.updateConsumeOffset(cluster.brokerAddr, 'LaggingGroup', messageQueue(topic, cluster.brokerName, 0), 1);
+    await adminClient.maintenance.updateConsumeOffset(cluster.brokerAddr, 'LaggingGroup', messageQueue(topic, cluster.brokerName, 1), 1);
+    await pollUntil(async () => (await adminClient.fetchAllTopicList()).includes('%RETRY%LaggingGroup'), 10_000, 'the retry topic routed');
+    const running = admin('startMonitoring', '-i', '2', '-r', '2');
+    // Between the rounds, a pull far past the end corrects an offset: the broker stores the event.
+    await new Promise((r) => setTimeout(r, 1000));
+    const puller = new PullConsumer({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger, consumerGroup: 'LaggingGroup' });
+    await puller.start();
+    await puller.pull(messageQueue(topic, cluster.brokerName, 0), '*', 999, 1).finally(() => puller.shutdown());
+    const r = await running;
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n').filter(Boolean);
+    expect(lines.filter((l) => l.includes(`reportUndoneMsgs: UndoneMsgs [consumerGroup=LaggingGroup, topic=${topic}, undoneMsgsTotal=3, undoneMsgsSingleMQ=3, undoneMsgsDelayTimeMills=`))).toHaveLength(2);
+    expect(lines.some((l) => /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} reportDeleteMsgsEvent: DeleteMsgsEvent \[offsetMovedEvent=OffsetMovedEvent \[consumerGroup=LaggingGroup, messageQueue=MessageQueue \[topic=MaintCmdTopic, brokerName=[^,]+, queueId=0\], offsetRequest=999, offsetNew=\d+\], eventTimestamp=\d+\]$/.test(l))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ClientInstance } from './client-instance.js';
-import { compareMessageQueue, type MessageQueue } from './message-queue.js';
+import { compareMessageQueue, formatMessageQueue, type MessageQueue } from './message-queue.js';
 
 /**
  * Queue allocation strategies of a clustering consumer group (client/.../consumer/rebalance/*).
@@ -60,7 +60,7 @@ export function allocateConsistentHash(virtualNodes = 10): AllocateStrategy {
     }
     if (ring.size === 0) return [];
     const points = [...ring.keys()].sort((a, b) => a - b);
-    return mqAll.filter((mq) => ring.get(points[ceilingIndex(points, md5Hash(javaMessageQueueString(mq)))] ?? points[0]!) === currentCID);
+    return mqAll.filter((mq) => ring.get(points[ceilingIndex(points, md5Hash(formatMessageQueue(mq)))] ?? points[0]!) === currentCID);
   };
 }
 
@@ -112,7 +112,7 @@ export function allocateMachineRoomNearby(inner: AllocateStrategy, resolver: Mac
       }
       return m;
     };
-    const mqRooms = byRoom(mqAll, (mq) => resolver.brokerDeployIn(mq), (mq) => `mq ${javaMessageQueueString(mq)}`);
+    const mqRooms = byRoom(mqAll, (mq) => resolver.brokerDeployIn(mq), (mq) => `mq ${formatMessageQueue(mq)}`);
     const cidRooms = byRoom(cidAll, (cid) => resolver.consumerDeployIn(cid), (cid) => `consumer id ${cid}`);
     const here = resolver.consumerDeployIn(currentCID);
     const out: MessageQueue[] = [];
@@ -145,11 +145,6 @@ export async function shareOfTopic(inst: ClientInstance, group: string, topic: s
   if (mqAll.length === 0 || broadcasting) return mqAll;
   const cidAll = (await inst.findConsumerIdList(topic, group)).sort();
   return cidAll.length === 0 ? null : allocate(inst.clientId, mqAll, cidAll);
-}
-
-/** MessageQueue.toString() in Java, the key consistent hashing hashes. */
-export function javaMessageQueueString(mq: MessageQueue): string {
-  return `MessageQueue [topic=${mq.topic}, brokerName=${mq.brokerName}, queueId=${mq.queueId}]`;
 }
 
 /** ConsistentHashRouter's MD5Hash: the digest's first four bytes, unsigned big-endian. */
