@@ -283,3 +283,18 @@ describe('suspend, resume and unsubscribe (DefaultMQPushConsumer)', () => {
     }
   });
 });
+
+it('pullThresholdForTopic and pullThresholdSizeForTopic are spread over the queues held', async () => {
+  const topic = 'ThresholdTopic';
+  await createTopic(cluster, topic, 4);
+  const c = consumer('ThresholdGroup', topic, () => undefined, { pullThresholdForTopic: 100, pullThresholdSizeForTopic: 10 });
+  await c.start();
+  try {
+    // The topic's four queues (and the retry topic's one, once it exists).
+    await pollUntil(() => c.assignedQueues().filter((q) => q.topic === topic).length === 4, 10_000, 'the queues assigned');
+    await pollUntil(() => c.config.pullThresholdForQueue === Math.floor(100 / c.assignedQueues().length), 5_000, 'the per-queue limit');
+    expect(c.config.pullThresholdSizeForQueue).toBe(Math.floor(10 / c.assignedQueues().length));
+  } finally {
+    await c.shutdown();
+  }
+});

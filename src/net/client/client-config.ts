@@ -92,6 +92,12 @@ export const CONSUMER_DEFAULTS = {
   /** ... or while their bodies hold more than this many MiB (Java's unit too). */
   pullThresholdSizeForQueue: 100,
   /**
+   * When set (not -1), the two limits above are this divided over the queues the consumer holds,
+   * recomputed at each rebalance (Java's pullThresholdForTopic / pullThresholdSizeForTopic).
+   */
+  pullThresholdForTopic: -1,
+  pullThresholdSizeForTopic: -1,
+  /**
    * ... or while its lowest and highest offsets in flight are further apart than this: one slow
    * message holds back the committed offset, and everything after it would be redelivered.
    */

@@ -65,6 +65,19 @@ export class PushRebalance {
       });
     }
     for (const [key, pq] of [...this.processQueues]) if (!this.d.subs.has(pq.mq.topic)) await this.letGo(key, pq);
+    this.spreadTopicThresholds();
+  }
+
+  /**
+   * RebalancePushImpl.messageQueueChanged: topic-level flow control limits become per-queue ones,
+   * shared over every queue held (as Java divides, whatever their topics).
+   */
+  private spreadTopicThresholds(): void {
+    const n = this.processQueues.size;
+    const cfg = this.d.config;
+    if (n === 0) return;
+    if (cfg.pullThresholdForTopic !== -1) cfg.pullThresholdForQueue = Math.max(1, Math.floor(cfg.pullThresholdForTopic / n));
+    if (cfg.pullThresholdSizeForTopic !== -1) cfg.pullThresholdSizeForQueue = Math.max(1, Math.floor(cfg.pullThresholdSizeForTopic / n));
   }
 
   private async rebalanceTopic(inst: ClientInstance, topic: string): Promise<void> {
