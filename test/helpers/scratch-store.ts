@@ -3,6 +3,21 @@ import { DefaultMessageStore, storeConfig, type StoreConfig } from '../../src/st
 import { tempDir } from './store-paths.js';
 
 /**
+ * Small stores whose retention runs at once: 64 KiB segments (about 58 records of 1000 bytes),
+ * files expired after an hour, any hour a deletion hour, no pause between deletions.
+ */
+export const RETENTION_TEST_CONFIG: Partial<StoreConfig> = {
+  mappedFileSizeCommitLog: 64 * 1024,
+  mappedFileSizeConsumeQueue: 100 * 20,
+  maxHashSlotNum: 64,
+  maxIndexNum: 200,
+  deleteWhen: '*',
+  fileReservedTime: 1,
+  deleteCommitLogFilesInterval: 1,
+  deleteConsumeQueueFilesInterval: 1,
+};
+
+/**
  * Stores over temp directories for one test file, with tiny segments unless overridden. Call at
  * the top level of a test file: everything opened or registered is released after each test.
  */

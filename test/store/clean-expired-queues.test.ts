@@ -3,20 +3,11 @@ import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanExpiredConsumeQueues, commitLogDir, consumeQueueDir, DefaultMessageStore, encodeProperties, MemoryMessageStore, storeConfig, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
-import { scratchStores } from '../helpers/scratch-store.js';
+import { RETENTION_TEST_CONFIG, scratchStores } from '../helpers/scratch-store.js';
 import { until } from '../helpers/until.js';
 
 const BODY = Buffer.alloc(1000, 0x62);
-const stores = scratchStores({
-  mappedFileSizeCommitLog: 64 * 1024,
-  mappedFileSizeConsumeQueue: 100 * 20,
-  maxHashSlotNum: 64,
-  maxIndexNum: 200,
-  deleteWhen: '*',
-  fileReservedTime: 1,
-  deleteCommitLogFilesInterval: 1,
-  deleteConsumeQueueFilesInterval: 1,
-});
+const stores = scratchStores(RETENTION_TEST_CONFIG);
 const quiet = { info() {}, warn() {}, error: (m: string) => console.error(m) };
 
 async function open(cfg: StoreConfig, workers: boolean): Promise<DefaultMessageStore> {

@@ -5,23 +5,14 @@ import { commitLogDir, consumeQueueDir, decodeMessage, DefaultMessageStore, enco
 import type { RetentionHooks } from '../../src/store/clean-service.js';
 import type { DiskSpace } from '../../src/store/disk-usage.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
-import { scratchStores } from '../helpers/scratch-store.js';
+import { RETENTION_TEST_CONFIG, scratchStores } from '../helpers/scratch-store.js';
 import { until } from '../helpers/until.js';
 
 const SEGMENT = 64 * 1024;
 const HOUR = 3_600_000;
 /** 1000-byte bodies: about 58 records per 64 KiB segment. */
 const BODY = Buffer.alloc(1000, 0x61);
-const stores = scratchStores({
-  mappedFileSizeCommitLog: SEGMENT,
-  mappedFileSizeConsumeQueue: 100 * 20,
-  maxHashSlotNum: 64,
-  maxIndexNum: 200,
-  deleteWhen: '*',
-  fileReservedTime: 1,
-  deleteCommitLogFilesInterval: 1,
-  deleteConsumeQueueFilesInterval: 1,
-});
+const stores = scratchStores(RETENTION_TEST_CONFIG);
 
 /** Disk figures the test sets: `ratio` of the disk used. */
 function disk(ratio = 0.1): { hooks: RetentionHooks; set(r: number): void } {
