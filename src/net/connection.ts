@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   logger?: Logger;
   /** Close after this long without reads or writes (Java: 120 s); 0 disables. */
   idleTimeoutMs?: number;
+  /** The TCP socket under `socket` when that is a TLS stream: where the peer's address is read. */
+  peer?: Socket;
 }
 
 /**
@@ -66,8 +68,9 @@ export class Connection extends EventEmitter {
     super();
     this.id = nextConnectionId++;
     this.socket = socket;
-    this.remoteAddress = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.localAddress = formatAddress(socket.localAddress, socket.localPort);
+    const tcp = opts.peer ?? socket;
+    this.remoteAddress = formatAddress(tcp.remoteAddress, tcp.remotePort);
+    this.localAddress = formatAddress(tcp.localAddress, tcp.localPort);
     this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.requests = opts.requests;
     this.logger = opts.logger ?? silentLogger;

@@ -1,4 +1,5 @@
-import { connect as netConnect } from 'node:net';
+import { connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { Connection } from './connection.js';
 import { RequestDispatcher, type RequestHandler } from './request-dispatcher.js';
 import type { RemotingCommand } from './remoting-command.js';
@@ -14,6 +15,8 @@ export interface RemotingClientOptions {
   idleTimeoutMs?: number;
   /** Runs on every outgoing request just before it is sent (Java's RPCHook.doBeforeRequest), e.g. ACL signing. */
   beforeRequest?: (addr: string, cmd: RemotingCommand) => void;
+  /** Speak TLS (useTLS), with these options for tls.connect. */
+  tls?: ConnectionOptions;
 }
 
 /** "host:port" or "[v6]:port" -> parts; throws BAD_ADDRESS. */
@@ -87,13 +90,15 @@ export class RemotingClient {
   private async connect(addr: string): Promise<Connection> {
     const { host, port } = parseAddress(addr);
     const timeoutMs = this.opts.connectTimeoutMs ?? 3000;
-    const socket = netConnect({ host, port });
+    const tlsOpts = this.opts.tls;
+    // SNI must be a host name, not an address.
+    const socket = tlsOpts ? tlsConnect({ ...tlsOpts, host, port, servername: isIP(host) ? undefined : host }) : netConnect({ host, port });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new RemotingError('CONNECT_FAILED', `connect to ${addr} timed out after ${timeoutMs}ms`));
       }, timeoutMs);
-      socket.once('connect', () => {
+      socket.once(tlsOpts ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve();

@@ -14,7 +14,8 @@ export type RemotingErrorCode =
   | 'CONNECT_FAILED'
   | 'BAD_ADDRESS'
   | 'CLIENT_CLOSED'
-  | 'DUPLICATE_OPAQUE';
+  | 'DUPLICATE_OPAQUE'
+  | 'BAD_TLS_CONFIG';
 
 export class RemotingError extends Error {
   readonly code: RemotingErrorCode;

@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Connection } from './connection.js';
 import { RequestDispatcher, type RequestHandler } from './request-dispatcher.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './frame-codec.js';
+import { acceptTls, type TlsServer } from './tls-config.js';
 import { silentLogger, type Logger } from './logger.js';
 
 export type { RequestHandler } from './request-dispatcher.js';
@@ -34,6 +35,8 @@ export interface RemotingServerOptions {
   idleTimeoutMs?: number;
   /** How long close() waits for in-flight handlers before closing sockets. */
   closeTimeoutMs?: number;
+  /** TLS (tlsConfigFile): TLS and plain clients both (permissive), or TLS only (enforcing). */
+  tls?: TlsServer | null;
 }
 
 /**
@@ -81,7 +84,8 @@ export class RemotingServer extends EventEmitter {
       this.server.once('error', onError);
       this.server.listen({ port: this.opts.port, host: this.opts.host }, () => {
         this.server.off('error', onError);
-        this.logger.info('%s listening on %s:%d', this.name, this.opts.host ?? '0.0.0.0', this.port);
+        const tls = this.opts.tls ? ` (TLS ${this.opts.tls.mode})` : '';
+        this.logger.info('%s listening on %s:%d%s', this.name, this.opts.host ?? '0.0.0.0', this.port, tls);
         resolve(this.port);
       });
     });
@@ -109,12 +113,25 @@ export class RemotingServer extends EventEmitter {
     await stopped;
   }
 
-  private accept(socket: Socket): void {
+  private accept(raw: Socket): void {
+    if (this.closing !== undefined) {
+      raw.destroy();
+      return;
+    }
+    const t = this.opts.tls;
+    if (!t) return this.serve(raw, raw);
+    acceptTls(raw, t, (s, peer) => this.serve(s, peer), (err) => this.logger.debug('%s: connection from %s failed before its first bytes: %s', this.name, raw.remoteAddress, err.message));
+  }
+
+  private serve(socket: Socket, peer: Socket): void {
     if (this.closing !== undefined) {
       socket.destroy();
       return;
     }
+    // A TLS stream built over the socket does not always hear of the socket's end.
+    if (peer !== socket) peer.once('close', () => socket.destroy());
     const conn = new Connection(socket, {
+      peer,
       requests: this.dispatcher,
       maxFrameSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       logger: this.logger,
@@ -123,6 +140,8 @@ export class RemotingServer extends EventEmitter {
     this.conns.add(conn);
     this.logger.debug('%s: connection %d from %s', this.name, conn.id, conn.remoteAddress);
     conn.once('close', (reason: string) => {
+      // A TLS stream built over the socket does not always take the socket down with it.
+      if (peer !== socket) peer.destroy();
       this.conns.delete(conn);
       this.logger.debug('%s: connection %d from %s closed: %s', this.name, conn.id, conn.remoteAddress, reason);
       this.emit('disconnect', conn, reason);

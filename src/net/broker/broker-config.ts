@@ -73,6 +73,11 @@ export const BROKER_DEFAULTS = {
   maxFrameSize: 16 * 1024 * 1024,
   /** Ours: listen on listenPort - 2 too (RocketMQ's VIP channel). */
   vipChannelEnable: true,
+  /**
+   * RocketMQ's tls.config.file: a tls.properties with tls.server.* keys (see src/net/tls-config.ts).
+   * Empty = no TLS. With tls.server.mode=enforcing the broker also speaks TLS to NameServers.
+   */
+  tlsConfigFile: '',
 };
 
 export type BrokerConfig = typeof BROKER_DEFAULTS;

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { loadTlsServer, tlsClientOptions, type TlsServer } from '../tls-config.js';
 import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type HaTransport, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { Connection, RequestHandler } from '../connection.js';
@@ -86,6 +87,8 @@ export class BrokerController {
   readonly brokerStats = new BrokerStatsManager();
   readonly locks = new RebalanceLockManager();
   readonly client: RemotingClient;
+  /** TLS of the broker's listeners (tlsConfigFile), null for plain TCP only. */
+  private readonly tls: TlsServer | null;
   private servers: RemotingServer[] = [];
   private registrar: NameServerRegistrar | null = null;
   /** A slave's copy of its master's metadata. */
@@ -125,7 +128,10 @@ export class BrokerController {
       logger: this.logger,
     });
     this.schedule = new ScheduleMessageService(this.store, parseDelayLevels(store.messageDelayLevel), root, this.logger);
-    this.client = new RemotingClient({ logger: this.logger, maxFrameSize: broker.maxFrameSize });
+    // As RocketMQ's BrokerStartup: the broker's own calls (to NameServers) speak TLS when its server enforces it.
+    this.tls = broker.tlsConfigFile ? loadTlsServer(broker.tlsConfigFile) : null;
+    const clientTls = this.tls?.mode === 'enforcing' ? tlsClientOptions(broker.tlsConfigFile) : undefined;
+    this.client = new RemotingClient({ logger: this.logger, maxFrameSize: broker.maxFrameSize, tls: clientTls });
   }
 
   /** "brokerIP1:port" as registered with NameServers. */
@@ -354,7 +360,7 @@ export class BrokerController {
   }
 
   private server(name: string, port: number, host: string | undefined, handlers: Map<number, RequestHandler>, vip: boolean): RemotingServer {
-    const s = new RemotingServer({ name, port, host, maxFrameSize: this.settings.broker.maxFrameSize, logger: this.logger });
+    const s = new RemotingServer({ name, port, host, maxFrameSize: this.settings.broker.maxFrameSize, logger: this.logger, tls: this.tls });
     for (const [code, h] of handlers) if (!(vip && code === RequestCode.PULL_MESSAGE)) s.registerProcessor(code, h);
     s.on('disconnect', (conn: Connection) => {
       this.consumers.connectionClosed(conn);

@@ -47,6 +47,13 @@ export const CLIENT_DEFAULTS = {
   accessKey: '',
   secretKey: '',
   securityToken: '',
+  /** Speak TLS to NameServers and brokers (ClientConfig.useTLS); see tlsConfigFile. */
+  useTLS: false,
+  /**
+   * RocketMQ's tls.config.file for clients: tls.test.mode.enable (true: the server's certificate is
+   * not checked, RocketMQ's default), tls.client.trustCertPath, certPath, keyPath, keyPassword.
+   */
+  tlsConfigFile: '',
   /** Write message traces (sends and consumes) to the trace topic, as Java clients built with enableMsgTrace do. */
   enableMsgTrace: false,
   /** The trace topic; empty = RMQ_SYS_TRACE_TOPIC (brokers create it with traceTopicEnable=true). */
@@ -164,6 +171,15 @@ export function buildConfig<T extends ClientConfig>(
   if (groups.producerGroup !== undefined) groups.producerGroup = ns.wrap(groups.producerGroup);
   if (groups.consumerGroup !== undefined) groups.consumerGroup = ns.wrap(groups.consumerGroup);
   return cfg;
+}
+
+/**
+ * What a client's inner producers (send-back, traces) take from it: where and how to connect and
+ * sign, never its group, namespace or instance.
+ */
+export function innerClientConfig(c: ClientConfig): Partial<ClientConfig> {
+  const { namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken, useTLS, tlsConfigFile } = c;
+  return { namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken, useTLS, tlsConfigFile };
 }
 
 /** `a;b;c` -> trimmed, non-empty addresses. */

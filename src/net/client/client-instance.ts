@@ -1,4 +1,5 @@
 import { RemotingClient } from '../remoting-client.js';
+import { tlsClientOptions } from '../tls-config.js';
 import type { Logger } from '../logger.js';
 import { type ClientConfig, splitNamesrvAddr } from './client-config.js';
 import { NamesrvClient } from './namesrv-client.js';
@@ -81,7 +82,7 @@ export class ClientInstance {
     this.cfg = cfg;
     this.logger = logger;
     this.replies = new ReplyWaiters(logger);
-    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg) });
+    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg), tls: cfg.useTLS ? tlsClientOptions(cfg.tlsConfigFile) : undefined });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
     registerClientProcessors({

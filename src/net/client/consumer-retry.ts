@@ -1,7 +1,7 @@
 import { PROPERTY } from '../../store/index.js';
 import { Namespace } from './namespace.js';
 import type { Logger } from '../logger.js';
-import type { ConsumerConfig } from './client-config.js';
+import { innerClientConfig, type ConsumerConfig } from './client-config.js';
 import type { ClientInstance } from './client-instance.js';
 import { MQClientError, errorMessage } from './errors.js';
 import type { MessageExt } from './message.js';
@@ -91,8 +91,7 @@ export class ConsumerRetry {
 
   private producer(): Promise<Producer> {
     this.inner ??= (async () => {
-      const { namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken } = this.config;
-      const p = new Producer({ producerGroup: CLIENT_INNER_PRODUCER_GROUP, namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken, logger: this.logger });
+      const p = new Producer({ ...innerClientConfig(this.config), producerGroup: CLIENT_INNER_PRODUCER_GROUP, logger: this.logger });
       await p.start();
       return p;
     })();

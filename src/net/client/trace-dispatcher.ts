@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { ClientConfig } from './client-config.js';
+import { innerClientConfig, type ClientConfig } from './client-config.js';
 import { errorMessage } from './errors.js';
 import { Message, type MessageExt } from './message.js';
 import { createUniqId } from './message-id.js';
@@ -82,11 +82,10 @@ export class TraceDispatcher {
 
   private traceProducer(): Promise<Producer> {
     this.producer ??= (async () => {
-      const { namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken } = this.client;
       // An instance of its own (Java: PID_CLIENT_INNER_TRACE_PRODUCER): the traced clients keep their connections to themselves.
       const p = new Producer({
         producerGroup: TRACE_PRODUCER_GROUP, instanceName: `PID_CLIENT_INNER_TRACE_PRODUCER_${process.pid}_${++dispatchers}`,
-        namesrvAddr, clientIP, unitName, mqClientApiTimeout, accessKey, secretKey, securityToken, sendMsgTimeout: 5000, logger: this.logger,
+        ...innerClientConfig(this.client), sendMsgTimeout: 5000, logger: this.logger,
       });
       await p.start();
       return p;

@@ -1,4 +1,5 @@
 import { RemotingServer } from '../remoting-server.js';
+import { loadTlsServer } from '../tls-config.js';
 import type { Connection } from '../connection.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { RouteTable } from './route-table.js';
@@ -40,6 +41,7 @@ export class NameServer {
       idleTimeoutMs: this.cfg.serverChannelMaxIdleTime,
       name: 'namesrv',
       logger: this.logger,
+      tls: this.cfg.tlsConfigFile ? loadTlsServer(this.cfg.tlsConfigFile) : null,
     });
     new NamesrvProcessor({ routes: this.routes, kv: this.kv, config: this.cfg, configFile: this.configFile, logger: this.logger }).registerOn(server);
     server.on('disconnect', (conn: Connection) => {

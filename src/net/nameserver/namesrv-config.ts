@@ -21,6 +21,8 @@ export const NAMESRV_DEFAULTS = {
   maxFrameSize: 16 * 1024 * 1024,
   /** Close connections idle this long (serverChannelMaxIdleTimeSeconds, in ms here); 0 disables. */
   serverChannelMaxIdleTime: 120_000,
+  /** RocketMQ's tls.config.file: a tls.properties with tls.server.* keys; empty = no TLS. */
+  tlsConfigFile: '',
 };
 
 export type NamesrvConfig = typeof NAMESRV_DEFAULTS;

@@ -1,0 +1,119 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { RemotingClient } from '../../src/net/remoting-client.js';
+import { RemotingCommand } from '../../src/net/remoting-command.js';
+import { RemotingServer } from '../../src/net/remoting-server.js';
+import { loadTlsServer, tlsClientOptions } from '../../src/net/tls-config.js';
+import { Message, Producer, PushConsumer } from '../../src/net/client/index.js';
+import { repoRoot } from './helpers.js';
+import { pollUntil, silentLogger, startTestCluster } from '../helpers/cluster-procs.js';
+
+/**
+ * TLS on the remoting protocol, configured by RocketMQ's tls.properties keys: permissive servers
+ * take TLS and plain clients on one port, enforcing ones TLS only, client certificates when asked,
+ * and certificate checks when the client leaves test mode.
+ */
+const certs = join(repoRoot, 'test', 'fixtures', 'tls');
+const dir = mkdtempSync(join(tmpdir(), 'tls-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function tlsFile(props: Record<string, string>): string {
+  const file = join(dir, `tls-${n++}.properties`);
+  writeFileSync(file, Object.entries(props).map(([k, v]) => `${k}=${v}\n`).join(''));
+  return file;
+}
+const serverKeys = { 'tls.server.certPath': join(certs, 'server.pem'), 'tls.server.keyPath': join(certs, 'server.key') };
+
+async function echoServer(tlsProps: Record<string, string>): Promise<{ server: RemotingServer; addr: string; peers: string[] }> {
+  const server = new RemotingServer({ port: 0, host: '127.0.0.1', tls: loadTlsServer(tlsFile(tlsProps)) });
+  const peers: string[] = [];
+  server.on('connect', (c: { remoteAddress: string }) => peers.push(c.remoteAddress));
+  server.registerProcessor(RequestCode.GET_BROKER_CLUSTER_INFO, (req) => RemotingCommand.createResponse(req, ResponseCode.SUCCESS, 'pong'));
+  return { server, addr: `127.0.0.1:${await server.listen()}`, peers };
+}
+
+const ping = async (addr: string, tls?: Parameters<typeof tlsClientOptions>[0] | null): Promise<string | undefined> => {
+  const client = new RemotingClient({ connectTimeoutMs: 2000, tls: tls === undefined || tls === null ? undefined : tlsClientOptions(tls) });
+  try {
+    return (await client.invoke(addr, RemotingCommand.createRequest(RequestCode.GET_BROKER_CLUSTER_INFO), 2000)).remark;
+  } finally {
+    client.close();
+  }
+};
+
+describe('TLS servers', () => {
+  it('permissive: TLS and plain clients on the same port, peers known by their TCP address', async () => {
+    const { server, addr, peers } = await echoServer({ ...serverKeys, 'tls.server.mode': 'permissive' });
+    try {
+      expect(await ping(addr)).toBe('pong');
+      expect(await ping(addr, '')).toBe('pong');
+      expect(peers).toHaveLength(2);
+      for (const p of peers) expect(p).toMatch(/^127\.0\.0\.1:\d+$/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('enforcing: plain clients get nothing; TLS clients verify the server when out of test mode', async () => {
+    const { server, addr } = await echoServer({ ...serverKeys, 'tls.server.mode': 'enforcing' });
+    try {
+      await expect(ping(addr)).rejects.toThrow();
+      expect(await ping(addr, tlsFile({ 'tls.test.mode.enable': 'false', 'tls.client.trustCertPath': join(certs, 'ca.pem') }))).toBe('pong');
+      // An unknown CA is refused once the client checks.
+      await expect(ping(addr, tlsFile({ 'tls.test.mode.enable': 'false' }))).rejects.toThrow(/certificate/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('need.client.auth=require: only clients with a certificate the CA signed', async () => {
+    const { server, addr } = await echoServer({ ...serverKeys, 'tls.server.mode': 'enforcing', 'tls.server.need.client.auth': 'require', 'tls.server.trustCertPath': join(certs, 'ca.pem') });
+    try {
+      await expect(ping(addr, '')).rejects.toThrow();
+      expect(await ping(addr, tlsFile({ 'tls.client.certPath': join(certs, 'client.pem'), 'tls.client.keyPath': join(certs, 'client.key') }))).toBe('pong');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a bad TLS config is an error naming the key', () => {
+    expect(() => loadTlsServer(tlsFile({ 'tls.server.mode': 'enforcing' }))).toThrow(/tls\.server\.certPath is required with tls\.server\.mode=enforcing/);
+    expect(() => loadTlsServer(tlsFile({ ...serverKeys, 'tls.server.mode': 'strict' }))).toThrow(/tls\.server\.mode of .*: "strict" is none of disabled, permissive, enforcing/);
+    expect(() => loadTlsServer(tlsFile({ ...serverKeys, 'tls.server.keyPath': '/nonexistent.key' }))).toThrow(/tls\.server\.keyPath of .*: cannot read \/nonexistent\.key/);
+    expect(loadTlsServer(tlsFile({ 'tls.server.mode': 'disabled' }))).toBeNull();
+  });
+});
+
+it('a broker that enforces TLS registers over TLS, and TLS clients send and consume through it', async () => {
+  const namesrvTls = tlsFile({ ...serverKeys, 'tls.server.mode': 'permissive' });
+  const brokerTls = tlsFile({ ...serverKeys, 'tls.server.mode': 'enforcing' });
+  const cluster = await startTestCluster({ namesrvProps: { tlsConfigFile: namesrvTls }, brokerProps: { tlsConfigFile: brokerTls } });
+  const opts = { namesrvAddr: cluster.namesrvAddr, logger: silentLogger, useTLS: true };
+  const producer = new Producer({ ...opts, producerGroup: 'TlsProducer' });
+  const consumer = new PushConsumer({ ...opts, consumerGroup: 'TlsGroup', consumeFromWhere: 'CONSUME_FROM_FIRST_OFFSET' });
+  try {
+    // The test helpers' admin speaks plain TCP, which this broker refuses: the topic is made over TLS.
+    const { MQAdmin } = await import('../../src/net/client/index.js');
+    const admin = new MQAdmin(opts);
+    await admin.start();
+    await admin.createTopic({ brokerAddr: cluster.brokerAddr }, { topicName: 'TlsTopic', readQueueNums: 1, writeQueueNums: 1 });
+    await pollUntil(async () => (await admin.examineTopicRouteInfo('TlsTopic').catch(() => null)) !== null, 10_000, 'the route');
+    await admin.shutdown();
+    await producer.start();
+    expect((await producer.send(new Message('TlsTopic', 'over tls'))).sendStatus).toBe('SEND_OK');
+    const got: string[] = [];
+    consumer.subscribe('TlsTopic').registerMessageListener((msgs) => void got.push(...msgs.map((m) => m.body.toString())));
+    await consumer.start();
+    await pollUntil(() => got.includes('over tls'), 15_000, 'the message consumed');
+    // Plain TCP to the broker gets no answer.
+    await expect(ping(cluster.brokerAddr)).rejects.toThrow();
+  } finally {
+    await consumer.shutdown();
+    await producer.shutdown();
+    await cluster.stop();
+  }
+});
