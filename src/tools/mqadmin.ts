@@ -137,7 +137,8 @@ export async function main(
     }
     const namesrvAddr = str(opts, 'n') ?? process.env.NAMESRV_ADDR ?? '';
     if (!namesrvAddr) throw new UsageError('no NameServer address: use -n <addr> or set NAMESRV_ADDR');
-    await cmd.run({ opts, namesrvAddr, out, logger, credentials: toolsCredentials() });
+    const tls = { useTLS: process.env.TLS_ENABLE === 'true', tlsConfigFile: process.env.TLS_CONFIG_FILE ?? '' };
+    await cmd.run({ opts, namesrvAddr, out, logger, credentials: { ...toolsCredentials(), ...tls } });
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -8,8 +8,12 @@ export interface CommandContext {
   namesrvAddr: string;
   out(text: string): void;
   logger: Logger;
-  /** What every client of this run signs with (conf/tools.yml); empty keys = unsigned. */
-  credentials: { accessKey: string; secretKey: string };
+  /**
+   * How every client of this run connects: the keys it signs with (conf/tools.yml; empty =
+   * unsigned) and TLS (env TLS_ENABLE=true, TLS_CONFIG_FILE: RocketMQ's -Dtls.enable and
+   * -Dtls.config.file).
+   */
+  credentials: { accessKey: string; secretKey: string; useTLS?: boolean; tlsConfigFile?: string };
 }
 
 export interface SubCommand {

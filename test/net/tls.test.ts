@@ -10,6 +10,7 @@ import { loadTlsServer, tlsClientOptions } from '../../src/net/tls-config.js';
 import { Message, Producer, PushConsumer } from '../../src/net/client/index.js';
 import { repoRoot } from './helpers.js';
 import { pollUntil, silentLogger, startTestCluster } from '../helpers/cluster-procs.js';
+import { runMqadmin } from '../helpers/mqadmin-run.js';
 
 /**
  * TLS on the remoting protocol, configured by RocketMQ's tls.properties keys: permissive servers
@@ -111,6 +112,15 @@ it('a broker that enforces TLS registers over TLS, and TLS clients send and cons
     await pollUntil(() => got.includes('over tls'), 15_000, 'the message consumed');
     // Plain TCP to the broker gets no answer.
     await expect(ping(cluster.brokerAddr)).rejects.toThrow();
+    // mqadmin speaks TLS with TLS_ENABLE=true (RocketMQ's -Dtls.enable=true).
+    expect((await runMqadmin(cluster.namesrvAddr, ['topicStatus', '-t', 'TlsTopic'])).code).toBe(1);
+    process.env.TLS_ENABLE = 'true';
+    try {
+      const r = await runMqadmin(cluster.namesrvAddr, ['topicStatus', '-t', 'TlsTopic']);
+      expect([r.code, r.out]).toEqual([0, expect.stringContaining(cluster.brokerName)]);
+    } finally {
+      delete process.env.TLS_ENABLE;
+    }
   } finally {
     await consumer.shutdown();
     await producer.shutdown();
