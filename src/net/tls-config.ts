@@ -88,6 +88,9 @@ export function tlsClientOptions(file: string): ConnectionOptions {
   };
 }
 
+/** How long a permissive server waits for a new connection's first bytes. */
+const FIRST_BYTES_TIMEOUT_MS = 30_000;
+
 /** A TLS handshake starts with a handshake record (content type 22). */
 const TLS_HANDSHAKE = 0x16;
 
@@ -105,8 +108,11 @@ export function acceptTls(raw: Socket, t: TlsServer, use: (s: Socket, peer: Sock
     onError(err);
   };
   raw.once('error', failed);
+  // A client that connects and says nothing is not kept waiting for ever.
+  raw.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => failed(new Error(`nothing received in ${FIRST_BYTES_TIMEOUT_MS} ms`)));
   raw.once('data', (first: Buffer) => {
     raw.pause();
+    raw.setTimeout(0);
     raw.off('error', failed);
     raw.unshift(first);
     // A socket whose bytes were read once is wrapped through a stream, which reads them again.
