@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { HostAddress, MessageInput, StoredMessage } from './types.js';
-import { decodeProperties } from './properties.js';
+import { decodePropertiesObject } from './properties.js';
 
 /**
  * RocketMQ 4.x stored-message record (all integers big-endian), IPv4 hosts shown:
@@ -238,7 +238,7 @@ export function decodeMessage(b: Buffer, pos: number): StoredMessage {
     body: b.subarray(L.bodyLenAt + 4, L.bodyLenAt + 4 + L.bodyLen),
     topic: b.toString('utf8', L.topicLenAt + 1, L.topicLenAt + 1 + L.topicLen),
     propertiesString,
-    properties: Object.fromEntries(decodeProperties(propertiesString)),
+    properties: decodePropertiesObject(propertiesString),
     msgId: offsetMsgIdAt(b, L.storeHost, L.storeLen, commitLogOffset),
   };
 }

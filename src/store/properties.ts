@@ -51,6 +51,28 @@ export function decodeProperties(s: string | undefined | null): Map<string, stri
   return out;
 }
 
+/**
+ * decodeProperties into a plain object (StoredMessage.properties), without the Map in between:
+ * every consumed message is decoded. A `__proto__` name stays an own property, as
+ * Object.fromEntries would make it, instead of reaching the prototype setter.
+ */
+export function decodePropertiesObject(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let start = 0;
+  while (start < s.length) {
+    let end = s.indexOf(PROPERTY_SEPARATOR, start);
+    if (end < 0) end = s.length;
+    const sep = s.indexOf(NAME_VALUE_SEPARATOR, start);
+    if (sep > start && sep < end - 1) {
+      const name = s.slice(start, sep);
+      if (name === '__proto__') Object.defineProperty(out, name, { value: s.slice(sep + 1, end), enumerable: true, writable: true, configurable: true });
+      else out[name] = s.slice(sep + 1, end);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
 /** Encodes in the given map's order (no trailing separator); null/undefined values skipped. */
 export function encodeProperties(props: Map<string, string> | Record<string, string | undefined>): string {
   let out = '';

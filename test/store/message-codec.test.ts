@@ -7,6 +7,7 @@ import {
   decodeMessage,
   decodeOffsetMsgId,
   decodeProperties,
+  decodePropertiesObject,
   encodeMessage,
   encodePropertiesJavaOrder,
   javaStringHashCode,
@@ -119,11 +120,21 @@ describe('stored-message codec', () => {
   });
 
   it('parses properties like RocketMQ (empty values dropped, malformed pieces ignored)', () => {
-    const p = decodeProperties('TAGS\u0001\u0002KEYS\u0001k1 k2\u0002junk\u0002\u0001x\u0002A\u0001b');
+    const text = 'TAGS\u0001\u0002KEYS\u0001k1 k2\u0002junk\u0002\u0001x\u0002A\u0001b';
+    const p = decodeProperties(text);
     expect([...p.entries()]).toEqual([
       ['KEYS', 'k1 k2'],
       ['A', 'b'],
     ]);
+    // The object form decoded messages carry says the same.
+    expect(decodePropertiesObject(text)).toEqual({ KEYS: 'k1 k2', A: 'b' });
+  });
+
+  it('keeps a __proto__ property an ordinary own property of a decoded message', () => {
+    const p = decodePropertiesObject('__proto__\u0001evil\u0002TAGS\u0001t');
+    expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
+    expect(Object.keys(p)).toEqual(['__proto__', 'TAGS']);
+    expect(Object.getOwnPropertyDescriptor(p, '__proto__')?.value).toBe('evil');
   });
 });
 
