@@ -196,6 +196,10 @@ describe('PlainAccessValidator', () => {
     expect(() => v.check(request(RequestCode.UPDATE_AND_CREATE_TOPIC, { topic: 'T' }, { ak: 'RocketMQ' }), from)).toThrow(
       'Need admin permission for request code=17, but accessKey=RocketMQ is not',
     );
+    // Maintenance that deletes queues or rewrites offsets is for admins too (RocketMQ 4.9: anyone).
+    for (const code of [RequestCode.CLEAN_UNUSED_TOPIC, RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE, RequestCode.CLONE_GROUP_OFFSET, RequestCode.RESUME_CHECK_HALF_MESSAGE, RequestCode.DELETE_EXPIRED_COMMITLOG]) {
+      expect(() => v.check(request(code, {}, { ak: 'RocketMQ' }), from)).toThrow(`Need admin permission for request code=${code}, but accessKey=RocketMQ is not`);
+    }
   });
 
   it('notices a body changed after signing', () => {

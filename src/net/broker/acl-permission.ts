@@ -9,8 +9,10 @@ export const Perm = { DENY: 1, ANY: 2, PUB: 4, SUB: 8 } as const;
 
 /**
  * The request codes only an `admin: true` account may send: RocketMQ's Permission.ADMIN_CODE, plus
- * the ACL administration itself (50-54). RocketMQ 4.9 leaves those open to every account, so any
- * account could read every secret key or make itself admin (apache/rocketmq#5970).
+ * the ACL administration itself (50-54) and the maintenance requests that delete queues or files,
+ * rewrite a group's offsets or re-put messages (306, 314, 316, 323, 329). RocketMQ 4.9 leaves all
+ * of these open to every account: any account could read every secret key or make itself admin
+ * (apache/rocketmq#5970), or drop another tenant's queues.
  */
 export const ADMIN_CODES: ReadonlySet<number> = new Set([
   RequestCode.UPDATE_AND_CREATE_TOPIC,
@@ -23,6 +25,11 @@ export const ADMIN_CODES: ReadonlySet<number> = new Set([
   RequestCode.GET_BROKER_CLUSTER_ACL_INFO,
   RequestCode.UPDATE_GLOBAL_WHITE_ADDRS_CONFIG,
   RequestCode.GET_BROKER_CLUSTER_ACL_CONFIG,
+  RequestCode.CLEAN_EXPIRED_CONSUMEQUEUE,
+  RequestCode.CLEAN_UNUSED_TOPIC,
+  RequestCode.CLONE_GROUP_OFFSET,
+  RequestCode.RESUME_CHECK_HALF_MESSAGE,
+  RequestCode.DELETE_EXPIRED_COMMITLOG,
 ]);
 
 /** An ACL refusal or a bad ACL configuration (RocketMQ's AclException). */
