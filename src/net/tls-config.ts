@@ -24,6 +24,8 @@ export interface TlsServer {
   context: SecureContext;
   requestCert: boolean;
   rejectUnauthorized: boolean;
+  /** Permissive: how long a new connection may stay silent before its first bytes say TLS or plain. */
+  firstBytesTimeoutMs: number;
 }
 
 function readProps(file: string): Map<string, string> {
@@ -71,7 +73,7 @@ export function loadTlsServer(file: string): TlsServer | null {
     if (e instanceof RemotingError) throw e;
     throw new RemotingError('BAD_TLS_CONFIG', `${file}: the certificate or key does not load: ${(e as Error).message}`, { cause: e });
   }
-  return { mode, context, requestCert: auth !== 'none', rejectUnauthorized: auth === 'require' };
+  return { mode, context, requestCert: auth !== 'none', rejectUnauthorized: auth === 'require', firstBytesTimeoutMs: FIRST_BYTES_TIMEOUT_MS };
 }
 
 /** Options for tls.connect when a client uses TLS (`useTLS`), from its tls.properties if any. */
@@ -88,7 +90,7 @@ export function tlsClientOptions(file: string): ConnectionOptions {
   };
 }
 
-/** How long a permissive server waits for a new connection's first bytes. */
+/** How long a permissive server waits for a new connection's first bytes (by default). */
 const FIRST_BYTES_TIMEOUT_MS = 30_000;
 
 /** A TLS handshake starts with a handshake record (content type 22). */
@@ -109,7 +111,7 @@ export function acceptTls(raw: Socket, t: TlsServer, use: (s: Socket, peer: Sock
   };
   raw.once('error', failed);
   // A client that connects and says nothing is not kept waiting for ever.
-  raw.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => failed(new Error(`nothing received in ${FIRST_BYTES_TIMEOUT_MS} ms`)));
+  raw.setTimeout(t.firstBytesTimeoutMs, () => failed(new Error(`nothing received in ${t.firstBytesTimeoutMs} ms`)));
   raw.once('data', (first: Buffer) => {
     raw.pause();
     raw.setTimeout(0);

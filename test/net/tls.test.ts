@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
@@ -76,6 +77,20 @@ describe('TLS servers', () => {
     try {
       await expect(ping(addr, '')).rejects.toThrow();
       expect(await ping(addr, tlsFile({ 'tls.client.certPath': join(certs, 'client.pem'), 'tls.client.keyPath': join(certs, 'client.key') }))).toBe('pong');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('permissive: a connection that never speaks is dropped', async () => {
+    const tls = loadTlsServer(tlsFile({ ...serverKeys, 'tls.server.mode': 'permissive' }))!;
+    const server = new RemotingServer({ port: 0, host: '127.0.0.1', tls: { ...tls, firstBytesTimeoutMs: 200 } });
+    const port = await server.listen();
+    try {
+      const silent = connect(port, '127.0.0.1');
+      const began = Date.now();
+      await new Promise<void>((resolve) => silent.on('close', () => resolve()).on('error', () => undefined));
+      expect(Date.now() - began).toBeLessThan(5000);
     } finally {
       await server.close();
     }
