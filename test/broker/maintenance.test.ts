@@ -188,3 +188,16 @@ it('CLONE_GROUP_OFFSET refuses a destination group no client could use', async (
   expect(r.remark).toMatch(/illegal characters/);
   expect(tb.controller.offsets.groupsOfTopic(TOPIC)).not.toContain('../x');
 });
+
+it('GET_TOPIC_CONFIG and GET_SUBSCRIPTIONGROUP_CONFIG (RocketMQ 5.x, the 2.x dashboard) answer one topic or group', async () => {
+  const t = await tb.invoke(RequestCode.GET_TOPIC_CONFIG, { topic: TOPIC });
+  expect(t.code).toBe(ResponseCode.SUCCESS);
+  expect(JSON.parse(t.body!.toString())).toEqual({ order: false, perm: 6, readQueueNums: 2, topicFilterType: 'SINGLE_TAG', topicName: TOPIC, topicSysFlag: 0, writeQueueNums: 2 });
+  const noTopic = await tb.invoke(RequestCode.GET_TOPIC_CONFIG, { topic: 'Nope' });
+  expect([noTopic.code, noTopic.remark]).toEqual([ResponseCode.TOPIC_NOT_EXIST, 'No topic in this broker. topic: Nope']);
+  expect((await tb.invoke(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, {}, Buffer.from(JSON.stringify({ groupName: 'OneGroup', retryMaxTimes: 3 })))).code).toBe(ResponseCode.SUCCESS);
+  const g = await tb.invoke(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, { group: 'OneGroup' });
+  expect(JSON.parse(g.body!.toString())).toMatchObject({ groupName: 'OneGroup', retryMaxTimes: 3, consumeEnable: true });
+  const noGroup = await tb.invoke(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, { group: 'Nope' });
+  expect([noGroup.code, noGroup.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'No group in this broker']);
+});

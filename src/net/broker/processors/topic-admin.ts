@@ -5,7 +5,7 @@ import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optBool, optInt, optString, reqInt, reqString } from '../request-header.js';
 import { decodeSubscriptionGroup } from '../subscription-group-manager.js';
-import { PERM, topicConfig } from '../topic-config.js';
+import { PERM, topicConfig, topicConfigJson } from '../topic-config.js';
 import { checkGroup, checkTopic, isSystemTopic } from '../topic-validator.js';
 import { guarded, jsonBody, success, type ProcessorTable } from './processor-support.js';
 
@@ -13,8 +13,8 @@ import { guarded, jsonBody, success, type ProcessorTable } from './processor-sup
  * Topic and group administration (RocketMQ's AdminBrokerProcessor): UPDATE_AND_CREATE_TOPIC (17),
  * GET_ALL_TOPIC_CONFIG (21), DELETE_TOPIC_IN_BROKER (215), UPDATE_AND_CREATE_SUBSCRIPTIONGROUP
  * (200), GET_ALL_SUBSCRIPTIONGROUP_CONFIG (201), DELETE_SUBSCRIPTIONGROUP (207),
- * GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305). Names are
- * validated before anything touches the store.
+ * GET_SYSTEM_TOPIC_LIST_FROM_BROKER (305), and 5.x's GET_TOPIC_CONFIG (351) and
+ * GET_SUBSCRIPTIONGROUP_CONFIG (352). Names are validated before anything touches the store.
  */
 export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
   const { logger } = ctx;
@@ -25,6 +25,18 @@ export function topicAdminProcessors(ctx: BrokerContext): ProcessorTable {
     [RequestCode.DELETE_TOPIC_IN_BROKER, guarded(logger, 'delete topic', (req) => deleteTopic(ctx, req))],
     [RequestCode.GET_SYSTEM_TOPIC_LIST_FROM_BROKER, guarded(logger, 'system topic list', (req) =>
       success(req, undefined, jsonBody(stringifyFastjson({ topicList: ctx.topics.systemTopics() }))))],
+    // RocketMQ 5.x's single-item reads, which the 2.x dashboard uses to show one topic or group.
+    [RequestCode.GET_TOPIC_CONFIG, guarded(logger, 'get topic config', (req) => {
+      const topic = reqString(req.extFields, 'topic');
+      const tc = ctx.topics.get(topic);
+      if (!tc) throw new BrokerError(ResponseCode.TOPIC_NOT_EXIST, `No topic in this broker. topic: ${topic}`);
+      return success(req, undefined, jsonBody(stringifyFastjson(topicConfigJson(tc))));
+    })],
+    [RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, guarded(logger, 'get group config', (req) => {
+      const sg = ctx.groups.get(reqString(req.extFields, 'group'));
+      if (!sg) throw new BrokerError(ResponseCode.SYSTEM_ERROR, 'No group in this broker');
+      return success(req, undefined, jsonBody(stringifyFastjson(sg)));
+    })],
     [RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, guarded(logger, 'create group', async (req) => {
       let v: { groupName?: unknown };
       try {
