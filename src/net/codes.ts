@@ -103,7 +103,9 @@ export const RequestCode = {
   ADD_WRITE_PERM_OF_BROKER: 327,
   GET_ALL_PRODUCER_INFO: 328,
   DELETE_EXPIRED_COMMITLOG: 329,
-  /** RocketMQ 5.x single-item reads (the 2.x dashboard's); a 4.9 broker refuses them. */
+  /** RocketMQ 5.x reads (the 2.x dashboard's and 5.x tools'); a 4.9 broker refuses them. */
+  QUERY_TOPICS_BY_CONSUMER: 343,
+  QUERY_SUBSCRIPTION_BY_CONSUMER: 345,
   GET_TOPIC_CONFIG: 351,
   GET_SUBSCRIPTIONGROUP_CONFIG: 352,
 } as const;

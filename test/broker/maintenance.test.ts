@@ -201,3 +201,15 @@ it('GET_TOPIC_CONFIG and GET_SUBSCRIPTIONGROUP_CONFIG (RocketMQ 5.x, the 2.x das
   const noGroup = await tb.invoke(RequestCode.GET_SUBSCRIPTIONGROUP_CONFIG, { group: 'Nope' });
   expect([noGroup.code, noGroup.remark]).toEqual([ResponseCode.SYSTEM_ERROR, 'No group in this broker']);
 });
+
+it('QUERY_TOPICS_BY_CONSUMER and QUERY_SUBSCRIPTION_BY_CONSUMER (RocketMQ 5.x) answer from offsets and online subscriptions', async () => {
+  tb.controller.offsets.commit('TopicsGroup', TOPIC, 0, 1);
+  const t = await tb.invoke(RequestCode.QUERY_TOPICS_BY_CONSUMER, { group: 'TopicsGroup' });
+  expect(JSON.parse(t.body!.toString())).toEqual({ brokerAddr: tb.controller.brokerAddr, topicList: [TOPIC] });
+  const hb = { clientID: 'sub-client@1', producerDataSet: [], consumerDataSet: [{ groupName: 'TopicsGroup', consumeType: 'CONSUME_PASSIVELY', messageModel: 'CLUSTERING', consumeFromWhere: 'CONSUME_FROM_LAST_OFFSET', subscriptionDataSet: [{ topic: TOPIC, subString: 'odd', subVersion: 1 }] }] };
+  expect((await tb.invoke(RequestCode.HEART_BEAT, {}, Buffer.from(JSON.stringify(hb)))).code).toBe(ResponseCode.SUCCESS);
+  const s = JSON.parse((await tb.invoke(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { group: 'TopicsGroup', topic: TOPIC })).body!.toString());
+  expect([s.group, s.topic, s.subscriptionData.subString, s.subscriptionData.codeSet]).toEqual(['TopicsGroup', TOPIC, 'odd', [109871]]);
+  const none = JSON.parse((await tb.invoke(RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, { group: 'Nobody', topic: TOPIC })).body!.toString());
+  expect(none).toEqual({ group: 'Nobody', topic: TOPIC });
+});

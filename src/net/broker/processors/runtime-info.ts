@@ -6,12 +6,14 @@ import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
 import { optString, reqString } from '../request-header.js';
 import { checkTopic } from '../topic-validator.js';
+import { subscriptionJson } from '../subscription-data.js';
 import { guarded, jsonBody, mqKey, objectKeyedMap, success, type ProcessorTable } from './processor-support.js';
 
 /**
  * Monitoring answers: GET_BROKER_RUNTIME_INFO (28, KVTable), GET_TOPIC_STATS_INFO (202),
  * GET_CONSUME_STATS (208), GET_CONSUMER_CONNECTION_LIST (203), GET_PRODUCER_CONNECTION_LIST (204),
- * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300), GET_ALL_PRODUCER_INFO (328).
+ * VIEW_BROKER_STATS_DATA (315), QUERY_TOPIC_CONSUME_BY_WHO (300), GET_ALL_PRODUCER_INFO (328), and
+ * 5.x's QUERY_TOPICS_BY_CONSUMER (343) and QUERY_SUBSCRIPTION_BY_CONSUMER (345).
  * TopicStatsTable and ConsumeStats are maps keyed by MessageQueue objects, which fastjson writes
  * with the object itself as the key (`{{"brokerName":"b","queueId":0,"topic":"T"}:{...}}`); we
  * write that form too.
@@ -35,6 +37,17 @@ export function runtimeInfoProcessors(ctx: BrokerContext): ProcessorTable {
       const data = ctx.brokerStats.view(name, key);
       if (!data) throw new BrokerError(ResponseCode.SYSTEM_ERROR, `The stats <${name}> <${key}> not exist`);
       return success(req, undefined, jsonBody(stringifyFastjson(data)));
+    })],
+    // RocketMQ 5.x: the topics a group has offsets for here, and a group's online subscription to one.
+    [RequestCode.QUERY_TOPICS_BY_CONSUMER, guarded(logger, 'topics by consumer', (req) => {
+      const topicList = ctx.offsets.topicsOfGroup(reqString(req.extFields, 'group'));
+      return success(req, undefined, jsonBody(stringifyFastjson({ brokerAddr: ctx.brokerAddr, topicList })));
+    })],
+    [RequestCode.QUERY_SUBSCRIPTION_BY_CONSUMER, guarded(logger, 'subscription by consumer', (req) => {
+      const group = reqString(req.extFields, 'group');
+      const topic = reqString(req.extFields, 'topic');
+      const sub = ctx.consumers.subscription(group, topic);
+      return success(req, undefined, jsonBody(stringifyFastjson({ group, subscriptionData: sub ? subscriptionJson(sub) : undefined, topic })));
     })],
     // Groups online with a subscription to the topic, and groups that committed an offset on it.
     [RequestCode.QUERY_TOPIC_CONSUME_BY_WHO, guarded(logger, 'topic consumed by', (req) => {
