@@ -118,7 +118,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       if (empty) this.log.warn(`dropped ${empty}: an empty last segment left by a crash during its creation`);
       this.consumeQueues.load((m) => this.log.warn(m));
       this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
-      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK);
+      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK, (m) => this.log.warn(m));
       this.index.truncateBeyond(this.lastRecovery.validEnd);
       this.commitLog.queue.preallocateNext();
       const last = this.commitLog.queue.last;
@@ -235,7 +235,11 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     await this.populator?.close();
     this.indexReader?.close();
     await this.indexQueries.close();
-    abortMarker.remove(abortPath(this.config));
+    // As RocketMQ's shutdown: a stop is clean only if every record reached its queues. The next
+    // start trusts the queues of a clean stop; after a failed dispatch it must rebuild them.
+    const failure = this.remote?.failure ?? this.inline.failure;
+    if (failure) this.log.warn(`store ${this.config.storePathRootDir}: consume queues or index are behind the commit log (${String(failure)}); the next start recovers as after a crash`);
+    else abortMarker.remove(abortPath(this.config));
   }
 
   private ensureWritable(): void {

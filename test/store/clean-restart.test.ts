@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultMessageStore, decodeMessage, type StoreConfig } from '../../src/store/index.js';
+import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
+import { msg } from './conformance.js';
+import { scratchStores } from '../helpers/scratch-store.js';
+
+/**
+ * Starting after a clean stop (RocketMQ's recoverNormally): the last segments are still checked,
+ * but only records past the consume queues' end are dispatched again, as RocketMQ's
+ * reputFromOffset does. Before, every record of the last three segments was dispatched again,
+ * which on a full 1 GiB-segment store was 40% of the start time and brought deleted topics back.
+ */
+const { cleanups, fresh } = scratchStores({ mappedFileSizeCommitLog: 8192, mappedFileSizeConsumeQueue: 400 });
+const quiet = { info() {}, warn() {}, error: (m: string) => console.error(m) };
+
+async function open(cfg: StoreConfig, workers: boolean): Promise<DefaultMessageStore> {
+  const s = new DefaultMessageStore(cfg, { logger: quiet, remoteDispatcher: workers ? new WorkerDispatcher() : undefined });
+  await s.start();
+  return s;
+}
+
+function bodies(s: DefaultMessageStore, topic: string, q: number): string[] {
+  const out: string[] = [];
+  for (let off = 0; ; ) {
+    const r = s.getMessage('g', topic, q, off, 1000);
+    if (r.status !== 'FOUND') return out;
+    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
+    off = r.nextBeginOffset;
+  }
+}
+
+/** `n` records of about 600 bytes alternating between topics A and B: many 8 KiB segments. */
+async function fill(s: DefaultMessageStore, n: number, topics = ['A', 'B']): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t = topics[i % topics.length]!;
+    await s.putMessage(msg(t, 0, `${t}${i}`.padEnd(600, '.'), { KEYS: `k${i}` }));
+  }
+}
+
+const trimmed = (xs: string[]) => xs.map((x) => x.replace(/\.+$/, ''));
+
+for (const workers of [false, true]) {
+  describe(`restart after a clean stop (dispatch ${workers ? 'in workers' : 'inline'})`, () => {
+    it('dispatches nothing again when every record was dispatched', async () => {
+      const cfg = fresh();
+      const s = await open(cfg, workers);
+      await fill(s, 60);
+      await s.shutdown();
+      expect(readdirSync(join(cfg.storePathRootDir, 'commitlog')).length).toBeGreaterThan(3);
+      const again = await open(cfg, workers);
+      cleanups.push(() => again.shutdown());
+      expect(again.lastRecovery).toMatchObject({ abnormal: false, redispatched: 0 });
+      expect(trimmed(bodies(again, 'A', 0))).toEqual(Array.from({ length: 30 }, (_, i) => `A${2 * i}`));
+      expect((await again.queryMessage('B', 'k59', 32, 0, Date.now() + 1000)).messages.length).toBe(1);
+      expect((await again.putMessage(msg('A', 0, 'next'))).queueOffset).toBe(30);
+    });
+
+    it('keeps a topic deleted before the stop deleted', async () => {
+      const cfg = fresh();
+      const s = await open(cfg, workers);
+      await fill(s, 40);
+      s.deleteTopics(['A']);
+      await fill(s, 4, ['B']);
+      await s.shutdown();
+      const again = await open(cfg, workers);
+      cleanups.push(() => again.shutdown());
+      expect(again.getMaxOffsetInQueue('A', 0)).toBe(0);
+      expect(existsSync(join(cfg.storePathRootDir, 'consumequeue', 'A'))).toBe(false);
+      expect(again.getMaxOffsetInQueue('B', 0)).toBe(24);
+    });
+  });
+}
+
+describe('restart after a clean stop: rebuilding', () => {
+  it('rebuilds every consume queue from the first segment when the consumequeue directory was removed', async () => {
+    const cfg = fresh();
+    const s = await open(cfg, false);
+    await fill(s, 60);
+    await s.shutdown();
+    rmSync(join(cfg.storePathRootDir, 'consumequeue'), { recursive: true });
+    const again = await open(cfg, false);
+    cleanups.push(() => again.shutdown());
+    expect(again.lastRecovery).toMatchObject({ abnormal: false, redispatched: 60 });
+    expect(trimmed(bodies(again, 'A', 0))).toEqual(Array.from({ length: 30 }, (_, i) => `A${2 * i}`));
+    expect(trimmed(bodies(again, 'B', 0))).toEqual(Array.from({ length: 30 }, (_, i) => `B${2 * i + 1}`));
+  });
+
+  it('a stop after dispatch failed leaves the abort marker: the next start recovers as after a crash', async () => {
+    const cfg = fresh({ mappedFileSizeConsumeQueue: 20_000 });
+    const s = await open(cfg, false);
+    for (let i = 0; i < 10; i++) await s.putMessage(msg('T', 0, `m${i}`));
+    const dir = join(cfg.storePathRootDir, 'consumequeue/T/0');
+    truncateSync(join(dir, readdirSync(dir)[0]!), 4096);
+    let acked = 10;
+    try {
+      for (; acked < 1000; acked++) await s.putMessage(msg('T', 0, `m${acked}`));
+    } catch {
+      // DISPATCH_FAILED: the record that met the failure is stored, its unit is not.
+    }
+    await s.shutdown();
+    expect(existsSync(join(cfg.storePathRootDir, 'abort'))).toBe(true);
+    rmSync(dir, { recursive: true });
+    const again = await open(cfg, false);
+    cleanups.push(() => again.shutdown());
+    expect(again.lastRecovery?.abnormal).toBe(true);
+    expect(bodies(again, 'T', 0)).toEqual(Array.from({ length: acked }, (_, i) => `m${i}`));
+  });
+});
