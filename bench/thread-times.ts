@@ -15,6 +15,9 @@ interface Sample {
   /** schedstat: time on a CPU and time runnable but waiting for one, both in ns. */
   runNs: number;
   waitNs: number;
+  /** stat: time in the kernel (clock ticks) and minor page faults, which on a VM is mostly the same thing. */
+  sysTicks: number;
+  minFaults: number;
 }
 
 export interface ThreadSnapshot {
@@ -27,9 +30,15 @@ export interface ThreadSnapshot {
 export interface ThreadUsage {
   cpuMs: Record<Role, number>;
   waitMs: Record<Role, number>;
+  /** Of cpuMs, the part spent in the kernel (page faults, madvise, futexes). */
+  sysMs: Record<Role, number>;
+  minFaults: Record<Role, number>;
   /** Share of all CPUs' time the machine was busy between the snapshots (0..1). */
   machineBusy: number;
 }
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf is not reachable from Node). */
+const TICKS_PER_SECOND = 100;
 
 function roleOf(tid: number, comm: string): Role {
   if (tid === process.pid) return 'main';
@@ -40,7 +49,10 @@ function readSample(tid: number): Sample | null {
   try {
     const comm = readFileSync(`/proc/self/task/${tid}/comm`, 'latin1').trim();
     const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'latin1').split(' ');
-    return { role: roleOf(tid, comm), runNs: Number(run), waitNs: Number(wait) };
+    // Fields after the parenthesised comm: state is [0], minflt [7], stime [12].
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { role: roleOf(tid, comm), runNs: Number(run), waitNs: Number(wait), sysTicks: Number(f[12]), minFaults: Number(f[7]) };
   } catch {
     return null; // the thread ended between the listing and the read
   }
@@ -80,13 +92,17 @@ export function threadSnapshot(): ThreadSnapshot {
 export function threadUsage(before: ThreadSnapshot, after: ThreadSnapshot): ThreadUsage {
   const cpuMs = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
   const waitMs = { ...cpuMs };
+  const sysMs = { ...cpuMs };
+  const minFaults = { ...cpuMs };
   for (const [tid, a] of after.threads) {
     const b = before.threads.get(tid);
     cpuMs[a.role] += (a.runNs - (b?.runNs ?? 0)) / 1e6;
     waitMs[a.role] += (a.waitNs - (b?.waitNs ?? 0)) / 1e6;
+    sysMs[a.role] += ((a.sysTicks - (b?.sysTicks ?? 0)) * 1000) / TICKS_PER_SECOND;
+    minFaults[a.role] += a.minFaults - (b?.minFaults ?? 0);
   }
   const total = after.total - before.total;
-  return { cpuMs, waitMs, machineBusy: total > 0 ? (after.busy - before.busy) / total : 0 };
+  return { cpuMs, waitMs, sysMs, minFaults, machineBusy: total > 0 ? (after.busy - before.busy) / total : 0 };
 }
 
 /** The usage as flat result fields: `mainCpuMs`, `mainWaitMs`, `dispatchCpuMs`, ..., `machineBusy`. */
@@ -96,6 +112,8 @@ export function usageFields(u: ThreadUsage): Record<string, number> {
     const k = r === 'main' || r === 'other' ? r : r.slice(4);
     out[`${k}CpuMs`] = u.cpuMs[r];
     out[`${k}WaitMs`] = u.waitMs[r];
+    out[`${k}SysMs`] = u.sysMs[r];
+    out[`${k}Faults`] = u.minFaults[r];
   }
   out.machineBusy = u.machineBusy;
   return out;
