@@ -70,10 +70,11 @@ export interface RemoteDispatcher {
   /** A topic id is announced before the first record that uses it. */
   registerTopic(topicId: number, topic: string): void;
   /**
-   * Queues one record. Returns undefined when queued at once, or a promise that resolves once
+   * Queues one record; `keyHashes` (reused by the caller) holds its index key hashes when `flags`
+   * says so. Returns undefined when queued at once, or a promise that resolves once
    * there was room (the caller awaits it before acknowledging: back-pressure).
    */
-  offer(req: DispatchRequest, topicId: number, flags: number): Promise<void> | undefined;
+  offer(req: DispatchRequest, topicId: number, flags: number, keyHashes?: Int32Array | null): Promise<void> | undefined;
   /**
    * Makes queued records visible to the workers. `wake` false (the busy path) may leave a
    * sleeping worker asleep until more records gather or a later publish wakes it.

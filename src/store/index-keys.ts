@@ -1,11 +1,14 @@
 /**
- * The index keys of a stored record read straight from its encoded properties bytes
- * (`name\u0001value\u0002...`), so an index worker builds entries without decoding strings:
- * at a million records a second, two substrings a record were most of its garbage.
+ * The index keys of a record found without building key strings: in its stored properties bytes
+ * (`name\u0001value\u0002...`, for an index worker reading the record back) or hashed from its
+ * properties string on the append path (indexKeyHashesOf, handed to the index worker through the
+ * ring). At a million records a second, two substrings a record were most of the garbage.
  *
  * Java hashes UTF-16 code units; for ASCII bytes those are the bytes themselves. A value with any
  * other byte is reported as such and the caller decodes it (rare: keys are ids).
  */
+import { indexKeyHashFrom } from './index-file.js';
+
 const NAME_VALUE_SEPARATOR = 0x01;
 const PROPERTY_SEPARATOR = 0x02;
 const KEYS = Buffer.from('KEYS', 'latin1');
@@ -63,4 +66,60 @@ export function indexKeyHashFromBytes(prefixHash: number, b: Buffer, start: numb
   let h = prefixHash;
   for (let i = start; i < end; i++) h = (Math.imul(31, h) + b[i]!) | 0;
   return h === -2147483648 ? 0 : Math.abs(h);
+}
+
+/**
+ * The index key hashes of a record from its properties string, in the order IndexService.buildIndex
+ * puts them: UNIQ_KEY's (when non-empty), then each non-empty space-separated KEYS entry's, each
+ * continuing `prefixHash` (indexKeyPrefixHash of the topic). Returns how many were written to
+ * `out`, or -1 when they do not fit or a key holds a surrogate code unit (a lone one is stored as
+ * U+FFFD, so the record's key would hash differently; such records are read back instead).
+ * Allocation-free.
+ */
+export function indexKeyHashesOf(props: string, prefixHash: number, out: Int32Array): number {
+  let n = 0;
+  const u = valueStart(props, UNIQ_KEY_NAME);
+  if (u >= 0) {
+    const end = valueEnd(props, u);
+    if (end > u) {
+      if (n === out.length || hasSurrogate(props, u, end)) return -1;
+      out[n++] = indexKeyHashFrom(prefixHash, props, u, end);
+    }
+  }
+  const k = valueStart(props, KEYS_NAME);
+  if (k < 0) return n;
+  const end = valueEnd(props, k);
+  if (hasSurrogate(props, k, end)) return -1;
+  let start = k;
+  for (let i = k; i <= end; i++) {
+    if (i < end && props.charCodeAt(i) !== KEY_SEPARATOR) continue;
+    if (i > start) {
+      if (n === out.length) return -1;
+      out[n++] = indexKeyHashFrom(prefixHash, props, start, i);
+    }
+    start = i + 1;
+  }
+  return n;
+}
+
+const KEYS_NAME = 'KEYS\u0001';
+const UNIQ_KEY_NAME = 'UNIQ_KEY\u0001';
+const KEY_SEPARATOR = 0x20;
+
+/** Where the value of the first property called `nameSep` (name + \u0001) starts, or -1. */
+function valueStart(props: string, nameSep: string): number {
+  for (let i = props.indexOf(nameSep); i >= 0; i = props.indexOf(nameSep, i + 1)) {
+    if (i === 0 || props.charCodeAt(i - 1) === PROPERTY_SEPARATOR) return i + nameSep.length;
+  }
+  return -1;
+}
+
+function valueEnd(props: string, start: number): number {
+  const e = props.indexOf('\u0002', start);
+  return e < 0 ? props.length : e;
+}
+
+function hasSurrogate(s: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if ((s.charCodeAt(i) & 0xf800) === 0xd800) return true;
+  return false;
 }

@@ -123,6 +123,17 @@ export class IndexService {
     }
   }
 
+  /**
+   * buildIndex for keys hashed on the append path (indexKeyHashesOf): the first `count` of
+   * `hashes`, in the order buildIndex puts them.
+   */
+  buildIndexFromHashes(phyOffset: number, storeTimestamp: number, sysFlag: number, hashes: Int32Array, count: number): void {
+    if (!this.cfg.messageIndexEnable || count === 0) return;
+    if (phyOffset < this.writableFile().endPhyOffset) return;
+    if ((sysFlag & TRANSACTION_MASK) === TRANSACTION_ROLLBACK) return;
+    for (let k = 0; k < count; k++) this.put(hashes[k]!, phyOffset, storeTimestamp);
+  }
+
   /** Offsets of records with this key stored within [begin, end], newest first, at most min(maxNum, maxMsgsNumBatch). */
   queryOffset(topic: string, key: string, maxNum: number, begin: number, end: number): QueryOffsetResult {
     return queryIndexFiles(this.files, indexKeyHash(topic, key), this.clampMax(maxNum), begin, end);

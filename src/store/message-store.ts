@@ -64,7 +64,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.consumeQueues = new ConsumeQueueTable(config);
     this.remote = opts.remoteDispatcher ?? null;
     this.populator = opts.pagePopulator ?? null;
-    this.bridge = this.remote ? new RemoteDispatchBridge(this.remote, this.consumeQueues) : null;
+    this.bridge = this.remote ? new RemoteDispatchBridge(this.remote, this.consumeQueues, config.messageIndexEnable) : null;
     // The checkpoint's logics time may only cover units the worker has flushed: recovery after a
     // power loss re-dispatches from it, and units past it that never reached disk would be lost.
     if (this.remote) this.remote.onLogicsCheckpoint = (ts) => (this.durableLogicsTimestamp = ts);

@@ -2,10 +2,16 @@ import type { ConsumeQueue } from './consume-queue.js';
 import type { ConsumeQueueTable } from './consume-queue-table.js';
 import type { MessageArrivingListener } from './types.js';
 import { isConsumable, type DispatchRequest, type Dispatcher, type RemoteDispatcher } from './dispatch.js';
+import { indexKeyPrefixHash } from './index-file.js';
+import { indexKeyHashesOf } from './index-keys.js';
 
 /** Ring flag bits for the index worker (same values as src/workers/messages.ts declares). */
 export const FLAG_HAS_KEYS = 0x1;
 export const FLAG_HAS_UNIQ_KEY = 0x2;
+export const FLAG_KEY_HASHES = 0x10;
+export const KEY_COUNT_SHIFT = 8;
+/** Key hashes a ring slot has room for (RING_KEY_HASHES). */
+export const KEY_HASHES = 4;
 const TRANSACTION_MASK = 0xc;
 
 /**
@@ -40,10 +46,16 @@ export class RemoteDispatchBridge implements Dispatcher {
   lastDispatchedTimestamp = 0;
   private stamps = new Float64Array(1024);
   private watching = false;
+  /** Whether records' index keys are hashed here for the index worker (messageIndexEnable). */
+  private readonly hashKeys: boolean;
+  /** indexKeyPrefixHash per topic id. */
+  private readonly prefixes: number[] = [];
+  private readonly keyHashes = new Int32Array(KEY_HASHES);
 
-  constructor(remote: RemoteDispatcher, table: ConsumeQueueTable) {
+  constructor(remote: RemoteDispatcher, table: ConsumeQueueTable, hashKeys = false) {
     this.remote = remote;
     this.table = table;
+    this.hashKeys = hashKeys;
   }
 
   get topics(): Array<[number, string]> {
@@ -71,14 +83,23 @@ export class RemoteDispatchBridge implements Dispatcher {
       this.remote.registerTopic(topicId, req.topic);
     }
     let flags = req.sysFlag & TRANSACTION_MASK;
+    let hashes: Int32Array | null = null;
     if (req.properties.length > 0) {
-      if (hasProperty(req.properties, KEYS_NAME)) flags |= FLAG_HAS_KEYS;
-      if (hasProperty(req.properties, UNIQ_NAME)) flags |= FLAG_HAS_UNIQ_KEY;
+      // Hashing here (tens of ns) spares the index worker reading the record back (see
+      // DISPATCH_FLAG_KEY_HASHES); keys that do not fit a slot are still read there.
+      const n = this.hashKeys ? indexKeyHashesOf(req.properties, (this.prefixes[topicId] ??= indexKeyPrefixHash(req.topic)), this.keyHashes) : -1;
+      if (n >= 0) {
+        if (n > 0) flags |= FLAG_HAS_KEYS | FLAG_KEY_HASHES | (n << KEY_COUNT_SHIFT);
+        hashes = this.keyHashes;
+      } else {
+        if (hasProperty(req.properties, KEYS_NAME)) flags |= FLAG_HAS_KEYS;
+        if (hasProperty(req.properties, UNIQ_NAME)) flags |= FLAG_HAS_UNIQ_KEY;
+      }
     }
     const cq = this.table.findOrCreate(req.topic, req.queueId);
     if (cq.visible === null) cq.follow();
     if (isConsumable(req.sysFlag)) this.remember(cq, req);
-    const wait = this.remote.offer(req, topicId, flags);
+    const wait = this.remote.offer(req, topicId, flags, hashes);
     if (wait) this.pending = wait;
   }
 

@@ -17,7 +17,7 @@ import { findIndexKeys, newIndexKeyRanges } from '../store/index-keys.js';
 import { recordLayout } from '../store/message-codec.js';
 import { RingConsumer } from './ring.js';
 import { nameThisThread } from './thread-name.js';
-import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
+import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, DISPATCH_FLAG_KEY_HASHES, keyHashCount, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
 
 const data = workerData as DispatchWorkerData;
 nameThisThread(`rmq-${data.role}`);
@@ -111,6 +111,10 @@ function dispatchOne(): void {
   if (!(facts.flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY))) return;
   // Its segment was deleted while the record waited in the ring: nothing to index any more.
   if (facts.phyOffset < expiredBelow) return;
+  if (facts.flags & DISPATCH_FLAG_KEY_HASHES) {
+    index!.buildIndexFromHashes(facts.phyOffset, facts.storeTimestamp, facts.flags, facts.keyHashes, keyHashCount(facts.flags));
+    return;
+  }
   const f = commitLog!.catchUp(facts.phyOffset);
   if (!f) throw new Error(`commit log segment for offset ${facts.phyOffset} not found`);
   const b = f.buffer;

@@ -1,7 +1,7 @@
 /**
  * Every shared-memory layout and every message between threads, declared once.
  *
- * 1. The dispatch ring: a SharedArrayBuffer of a 256-byte header and `capacity` fixed 48-byte
+ * 1. The dispatch ring: a SharedArrayBuffer of a 256-byte header and `capacity` fixed 64-byte
  *    slots, one per appended record (its dispatch facts). One producer (the append path on the
  *    main thread), one consumer (a dispatch or index worker). `ring.ts` implements it.
  * 2. Control messages between a worker host and its worker (rare; never per record).
@@ -32,7 +32,7 @@ export type { IndexQueryTask, QueryOffsetResult } from '../store/index-query-poo
 //  byte 256  slot 0 ...
 // ---------------------------------------------------------------------------------------------
 export const RING_HEADER_BYTES = 256;
-export const RING_LAYOUT_VERSION = 1;
+export const RING_LAYOUT_VERSION = 2;
 /** Int32 cell indexes (byte offset / 4). */
 export const H_HEAD = 0;
 export const H_PRODUCER_WAITING = 1;
@@ -58,9 +58,9 @@ export const WorkerState = {
 export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 
 // ---------------------------------------------------------------------------------------------
-// Slot: 48 bytes, 8-byte aligned, read and written through a Float64Array and an Int32Array over
-// the same memory: plain number stores, no BigInt boxing on the hot path. Offsets, times and tag
-// codes stay below 2^53 so a float64 holds them exactly.
+// Slot: 64 bytes (one cache line), 8-byte aligned, read and written through a Float64Array and an
+// Int32Array over the same memory: plain number stores, no BigInt boxing on the hot path. Offsets,
+// times and tag codes stay below 2^53 so a float64 holds them exactly.
 //
 //  +0  f64  phyOffset       commit log offset of the record
 //  +8  f64  queueOffset     ConsumeQueue index of the record
@@ -70,9 +70,11 @@ export type WorkerState = (typeof WorkerState)[keyof typeof WorkerState];
 //  +32 i32  size            record length in bytes
 //  +36 i32  topicId         id from the shared topic table
 //  +40 i32  queueId
-//  +44 i32  flags           DISPATCH_FLAG_* bits
+//  +44 i32  flags           DISPATCH_FLAG_* bits, and the number of key hashes
+//  +48 i32  keyHashes[4]    index key hashes (IndexFile's hash of `topic#key`), UNIQ_KEY's first:
+//                           the index worker puts these without reading the record
 // ---------------------------------------------------------------------------------------------
-export const RING_SLOT_BYTES = 48;
+export const RING_SLOT_BYTES = 64;
 /** Per-slot stride and field positions in the Float64 view. */
 export const SLOT_F64_STRIDE = RING_SLOT_BYTES / 8;
 export const SLOT_F64_BASE = RING_HEADER_BYTES / 8;
@@ -87,8 +89,11 @@ export const S_SIZE = 8;
 export const S_TOPIC_ID = 9;
 export const S_QUEUE_ID = 10;
 export const S_FLAGS = 11;
+export const S_KEY_HASHES = 12;
+/** Room for key hashes in a slot; a record with more keys is read by the index worker. */
+export const RING_KEY_HASHES = 4;
 
-/** The record's KEYS property is non-empty: the index worker must read the record. */
+/** The record has a KEYS property (with DISPATCH_FLAG_KEY_HASHES: any index key): it goes to the index worker. */
 export const DISPATCH_FLAG_HAS_KEYS = 0x1;
 /** The record has a UNIQ_KEY property (indexed too). */
 export const DISPATCH_FLAG_HAS_UNIQ_KEY = 0x2;
@@ -98,6 +103,14 @@ export const DISPATCH_FLAG_HAS_UNIQ_KEY = 0x2;
  * Prepared and rollback records get no ConsumeQueue unit; rollback records no index entry.
  */
 export const DISPATCH_FLAG_TRANSACTION_MASK = 0xc;
+/**
+ * The slot carries every index key hash of the record (their number in the flags' bits 8-10): the
+ * index worker need not read the record. Reading it back from the commit log cost the worker a
+ * first touch of every page through its own mapping (0.3-0.5 s per million records on the bench VM).
+ */
+export const DISPATCH_FLAG_KEY_HASHES = 0x10;
+export const DISPATCH_KEY_COUNT_SHIFT = 8;
+export const DISPATCH_KEY_COUNT_MASK = 0x7;
 
 /** One record's dispatch facts, as a caller-owned object the consumer fills (reused, not allocated). */
 export interface DispatchFacts {
@@ -109,10 +122,17 @@ export interface DispatchFacts {
   tagsCode: number;
   storeTimestamp: number;
   flags: number;
+  /** With DISPATCH_FLAG_KEY_HASHES, the first (flags >> DISPATCH_KEY_COUNT_SHIFT) & MASK are set. */
+  keyHashes: Int32Array;
 }
 
 export function newDispatchFacts(): DispatchFacts {
-  return { phyOffset: 0, size: 0, topicId: 0, queueId: 0, queueOffset: 0, tagsCode: 0, storeTimestamp: 0, flags: 0 };
+  return { phyOffset: 0, size: 0, topicId: 0, queueId: 0, queueOffset: 0, tagsCode: 0, storeTimestamp: 0, flags: 0, keyHashes: new Int32Array(RING_KEY_HASHES) };
+}
+
+/** How many key hashes the facts carry (0 without DISPATCH_FLAG_KEY_HASHES). */
+export function keyHashCount(flags: number): number {
+  return flags & DISPATCH_FLAG_KEY_HASHES ? (flags >> DISPATCH_KEY_COUNT_SHIFT) & DISPATCH_KEY_COUNT_MASK : 0;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   SLOT_I32_BASE,
   SLOT_I32_STRIDE,
   S_FLAGS,
+  S_KEY_HASHES,
   S_PHY_OFFSET,
   S_QUEUE_ID,
   S_QUEUE_OFFSET,
@@ -26,6 +27,7 @@ import {
   S_STORE_TIMESTAMP,
   S_TAGS_CODE,
   S_TOPIC_ID,
+  keyHashCount,
   type DispatchFacts,
   type WorkerState,
 } from './messages.js';
@@ -187,6 +189,8 @@ export class RingProducer extends RingSide {
     tagsCode: number,
     storeTimestamp: number,
     flags: number,
+    /** The index key hashes, when flags has DISPATCH_FLAG_KEY_HASHES (read at once: reusable). */
+    keyHashes: Int32Array | null = null,
   ): boolean {
     if (this.pending !== 0 && !this.headOfLine) return false;
     const head = this.head;
@@ -207,6 +211,7 @@ export class RingProducer extends RingSide {
     i32[i + S_TOPIC_ID] = topicId;
     i32[i + S_QUEUE_ID] = queueId;
     i32[i + S_FLAGS] = flags;
+    if (keyHashes !== null) for (let k = keyHashCount(flags) - 1; k >= 0; k--) i32[i + S_KEY_HASHES + k] = keyHashes[k]!;
     this.head = (head + 1) | 0;
     return true;
   }
@@ -242,6 +247,8 @@ export class RingProducer extends RingSide {
     }
     // Staged records must be visible, or a full ring of them would never drain.
     this.publish();
+    // The caller reuses its hash array for the next record while this one waits.
+    if (record[8]) record[8] = record[8].slice();
     Atomics.add(this.h, H_STALLS, 1);
     this.pending++;
     const p = this.chain.then(() => this.waitAndPush(record)).finally(() => {
@@ -374,6 +381,7 @@ export class RingConsumer extends RingSide {
     out.topicId = this.i32[j + S_TOPIC_ID];
     out.queueId = this.i32[j + S_QUEUE_ID];
     out.flags = this.i32[j + S_FLAGS];
+    for (let k = keyHashCount(out.flags) - 1; k >= 0; k--) out.keyHashes[k] = this.i32[j + S_KEY_HASHES + k]!;
     return out;
   }
 

@@ -153,7 +153,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
     this.index?.control?.postMessage(msg);
   }
 
-  offer(req: DispatchRequest, topicId: number, flags: number): Promise<void> | undefined {
+  offer(req: DispatchRequest, topicId: number, flags: number, keyHashes: Int32Array | null = null): Promise<void> | undefined {
     const p = this.dispatch.producer;
     let wait: Promise<void> | undefined;
     if (!p.tryPush(req.commitLogOffset, req.msgSize, topicId, req.queueId, req.consumeQueueOffset, req.tagsCode, req.storeTimestamp, flags)) {
@@ -162,8 +162,8 @@ export class WorkerDispatcher implements RemoteDispatcher {
     const ix = this.index?.producer;
     if (ix && flags & (DISPATCH_FLAG_HAS_KEYS | DISPATCH_FLAG_HAS_UNIQ_KEY)) {
       this.lastIndexEnd = req.commitLogOffset + req.msgSize;
-      if (!ix.tryPush(req.commitLogOffset, req.msgSize, topicId, req.queueId, req.consumeQueueOffset, req.tagsCode, req.storeTimestamp, flags)) {
-        const w = ix.pushAsync(req.commitLogOffset, req.msgSize, topicId, req.queueId, req.consumeQueueOffset, req.tagsCode, req.storeTimestamp, flags);
+      if (!ix.tryPush(req.commitLogOffset, req.msgSize, topicId, req.queueId, req.consumeQueueOffset, req.tagsCode, req.storeTimestamp, flags, keyHashes)) {
+        const w = ix.pushAsync(req.commitLogOffset, req.msgSize, topicId, req.queueId, req.consumeQueueOffset, req.tagsCode, req.storeTimestamp, flags, keyHashes);
         wait = wait ? Promise.all([wait, w]).then(() => undefined) : w;
       }
     }

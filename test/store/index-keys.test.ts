@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findIndexKeys, indexKeyHashFromBytes, newIndexKeyRanges } from '../../src/store/index-keys.js';
+import { findIndexKeys, indexKeyHashesOf, indexKeyHashFromBytes, newIndexKeyRanges } from '../../src/store/index-keys.js';
 import { indexKeyHash, indexKeyPrefixHash } from '../../src/store/index-file.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -31,5 +31,26 @@ describe('index keys read from property bytes', () => {
       const b = enc(`..${key}..`);
       expect(indexKeyHashFromBytes(indexKeyPrefixHash(topic!), b, 2, 2 + key!.length)).toBe(indexKeyHash(topic!, key!));
     }
+  });
+
+  it('hashes the keys of a properties string as buildIndex puts them: UNIQ_KEY first, then each KEYS entry', () => {
+    const out = new Int32Array(4);
+    const hashes = (props: string) => {
+      const n = indexKeyHashesOf(props, indexKeyPrefixHash('T'), out);
+      return n < 0 ? n : [...out.subarray(0, n)];
+    };
+    const h = (key: string) => indexKeyHash('T', key);
+    expect(hashes('TAGS\u0001a\u0002KEYS\u0001k1  k2 \u0002UNIQ_KEY\u0001U1')).toEqual([h('U1'), h('k1'), h('k2')]);
+    // The first occurrence of a name wins; a name must start a property.
+    expect(hashes('XKEYS\u0001no\u0002KEYS\u0001yes\u0002KEYS\u0001again')).toEqual([h('yes')]);
+    expect(hashes('KEYS\u0001\u0002UNIQ_KEY\u0001')).toEqual([]);
+    expect(hashes('TAGS\u0001a')).toEqual([]);
+    expect(hashes('KEYS\u0001clé 键')).toEqual([h('clé'), h('键')]);
+    // Does not fit a ring slot, or would not survive UTF-8: the worker reads the record instead.
+    expect(hashes('KEYS\u0001a b c d e')).toBe(-1);
+    expect(hashes('KEYS\u0001a b c d\u0002UNIQ_KEY\u0001u')).toBe(-1);
+    expect(hashes('KEYS\u0001a\ud800')).toBe(-1);
+    expect(hashes('UNIQ_KEY\u0001\udc00')).toBe(-1);
+    expect(hashes('KEYS\u0001a b c d')).toEqual([h('a'), h('b'), h('c'), h('d')]);
   });
 });

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { RingConsumer } from '../../src/workers/ring.js';
 import { WorkerState, newDispatchFacts, type WorkerToHost } from '../../src/workers/messages.js';
-import { expectedRecord } from './ring-records.js';
+import { expectedRecord, recordMismatch } from './ring-records.js';
 
 /**
  * Test consumer for ring.test.ts, a stand-in for a dispatch worker: checks every record against
@@ -49,9 +49,8 @@ try {
       const seq = facts.queueOffset;
       if (expectedSeq >= 0 && seq !== expectedSeq) throw new Error(`record ${seq} arrived, expected ${expectedSeq}`);
       const want = expectedRecord(seq);
-      for (const k of Object.keys(want) as Array<keyof typeof want>) {
-        if (facts[k] !== want[k]) throw new Error(`record ${seq}: ${k} = ${facts[k]}, expected ${want[k]}`);
-      }
+      const wrong = recordMismatch(facts, want);
+      if (wrong) throw new Error(`record ${seq}: ${wrong}`);
       expectedSeq = seq + 1;
       out[seq] = facts.phyOffset;
       Atomics.add(counts, seq, 1);

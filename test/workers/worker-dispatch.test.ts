@@ -105,4 +105,39 @@ describe('dispatch in worker threads', () => {
       t.cleanup();
     }
   });
+
+  it('index keys hashed on the append path, or read back by the worker when they do not fit, find their messages', async () => {
+    const t = tempDir();
+    try {
+      // A tiny ring: most records wait for room, so their key hashes must outlive the caller's array.
+      const { store, workers } = await openWithWorkers(storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 1024 * 1024, mappedFileSizeConsumeQueue: 20000, dispatchRingSlots: 8 }));
+      const N = 1500;
+      const shapes = [
+        (i: number) => ({ keys: `a${i} b${i}`, uniq: `U${i}`, found: [`a${i}`, `b${i}`, `U${i}`] }), // hashed: 3 keys
+        (i: number) => ({ keys: `c${i} d${i}  e${i} f${i} g${i}`, uniq: `V${i}`, found: [`c${i}`, `e${i}`, `g${i}`, `V${i}`] }), // 6 keys: read back
+        (i: number) => ({ keys: `clé${i}`, found: [`clé${i}`] }), // non-ASCII: hashed from the string
+        (i: number) => ({ keys: `x\ud800${i}`, found: [`x\ufffd${i}`] }), // a lone surrogate is stored as U+FFFD: read back
+        (i: number) => ({ keys: '', found: [] as string[] }), // nothing to index
+      ];
+      await Promise.all(
+        Array.from({ length: N }, (_, i) => {
+          const s = shapes[i % shapes.length]!(i);
+          const props = [`KEYS\u0001${s.keys}`, ...('uniq' in s ? [`UNIQ_KEY\u0001${s.uniq}`] : [])].join('\u0002');
+          return store.putMessage({ topic: 'K', queueId: 0, body: Buffer.from(`k${i}`), properties: props });
+        }),
+      );
+      await store.whenDispatched(store.getMaxPhyOffset());
+      expect(workers.stats().dispatchRingStalls).toBeGreaterThan(0);
+      for (let i = 0; i < N; i++) {
+        for (const key of shapes[i % shapes.length]!(i).found) {
+          const r = await store.queryMessage('K', key, 32, 0, Date.now() + 1000);
+          expect(r.messages.map((b) => decodeMessage(b, 0).body.toString()), key).toEqual([`k${i}`]);
+        }
+      }
+      expect((await store.queryMessage('K', `b${N}`, 32, 0, Date.now() + 1000)).messages).toEqual([]);
+      await store.shutdown();
+    } finally {
+      t.cleanup();
+    }
+  });
 });
