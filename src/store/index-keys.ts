@@ -7,8 +7,6 @@
  * Java hashes UTF-16 code units; for ASCII bytes those are the bytes themselves. A value with any
  * other byte is reported as such and the caller decodes it (rare: keys are ids).
  */
-import { indexKeyHashFrom } from './index-file.js';
-
 const NAME_VALUE_SEPARATOR = 0x01;
 const PROPERTY_SEPARATOR = 0x02;
 const KEYS = Buffer.from('KEYS', 'latin1');
@@ -82,20 +80,21 @@ export function indexKeyHashesOf(props: string, prefixHash: number, out: Int32Ar
   if (u >= 0) {
     const end = valueEnd(props, u);
     if (end > u) {
-      if (n === out.length || hasSurrogate(props, u, end)) return -1;
-      out[n++] = indexKeyHashFrom(prefixHash, props, u, end);
+      const h = hashOrSurrogate(prefixHash, props, u, end);
+      if (h < 0 || n === out.length) return -1;
+      out[n++] = h;
     }
   }
   const k = valueStart(props, KEYS_NAME);
   if (k < 0) return n;
   const end = valueEnd(props, k);
-  if (hasSurrogate(props, k, end)) return -1;
   let start = k;
   for (let i = k; i <= end; i++) {
     if (i < end && props.charCodeAt(i) !== KEY_SEPARATOR) continue;
     if (i > start) {
-      if (n === out.length) return -1;
-      out[n++] = indexKeyHashFrom(prefixHash, props, start, i);
+      const h = hashOrSurrogate(prefixHash, props, start, i);
+      if (h < 0 || n === out.length) return -1;
+      out[n++] = h;
     }
     start = i + 1;
   }
@@ -119,7 +118,13 @@ function valueEnd(props: string, start: number): number {
   return e < 0 ? props.length : e;
 }
 
-function hasSurrogate(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if ((s.charCodeAt(i) & 0xf800) === 0xd800) return true;
-  return false;
+/** indexKeyHashFrom of `s[start, end)`, or -1 if it holds a surrogate code unit (one pass). */
+function hashOrSurrogate(prefixHash: number, s: string, start: number, end: number): number {
+  let h = prefixHash;
+  for (let i = start; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if ((c & 0xf800) === 0xd800) return -1;
+    h = (Math.imul(31, h) + c) | 0;
+  }
+  return h === -2147483648 ? 0 : Math.abs(h);
 }
