@@ -1,11 +1,10 @@
 import { parseDelayLevels } from './delay-levels.js';
 import type { StoreConfig } from './config.js';
 import type { CommitLog } from './commit-log.js';
-import type { MappedFile } from './mapped-file.js';
 import type { ConsumeQueueTable } from './consume-queue-table.js';
 import type { StoreCheckpoint } from './checkpoint.js';
 import { MESSAGE_MAGIC, storeTimestampOf } from './message-codec.js';
-import { CHECK_BLANK, checkRecord } from './record-check.js';
+import { SegmentWalker } from './segment-walk.js';
 import { fillFromRecord, newDispatchRequest, type Dispatcher } from './dispatch.js';
 
 export interface RecoveryResult {
@@ -55,24 +54,24 @@ export function recoverStore(
   const delayLevels = parseDelayLevels(cfg.messageDelayLevel);
   let redispatched = 0;
   let dispatchTo = Infinity;
-  const visit = (f: MappedFile, pos: number): void => {
-    const at = f.fileFromOffset + pos;
+  const visit = (buf: Buffer, pos: number, at: number): void => {
     if (at < dispatchFrom || at >= dispatchTo) return;
-    dispatcher.dispatch(fillFromRecord(req, f.buffer, pos, delayLevels));
+    dispatcher.dispatch(fillFromRecord(req, buf, pos, delayLevels));
     redispatched++;
   };
+  const walker = new SegmentWalker(cfg.maxMessageSize + 64 * 1024 + 4096);
   if (dispatchFrom < checkedFrom) {
     // A rebuild reaches into segments recovery does not check: read them as RocketMQ's reput does.
     const i = files.indexOf(commitLog.queue.findByOffset(dispatchFrom)!);
-    walk(cfg, files.slice(i, start), dispatchFrom, false, visit, log);
+    walker.walk(files.slice(i, start), dispatchFrom, false, visit, (at) => log?.(`recovery: unreadable record at commit log offset ${at}; rebuilding queues from the next segment on`));
   }
-  const validEnd = walk(cfg, files.slice(start), checkedFrom, cfg.checkCRCOnRecover, visit, null);
+  const validEnd = walker.walk(files.slice(start), checkedFrom, cfg.checkCRCOnRecover, visit);
   if (dispatchFrom > validEnd) {
     // Queue units past the valid end (the log's tail was damaged after the stop): they are dropped
     // below, and nothing here says which units before them are sound. Dispatch all checked records.
     dispatchFrom = checkedFrom;
     dispatchTo = validEnd;
-    walk(cfg, files.slice(start), checkedFrom, false, visit, null);
+    walker.walk(files.slice(start), checkedFrom, false, visit);
   }
   commitLog.queue.truncateFrom(validEnd);
   for (const f of files) f.flushedPosition = f.wrotePosition;
@@ -82,34 +81,6 @@ export function recoverStore(
   const last = commitLog.queue.last;
   if (last && last.wrotePosition > 0) commitLog.lastStoreTimestamp = lastRecordTimestamp(commitLog, validEnd);
   return { abnormal: !lastExitOK, validEnd, redispatched };
-}
-
-/**
- * Walks the records of consecutive segments from `from` (a record boundary in the first), calling
- * `visit` for each valid one; returns where valid data ends. With `log`, an invalid record only
- * ends its segment (reported) instead of the walk: the walk of segments recovery does not own.
- */
-function walk(cfg: StoreConfig, files: MappedFile[], from: number, checkCRC: boolean, visit: (f: MappedFile, pos: number) => void, log: ((m: string) => void) | null | undefined): number {
-  const maxSize = cfg.maxMessageSize + 64 * 1024 + 4096;
-  let end = from;
-  scan: for (const f of files) {
-    for (let pos = Math.max(0, from - f.fileFromOffset); ; ) {
-      const r = checkRecord(f.buffer, pos, f.fileSize, checkCRC, maxSize);
-      if (r === CHECK_BLANK) {
-        end = f.fileFromOffset + f.fileSize;
-        continue scan;
-      }
-      if (r <= 0) {
-        if (log === null) break scan;
-        log?.(`recovery: unreadable record at commit log offset ${f.fileFromOffset + pos}; rebuilding queues from the next segment on`);
-        continue scan;
-      }
-      visit(f, pos);
-      pos += r;
-      end = f.fileFromOffset + pos;
-    }
-  }
-  return end;
 }
 
 /** Newest segment whose first record is a message stored before the checkpoint's safe time. */
