@@ -118,7 +118,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       if (empty) this.log.warn(`dropped ${empty}: an empty last segment left by a crash during its creation`);
       this.consumeQueues.load((m) => this.log.warn(m));
       this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
-      this.lastRecovery = recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK, (m) => this.log.warn(m));
+      this.lastRecovery = await recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK, (m) => this.log.warn(m));
       this.index.truncateBeyond(this.lastRecovery.validEnd);
       this.commitLog.queue.preallocateNext();
       const last = this.commitLog.queue.last;

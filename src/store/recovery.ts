@@ -5,7 +5,11 @@ import type { ConsumeQueueTable } from './consume-queue-table.js';
 import type { StoreCheckpoint } from './checkpoint.js';
 import { MESSAGE_MAGIC, storeTimestampOf } from './message-codec.js';
 import { SegmentWalker } from './segment-walk.js';
+import { SegmentScanPool } from './segment-scan-pool.js';
 import { fillFromRecord, newDispatchRequest, type Dispatcher } from './dispatch.js';
+
+/** Segments at least this big are validated on pool threads (smaller ones cost less than starting them). */
+const PARALLEL_SCAN_MIN_SEGMENT = 16 << 20;
 
 export interface RecoveryResult {
   abnormal: boolean;
@@ -13,6 +17,8 @@ export interface RecoveryResult {
   validEnd: number;
   /** Records read back and offered to the dispatchers (already dispatched ones are skipped by them). */
   redispatched: number;
+  /** Whether the checked segments were validated on pool threads (big segments). */
+  pooled?: boolean;
 }
 
 /**
@@ -32,7 +38,7 @@ export interface RecoveryResult {
  * 4. The first invalid record ends the log: the torn tail is zeroed, later segments deleted, and
  *    queue units pointing at or past that end are dropped (derived files never outlive their data).
  */
-export function recoverStore(
+export async function recoverStore(
   cfg: StoreConfig,
   commitLog: CommitLog,
   cqTable: ConsumeQueueTable,
@@ -40,7 +46,7 @@ export function recoverStore(
   dispatcher: Dispatcher,
   lastExitOK: boolean,
   log?: (message: string) => void,
-): RecoveryResult {
+): Promise<RecoveryResult> {
   cqTable.recover();
   const files = commitLog.queue.files;
   if (files.length === 0) {
@@ -65,7 +71,23 @@ export function recoverStore(
     const i = files.indexOf(commitLog.queue.findByOffset(dispatchFrom)!);
     walker.walk(files.slice(i, start), dispatchFrom, false, visit, (at) => log?.(`recovery: unreadable record at commit log offset ${at}; rebuilding queues from the next segment on`));
   }
-  const validEnd = walker.walk(files.slice(start), checkedFrom, cfg.checkCRCOnRecover, visit);
+  const checked = files.slice(start);
+  let validEnd: number;
+  const pooled = cfg.checkCRCOnRecover && checked.length > 1 && cfg.mappedFileSizeCommitLog >= PARALLEL_SCAN_MIN_SEGMENT;
+  if (pooled) {
+    // Body CRCs of big segments on pool threads, a segment each; then one pass here without them.
+    const pool = new SegmentScanPool();
+    try {
+      validEnd = await pool.validEnd(checked, checkedFrom, true, walker.maxRecordSize);
+    } finally {
+      await pool.close();
+    }
+    dispatchTo = validEnd;
+    const from = Math.max(dispatchFrom, checkedFrom);
+    if (from < validEnd) walker.walk(files.slice(files.indexOf(commitLog.queue.findByOffset(from)!)), from, false, visit);
+  } else {
+    validEnd = walker.walk(checked, checkedFrom, cfg.checkCRCOnRecover, visit);
+  }
   if (dispatchFrom > validEnd) {
     // Queue units past the valid end (the log's tail was damaged after the stop): they are dropped
     // below, and nothing here says which units before them are sound. Dispatch all checked records.
@@ -80,7 +102,7 @@ export function recoverStore(
   for (const cq of cqTable.all()) commitLog.setNextQueueOffset(cq.topic, cq.queueId, cq.maxOffsetInQueue);
   const last = commitLog.queue.last;
   if (last && last.wrotePosition > 0) commitLog.lastStoreTimestamp = lastRecordTimestamp(commitLog, validEnd);
-  return { abnormal: !lastExitOK, validEnd, redispatched };
+  return { abnormal: !lastExitOK, validEnd, redispatched, pooled };
 }
 
 /** Newest segment whose first record is a message stored before the checkpoint's safe time. */

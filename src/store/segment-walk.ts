@@ -11,6 +11,13 @@ export interface SegmentFile {
 /** Called for each valid record: its bytes are `buf[pos, pos + size)`, its commit log offset `offset`. */
 export type RecordVisitor = (buf: Buffer, pos: number, offset: number) => void;
 
+/** Where a segment's valid records end (a byte position in it) and what stopped them: CHECK_BLANK (a closed segment), CHECK_END (zeros) or CHECK_CORRUPT. */
+export interface SegmentWalkResult {
+  end: number;
+  stop: number;
+}
+
+const ignore: RecordVisitor = () => {};
 const CHUNK = 8 << 20;
 /** The smallest thing checkRecord reads: TOTALSIZE and MAGICCODE. */
 const HEAD = 8;
@@ -24,7 +31,7 @@ const HEAD = 8;
  */
 export class SegmentWalker {
   private readonly buf: Buffer;
-  private readonly maxRecordSize: number;
+  readonly maxRecordSize: number;
 
   /**
    * `maxRecordSize`: a record claiming more is invalid. `chunkBytes`: how much one read asks for
@@ -57,7 +64,7 @@ export class SegmentWalker {
   }
 
   /** One segment from byte `start`: where its valid records end, and what stopped them (a CHECK_* value). */
-  private walkSegment(f: SegmentFile, start: number, checkCRC: boolean, visit: RecordVisitor): { end: number; stop: number } {
+  walkSegment(f: SegmentFile, start: number, checkCRC: boolean, visit: RecordVisitor = ignore): SegmentWalkResult {
     const buf = this.buf;
     const fd = openSync(f.path, 'r');
     try {

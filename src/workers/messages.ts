@@ -5,12 +5,13 @@
  *    slots, one per appended record (its dispatch facts). One producer (the append path on the
  *    main thread), one consumer (a dispatch or index worker). `ring.ts` implements it.
  * 2. Control messages between a worker host and its worker (rare; never per record).
- * 3. The index-query pool's task and result (declared by the store, re-exported here).
+ * 3. The index-query and segment-scan pools' tasks and results (declared by the store, re-exported here).
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { StoreConfig } from '../store/config.js';
 
 export type { IndexQueryTask, QueryOffsetResult } from '../store/index-query-pool.js';
+export type { SegmentScanTask } from '../store/segment-scan-pool.js';
 
 // ---------------------------------------------------------------------------------------------
 // Ring header. Int32 cells except DISPATCHED (BigInt64). Cells written by the producer and cells

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
@@ -106,5 +106,45 @@ describe('restart after a clean stop: rebuilding', () => {
     cleanups.push(() => again.shutdown());
     expect(again.lastRecovery?.abnormal).toBe(true);
     expect(bodies(again, 'T', 0)).toEqual(Array.from({ length: acked }, (_, i) => `m${i}`));
+  });
+
+  it('big segments are validated on pool threads, with the same outcome', async () => {
+    // 16 MiB segments (the smallest validated on pool threads), about 2.5 of them.
+    const cfg = fresh({ mappedFileSizeCommitLog: 16 << 20, mappedFileSizeConsumeQueue: 60_000 * 20 });
+    const s = await open(cfg, false);
+    const body = 'p'.repeat(1000);
+    const offsets: number[] = [];
+    for (let i = 0; i < 40_000; i++) offsets.push((await s.putMessage(msg('P', i % 2, `${i}:${body}`))).wroteOffset);
+    await s.shutdown();
+    const segments = readdirSync(join(cfg.storePathRootDir, 'commitlog')).sort();
+    expect(segments.length).toBe(3);
+
+    let again = await open(cfg, false);
+    expect(again.lastRecovery).toMatchObject({ abnormal: false, redispatched: 0, pooled: true });
+    expect((await again.putMessage(msg('P', 0, 'next'))).queueOffset).toBe(20_000);
+    await again.shutdown();
+
+    // A rebuild dispatches every record, after the pool has validated them.
+    rmSync(join(cfg.storePathRootDir, 'consumequeue'), { recursive: true });
+    again = await open(cfg, false);
+    expect(again.lastRecovery).toMatchObject({ abnormal: false, redispatched: 40_001, pooled: true });
+    expect(again.getMaxOffsetInQueue('P', 1)).toBe(20_000);
+    await again.shutdown();
+
+    // A damaged body in the middle segment ends the log there; the last segment goes.
+    const mid = join(cfg.storePathRootDir, 'commitlog', segments[1]!);
+    const bad = offsets.findIndex((o) => o >= (16 << 20) + 1_000_000);
+    const fd = openSync(mid, 'r+');
+    const one = Buffer.alloc(1);
+    const at = offsets[bad]! - (16 << 20) + 200;
+    readSync(fd, one, 0, 1, at);
+    one[0] ^= 0xff;
+    writeSync(fd, one, 0, 1, at);
+    closeSync(fd);
+    again = await open(cfg, false);
+    cleanups.push(() => again.shutdown());
+    expect(again.lastRecovery).toMatchObject({ validEnd: offsets[bad], pooled: true });
+    expect(readdirSync(join(cfg.storePathRootDir, 'commitlog')).sort()).toEqual(segments.slice(0, 2));
+    expect(again.getMaxOffsetInQueue('P', bad % 2)).toBe(Math.floor(bad / 2));
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SegmentWalker, type SegmentFile } from '../../src/store/segment-walk.js';
+import { SegmentScanPool } from '../../src/store/segment-scan-pool.js';
 import { decodeMessage } from '../../src/store/index.js';
 import { recordLayout } from '../../src/store/message-codec.js';
 import { msg } from './conformance.js';
@@ -78,5 +79,26 @@ describe('walking commit log segments through a reused read buffer', () => {
     const lenient = walkAll(w, segments, 0, true, (at) => reported.push(at));
     expect(reported).toEqual([offsets[bad]]);
     expect(lenient.seen).toEqual(offsets.filter((o, i) => i < bad || o >= seg.fileFromOffset + SEGMENT));
+  });
+
+  it('a scan pool finds the same end as a walk, a segment per thread', async () => {
+    const { segments, offsets } = await stored(120);
+    const pool = new SegmentScanPool({ maxThreads: 2 });
+    try {
+      const w = new SegmentWalker(3200);
+      const whole = w.walk(segments, 0, true, () => {});
+      expect(await pool.validEnd(segments, 0, true, 3200)).toBe(whole);
+      expect(await pool.validEnd(segments.slice(2), segments[2]!.fileFromOffset, true, 3200)).toBe(whole);
+      const bad = offsets.findIndex((o) => o >= SEGMENT * 3 + 2000);
+      const seg = segments.find((f) => f.fileFromOffset <= offsets[bad]! && offsets[bad]! < f.fileFromOffset + SEGMENT)!;
+      const bytes = readFileSync(seg.path);
+      bytes[recordLayout(bytes, offsets[bad]! - seg.fileFromOffset).bodyLenAt + 5] ^= 0x01;
+      writeFileSync(seg.path, bytes);
+      expect(await pool.validEnd(segments, 0, true, 3200)).toBe(offsets[bad]);
+      expect(await pool.validEnd(segments, 0, false, 3200)).toBe(whole);
+      await expect(pool.validEnd([{ path: `${seg.path}.gone`, fileFromOffset: 0, fileSize: SEGMENT }], 0, true, 3200)).rejects.toMatchObject({ code: 'IO_ERROR' });
+    } finally {
+      await pool.close();
+    }
   });
 });
