@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { closeSync, existsSync, openSync, readdirSync, readSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultMessageStore, decodeMessage, type StoreConfig } from '../../src/store/index.js';
+import { DefaultMessageStore, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { msg } from './conformance.js';
 import { scratchStores } from '../helpers/scratch-store.js';
+import { queueBodies } from '../helpers/queue-bodies.js';
 
 /**
  * Starting after a clean stop (RocketMQ's recoverNormally): the last segments are still checked,
@@ -21,15 +22,7 @@ async function open(cfg: StoreConfig, workers: boolean): Promise<DefaultMessageS
   return s;
 }
 
-function bodies(s: DefaultMessageStore, topic: string, q: number): string[] {
-  const out: string[] = [];
-  for (let off = 0; ; ) {
-    const r = s.getMessage('g', topic, q, off, 1000);
-    if (r.status !== 'FOUND') return out;
-    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
-    off = r.nextBeginOffset;
-  }
-}
+const bodies = queueBodies;
 
 /** `n` records of about 600 bytes alternating between topics A and B: many 8 KiB segments. */
 async function fill(s: DefaultMessageStore, n: number, topics = ['A', 'B']): Promise<void> {

@@ -6,6 +6,7 @@ import { DefaultMessageStore, decodeMessage, InProcessHa, offsetToFileName, type
 import { encodeReport, encodeTransferHeader, ReportReader, TransferReader, HaProtocolError, type Transfer } from '../../src/store/ha-protocol.js';
 import { HaSlaveClient } from '../../src/store/ha-slave.js';
 import { scratchStores } from '../helpers/scratch-store.js';
+import { queueBodies } from '../helpers/queue-bodies.js';
 import { until } from '../helpers/until.js';
 import { msg } from './conformance.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
@@ -38,15 +39,7 @@ function segments(cfg: StoreConfig): Map<string, Buffer> {
 }
 
 /** Every message of a queue, following nextBeginOffset (a pull stops at a queue file's end). */
-function bodies(s: DefaultMessageStore, topic: string, q: number): string[] {
-  const out: string[] = [];
-  for (let off = s.getMinOffsetInQueue(topic, q); ; ) {
-    const r = s.getMessage('g', topic, q, off, 1000);
-    if (r.status !== 'FOUND') return out;
-    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
-    off = r.nextBeginOffset;
-  }
-}
+const bodies = queueBodies;
 
 describe('HA protocol', () => {
   it('encodes reports and transfer headers big-endian, as RocketMQ', () => {

@@ -3,19 +3,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, decodeMessage, storeConfig, usesStagedWrites, type PutMessageResult } from '../../src/store/index.js';
 import { scratchStores } from '../helpers/scratch-store.js';
+import { queueBodies } from '../helpers/queue-bodies.js';
 import { msg } from './conformance.js';
 
 const { cleanups, fresh, open } = scratchStores({ transientStorePoolEnable: true });
 
-function readAll(s: DefaultMessageStore, topic: string, q: number): string[] {
-  const out: string[] = [];
-  for (let off = 0; ; ) {
-    const r = s.getMessage('g', topic, q, off, 1000);
-    if (r.status !== 'FOUND') return out;
-    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
-    off = r.nextBeginOffset;
-  }
-}
+const readAll = queueBodies;
 
 describe('staged writes (transientStorePoolEnable, and SYNC_FLUSH)', () => {
   it('is on under SYNC_FLUSH or when asked for, off by default', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DefaultMessageStore, decodeMessage, type StoreConfig } from '../../src/store/index.js';
+import { DefaultMessageStore, type StoreConfig } from '../../src/store/index.js';
 import { WorkerHa } from '../../src/workers/worker-ha.js';
 import { scratchStores } from '../helpers/scratch-store.js';
+import { queueBodies } from '../helpers/queue-bodies.js';
 import { until } from '../helpers/until.js';
 import { msg } from '../store/conformance.js';
 
@@ -16,15 +17,7 @@ async function open(cfg: StoreConfig): Promise<{ store: DefaultMessageStore; ha:
   return { store, ha };
 }
 
-function bodies(s: DefaultMessageStore): string[] {
-  const out: string[] = [];
-  for (let off = 0; ; ) {
-    const r = s.getMessage('g', 'WT', 0, off, 1000);
-    if (r.status !== 'FOUND') return out;
-    out.push(...r.messages.map((b) => decodeMessage(b, 0).body.toString()));
-    off = r.nextBeginOffset;
-  }
-}
+const bodies = (s: DefaultMessageStore): string[] => queueBodies(s, 'WT', 0, 0);
 
 describe('replication in HA workers', () => {
   it('replicates between two stores whose HA runs in workers, and survives either worker dying', async () => {
