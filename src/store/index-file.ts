@@ -336,6 +336,11 @@ export class IndexFile {
     return count - keep;
   }
 
+  /** Closed or destroyed: its contents no longer count. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** Makes the file durable (fdatasync); a no-op once closed (a rolled file may expire first). */
   async flush(): Promise<void> {
     if (!this.closed && !this.readOnly) await this.file.flush();

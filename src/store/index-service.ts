@@ -239,7 +239,8 @@ export class IndexService {
       this.background = this.background.then(async () => {
         try {
           await prev.flush();
-          if (prev.isFull()) this.opts.onIndexCheckpoint?.(prev.endTimestamp);
+          // A file recovery truncated away meanwhile is not a checkpoint.
+          if (prev.isFull() && !prev.isClosed) this.opts.onIndexCheckpoint?.(prev.endTimestamp);
         } catch (e) {
           this.failure ??= e;
         }

@@ -242,6 +242,8 @@ export class MappedFile {
   async flush(): Promise<number> {
     await this.awaitDirectory();
     while (this.flushing) await this.flushing;
+    // Closed while this call waited (a rolled index file truncated by recovery): nothing to flush.
+    if (this.fd < 0) return this.flushedPosition;
     const target = this.readPosition;
     if (target <= this.flushedPosition) return this.flushedPosition;
     this.flushing = new Promise<number>((resolve, reject) => {
