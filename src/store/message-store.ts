@@ -112,6 +112,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     prepareStoreRoot(root);
     const lastExitOK = !abortMarker.exists(abortPath(this.config));
     this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
+    const loadStarted = performance.now();
     try {
       this.commitLog.queue.load();
       const empty = this.commitLog.queue.droppedEmptyTail;
@@ -119,6 +120,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.consumeQueues.load((m) => this.log.warn(m));
       this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
       this.lastRecovery = await recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK, (m) => this.log.warn(m));
+      this.lastRecovery.ms = Math.round(performance.now() - loadStarted);
       this.index.truncateBeyond(this.lastRecovery.validEnd);
       this.commitLog.queue.preallocateNext();
       const last = this.commitLog.queue.last;
@@ -137,6 +139,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       throw e;
     }
     if (!lastExitOK) this.log.warn(`store ${root}: abort marker found, recovered after a crash (${JSON.stringify(this.lastRecovery)})`);
+    else if (this.lastRecovery.validEnd > 0) this.log.info(`store ${root}: recovered after a clean stop (${JSON.stringify(this.lastRecovery)})`);
     abortMarker.create(abortPath(this.config));
     this.flusher = new CommitLogFlusher(this.commitLog.queue, {
       ...flushTiming(this.config),

@@ -19,6 +19,8 @@ export interface RecoveryResult {
   redispatched: number;
   /** Whether the checked segments were validated on pool threads (big segments). */
   pooled?: boolean;
+  /** How long loading and recovering the files took (set by the store). */
+  ms?: number;
 }
 
 /**
