@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { closeSync, existsSync, openSync, readdirSync, readSync, rmSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { DefaultMessageStore, type StoreConfig } from '../../src/store/index.js';
+import { DefaultMessageStore, type StoreConfig, type StoreLogger } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { msg } from './conformance.js';
 import { scratchStores } from '../helpers/scratch-store.js';
@@ -16,8 +16,8 @@ import { queueBodies } from '../helpers/queue-bodies.js';
 const { cleanups, fresh } = scratchStores({ mappedFileSizeCommitLog: 8192, mappedFileSizeConsumeQueue: 400 });
 const quiet = { info() {}, warn() {}, error: (m: string) => console.error(m) };
 
-async function open(cfg: StoreConfig, workers: boolean): Promise<DefaultMessageStore> {
-  const s = new DefaultMessageStore(cfg, { logger: quiet, remoteDispatcher: workers ? new WorkerDispatcher() : undefined });
+async function open(cfg: StoreConfig, workers: boolean, logger: StoreLogger = quiet): Promise<DefaultMessageStore> {
+  const s = new DefaultMessageStore(cfg, { logger, remoteDispatcher: workers ? new WorkerDispatcher() : undefined });
   await s.start();
   return s;
 }
@@ -82,7 +82,9 @@ describe('restart after a clean stop: rebuilding', () => {
 
   it('a stop after dispatch failed leaves the abort marker: the next start recovers as after a crash', async () => {
     const cfg = fresh({ mappedFileSizeConsumeQueue: 20_000 });
-    const s = await open(cfg, false);
+    const logged: string[] = [];
+    const keep = (m: string): void => void logged.push(m);
+    const s = await open(cfg, false, { info() {}, warn: keep, error: keep });
     for (let i = 0; i < 10; i++) await s.putMessage(msg('T', 0, `m${i}`));
     const dir = join(cfg.storePathRootDir, 'consumequeue/T/0');
     truncateSync(join(dir, readdirSync(dir)[0]!), 4096);
@@ -94,6 +96,8 @@ describe('restart after a clean stop: rebuilding', () => {
     }
     await s.shutdown();
     expect(existsSync(join(cfg.storePathRootDir, 'abort'))).toBe(true);
+    expect(logged.some((m) => m.includes('appends are refused until restart'))).toBe(true);
+    expect(logged.some((m) => m.includes('the next start recovers as after a crash'))).toBe(true);
     rmSync(dir, { recursive: true });
     const again = await open(cfg, false);
     cleanups.push(() => again.shutdown());
