@@ -4,6 +4,7 @@ import { Duplex } from 'node:stream';
 import { TLSSocket, createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { parsePropertiesText } from '../store/index.js';
 import { RemotingError } from './remoting-error.js';
+import { selfSignedCertificate } from './self-signed-cert.js';
 
 /**
  * TLS for the remoting protocol, configured as RocketMQ's TlsSystemConfig is: a `tls.properties`
@@ -11,7 +12,7 @@ import { RemotingError } from './remoting-error.js';
  *
  * Servers (`tls.server.*`): `tls.server.mode` permissive (TLS and plain clients both; RocketMQ's
  * default), enforcing (TLS only) or disabled; `tls.server.certPath`, `tls.server.keyPath`
- * (PEM), `tls.server.keyPassword`; `tls.server.need.client.auth` none, optional or require, with
+ * (PEM), `tls.server.keyPassword`, or in test mode without them a self-signed certificate; `tls.server.need.client.auth` none, optional or require, with
  * `tls.server.trustCertPath` the CA clients' certificates must chain to.
  *
  * Clients (`useTLS`, and from the file `tls.client.*`): `tls.test.mode.enable` (true, RocketMQ's
@@ -50,6 +51,11 @@ function oneOf<T extends string>(props: Map<string, string>, file: string, key: 
   return v as T;
 }
 
+/** `tls.test.mode.enable`, true unless set to false (RocketMQ's default). */
+function isTestMode(props: Map<string, string>): boolean {
+  return (props.get('tls.test.mode.enable') ?? 'true').trim() !== 'false';
+}
+
 /** A server's TLS settings from a tls.properties file, or null when its mode is disabled. */
 export function loadTlsServer(file: string): TlsServer | null {
   const props = readProps(file);
@@ -57,16 +63,22 @@ export function loadTlsServer(file: string): TlsServer | null {
   if (mode === 'disabled') return null;
   const pem = (key: string): Buffer => {
     const path = props.get(key);
-    if (!path) throw new RemotingError('BAD_TLS_CONFIG', `${file}: ${key} is required with tls.server.mode=${mode}`);
+    if (!path) {
+      const why = isTestMode(props) ? 'once the other of tls.server.certPath and keyPath is set' : 'and tls.test.mode.enable=false';
+      throw new RemotingError('BAD_TLS_CONFIG', `${file}: ${key} is required with tls.server.mode=${mode} ${why}`);
+    }
     return readPem(file, key, path);
   };
   const auth = oneOf(props, file, 'tls.server.need.client.auth', ['none', 'optional', 'require'] as const, 'none');
+  // Test mode (RocketMQ's default) with no certificate configured: one made on the spot, as
+  // RocketMQ's servers do. Unlike RocketMQ, a configured certificate is used even in test mode.
+  const own = !props.get('tls.server.certPath') && !props.get('tls.server.keyPath') && isTestMode(props) ? selfSignedCertificate() : null;
   let context: SecureContext;
   try {
     context = createSecureContext({
-      cert: pem('tls.server.certPath'),
-      key: pem('tls.server.keyPath'),
-      passphrase: props.get('tls.server.keyPassword') || undefined,
+      cert: own?.cert ?? pem('tls.server.certPath'),
+      key: own?.key ?? pem('tls.server.keyPath'),
+      passphrase: own ? undefined : props.get('tls.server.keyPassword') || undefined,
       ca: auth !== 'none' ? pem('tls.server.trustCertPath') : undefined,
     });
   } catch (e) {
@@ -79,7 +91,7 @@ export function loadTlsServer(file: string): TlsServer | null {
 /** Options for tls.connect when a client uses TLS (`useTLS`), from its tls.properties if any. */
 export function tlsClientOptions(file: string): ConnectionOptions {
   const props = file ? readProps(file) : new Map<string, string>();
-  const testMode = (props.get('tls.test.mode.enable') ?? 'true').trim() !== 'false';
+  const testMode = isTestMode(props);
   const path = (key: string): Buffer | undefined => (props.get(key) ? readPem(file, key, props.get(key)!) : undefined);
   return {
     rejectUnauthorized: !testMode,

@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { join } from 'node:path';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
@@ -96,8 +97,29 @@ describe('TLS servers', () => {
     }
   });
 
+  it('test mode without a certificate: the server makes itself a self-signed one, as RocketMQ does', async () => {
+    const { server, addr } = await echoServer({ 'tls.server.mode': 'enforcing' });
+    try {
+      expect(await ping(addr, '')).toBe('pong');
+      // A client that checks certificates refuses it: it vouches for nothing.
+      await expect(ping(addr, tlsFile({ 'tls.test.mode.enable': 'false', 'tls.client.trustCertPath': join(certs, 'ca.pem') }))).rejects.toThrow(/certificate/);
+      const presented = await new Promise<PeerCertificate>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: Number(addr.split(':')[1]), rejectUnauthorized: false }, () => {
+          resolve(s.getPeerCertificate());
+          s.destroy();
+        }).on('error', reject);
+      });
+      expect(presented.subject.CN).toBe('localhost');
+      expect(presented.issuer.CN).toBe('localhost');
+      expect(new Date(presented.valid_to).getTime()).toBeGreaterThan(Date.now() + 365 * 86_400_000);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('a bad TLS config is an error naming the key', () => {
-    expect(() => loadTlsServer(tlsFile({ 'tls.server.mode': 'enforcing' }))).toThrow(/tls\.server\.certPath is required with tls\.server\.mode=enforcing/);
+    expect(() => loadTlsServer(tlsFile({ 'tls.server.mode': 'enforcing', 'tls.test.mode.enable': 'false' }))).toThrow(/tls\.server\.certPath is required with tls\.server\.mode=enforcing and tls\.test\.mode\.enable=false/);
+    expect(() => loadTlsServer(tlsFile({ 'tls.server.mode': 'enforcing', 'tls.server.certPath': serverKeys['tls.server.certPath'] }))).toThrow(/tls\.server\.keyPath is required with tls\.server\.mode=enforcing once the other/);
     expect(() => loadTlsServer(tlsFile({ ...serverKeys, 'tls.server.mode': 'strict' }))).toThrow(/tls\.server\.mode of .*: "strict" is none of disabled, permissive, enforcing/);
     expect(() => loadTlsServer(tlsFile({ ...serverKeys, 'tls.server.keyPath': '/nonexistent.key' }))).toThrow(/tls\.server\.keyPath of .*: cannot read \/nonexistent\.key/);
     expect(loadTlsServer(tlsFile({ 'tls.server.mode': 'disabled' }))).toBeNull();
