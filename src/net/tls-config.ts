@@ -30,6 +30,7 @@ export interface TlsServer {
 }
 
 function readProps(file: string): Map<string, string> {
+  if (file === '') return new Map();
   try {
     return parsePropertiesText(readFileSync(file, 'utf8'));
   } catch (e) {
@@ -56,7 +57,12 @@ function isTestMode(props: Map<string, string>): boolean {
   return (props.get('tls.test.mode.enable') ?? 'true').trim() !== 'false';
 }
 
-/** A server's TLS settings from a tls.properties file, or null when its mode is disabled. */
+/**
+ * A server's TLS settings from a tls.properties file, or null when its mode is disabled. No file
+ * (`''`) means RocketMQ's defaults, as a RocketMQ server without tls.config.file has them:
+ * permissive, test mode, a self-signed certificate. So a client with TLS on (Java's
+ * `-Dtls.enable=true`) reaches a server nobody configured for TLS, and plain clients too.
+ */
 export function loadTlsServer(file: string): TlsServer | null {
   const props = readProps(file);
   const mode = oneOf(props, file, 'tls.server.mode', ['disabled', 'permissive', 'enforcing'] as const, 'permissive');

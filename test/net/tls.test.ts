@@ -11,7 +11,7 @@ import { RemotingServer } from '../../src/net/remoting-server.js';
 import { loadTlsServer, tlsClientOptions } from '../../src/net/tls-config.js';
 import { Message, Producer, PushConsumer } from '../../src/net/client/index.js';
 import { repoRoot } from './helpers.js';
-import { pollUntil, silentLogger, startTestCluster } from '../helpers/cluster-procs.js';
+import { createTopic, pollUntil, silentLogger, startTestCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin } from '../helpers/mqadmin-run.js';
 
 /**
@@ -160,6 +160,28 @@ it('a broker that enforces TLS registers over TLS, and TLS clients send and cons
     }
   } finally {
     await consumer.shutdown();
+    await producer.shutdown();
+    await cluster.stop();
+  }
+});
+
+it('servers nobody configured for TLS take TLS clients too, as RocketMQ 4.9 servers do (permissive, self-signed)', async () => {
+  const cluster = await startTestCluster();
+  const producer = new Producer({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger, useTLS: true, producerGroup: 'DefaultTlsProducer' });
+  try {
+    // The NameServer answers cluster info over TLS and over plain TCP alike.
+    for (const tls of ['', undefined]) {
+      const client = new RemotingClient({ connectTimeoutMs: 2000, tls: tls === undefined ? undefined : tlsClientOptions(tls) });
+      try {
+        expect((await client.invoke(cluster.namesrvAddr, RemotingCommand.createRequest(RequestCode.GET_BROKER_CLUSTER_INFO), 2000)).code).toBe(ResponseCode.SUCCESS);
+      } finally {
+        client.close();
+      }
+    }
+    await createTopic(cluster, 'DefaultTls', 1);
+    await producer.start();
+    expect((await producer.send(new Message('DefaultTls', 'tls to a default broker'))).sendStatus).toBe('SEND_OK');
+  } finally {
     await producer.shutdown();
     await cluster.stop();
   }

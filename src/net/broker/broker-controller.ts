@@ -87,7 +87,7 @@ export class BrokerController {
   readonly brokerStats = new BrokerStatsManager();
   readonly locks = new RebalanceLockManager();
   readonly client: RemotingClient;
-  /** TLS of the broker's listeners (tlsConfigFile), null for plain TCP only. */
+  /** TLS of the broker's listeners (tlsConfigFile, or RocketMQ's permissive default), null for plain TCP only. */
   private readonly tls: TlsServer | null;
   private servers: RemotingServer[] = [];
   private registrar: NameServerRegistrar | null = null;
@@ -129,7 +129,7 @@ export class BrokerController {
     });
     this.schedule = new ScheduleMessageService(this.store, parseDelayLevels(store.messageDelayLevel), root, this.logger);
     // As RocketMQ's BrokerStartup: the broker's own calls (to NameServers) speak TLS when its server enforces it.
-    this.tls = broker.tlsConfigFile ? loadTlsServer(broker.tlsConfigFile) : null;
+    this.tls = loadTlsServer(broker.tlsConfigFile);
     const clientTls = this.tls?.mode === 'enforcing' ? tlsClientOptions(broker.tlsConfigFile) : undefined;
     this.client = new RemotingClient({ logger: this.logger, maxFrameSize: broker.maxFrameSize, tls: clientTls });
   }

@@ -41,7 +41,7 @@ export class NameServer {
       idleTimeoutMs: this.cfg.serverChannelMaxIdleTime,
       name: 'namesrv',
       logger: this.logger,
-      tls: this.cfg.tlsConfigFile ? loadTlsServer(this.cfg.tlsConfigFile) : null,
+      tls: loadTlsServer(this.cfg.tlsConfigFile),
     });
     new NamesrvProcessor({ routes: this.routes, kv: this.kv, config: this.cfg, configFile: this.configFile, logger: this.logger }).registerOn(server);
     server.on('disconnect', (conn: Connection) => {
