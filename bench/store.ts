@@ -8,6 +8,8 @@
  *   3. SYNC_FLUSH with 64 concurrent appenders (each awaiting its put), bounded by time and
  *      count; ratioToAsync = its rate / the ASYNC_FLUSH rate. Its disk baseline: rounds of 64
  *      raw record copies + one fdatasync (what perfect group commit could reach on this disk).
+ *   3b. Restart of the async store just written, as a broker opens it: after its clean stop, and
+ *      after a simulated crash (the abort marker put back). `store-restart-clean`/`-crash` ms.
  *   4. RssAnon sampled every 100 ms per phase (mapped file pages are not anonymous memory), with
  *      the value after 1/4 and after all of the async data, so growth shows.
  *
@@ -41,6 +43,7 @@ import { storeThreadsFor } from '../src/workers/store-threads.js';
 import { RawLog } from './raw-log.js';
 import { microBenchmarks } from './store-micro.js';
 import { sync64Benchmark } from './store-sync64.js';
+import { restartBenchmark } from './store-restart.js';
 import { MB, RssSampler, argFlag, argNumber, argProps, argValue, checkPut, gc, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
 
 const GIB = 1024 * 1024 * 1024;
@@ -244,6 +247,9 @@ async function main(): Promise<void> {
     populated = r.find((x) => x.bench === 'store-append-async-populator') ?? null;
     results.push(...r);
     gc();
+    // The store just written (about 1 GiB), opened again as a broker opens it.
+    results.push(...(await restartBenchmark(() => newStore('async', 'ASYNC_FLUSH', true), join(root, 'async'), log)));
+    gc();
   }
   let syncResult: Result | null = null;
   if (opts.phases.has('sync')) {
@@ -273,7 +279,7 @@ function report(asyncResult: Result | null, syncResult: Result | null): void {
   if (micros.length > 0) {
     printTable('Micro-benchmarks (ns per op; RssAnon in MiB)', micros.map((r) => pick(r, ['opsPerSec', 'meanNs', 'p99Ns', 'samples', 'rssAnonPeakMB'])));
   }
-  const runs = results.filter((r) => r.bench.startsWith('store-'));
+  const runs = results.filter((r) => r.bench.startsWith('store-append'));
   if (runs.length > 0) {
     printTable(
       `Throughput (${opts.gib} GiB of ${BODY_SIZE}-byte bodies in ${RECORD_SIZE}-byte records, ${opts.segmentBytes / MB} MiB segments; ` +
@@ -283,6 +289,8 @@ function report(asyncResult: Result | null, syncResult: Result | null): void {
       ),
     );
   }
+  const restarts = results.filter((r) => r.bench.startsWith('store-restart'));
+  if (restarts.length > 0) printTable('Restart of the async store (ms from construction to start() resolved)', restarts.map((r) => pick(r, ['ms', 'storeBytes', 'redispatched', 'pooled'])));
   if (asyncResult) {
     printTable('RssAnon during the ASYNC_FLUSH append (MiB)', [
       { point: 'after 1/4 of the data', rssAnon: asyncResult.rssAnonQuarterMB, peakSoFar: asyncResult.rssAnonPeakAtQuarterMB },
