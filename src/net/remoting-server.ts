@@ -60,6 +60,10 @@ export class RemotingServer extends EventEmitter {
     this.server.on('error', (err) => this.logger.error('%s server error: %s', this.name, err.message));
   }
 
+  private get idleTimeoutMs(): number {
+    return this.opts.idleTimeoutMs ?? 120_000;
+  }
+
   get name(): string {
     return this.opts.name ?? 'remoting';
   }
@@ -120,7 +124,7 @@ export class RemotingServer extends EventEmitter {
     }
     const t = this.opts.tls;
     if (!t) return this.serve(raw, raw);
-    acceptTls(raw, t, (s, peer) => this.serve(s, peer), (err) => this.logger.debug('%s: connection from %s failed before its first bytes: %s', this.name, raw.remoteAddress, err.message));
+    acceptTls(raw, t, this.idleTimeoutMs, (s, peer) => this.serve(s, peer), (err) => this.logger.debug('%s: connection from %s failed before its first bytes: %s', this.name, raw.remoteAddress, err.message));
   }
 
   private serve(socket: Socket, peer: Socket): void {
@@ -135,7 +139,7 @@ export class RemotingServer extends EventEmitter {
       requests: this.dispatcher,
       maxFrameSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       logger: this.logger,
-      idleTimeoutMs: this.opts.idleTimeoutMs ?? 120_000,
+      idleTimeoutMs: this.idleTimeoutMs,
     });
     this.conns.add(conn);
     this.logger.debug('%s: connection %d from %s', this.name, conn.id, conn.remoteAddress);

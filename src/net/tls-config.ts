@@ -25,8 +25,6 @@ export interface TlsServer {
   context: SecureContext;
   requestCert: boolean;
   rejectUnauthorized: boolean;
-  /** Permissive: how long a new connection may stay silent before its first bytes say TLS or plain. */
-  firstBytesTimeoutMs: number;
 }
 
 function readProps(file: string): Map<string, string> {
@@ -91,7 +89,7 @@ export function loadTlsServer(file: string): TlsServer | null {
     if (e instanceof RemotingError) throw e;
     throw new RemotingError('BAD_TLS_CONFIG', `${file}: the certificate or key does not load: ${(e as Error).message}`, { cause: e });
   }
-  return { mode, context, requestCert: auth !== 'none', rejectUnauthorized: auth === 'require', firstBytesTimeoutMs: FIRST_BYTES_TIMEOUT_MS };
+  return { mode, context, requestCert: auth !== 'none', rejectUnauthorized: auth === 'require' };
 }
 
 /** Options for tls.connect when a client uses TLS (`useTLS`), from its tls.properties if any. */
@@ -108,9 +106,6 @@ export function tlsClientOptions(file: string): ConnectionOptions {
   };
 }
 
-/** How long a permissive server waits for a new connection's first bytes (by default). */
-const FIRST_BYTES_TIMEOUT_MS = 30_000;
-
 /** A TLS handshake starts with a handshake record (content type 22). */
 const TLS_HANDSHAKE = 0x16;
 
@@ -119,7 +114,7 @@ const TLS_HANDSHAKE = 0x16;
  * (always, when enforcing), the socket itself for a plain one. The first bytes are read to tell
  * (remoting clients speak first), then given back to whichever stream reads on.
  */
-export function acceptTls(raw: Socket, t: TlsServer, use: (s: Socket, peer: Socket) => void, onError: (err: Error) => void): void {
+export function acceptTls(raw: Socket, t: TlsServer, idleMs: number, use: (s: Socket, peer: Socket) => void, onError: (err: Error) => void): void {
   const serve = (stream: Duplex | Socket) => new TLSSocket(stream as Socket, { isServer: true, secureContext: t.context, requestCert: t.requestCert, rejectUnauthorized: t.rejectUnauthorized });
   raw.setNoDelay(true);
   if (t.mode === 'enforcing') return use(serve(raw), raw);
@@ -128,8 +123,9 @@ export function acceptTls(raw: Socket, t: TlsServer, use: (s: Socket, peer: Sock
     onError(err);
   };
   raw.once('error', failed);
-  // A client that connects and says nothing is not kept waiting for ever.
-  raw.setTimeout(t.firstBytesTimeoutMs, () => failed(new Error(`nothing received in ${t.firstBytesTimeoutMs} ms`)));
+  // A client that connects and says nothing is dropped when the server's idle timeout says so:
+  // RocketMQ's idle handler sits before its TLS handler and counts these bytes too. 0: never.
+  if (idleMs > 0) raw.setTimeout(idleMs, () => failed(new Error(`nothing received in ${idleMs} ms`)));
   raw.once('data', (first: Buffer) => {
     raw.pause();
     raw.setTimeout(0);
