@@ -38,8 +38,8 @@ export function selfSignedCertificate(commonName = 'localhost', now = Date.now()
   const validity = tlv(SEQUENCE, utcTime(new Date(now - DAY_MS)), utcTime(new Date(now + 3650 * DAY_MS)));
   const tbs = tlv(
     SEQUENCE,
-    tlv(CONTEXT_0, integer(Buffer.from([2]))),
-    integer(randomBytes(16)),
+    tlv(CONTEXT_0, derInteger(Buffer.from([2]))),
+    derInteger(randomBytes(16)),
     algorithm,
     name,
     validity,
@@ -65,9 +65,16 @@ function tlv(tag: number, ...parts: Buffer[]): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** A positive INTEGER from big-endian bytes (a leading zero keeps a set top bit from meaning negative). */
-function integer(bytes: Buffer): Buffer {
-  return tlv(INTEGER, bytes[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), bytes]) : bytes);
+/**
+ * A non-negative INTEGER from big-endian bytes, in DER's one encoding: leading zero bytes dropped
+ * (OpenSSL refuses them as "illegal padding": a random serial starting with 0x00 did, one
+ * certificate in 512), then one zero put back if the top bit is set, which would mean negative.
+ */
+export function derInteger(bytes: Buffer): Buffer {
+  let i = 0;
+  while (i < bytes.length - 1 && bytes[i] === 0) i++;
+  const v = bytes.subarray(i);
+  return tlv(INTEGER, v.length === 0 || v[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), v]) : v);
 }
 
 function oid(dotted: string): Buffer {
