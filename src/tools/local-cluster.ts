@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
 import { RemotingClient } from '../net/remoting-client.js';
+import { freeBrokerPort } from '../net/free-port.js';
 import { RemotingCommand } from '../net/remoting-command.js';
 import { RequestCode, ResponseCode } from '../net/codes.js';
 import { parseClusterInfo } from '../net/client/route.js';
@@ -169,27 +169,6 @@ async function waitRegistered(namesrvAddr: string, brokerName: string, timeoutMs
   }
 }
 
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/**
- * A free port P whose neighbours P - 2 (the broker's VIP channel) and P + 1 (HA) are free too.
- * The broker is given a fixed port rather than 0 because the port is part of every offsetMsgId it
- * hands out, and restarts must keep it.
- */
-export async function freeBrokerPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await canBind(p)) && (await canBind(p - 2)) && (await canBind(p + 1))) return p;
-  }
-  throw new Error('no free port triple (P-2, P, P+1) found');
-}
-
 export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise<LocalCluster> {
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'rmq-local-'));
@@ -210,7 +189,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         flushDiskType: opts.flushDiskType ?? 'ASYNC_FLUSH',
         ...opts.brokerProps,
       });
-  writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort())));
+  writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort('127.0.0.1'))));
   const slaves: ChildProcess[] = [];
   const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts);
   let broker: Started;
@@ -247,7 +226,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const n = slaves.length + 1;
       const conf = join(dir, `broker-slave${n}.conf`);
       const storePathRootDir = join(dir, `store-slave${n}`);
-      writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort()), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
+      writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort('127.0.0.1')), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
       const start = async (): Promise<LocalSlave> => {
         const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
         slaves.push(s.child);
