@@ -38,13 +38,13 @@ class Latencies {
 
 /**
  * SYNC_FLUSH with 64 concurrent appenders (each awaiting its put), bounded by time and count,
- * interleaved in slices with its disk baseline: rounds of 64 raw record copies + one fdatasync
- * (what perfect group commit could reach on this disk). Ratios are to the given async rates.
+ * interleaved in slices with its disk baseline: rounds of 64 raw record copies made durable by
+ * one O_DSYNC write (what perfect group commit could reach on this disk). Ratios are to the given async rates.
  */
 export async function sync64Benchmark(m: Sync64Setup, asyncRate: number, populatedRate: number): Promise<{ store: Result; raw: Result }> {
   const { maxMessages, messages, mbPerSec, log } = m;
   const queues = messages.length;
-  log(`SYNC_FLUSH append: ${SYNC_APPENDERS} appenders, up to ${maxMessages} messages or ${m.seconds} s, interleaved with fdatasync rounds`);
+  log(`SYNC_FLUSH append: ${SYNC_APPENDERS} appenders, up to ${maxMessages} messages or ${m.seconds} s, interleaved with rounds of 64 records and one O_DSYNC write`);
   const store = m.newStore();
   await store.start();
   const raw = m.rawLog();
@@ -79,13 +79,12 @@ export async function sync64Benchmark(m: Sync64Setup, asyncRate: number, populat
     const sliceMs = performance.now() - t0;
     storeMs += sliceMs;
     storeRss.pause();
-    // Raw slice of the same length: 64 record copies, one fdatasync, repeat.
+    // Raw slice of the same length: 64 record copies, one O_DSYNC write, repeat.
     const r0 = performance.now();
     const rawEnd = r0 + sliceMs;
     while (performance.now() < rawEnd) {
       const start = performance.now();
-      for (let i = 0; i < SYNC_APPENDERS; i++) raw.append();
-      await raw.flush();
+      await raw.appendDurable(SYNC_APPENDERS);
       const ms = performance.now() - start;
       for (let i = 0; i < SYNC_APPENDERS; i++) rawLat.add(ms);
       rawDone += SYNC_APPENDERS;

@@ -7,7 +7,7 @@
  *      mappings of segment-sized files with no encoding. ratioToRaw = store rate / raw rate.
  *   3. SYNC_FLUSH with 64 concurrent appenders (each awaiting its put), bounded by time and
  *      count; ratioToAsync = its rate / the ASYNC_FLUSH rate. Its disk baseline: rounds of 64
- *      raw record copies + one fdatasync (what perfect group commit could reach on this disk).
+ *      raw record copies made durable by one O_DSYNC write (what perfect group commit could reach).
  *   3b. Restart of the async store just written, as a broker opens it: after its clean stop, and
  *      after a simulated crash (the abort marker put back). `store-restart-clean`/`-crash` ms.
  *   4. RssAnon sampled every 100 ms per phase (mapped file pages are not anonymous memory), with
