@@ -44,3 +44,20 @@ export function jsonJavaLong(v: unknown): number | undefined {
   if (typeof v !== 'number' || !Number.isInteger(v) || Math.abs(v) > 2 ** 63) return undefined;
   return Math.max(-Number.MAX_SAFE_INTEGER, Math.min(Number.MAX_SAFE_INTEGER, v));
 }
+
+/**
+ * A double as Java's Double.toString writes it ("1178.0", "0.5", "1.0E7", "NaN"), for values
+ * RocketMQ's brokers report through String.valueOf(double).
+ */
+export function javaDoubleString(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? 'Infinity' : '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(x);
+  if (a >= 1e-3 && a < 1e7) {
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
+  const [mantissa, exp] = x.toExponential().split('e');
+  return `${mantissa!.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exp)}`;
+}

@@ -55,6 +55,15 @@ function isTestMode(props: Map<string, string>): boolean {
   return (props.get('tls.test.mode.enable') ?? 'true').trim() !== 'false';
 }
 
+function modeOf(props: Map<string, string>, file: string): 'disabled' | 'permissive' | 'enforcing' {
+  return oneOf(props, file, 'tls.server.mode', ['disabled', 'permissive', 'enforcing'] as const, 'permissive');
+}
+
+/** `tls.server.mode` of a tls.properties file (`''`: RocketMQ's default, permissive), without loading keys. */
+export function tlsServerMode(file: string): 'disabled' | 'permissive' | 'enforcing' {
+  return modeOf(readProps(file), file);
+}
+
 /**
  * A server's TLS settings from a tls.properties file, or null when its mode is disabled. No file
  * (`''`) means RocketMQ's defaults, as a RocketMQ server without tls.config.file has them:
@@ -63,7 +72,7 @@ function isTestMode(props: Map<string, string>): boolean {
  */
 export function loadTlsServer(file: string): TlsServer | null {
   const props = readProps(file);
-  const mode = oneOf(props, file, 'tls.server.mode', ['disabled', 'permissive', 'enforcing'] as const, 'permissive');
+  const mode = modeOf(props, file);
   if (mode === 'disabled') return null;
   const pem = (key: string): Buffer => {
     const path = props.get(key);

@@ -164,7 +164,7 @@ export const exportConfigs: SubCommand = {
       for (const { master, slaves } of await clusterBrokers(admin, str(ctx.opts, 'c')!.trim())) {
         if (master === NO_MASTER) continue;
         const props = await admin.brokerConfig(master);
-        // Keys a broker of ours does not have (traceOn, useTLS, filterServerNums) are left out; Java's tool fails on them.
+        // A key the broker does not report is left out (Java's tool fails on it: Properties refuses null).
         const kept: Record<string, string> = {};
         for (const k of EXPORTED_BROKER_KEYS) if (props.has(k)) kept[k] = props.get(k)!;
         brokerConfigs.set(props.get('brokerName') ?? master, kept);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessages, decodeOffsetMsgId } from '../../src/store/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { parseFastjson } from '../../src/net/fastjson.js';
+import { javaDoubleString } from '../../src/net/java-number.js';
 import { createTopic, props, pullHeader, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
 
 let tb: TestBroker;
@@ -101,6 +102,11 @@ describe('runtime info and queue offsets', () => {
     const t1 = kv(await tb.invoke(RequestCode.GET_BROKER_RUNTIME_INFO));
     expect(Number(t1.msgPutTotalTodayNow)).toBeGreaterThanOrEqual(3);
     expect(Number(t1.commitLogMaxOffset)).toBeGreaterThan(Number(t0.commitLogMaxOffset));
+    // StoreStatsService's average record size, a Java double (exportMetrics' messageAverageSize).
+    expect(t1.putMessageAverageSize).toBe(javaDoubleString(Number(t1.putMessageSizeTotal) / Number(t1.putMessageTimesTotal)));
+    expect(t1.putMessageAverageSize).toMatch(/^\d+\.\d+$/);
+    expect(Number(t1.putMessageAverageSize)).toBeGreaterThan(100);
+    expect(t1.commitLogDiskRatio).toMatch(/^(0\.\d+|1\.0|-1\.0)$/);
   });
 
   it('answers max/min offsets, offset by time, earliest time, topic and consume stats', async () => {

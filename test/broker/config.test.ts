@@ -1,7 +1,9 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { brokerSettings, loadBrokerConfig, parseDelayLevels } from '../../src/net/broker/broker-config.js';
+import { allConfigsText, brokerSettings, loadBrokerConfig, parseDelayLevels } from '../../src/net/broker/broker-config.js';
+import { updateBrokerConfig } from '../../src/net/broker/config-update.js';
 import { STORE_DEFAULTS, parsePropertiesText } from '../../src/store/index.js';
 import { repoRoot, tempDir } from '../helpers/broker-harness.js';
 
@@ -87,6 +89,45 @@ describe('broker config', () => {
     expect(s.broker.brokerId).toBe(0);
     expect(s.broker.namesrvAddr).toBe('127.0.0.1:9876;127.0.0.1:9877');
     expect(settings('brokerRole=SLAVE\nbrokerId=1').broker.brokerId).toBe(1);
+  });
+
+  it('refuses filter servers, which are not built, naming the key', () => {
+    expect(settings('filterServerNums=0').broker.filterServerNums).toBe(0);
+    expect(() => settings('filterServerNums=2')).toThrow(/"filterServerNums": filter servers are not supported/);
+  });
+
+  it('reports the keys RocketMQ\'s tools read from a broker\'s config (exportConfigs fails without them)', () => {
+    const lines = (s: ReturnType<typeof settings>) => allConfigsText(s.broker, s.store).split('\n');
+    const plain = lines(settings(''));
+    expect(plain).toEqual(expect.arrayContaining(['filterServerNums=0', 'traceOn=true', 'useTLS=false', `clientCallbackExecutorThreads=${availableParallelism()}`, 'msgTraceTopicName=RMQ_SYS_TRACE_TOPIC']));
+    const dir = tempDir();
+    const tls = join(dir, 'tls.properties');
+    writeFileSync(tls, 'tls.server.mode=enforcing\n');
+    // An enforcing server's broker speaks TLS to its NameServers too.
+    expect(lines(settings(`tlsConfigFile=${tls}`))).toContain('useTLS=true');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses an update whose settings would not start again, writing nothing', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'broker.conf');
+    writeFileSync(file, 'brokerName=broker-a\n');
+    const s = loadBrokerConfig(file);
+    for (const [k, v, why] of [
+      ['filterServerNums', '1', /filterServerNums/],
+      ['brokerName', 'broker a', /"brokerName".*illegal characters/],
+      ['brokerClusterName', 'a/b', /"brokerClusterName"/],
+      ['namesrvAddr', 'nohostport', /"namesrvAddr"/],
+      ['brokerRole', 'SLAVE', /"brokerId": a SLAVE needs brokerId > 0/],
+    ] as const) {
+      await expect(updateBrokerConfig(s, new Map([[k, v]]), file), k).rejects.toThrow(why);
+    }
+    expect(readFileSync(file, 'utf8')).toBe('brokerName=broker-a\n');
+    expect(s.broker.brokerName).toBe('broker-a');
+    // With its brokerId, the role change is a valid one (it holds from the next start).
+    expect(await updateBrokerConfig(s, new Map([['brokerRole', 'SLAVE'], ['brokerId', '1']]), file)).toEqual({ live: [], atRestart: ['brokerId', 'brokerRole'] });
+    expect(loadBrokerConfig(file).store.brokerRole).toBe('SLAVE');
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('parses delay levels', () => {

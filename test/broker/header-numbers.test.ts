@@ -3,7 +3,19 @@ import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { BrokerError } from '../../src/net/broker/broker-error.js';
 import { ConsumerOffsetManager } from '../../src/net/broker/consumer-offset-manager.js';
 import { optInt, optLong, reqInt, reqLong } from '../../src/net/broker/request-header.js';
+import { javaDoubleString } from '../../src/net/java-number.js';
 import { createTopic, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
+
+describe('doubles written as Java writes them (String.valueOf(double))', () => {
+  it('keeps a decimal point, and switches to E notation below 1e-3 and from 1e7', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0.0'], [-0, '-0.0'], [1178, '1178.0'], [1178.5, '1178.5'], [-1, '-1.0'], [0.0873, '0.0873'], [0.001, '0.001'],
+      [0.0001, '1.0E-4'], [0.00012345, '1.2345E-4'], [9999999, '9999999.0'], [1e7, '1.0E7'], [12345678.9, '1.23456789E7'],
+      [NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'],
+    ];
+    for (const [x, java] of cases) expect(javaDoubleString(x), String(x)).toBe(java);
+  });
+});
 
 // Found by fuzzing a broker process: header numbers went through Number(), which takes "1e300".
 describe('request header numbers follow Java parseInt/parseLong', () => {

@@ -165,14 +165,21 @@ describe('mqadmin metadata dumps (RocketMQ 4.9.2+)', () => {
     const configs = JSON.parse(readFileSync(join(dir, 'configs.json'), 'utf8')) as { clusterScale: Record<string, number>; brokerConfigs: Record<string, Record<string, string>> };
     expect(configs.clusterScale).toEqual({ namesrvSize: 1, slaveBrokerSize: 0, masterBrokerSize: 1 });
     expect(configs.brokerConfigs[cluster.brokerName]).toMatchObject({ brokerClusterName: cluster.clusterName, brokerId: '0', brokerName: cluster.brokerName, flushDiskType: 'ASYNC_FLUSH' });
+    // Every key Java's needBrokerProprties copies is there: it throws on a missing one.
+    expect(Object.keys(configs.brokerConfigs[cluster.brokerName]!).sort()).toEqual([
+      'autoCreateSubscriptionGroup', 'autoCreateTopicEnable', 'brokerClusterName', 'brokerId', 'brokerName', 'brokerRole', 'fileReservedTime', 'filterServerNums',
+      'flushDiskType', 'maxMessageSize', 'messageDelayLevel', 'msgTraceTopicName', 'slaveReadEnable', 'traceOn', 'traceTopicEnable', 'useTLS',
+    ]);
 
     expect((await admin('exportMetrics', '-c', cluster.clusterName, '-f', dir)).out).toBe(`export ${join(dir, 'metrics.json')} success`);
     const text = readFileSync(join(dir, 'metrics.json'), 'utf8');
-    const metrics = JSON.parse(text) as { totalData: { totalOneDayNum: Record<string, number>; totalTps: Record<string, number> }; evaluateReport: Record<string, { runtimeQuota: Record<string, unknown>; runtimeVersion: { clientInfo: string[] } }> };
+    const metrics = JSON.parse(text) as { totalData: { totalOneDayNum: Record<string, number>; totalTps: Record<string, number> }; evaluateReport: Record<string, { runtimeEnv: Record<string, unknown>; runtimeQuota: Record<string, unknown>; runtimeVersion: { clientInfo: string[] } }> };
     expect(Object.keys(metrics.totalData.totalTps).sort()).toEqual(['totalNormalInTps', 'totalNormalOutTps', 'totalScheduleInTps', 'totalTransInTps']);
     const report = metrics.evaluateReport[cluster.brokerName]!;
     expect(report.runtimeQuota.topicSize).toBeGreaterThanOrEqual(1);
     expect(report.runtimeQuota.groupSize).toBeGreaterThanOrEqual(1);
+    expect(report.runtimeQuota.messageAverageSize).toMatch(/^\d+\.\d+$/);
+    expect(Number(report.runtimeEnv.cpuNum)).toBeGreaterThanOrEqual(1);
     expect(report.runtimeVersion.clientInfo).toEqual(expect.any(Array));
     // A set stays on one line, as fastjson writes it.
     expect(text).toMatch(/"clientInfo":\[[^\n]*\]/);

@@ -1,4 +1,4 @@
-import { homedir, hostname } from 'node:os';
+import { availableParallelism, homedir, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import {
   STORE_DEFAULTS,
@@ -9,6 +9,7 @@ import {
   type StoreConfig,
 } from '../../store/index.js';
 import { NETTY_SERVER_CONFIG_KEYS } from '../remoting-server.js';
+import { tlsServerMode } from '../tls-config.js';
 import { firstNonLoopbackIPv4 } from './local-address.js';
 
 /**
@@ -64,6 +65,11 @@ export const BROKER_DEFAULTS = {
   transactionCheckInterval: 60_000,
   regionId: 'DefaultRegion',
   traceOn: true,
+  /**
+   * RocketMQ 4.x's filter server processes per broker (filtersrv, removed in 5.0). Not built here:
+   * only 0 is accepted. The key is reported because RocketMQ's tools read it (exportConfigs).
+   */
+  filterServerNums: 0,
   defaultQueryMaxNum: 32,
   /** Ours: a client channel without heartbeat for this long is dropped (RocketMQ hard-codes 120 s). */
   clientChannelExpiredTime: 120_000,
@@ -207,27 +213,13 @@ export function loadBrokerConfig(
 }
 
 function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
-  const bad = (key: string, why: string): never => {
-    throw new BrokerConfigError(`config key "${key}": ${why}`);
-  };
   if (!broker.namesrvAddr) broker.namesrvAddr = process.env.NAMESRV_ADDR ?? '';
   if (!broker.brokerName) broker.brokerName = hostname() || 'DEFAULT_BROKER';
   if (!broker.brokerIP1) broker.brokerIP1 = firstNonLoopbackIPv4() ?? '127.0.0.1';
   if (!broker.brokerIP2) broker.brokerIP2 = broker.brokerIP1;
-  if (broker.listenPort !== 0 && broker.vipChannelEnable && broker.listenPort < 3) {
-    bad('listenPort', `${broker.listenPort} leaves no room for the VIP port listenPort - 2`);
-  }
-  for (const a of splitNamesrvAddr(broker.namesrvAddr)) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(a)) bad('namesrvAddr', `"${a}" is not host:port`);
-  }
-  if (!/^[%|a-zA-Z0-9_-]+$/.test(broker.brokerClusterName)) bad('brokerClusterName', `"${broker.brokerClusterName}" has illegal characters`);
-  if (!/^[%|a-zA-Z0-9_.-]+$/.test(broker.brokerName)) bad('brokerName', `"${broker.brokerName}" has illegal characters`);
-  if (store.brokerRole === 'SLAVE') {
-    if (broker.brokerId <= 0) bad('brokerId', `a SLAVE needs brokerId > 0 (got ${broker.brokerId})`);
-  } else {
-    // RocketMQ forces masters to id 0 whatever the file says.
-    broker.brokerId = 0;
-  }
+  checkSettings(broker, store);
+  // RocketMQ forces masters to id 0 whatever the file says.
+  if (store.brokerRole !== 'SLAVE') broker.brokerId = 0;
   // Ours: a leading ~ in store paths means the home directory, so shipped configs can say ~/store-broker-a.
   for (const k of ['storePathRootDir', 'storePathCommitLog', 'storePathConsumerQueue', 'storePathIndex'] as const) {
     if (store[k] === '~' || store[k].startsWith('~/')) store[k] = homedir() + store[k].slice(1);
@@ -235,6 +227,27 @@ function finish(broker: BrokerConfig, store: StoreConfig): BrokerSettings {
   // RocketMQ always puts HA on listenPort + 1, ignoring a configured haListenPort.
   if (broker.listenPort !== 0) store.haListenPort = broker.listenPort + 1;
   return { broker, store };
+}
+
+/**
+ * The rules that tie settings together or that a key's type does not say; the error names the
+ * key. Checked at start, and on a config update against the settings it would leave, so that an
+ * update written to the config file cannot leave a broker that refuses to start.
+ */
+export function checkSettings(broker: BrokerConfig, store: StoreConfig): void {
+  const bad = (key: string, why: string): never => {
+    throw new BrokerConfigError(`config key "${key}": ${why}`);
+  };
+  if (broker.listenPort !== 0 && broker.vipChannelEnable && broker.listenPort < 3) {
+    bad('listenPort', `${broker.listenPort} leaves no room for the VIP port listenPort - 2`);
+  }
+  for (const a of splitNamesrvAddr(broker.namesrvAddr)) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(a)) bad('namesrvAddr', `"${a}" is not host:port`);
+  }
+  if (broker.filterServerNums !== 0) bad('filterServerNums', `filter servers are not supported (RocketMQ 4.x's filtersrv, removed in 5.0): filter with tags or SQL92 (enablePropertyFilter) instead`);
+  if (!/^[%|a-zA-Z0-9_-]+$/.test(broker.brokerClusterName)) bad('brokerClusterName', `"${broker.brokerClusterName}" has illegal characters`);
+  if (!/^[%|a-zA-Z0-9_.-]+$/.test(broker.brokerName)) bad('brokerName', `"${broker.brokerName}" has illegal characters`);
+  if (store.brokerRole === 'SLAVE' && broker.brokerId <= 0) bad('brokerId', `a SLAVE needs brokerId > 0 (got ${broker.brokerId})`);
 }
 
 export function splitNamesrvAddr(addr: string): string[] {
@@ -251,6 +264,21 @@ export { parseDelayLevels } from '../../store/delay-levels.js';
  */
 export function allConfigsText(broker: BrokerConfig, store: StoreConfig): string {
   let out = '';
-  for (const [k, v] of Object.entries({ ...broker, ...store })) if (v !== null && v !== undefined) out += `${k}=${String(v)}\n`;
+  for (const [k, v] of Object.entries({ ...broker, ...store, ...nettyClientConfig(broker) })) if (v !== null && v !== undefined) out += `${k}=${String(v)}\n`;
   return out;
+}
+
+/**
+ * The NettyClientConfig values a RocketMQ broker's config text carries and its tools read:
+ * exportConfigs copies `useTLS` (Java's fails on a missing key: Properties refuses null) and
+ * exportMetrics reports `clientCallbackExecutorThreads` as the broker's CPU count. They follow
+ * from other settings here, so they are reported, not configured.
+ */
+function nettyClientConfig(broker: BrokerConfig): { useTLS: boolean; clientCallbackExecutorThreads: number } {
+  return {
+    // The broker's own calls (to NameServers) speak TLS when its server enforces it (BrokerController).
+    useTLS: tlsServerMode(broker.tlsConfigFile) === 'enforcing',
+    // Java's default: Runtime.availableProcessors().
+    clientCallbackExecutorThreads: availableParallelism(),
+  };
 }

@@ -1,6 +1,6 @@
 import { rewritePropertiesFile } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
-import { BrokerConfigError, parseConfigUpdate } from './broker-config.js';
+import { BrokerConfigError, checkSettings, parseConfigUpdate } from './broker-config.js';
 
 /**
  * Settings that UPDATE_BROKER_CONFIG changes in the running broker: each is read where it is used,
@@ -50,6 +50,8 @@ export async function updateBrokerConfig(settings: BrokerSettings, props: Map<st
     if (/[\r\n]/.test(v)) throw new BrokerConfigError(`config key "${k}": a value cannot span lines`);
   }
   const parsed = parseConfigUpdate(props);
+  // Against the settings the update leaves: what it writes to the file must start again.
+  checkSettings({ ...settings.broker, ...parsed.broker }, { ...settings.store, ...parsed.store });
   const result: ConfigUpdateResult = { live: [], atRestart: [] };
   for (const [target, values] of [[settings.broker, parsed.broker], [settings.store, parsed.store]] as const) {
     for (const [k, v] of Object.entries(values)) {

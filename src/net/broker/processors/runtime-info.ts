@@ -1,6 +1,7 @@
 import { statfsSync } from 'node:fs';
 import { RequestCode, ResponseCode, MQVersion } from '../../codes.js';
 import { stringifyFastjson } from '../../fastjson.js';
+import { javaDoubleString } from '../../java-number.js';
 import type { RemotingCommand } from '../../remoting-command.js';
 import type { BrokerContext } from '../broker-context.js';
 import { BrokerError } from '../broker-error.js';
@@ -105,6 +106,8 @@ export function runtimeTable(ctx: BrokerContext): Record<string, string> {
   };
   // The store's own numbers win where both know a key.
   Object.assign(t, store.runtimeInfo());
+  // StoreStatsService's average record size (exportMetrics reports it as messageAverageSize).
+  t.putMessageAverageSize = javaDoubleString(Number(t.putMessageSizeTotal ?? 0) / Math.max(1, Number(t.putMessageTimesTotal ?? 0)));
   return t;
 }
 
@@ -113,9 +116,9 @@ function diskRatio(dir: string): string {
   try {
     const s = statfsSync(dir);
     const total = s.blocks * s.bsize;
-    return total > 0 ? String((total - s.bfree * s.bsize) / total) : '-1';
+    return javaDoubleString(total > 0 ? (total - s.bfree * s.bsize) / total : -1);
   } catch {
-    return '-1';
+    return '-1.0';
   }
 }
 
