@@ -105,6 +105,13 @@ describe('broker config', () => {
     writeFileSync(tls, 'tls.server.mode=enforcing\n');
     // An enforcing server's broker speaks TLS to its NameServers too.
     expect(lines(settings(`tlsConfigFile=${tls}`))).toContain('useTLS=true');
+    // The text loads back as a config file without a warning (mqbroker -p > broker.conf).
+    const warnings: string[] = [];
+    settings(allConfigsText(settings('').broker, settings('').store), (m) => warnings.push(m));
+    expect(warnings).toEqual([]);
+    // A useTLS that disagrees with the TLS mode is not silently believed.
+    settings('useTLS=true', (m) => warnings.push(m));
+    expect(warnings).toEqual([expect.stringMatching(/"useTLS"=true ignored: .*tls.server.mode is enforcing/)]);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -128,9 +128,30 @@ const BROKER_RANGES: Record<string, readonly [number, number?]> = {
 
 const BROKER_KEYS: ReadonlySet<string> = new Set(Object.keys(BROKER_DEFAULTS));
 
+/**
+ * NettyClientConfig keys, which a RocketMQ broker's config text carries (so does ours: see
+ * nettyClientConfig) and its config files may set. Tuning with no meaning here, except useTLS,
+ * which follows tls.server.mode (a file that disagrees is warned about).
+ */
+const NETTY_CLIENT_CONFIG_KEYS: ReadonlySet<string> = new Set([
+  'clientWorkerThreads',
+  'clientCallbackExecutorThreads',
+  'clientOnewaySemaphoreValue',
+  'clientAsyncSemaphoreValue',
+  'connectTimeoutMillis',
+  'channelNotActiveInterval',
+  'clientChannelMaxIdleTimeSeconds',
+  'clientSocketSndBufSize',
+  'clientSocketRcvBufSize',
+  'clientPooledByteBufAllocatorEnable',
+  'clientCloseSocketIfTimeout',
+  'useTLS',
+]);
+
 /** RocketMQ BrokerConfig tuning keys (thread pools, queues, locks) with no meaning here: accepted silently. */
 const ACCEPTED_JAVA_KEYS: ReadonlySet<string> = new Set([
   ...NETTY_SERVER_CONFIG_KEYS,
+  ...NETTY_CLIENT_CONFIG_KEYS,
   'sendMessageThreadPoolNums',
   'pullMessageThreadPoolNums',
   'queryMessageThreadPoolNums',
@@ -165,6 +186,10 @@ export function brokerSettings(
   try {
     const broker = applyConfig(BROKER_DEFAULTS, brokerVals, { ranges: BROKER_RANGES });
     const store = storeConfig(storeVals);
+    const useTLS = all.get('useTLS');
+    if (useTLS !== undefined && String(useTLS).trim() !== String(nettyClientConfig(broker).useTLS)) {
+      warn(`config key "useTLS"=${useTLS} ignored: the broker's own calls use TLS exactly when tls.server.mode is enforcing (tlsConfigFile)`);
+    }
     return finish(broker, store);
   } catch (e) {
     if (e instanceof StoreError || e instanceof BrokerConfigError) throw new BrokerConfigError(e.message, { cause: e });
