@@ -40,12 +40,22 @@ const DEFAULT_RESPONSE: Record<StoreErrorCode, number> = {
   DISPATCH_FAILED: RESPONSE_CODE.SERVICE_NOT_AVAILABLE,
 };
 
+/**
+ * The cause's own words appended once, so a log line or a response remark that shows only this
+ * message still says why ("cannot open …: EMFILE: too many open files"). Before, such lines ended
+ * at "cannot open PATH" and the errno was only in the cause chain, which loggers do not print.
+ */
+function withCause(message: string, cause: unknown): string {
+  if (!(cause instanceof Error) || cause.message === '' || message.includes(cause.message)) return message;
+  return `${message}: ${cause.message}`;
+}
+
 export class StoreError extends Error {
   readonly code: StoreErrorCode;
   readonly responseCode: number;
 
   constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown; responseCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(withCause(message, options?.cause), options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'StoreError';
     this.code = code;
     this.responseCode = options?.responseCode ?? DEFAULT_RESPONSE[code];

@@ -17,6 +17,7 @@ export * from './errors.js';
 export { STORE_DEFAULTS, storeConfig, loadStoreConfig, type StoreConfig } from './config.js';
 export { applyConfig, type SchemaOptions } from './config-schema.js';
 export { parsePropertiesText, rewritePropertiesFile } from './properties-file.js';
+export { ShutdownSteps } from './shutdown-steps.js';
 export * from './file-names.js';
 export * from './properties.js';
 export { javaStringHashCode, tagsCodeOf } from './java-hash.js';

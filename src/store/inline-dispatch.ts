@@ -40,7 +40,8 @@ export class InlineDispatch implements Dispatcher {
     } catch (e) {
       if (this.failure === null) {
         this.failure = new StoreError('DISPATCH_FAILED', `consume queue or index write failed at commit log offset ${req.commitLogOffset}: appends are refused until restart`, { cause: e });
-        this.log.error(`${this.failure.message}: ${String(e)}`);
+        // The message carries the cause's words (StoreError); a non-Error cause is shown as it is.
+        this.log.error(e instanceof Error ? this.failure.message : `${this.failure.message}: ${String(e)}`);
       }
     }
   }

@@ -73,7 +73,10 @@ export class MappedFile {
         sparse = true;
       } else fd = openSync(path, opts.readOnly ? 'r' : 'r+');
     } catch (cause) {
-      throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}`, { cause });
+      const code = (cause as NodeJS.ErrnoException).code;
+      // Every segment, consume queue file and index file keeps a descriptor: many topics need many.
+      const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (raise the open files limit, ulimit -n: every commit log, consume queue and index file keeps a descriptor open)' : '';
+      throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}${hint}`, { cause });
     }
     try {
       const size = fstatSync(fd).size;

@@ -1,6 +1,7 @@
 import type { StoreConfig } from './config.js';
 import type { HostAddress, MessageArrivingListener, MessageInput, MessageStore, PutMessageResult, QueryMessageResult } from './types.js';
 import { CommitLog, type AppendResult } from './commit-log.js';
+import { ShutdownSteps } from './shutdown-steps.js';
 import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
 import { CommitLogFlusher, flushTiming } from './flush.js';
@@ -208,41 +209,49 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     }
   }
 
+  /**
+   * Stops everything, in order. A step that fails (a full disk, no descriptors left) is logged and
+   * the others still run, so files are closed and the lock released; the stop is then not clean
+   * (the abort marker stays, the next start recovers as after a crash) and the first error is
+   * thrown at the end.
+   */
   async shutdown(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    await this.ha?.close();
-    await this.retention.stop();
+    const steps = new ShutdownSteps((m) => this.log.error(`store shutdown: ${m}`));
+    await steps.run('stopping HA', () => this.ha?.close());
+    await steps.run('stopping retention', () => this.retention.stop());
     this.flusher?.stop();
     if (this.cqFlushTimer) clearInterval(this.cqFlushTimer);
-    await this.flusher?.flushAll();
+    await steps.run('flushing the commit log', () => this.flusher?.flushAll());
     this.commitLog.staged?.stop();
     let logics = this.consumeQueues.lastDispatchedTimestamp;
     if (this.remoteActive) {
-      await this.remote!.shutdown();
+      await steps.run('stopping the dispatch workers', () => this.remote!.shutdown());
       this.bridge!.drain();
       this.remoteActive = false;
       logics = this.bridge!.lastDispatchedTimestamp;
     } else {
-      await this.consumeQueues.flush();
-      await this.index.close();
+      await steps.run('flushing the consume queues', () => this.consumeQueues.flush());
+      await steps.run('closing the index', () => this.index.close());
     }
     if (this.checkpoint) {
       this.checkpoint.physicMsgTimestamp = this.commitLog.lastStoreTimestamp;
       this.checkpoint.logicsMsgTimestamp = logics || this.commitLog.lastStoreTimestamp;
-      this.checkpoint.flushSync();
+      await steps.run('writing the checkpoint', () => this.checkpoint!.flushSync());
       this.checkpoint.close();
     }
     this.commitLog.queue.close();
     this.consumeQueues.close();
-    await this.populator?.close();
+    await steps.run('stopping the page populator', () => this.populator?.close());
     this.indexReader?.close();
-    await this.indexQueries.close();
+    await steps.run('stopping the index query pool', () => this.indexQueries.close());
     // As RocketMQ's shutdown: a stop is clean only if every record reached its queues. The next
     // start trusts the queues of a clean stop; after a failed dispatch it must rebuild them.
     const failure = this.remote?.failure ?? this.inline.failure;
     if (failure) this.log.warn(`store ${this.config.storePathRootDir}: consume queues or index are behind the commit log (${String(failure)}); the next start recovers as after a crash`);
-    else abortMarker.remove(abortPath(this.config));
+    else if (steps.failed.length === 0) abortMarker.remove(abortPath(this.config));
+    if (steps.failed.length > 0) throw steps.failed[0];
   }
 
   private ensureWritable(): void {

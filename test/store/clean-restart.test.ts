@@ -105,6 +105,23 @@ describe('restart after a clean stop: rebuilding', () => {
     expect(bodies(again, 'T', 0)).toEqual(Array.from({ length: acked }, (_, i) => `m${i}`));
   });
 
+  it('a shutdown step that fails does not skip the others: files close, the stop is not clean, the error comes last', async () => {
+    const cfg = fresh();
+    const logged: string[] = [];
+    const s = await open(cfg, false, { info() {}, warn() {}, error: (m) => void logged.push(m) });
+    await fill(s, 20);
+    // What a full disk or an exhausted descriptor table does to the last consume queue flush.
+    (s as unknown as { consumeQueues: { flush(): Promise<void> } }).consumeQueues.flush = () => Promise.reject(new Error('EIO: i/o error, fsync'));
+    await expect(s.shutdown()).rejects.toThrow('EIO');
+    expect(logged).toEqual([expect.stringMatching(/^store shutdown: flushing the consume queues failed: EIO/)]);
+    // The checkpoint was still written and the files closed; the abort marker stays.
+    expect(existsSync(join(cfg.storePathRootDir, 'abort'))).toBe(true);
+    const again = await open(cfg, false);
+    cleanups.push(() => again.shutdown());
+    expect(again.lastRecovery?.abnormal).toBe(true);
+    expect(trimmed(bodies(again, 'A', 0))).toEqual(Array.from({ length: 10 }, (_, i) => `A${2 * i}`));
+  });
+
   it('big segments are validated on pool threads, with the same outcome', async () => {
     // 16 MiB segments (the smallest validated on pool threads), about 2.5 of them.
     const cfg = fresh({ mappedFileSizeCommitLog: 16 << 20, mappedFileSizeConsumeQueue: 60_000 * 20 });

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { loadTlsServer, tlsClientOptions, type TlsServer } from '../tls-config.js';
-import { DefaultMessageStore, parseHostAddress, type HostAddress, type MessageStore, type HaTransport, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
+import { DefaultMessageStore, ShutdownSteps, parseHostAddress, type HostAddress, type MessageStore, type HaTransport, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
 import type { Connection, RequestHandler } from '../connection.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -294,23 +294,15 @@ export class BrokerController {
     this.brokerStats.stop();
     // A step that fails (a full disk fails every write) must not skip the ones after it: the
     // store's final flush and the removal of its abort marker above all.
-    const failed: unknown[] = [];
-    const step = async (what: string, fn: () => Promise<unknown> | undefined): Promise<void> => {
-      try {
-        await fn();
-      } catch (e) {
-        failed.push(e);
-        this.logger.error(`shutdown: ${what} failed: ${(e as Error)?.message ?? e}`);
-      }
-    };
-    await step('stopping the schedule service', () => this.schedule.shutdown());
-    await step('stopping transaction checks', () => this.transactionCheck?.stop());
-    await step('persisting consumer offsets', () => this.offsets.persist());
+    const steps = new ShutdownSteps((m) => this.logger.error(`shutdown: ${m}`));
+    await steps.run('stopping the schedule service', () => this.schedule.shutdown());
+    await steps.run('stopping transaction checks', () => this.transactionCheck?.stop());
+    await steps.run('persisting consumer offsets', () => this.offsets.persist());
     // Topic and group changes are written as they happen; wait for the last ones to land.
-    await step('persisting topics and groups', () => Promise.all([this.topics.persisted(), this.groups.persisted()]));
-    await step('stopping the store', () => this.store.shutdown());
-    await step('releasing the store lock', () => this.storeLock?.release());
-    if (failed.length > 0) throw new AggregateError(failed, `broker ${this.settings.broker.brokerName} stopped with ${failed.length} failed step(s)`);
+    await steps.run('persisting topics and groups', () => Promise.all([this.topics.persisted(), this.groups.persisted()]));
+    await steps.run('stopping the store', () => this.store.shutdown());
+    await steps.run('releasing the store lock', () => this.storeLock?.release());
+    if (steps.failed.length > 0) throw new AggregateError(steps.failed, `broker ${this.settings.broker.brokerName} stopped with ${steps.failed.length} failed step(s)`);
     this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
   }
 
