@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryMessageStore, type MessageStore } from '../../src/store/index.js';
@@ -10,9 +9,9 @@ import { RequestCode } from '../../src/net/codes.js';
 import { silentLogger } from '../../src/net/logger.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
-import { repoRoot, waitFor } from '../net/helpers.js';
+import { brokerPort, freePort, repoRoot, waitFor } from '../net/helpers.js';
 
-export { repoRoot, waitFor };
+export { brokerPort, repoRoot, waitFor };
 
 type Values = Record<string, string | number | boolean>;
 type Ext = Record<string, string | number | boolean | undefined | null>;
@@ -124,37 +123,6 @@ export function pullHeader(topic: string, group: string, queueId: number, queueO
   };
 }
 
-/** A port p on loopback with p - 2 (VIP) and p + 1 (HA) free as well. */
-export async function brokerPort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = await listenOnce(0);
-    if (p < 1030 || p > 65000) continue;
-    if ((await canListen(p - 2)) && (await canListen(p + 1)) && (await canListen(p))) return p;
-  }
-  throw new Error('no free broker port triple found');
-}
-
-function listenOnce(port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(port, '127.0.0.1', () => {
-      const a = srv.address();
-      const p = typeof a === 'object' && a !== null ? a.port : 0;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-async function canListen(port: number): Promise<boolean> {
-  try {
-    await listenOnce(port);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A spawned node process with its output captured; every one is killed by `killAllProcesses`. */
 export class Proc {
   private static readonly live = new Set<Proc>();
@@ -209,7 +177,7 @@ export async function spawnBroker(conf: string, extraArgs: string[] = []): Promi
 }
 
 export async function spawnNamesrv(dir: string, extra = ''): Promise<{ proc: Proc; addr: string }> {
-  const port = await listenOnce(0);
+  const port = await freePort();
   const conf = join(dir, `namesrv-${port}.properties`);
   writeFileSync(conf, `listenPort=${port}\nbindAddress=127.0.0.1\nkvConfigPath=${join(dir, 'kv.json')}\n${extra}`);
   const proc = new Proc('dist/src/namesrv.js', ['-c', conf]);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { freeBrokerPort } from '../../src/net/free-port.js';
 
 /** Repository root, from either test/net (source) or dist/test/net (compiled). */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -52,7 +53,35 @@ export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 5000, w
   }
 }
 
+/**
+ * Ports this process has handed out (a broker's p - 2, p and p + 1 count): the next pick avoids
+ * them. A port is only free until someone binds it, and the kernel hands a just-released port
+ * out again: a NameServer port picked after a broker's once landed on that broker's VIP port.
+ */
+const handedOut = new Set<number>();
+
+async function pick(find: () => Promise<number>, spread: (p: number) => number[]): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const p = await find();
+    const ports = spread(p);
+    if (ports.some((q) => handedOut.has(q))) continue;
+    for (const q of ports) handedOut.add(q);
+    return p;
+  }
+  throw new Error('no free port found that this process has not handed out already');
+}
+
+/** A free loopback port. */
 export function freePort(): Promise<number> {
+  return pick(listenOnLoopback, (p) => [p]);
+}
+
+/** A port p on loopback with p - 2 (the broker's VIP channel) and p + 1 (HA) free as well. */
+export function brokerPort(): Promise<number> {
+  return pick(() => freeBrokerPort('127.0.0.1'), (p) => [p - 2, p, p + 1]);
+}
+
+function listenOnLoopback(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
