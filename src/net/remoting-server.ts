@@ -57,7 +57,10 @@ export class RemotingServer extends EventEmitter {
     this.logger = opts.logger ?? silentLogger;
     this.dispatcher = new RequestDispatcher(this.logger);
     this.server = createServer((socket) => this.accept(socket));
-    this.server.on('error', (err) => this.logger.error('%s server error: %s', this.name, err.message));
+    // Errors of listen() itself reject its promise; the caller reports them.
+    this.server.on('error', (err) => {
+      if (this.server.listening) this.logger.error('%s server error: %s', this.name, err.message);
+    });
   }
 
   private get idleTimeoutMs(): number {

@@ -35,7 +35,7 @@ export class WorkerHa implements HaTransport {
             this.port = m.port;
             if (first) resolve();
           } else if (m.type === 'failed') {
-            if (first) reject(new Error(`HA server on port ${o.port}: ${m.message}`));
+            if (first) reject(new Error(`HA server on port ${o.port} (haListenPort, a broker's listenPort + 1): ${m.message}`));
             else log.error(`HA server on port ${o.port} could not start again: ${m.message}`);
           } else if (m.type === 'progress') progress(m.ackOffset, m.slaves);
         }, () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMessages, decodeOffsetMsgId } from '../../src/store/index.js';
@@ -50,6 +50,29 @@ async function startBroker(port: number, sub: string, extra: Record<string, stri
 }
 
 describe('broker process', () => {
+  it('names which of its ports is taken when it cannot start: listenPort, the VIP channel or HA', async () => {
+    const port = await brokerPort();
+    for (const [taken, says] of [
+      [port, `broker cannot listen on 127.0.0.1:${port} (listenPort): listen EADDRINUSE`],
+      [port - 2, `broker cannot listen on 127.0.0.1:${port - 2} (the VIP channel, listenPort - 2; vipChannelEnable=false turns it off)`],
+      [port + 1, `HA server on port ${port + 1} (haListenPort, a broker's listenPort + 1): listen EADDRINUSE`],
+    ] as const) {
+      const squatter = createServer();
+      await new Promise<void>((r) => squatter.listen(taken, '127.0.0.1', r));
+      try {
+        const conf = join(dir, `taken-${taken}.properties`);
+        writeFileSync(conf, brokerConf(port, join(dir, `taken-${taken}`), ns.addr));
+        const p = new Proc('dist/src/broker.js', ['-c', conf]);
+        expect(await p.exited()).toBe(1);
+        expect(p.stderr).toContain(`mqbroker: ${says}`);
+        // Said once: the server's own error log stays quiet about a failed listen.
+        expect(p.output.split('EADDRINUSE').length - 1).toBe(1);
+      } finally {
+        await new Promise((r) => squatter.close(r));
+      }
+    }
+  });
+
   it('registers, routes, serves send/pull on both ports, keeps offsets across a graceful restart, unregisters on stop', async () => {
     const port = await brokerPort();
     const addr = `127.0.0.1:${port}`;

@@ -341,13 +341,18 @@ export class BrokerController {
     const { broker } = this.settings;
     const host = broker.bindAddress || undefined;
     const handlers = this.processors();
+    // A port in use is the likeliest start failure: say which of the broker's ports it is.
+    const listening = (s: RemotingServer, port: number, which: string): Promise<number> =>
+      s.listen().catch((e: Error) => {
+        throw new Error(`broker cannot listen on ${host ?? '0.0.0.0'}:${port} (${which}): ${e.message}`, { cause: e });
+      });
     const main = this.server('broker', broker.listenPort, host, handlers, false);
     this.servers.push(main);
-    this.listenPort = await main.listen();
+    this.listenPort = await listening(main, broker.listenPort, 'listenPort');
     if (broker.vipChannelEnable && broker.listenPort > 2) {
       const vip = this.server('broker-vip', broker.listenPort - 2, host, handlers, true);
       this.servers.push(vip);
-      await vip.listen();
+      await listening(vip, broker.listenPort - 2, 'the VIP channel, listenPort - 2; vipChannelEnable=false turns it off');
     }
   }
 
