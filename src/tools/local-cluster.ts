@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RemotingClient } from '../net/remoting-client.js';
-import { freeBrokerPort } from '../net/free-port.js';
+import { belowEphemeralPorts, freeBrokerPort } from '../net/free-port.js';
 import { RemotingCommand } from '../net/remoting-command.js';
 import { RequestCode, ResponseCode } from '../net/codes.js';
 import { parseClusterInfo } from '../net/client/route.js';
@@ -189,7 +189,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
         flushDiskType: opts.flushDiskType ?? 'ASYNC_FLUSH',
         ...opts.brokerProps,
       });
-  writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort('127.0.0.1'))));
+  writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort('127.0.0.1', { range: belowEphemeralPorts() }))));
   const slaves: ChildProcess[] = [];
   const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts);
   let broker: Started;
@@ -226,7 +226,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const n = slaves.length + 1;
       const conf = join(dir, `broker-slave${n}.conf`);
       const storePathRootDir = join(dir, `store-slave${n}`);
-      writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort('127.0.0.1')), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
+      writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort('127.0.0.1', { range: belowEphemeralPorts() })), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
       const start = async (): Promise<LocalSlave> => {
         const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
         slaves.push(s.child);

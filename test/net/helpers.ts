@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
-import { freeBrokerPort } from '../../src/net/free-port.js';
+import { belowEphemeralPorts, freeBrokerPort } from '../../src/net/free-port.js';
 
 /** Repository root, from either test/net (source) or dist/test/net (compiled). */
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -54,43 +54,39 @@ export async function waitFor<T>(cond: () => T | Promise<T>, timeoutMs = 5000, w
 }
 
 /**
- * Ports this process has handed out (a broker's p - 2, p and p + 1 count): the next pick avoids
- * them. A port is only free until someone binds it, and the kernel hands a just-released port
- * out again: a NameServer port picked after a broker's once landed on that broker's VIP port.
+ * Ports for servers that tests start, often in another process: checked free, then bound later.
+ * They come from below the kernel's ephemeral range, which every outgoing connection and every
+ * bind to port 0 of the parallel test files draws from (twice a broker's VIP port was taken
+ * between the check and the bind). Ports this process handed out (a broker's p - 2, p and p + 1)
+ * are not handed out again: a NameServer port picked next once landed on a broker's VIP port.
  */
 const handedOut = new Set<number>();
+const RANGE = belowEphemeralPorts();
 
-async function pick(find: () => Promise<number>, spread: (p: number) => number[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const p = await find();
-    const ports = spread(p);
-    if (ports.some((q) => handedOut.has(q))) continue;
-    for (const q of ports) handedOut.add(q);
-    return p;
-  }
-  throw new Error('no free port found that this process has not handed out already');
+function promise(p: number, spread: number[]): number {
+  for (const q of spread) handedOut.add(q);
+  return p;
 }
 
 /** A free loopback port. */
-export function freePort(): Promise<number> {
-  return pick(listenOnLoopback, (p) => [p]);
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const p = RANGE[0] + Math.floor(Math.random() * (RANGE[1] - RANGE[0]));
+    if (handedOut.has(p)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(p, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return promise(p, [p]);
+  }
+  throw new Error('no free port found');
 }
 
 /** A port p on loopback with p - 2 (the broker's VIP channel) and p + 1 (HA) free as well. */
-export function brokerPort(): Promise<number> {
-  return pick(() => freeBrokerPort('127.0.0.1'), (p) => [p - 2, p, p + 1]);
-}
-
-function listenOnLoopback(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+export async function brokerPort(): Promise<number> {
+  const p = await freeBrokerPort('127.0.0.1', { range: RANGE, skip: (q) => [q - 2, q, q + 1].some((x) => handedOut.has(x)) });
+  return promise(p, [p - 2, p, p + 1]);
 }
 
 /** Header JSON of a whole JSON frame (prefix included). */
