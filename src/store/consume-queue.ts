@@ -217,22 +217,32 @@ export class ConsumeQueue {
     return n;
   }
 
-  /** Sets the first live unit to the first one whose record is still in the commit log. */
+  /**
+   * Sets the first live unit to the first one whose record is still in the commit log. It looks
+   * past the first file when that one holds no live unit: files whose records are all gone may
+   * still be there (a stop before retention's paced deletion reached them), and a start that
+   * looked at the first file only pointed the queue's min offset at deleted records.
+   */
   correctMinOffset(minPhyOffset: number): void {
-    const first = this.files.first;
-    if (!first) return;
-    // A follower's wrotePosition is what it saw when it mapped the file: the visible units bound the scan.
-    const written = this.visible === null ? first.wrotePosition : first.fileSize;
-    const end = Math.min(written, this.maxOffsetInQueue * CQ_UNIT_SIZE - first.fileFromOffset);
-    for (let pos = Math.max(0, this.minLogicOffset - first.fileFromOffset); pos < end; pos += CQ_UNIT_SIZE) {
-      const phy = readLong(first.buffer, pos + CQ_OFF_PHY);
-      const size = first.buffer.readInt32BE(pos + CQ_OFF_SIZE);
-      if (size !== BLANK_SIZE && phy >= minPhyOffset) {
-        this.minLogicOffset = first.fileFromOffset + pos;
-        return;
+    const maxEnd = this.maxOffsetInQueue * CQ_UNIT_SIZE;
+    for (const f of this.files.files) {
+      // A follower's wrotePosition is what it saw when it mapped the file: the visible units bound the scan.
+      const written = this.visible === null ? f.wrotePosition : f.fileSize;
+      const end = Math.min(written, maxEnd - f.fileFromOffset);
+      // Units go up the commit log: a file whose last unit is gone holds no live one (no scan).
+      const lastPos = end - CQ_UNIT_SIZE;
+      const allGone = lastPos >= 0 && f.buffer.readInt32BE(lastPos + CQ_OFF_SIZE) !== BLANK_SIZE && readLong(f.buffer, lastPos + CQ_OFF_PHY) < minPhyOffset;
+      for (let pos = allGone ? end : Math.max(0, this.minLogicOffset - f.fileFromOffset); pos < end; pos += CQ_UNIT_SIZE) {
+        const phy = readLong(f.buffer, pos + CQ_OFF_PHY);
+        const size = f.buffer.readInt32BE(pos + CQ_OFF_SIZE);
+        if (size !== BLANK_SIZE && phy >= minPhyOffset) {
+          this.minLogicOffset = f.fileFromOffset + pos;
+          return;
+        }
       }
+      this.minLogicOffset = Math.max(this.minLogicOffset, f.fileFromOffset + Math.max(0, end));
+      if (end < f.fileSize) return;
     }
-    this.minLogicOffset = Math.max(this.minLogicOffset, first.fileFromOffset + Math.max(0, end));
   }
 
   flush(): Promise<number> {
