@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasync, fstatSync, openSync, readSync, rmSync, writeFileSync, writeSync, fdatasyncSync } from 'node:fs';
+import { closeSync, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, rmSync, writeFileSync, writeSync, fdatasyncSync } from 'node:fs';
 import { StoreError } from './errors.js';
 import { readLong, writeLong } from './message-codec.js';
 
@@ -25,16 +25,20 @@ export class StoreCheckpoint {
   private readonly fd: number;
   private readonly buf = Buffer.alloc(CHECKPOINT_FILE_SIZE);
 
+  /**
+   * Why the file's contents cannot be trusted (a size other than 4096 bytes: it was truncated or
+   * written by something else), or null. Its timestamps then read as 0 until `reset()`.
+   */
+  readonly damage: string | null = null;
+
   constructor(path: string) {
     this.path = path;
     const existed = existsSync(path);
     this.fd = openSync(path, existed ? 'r+' : 'w+');
     const size = fstatSync(this.fd).size;
-    if (existed && size !== 0) {
-      if (size !== CHECKPOINT_FILE_SIZE) {
-        closeSync(this.fd);
-        throw new StoreError('FILE_SIZE_MISMATCH', `${path} is ${size} bytes, a checkpoint file is ${CHECKPOINT_FILE_SIZE}`);
-      }
+    if (existed && size !== 0 && size !== CHECKPOINT_FILE_SIZE) {
+      this.damage = `${path} is ${size} bytes, a checkpoint file is ${CHECKPOINT_FILE_SIZE}`;
+    } else if (existed && size !== 0) {
       readSync(this.fd, this.buf, 0, CHECKPOINT_FILE_SIZE, 0);
       this.physicMsgTimestamp = readLong(this.buf, OFF_PHYSIC);
       this.logicsMsgTimestamp = readLong(this.buf, OFF_LOGICS);
@@ -42,6 +46,20 @@ export class StoreCheckpoint {
     } else {
       writeSync(this.fd, this.buf, 0, CHECKPOINT_FILE_SIZE, 0);
     }
+  }
+
+  /**
+   * Rewrites a damaged file as a zeroed checkpoint. Zero times make crash recovery check the
+   * commit log from its first segment and drop every index file, so the caller must have marked
+   * the store as crashed (abort marker) first: a start interrupted after this then recovers the
+   * same way.
+   */
+  reset(): void {
+    this.physicMsgTimestamp = this.logicsMsgTimestamp = this.indexMsgTimestamp = 0;
+    this.buf.fill(0);
+    ftruncateSync(this.fd, 0);
+    writeSync(this.fd, this.buf, 0, CHECKPOINT_FILE_SIZE, 0);
+    fdatasyncSync(this.fd);
   }
 
   /** Oldest time from which a crash may have lost dispatch or flush progress. */

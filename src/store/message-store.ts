@@ -111,8 +111,16 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   async start(): Promise<void> {
     const root = this.config.storePathRootDir;
     prepareStoreRoot(root);
-    const lastExitOK = !abortMarker.exists(abortPath(this.config));
+    let lastExitOK = !abortMarker.exists(abortPath(this.config));
     this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
+    if (this.checkpoint.damage) {
+      // Without its times nothing says which records were flushed and dispatched: recover as after
+      // a crash, from the first segment, rebuilding queues and index. Stored data stays as it is.
+      this.log.warn(`${this.checkpoint.damage}: recovering as after a crash, checking the commit log from its first segment and rebuilding the index`);
+      abortMarker.create(abortPath(this.config));
+      this.checkpoint.reset();
+      lastExitOK = false;
+    }
     const loadStarted = performance.now();
     try {
       this.commitLog.queue.load();
