@@ -6,9 +6,9 @@ import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
 import { CommitLogFlusher, flushTiming } from './flush.js';
 import { recoverStore, type RecoveryResult } from './recovery.js';
-import { StoreReads, hasKey, type RecordLog } from './store-reads.js';
+import { StoreReads, type RecordLog } from './store-reads.js';
 import type { ConsumeQueue } from './consume-queue.js';
-import { decodeMessage, parseHostAddress } from './message-codec.js';
+import { parseHostAddress } from './message-codec.js';
 import { abortPath, checkpointPath, prepareStoreRoot } from './file-names.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
@@ -16,7 +16,7 @@ import { RemoteDispatchBridge } from './remote-dispatch.js';
 import type { PagePopulator } from './page-populator.js';
 import { IndexService } from './index-service.js';
 import { IndexQueryPool } from './index-query-pool.js';
-import { IndexReader } from './index-reader.js';
+import { KeyQueries } from './key-queries.js';
 import { InlineDispatch } from './inline-dispatch.js';
 import { CleanService } from './clean-service.js';
 import { quietLogger, type StoreLogger, type StoreOptions } from './store-options.js';
@@ -47,10 +47,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   /** With dispatch workers: store time of the newest record whose unit the worker has flushed. */
   private durableLogicsTimestamp = 0;
   private readonly bridge: RemoteDispatchBridge | null;
-  /** Multi-file key queries, inline or in workers mode: one pool for the store's lifetime. */
-  private readonly indexQueries = new IndexQueryPool();
-  /** Workers mode: the index worker's files, mapped once for every query. */
-  private indexReader: IndexReader | null = null;
+  private readonly keyQueries: KeyQueries;
   private remoteActive = false;
   private readonly inline: InlineDispatch;
   /** Deletes expired commit log, consume queue and index files (RocketMQ's clean services). */
@@ -72,20 +69,22 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (this.remote) this.remote.onIndexCheckpoint = (ts) => {
       if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
     };
+    const queryPool = new IndexQueryPool();
     this.index = new IndexService(config, {
       onIndexCheckpoint: (ts) => {
         if (this.checkpoint) this.checkpoint.indexMsgTimestamp = ts;
       },
-      queryPool: this.indexQueries,
+      queryPool: queryPool,
     });
     this.inline = new InlineDispatch(config, this.consumeQueues, this.index, this.log);
     this.commitLog = new CommitLog(config, this.storeHost, this.dispatcher);
     this.commitLog.onError = (e) => this.log.error(String(e));
+    this.keyQueries = new KeyQueries(config, this.index, this.commitLog, queryPool);
     this.retention = new CleanService({
       cfg: config, commitLog: this.commitLog, consumeQueues: this.consumeQueues, index: this.index, log: this.log,
       remote: () => (this.remoteActive ? this.remote : null),
       // The index worker deletes its files a pass earlier: let go of their mappings.
-      afterPass: () => this.indexReader?.refresh(),
+      afterPass: () => this.keyQueries.refresh(),
       hooks: opts.retentionHooks,
     });
     this.commitLog.onDispatched = () => {
@@ -252,8 +251,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.commitLog.queue.close();
     this.consumeQueues.close();
     await steps.run('stopping the page populator', () => this.populator?.close());
-    this.indexReader?.close();
-    await steps.run('stopping the index query pool', () => this.indexQueries.close());
+    await steps.run('stopping the index query pool', () => this.keyQueries.close());
     // As RocketMQ's shutdown: a stop is clean only if every record reached its queues. The next
     // start trusts the queues of a clean stop; after a failed dispatch it must rebuild them.
     const failure = this.remote?.failure ?? this.inline.failure;
@@ -333,25 +331,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     return this.remoteActive ? this.bridge!.takePending() : undefined;
   }
 
-  /**
-   * Index lookup. The index matches on key hashes only, so records are checked against the topic
-   * and key before they are returned (RocketMQ leaves that to clients; we don't).
-   */
-  async queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
-    const found = this.remoteActive ? await this.queryWorkerIndex(topic, key, maxNum, begin, end) : await this.index.queryOffsetAsync(topic, key, maxNum, begin, end);
-    const messages: Buffer[] = [];
-    for (const off of found.phyOffsets) {
-      const rec = this.commitLog.getRecord(off);
-      if (!rec) continue;
-      if (hasKey(decodeMessage(rec, 0), topic, key)) messages.push(rec);
-    }
-    return { messages, indexLastUpdateTimestamp: found.indexLastUpdateTimestamp, indexLastUpdatePhyoffset: found.indexLastUpdatePhyoffset };
-  }
-
-  /** The index worker writes the files; a read-only view of them, kept across queries, answers. */
-  private queryWorkerIndex(topic: string, key: string, maxNum: number, begin: number, end: number) {
-    this.indexReader ??= new IndexReader(this.config, this.indexQueries);
-    return this.indexReader.queryOffsetAsync(topic, key, maxNum, begin, end);
+  queryMessage(topic: string, key: string, maxNum: number, begin: number, end: number): Promise<QueryMessageResult> {
+    return this.keyQueries.query(topic, key, maxNum, begin, end, this.remoteActive);
   }
 
   deleteTopics(topics: string[]): void {
