@@ -23,6 +23,8 @@ export const CQ_OFF_PHY = 0;
 export const CQ_OFF_SIZE = 8;
 export const CQ_OFF_TAGS = 12;
 const BLANK_SIZE = 0x7fffffff;
+/** recover's window: whole units, about 64 KiB. */
+const SCAN = Buffer.alloc(CQ_UNIT_SIZE * 3276);
 
 export function writeUnit(b: Buffer, pos: number, commitLogOffset: number, size: number, tagsCode: number): void {
   writeLong(b, commitLogOffset, pos + CQ_OFF_PHY);
@@ -55,7 +57,11 @@ export class ConsumeQueue {
     this.files.load();
   }
 
-  /** Finds the end of valid units (offset >= 0 and size > 0), scanning from the third-to-last file. */
+  /**
+   * Finds the end of valid units (offset >= 0 and size > 0), scanning from the third-to-last file.
+   * Units are read with pread (MappedFile.readAt): the unit after the last one often lies in a page
+   * never written, which through the mapping would cost a page (a SIGBUS on a full tmpfs).
+   */
   recover(): void {
     const files = this.files.files;
     if (files.length === 0) return;
@@ -63,11 +69,15 @@ export class ConsumeQueue {
     for (; i < files.length; i++) {
       const f = files[i]!;
       let pos = 0;
-      for (; pos + CQ_UNIT_SIZE <= f.fileSize; pos += CQ_UNIT_SIZE) {
-        const phy = readLong(f.buffer, pos + CQ_OFF_PHY);
-        const size = f.buffer.readInt32BE(pos + CQ_OFF_SIZE);
-        if (phy < 0 || size <= 0) break;
-        if (size !== BLANK_SIZE) this.maxPhysicOffset = phy + size;
+      scan: while (pos + CQ_UNIT_SIZE <= f.fileSize) {
+        const n = f.readAt(SCAN, pos);
+        for (let u = 0; u + CQ_UNIT_SIZE <= n; u += CQ_UNIT_SIZE, pos += CQ_UNIT_SIZE) {
+          const phy = readLong(SCAN, u + CQ_OFF_PHY);
+          const size = SCAN.readInt32BE(u + CQ_OFF_SIZE);
+          if (phy < 0 || size <= 0) break scan;
+          if (size !== BLANK_SIZE) this.maxPhysicOffset = phy + size;
+        }
+        if (n < CQ_UNIT_SIZE) break;
       }
       if (pos < f.fileSize) {
         this.files.truncateFrom(f.fileFromOffset + pos);

@@ -163,13 +163,16 @@ export class IndexFile {
   static create(path: string, hashSlotNum: number, indexNum: number, prevEndPhyOffset = 0, prevEndTimestamp = 0): IndexFile {
     checkSizes(hashSlotNum, indexNum);
     const file = MappedFile.open(path, 0, indexFileSize(hashSlotNum, indexNum), { create: true });
-    const f = new IndexFile(file, hashSlotNum, indexNum, false); // MADV_RANDOM from here on
     try {
+      // Backed before the constructor reads the header: a read fault in a hole can fail too (a
+      // SIGBUS on a full tmpfs). Random access first, so the populate reads nothing around it.
+      file.adviseRandom(true);
       file.ensureBacked(0, INDEX_HEADER_SIZE);
     } catch (e) {
       file.destroy(); // no headerless file left behind for the next start
       throw e;
     }
+    const f = new IndexFile(file, hashSlotNum, indexNum, false);
     f.initHeader(prevEndPhyOffset, prevEndTimestamp);
     return f;
   }
@@ -276,8 +279,12 @@ export class IndexFile {
   selectPhyOffsets(out: number[], keyHash: number, maxNum: number, begin: number, end: number): void {
     const v = this.v;
     const count = this.indexCount;
-    let n = v.getInt32(this.slotPos(keyHash));
-    if (n <= 0 || n >= count || count <= 1) return;
+    // The slot through pread: an empty bucket's page may be a hole, which a read through the
+    // mapping would have to back (a SIGBUS on a full tmpfs; see MappedFile.readAt). Entries below
+    // the count were written, so their pages are backed.
+    if (count <= 1 || this.file.readAt(SLOT, this.slotPos(keyHash)) < HASH_SLOT_SIZE) return;
+    let n = SLOT.readInt32BE(0);
+    if (n <= 0 || n >= count) return;
     const beginTs = getLong(v, H_BEGIN_TIMESTAMP);
     while (out.length < maxNum) {
       const pos = this.entryPos(n);
@@ -383,6 +390,9 @@ export class IndexFile {
     if (this.readOnly) throw new StoreError('IO_ERROR', `${this.path} is open read-only`);
   }
 }
+
+/** selectPhyOffsets' slot, read with pread. */
+const SLOT = Buffer.alloc(HASH_SLOT_SIZE);
 
 function checkSizes(hashSlotNum: number, indexNum: number): void {
   if (!Number.isInteger(hashSlotNum) || hashSlotNum < 1 || !Number.isInteger(indexNum) || indexNum < 2) {

@@ -1,4 +1,4 @@
-import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, renameSync, rmSync, unlinkSync, writev } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, unlinkSync, writev } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { mmap } from './mmap.js';
@@ -326,7 +326,43 @@ export class MappedFile {
     this.wrotePosition = pos;
     this.committedPosition = pos;
     this.flushedPosition = Math.min(this.flushedPosition, pos);
-    zeroDirtyTail(this.buffer, pos);
+    this.zeroDirtyTail(pos);
+  }
+
+  /**
+   * Reads file bytes [pos, pos + target.length) with pread, not through the mapping, for scans of
+   * parts that may never have been written. On tmpfs a read fault in a hole allocates a page, and
+   * on a full tmpfs that fault is a SIGBUS: a store that had filled its disk could not start again.
+   * pread reads holes as zeros without allocating. Returns the bytes read (short at the file's end).
+   */
+  readAt(target: Buffer, pos: number, len = target.length): number {
+    try {
+      return readSync(this.fd, target, 0, Math.min(len, this.fileSize - pos), pos);
+    } catch (cause) {
+      throw new StoreError('IO_ERROR', `cannot read ${this.path} at ${pos}`, { cause });
+    }
+  }
+
+  /**
+   * Zeroes from `pos` until a run of ZERO_RUN zero bytes: the stale bytes of a torn write must not
+   * look like records once new appends land in front of them. Looks through readAt, a page at a
+   * time, and writes only into pages that hold non-zero bytes (so are backed).
+   */
+  private zeroDirtyTail(pos: number): void {
+    let p = pos;
+    let zeros = 0;
+    while (p < this.fileSize && zeros < ZERO_RUN) {
+      const n = this.readAt(SCRATCH, p, ZERO_RUN);
+      for (let q = 0; q < n && zeros < ZERO_RUN; ) {
+        const end = Math.min(n, q + PAGE - ((p + q) % PAGE));
+        if (ZERO_PAGE.compare(SCRATCH, q, end, 0, end - q) !== 0) {
+          this.buffer.fill(0, p + q, p + end);
+          zeros = 0;
+        } else zeros += end - q;
+        q = end;
+      }
+      p += n;
+    }
   }
 
   close(): void {
@@ -384,21 +420,6 @@ let populateSupported = true;
 
 const ZERO_RUN = 64 * 1024;
 const ZERO_PAGE = Buffer.alloc(4096);
+/** zeroDirtyTail's window (one thread uses a MappedFile; every caller finishes with it at once). */
+const SCRATCH = Buffer.alloc(ZERO_RUN);
 
-/**
- * Zeroes from `pos` until a run of ZERO_RUN zero bytes: the stale bytes of a torn write must not
- * look like records once new appends land in front of them.
- */
-function zeroDirtyTail(buf: Buffer, pos: number): void {
-  let p = pos;
-  let zeros = 0;
-  while (p < buf.length && zeros < ZERO_RUN) {
-    const end = Math.min(buf.length, p + 4096);
-    const dirty = ZERO_PAGE.compare(buf, p, end, 0, end - p) !== 0;
-    if (dirty) {
-      buf.fill(0, p, end);
-      zeros = 0;
-    } else zeros += end - p;
-    p = end;
-  }
-}

@@ -112,13 +112,16 @@ function abnormalStart(cfg: StoreConfig, commitLog: CommitLog, checkpoint: Store
   const files = commitLog.queue.files;
   const safe = checkpoint.minTimestamp(cfg.messageIndexEnable && cfg.messageIndexSafe);
   for (let i = files.length - 1; i >= 0; i--) {
-    const b = files[i]!.buffer;
-    if (b.readInt32BE(4) !== MESSAGE_MAGIC) continue;
-    const ts = storeTimestampOf(b, 0);
+    // pread, not the mapping: a segment created just before a crash may be a hole (MappedFile.readAt).
+    if (files[i]!.readAt(HEAD, 0) < HEAD.length || HEAD.readInt32BE(4) !== MESSAGE_MAGIC) continue;
+    const ts = storeTimestampOf(HEAD, 0);
     if (ts !== 0 && ts <= safe) return i;
   }
   return 0;
 }
+
+/** The start of a segment's first record, up to its store timestamp whatever its hosts. */
+const HEAD = Buffer.alloc(128);
 
 function lastRecordTimestamp(commitLog: CommitLog, validEnd: number): number {
   // Cheap: the checkpoint only needs a recent time, and the newest queue unit's record has it.
