@@ -22,6 +22,13 @@ export interface ConnectionOptions {
   idleTimeoutMs?: number;
   /** The TCP socket under `socket` when that is a TLS stream: where the peer's address is read. */
   peer?: Socket;
+  /**
+   * Stop reading requests while more than this many bytes of replies wait to be sent, until they
+   * are (servers; 0 = never). A peer that sends requests without reading its replies would
+   * otherwise make us buffer replies without bound. Never on both ends of one connection: two
+   * peers waiting for each other to read would wait forever.
+   */
+  pauseReadingAboveBytes?: number;
 }
 
 /**
@@ -63,6 +70,8 @@ export class Connection extends EventEmitter {
   private corked = false;
   private closing = false;
   private closeReason = '';
+  private readonly pauseAbove: number;
+  private readingPaused = false;
 
   constructor(socket: Socket, opts: ConnectionOptions) {
     super();
@@ -74,6 +83,7 @@ export class Connection extends EventEmitter {
     this.decoder = new FrameDecoder(opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE);
     this.requests = opts.requests;
     this.logger = opts.logger ?? silentLogger;
+    this.pauseAbove = opts.pauseReadingAboveBytes ?? 0;
     socket.setNoDelay(true);
     const idle = opts.idleTimeoutMs ?? 0;
     if (idle > 0) {
@@ -192,6 +202,18 @@ export class Connection extends EventEmitter {
     } else {
       this.socket.write(cmd.encode());
     }
+    if (this.pauseAbove > 0 && !this.readingPaused && this.socket.writableLength > this.pauseAbove) this.pauseReading();
+  }
+
+  /** Until what is queued is sent ('drain': a write past the high water mark returned false). */
+  private pauseReading(): void {
+    this.readingPaused = true;
+    this.socket.pause();
+    this.logger.debug('connection %s: %d bytes of replies unsent, not reading requests until they are', this.remoteAddress, this.socket.writableLength);
+    this.socket.once('drain', () => {
+      this.readingPaused = false;
+      if (!this.closing) this.socket.resume();
+    });
   }
 
   private uncork(): void {

@@ -37,7 +37,15 @@ export interface RemotingServerOptions {
   closeTimeoutMs?: number;
   /** TLS (tlsConfigFile): TLS and plain clients both (permissive), or TLS only (enforcing). */
   tls?: TlsServer | null;
+  /** A connection stops reading requests while more than this many bytes of its replies are unsent (Connection). */
+  pauseReadingAboveBytes?: number;
 }
+
+/**
+ * Sixty-four pull replies of the largest size a pull sends from memory (maxTransferBytesOnMessageInMemory,
+ * 256 KiB) fit many times over; a client reading its replies never comes near it.
+ */
+const PAUSE_READING_ABOVE_BYTES = 16 << 20;
 
 /**
  * A remoting listener: one Connection per accepted socket, requests routed by code to the
@@ -143,6 +151,7 @@ export class RemotingServer extends EventEmitter {
       maxFrameSize: this.opts.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
       logger: this.logger,
       idleTimeoutMs: this.idleTimeoutMs,
+      pauseReadingAboveBytes: this.opts.pauseReadingAboveBytes ?? PAUSE_READING_ABOVE_BYTES,
     });
     this.conns.add(conn);
     this.logger.debug('%s: connection %d from %s', this.name, conn.id, conn.remoteAddress);

@@ -15,6 +15,8 @@ const SLOW = 9002;
 const NEVER = 9003;
 const THROWS = 9004;
 const REJECTS = 9005;
+const BIG = 9006;
+const BIG_BODY = Buffer.alloc(256 * 1024, 7);
 
 interface LogLine { level: string; msg: string }
 
@@ -28,7 +30,7 @@ afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
 
-async function startServer(opts: { maxFrameSize?: number; idleTimeoutMs?: number } = {}) {
+async function startServer(opts: { maxFrameSize?: number; idleTimeoutMs?: number; pauseReadingAboveBytes?: number } = {}) {
   const logs: LogLine[] = [];
   const server = new RemotingServer({ port: 0, host: '127.0.0.1', logger: recordingLogger(logs), ...opts });
   const onewaySeen: RemotingCommand[] = [];
@@ -41,6 +43,8 @@ async function startServer(opts: { maxFrameSize?: number; idleTimeoutMs?: number
     return RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, { v: req.extFields.v });
   });
   server.registerProcessor(NEVER, () => null);
+  let bigAnswered = 0;
+  server.registerProcessor(BIG, (req) => (bigAnswered++, RemotingCommand.createResponse(req, ResponseCode.SUCCESS, undefined, {}, BIG_BODY)));
   server.registerProcessor(THROWS, () => {
     throw new Error('processor exploded');
   });
@@ -51,7 +55,7 @@ async function startServer(opts: { maxFrameSize?: number; idleTimeoutMs?: number
   cleanups.push(() => server.close());
   const client = new RemotingClient();
   cleanups.push(() => client.close());
-  return { server, port, addr: `127.0.0.1:${port}`, client, logs, onewaySeen };
+  return { server, port, addr: `127.0.0.1:${port}`, client, logs, onewaySeen, bigAnswered: () => bigAnswered };
 }
 
 /** A raw socket that collects decoded response frames, for bytes no RemotingClient would send. */
@@ -217,6 +221,31 @@ describe('RemotingServer and RemotingClient', () => {
     const { port, server } = await startServer();
     await server.close();
     await expect(client.getConnection(`127.0.0.1:${port}`)).rejects.toMatchObject({ code: 'CONNECT_FAILED' });
+  });
+});
+
+describe('RemotingServer and a client that does not read its replies', () => {
+  it('stops reading its requests while too many reply bytes wait, and answers every one once it reads', async () => {
+    const { port, bigAnswered, logs } = await startServer({ pauseReadingAboveBytes: 1 << 20 });
+    const raw = await rawSocket(port);
+    raw.sock.pause();
+    // Requests spread over time, so the server reads them in many chunks: 400 replies of 256 KiB
+    // (100 MiB) against kernel buffers of a few MiB.
+    const N = 400;
+    for (let i = 0; i < N; i += 10) {
+      for (let k = i; k < i + 10; k++) raw.sock.write(RemotingCommand.createRequest(BIG, { v: String(k) }).encode());
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const answeredWhileNotReading = bigAnswered();
+    expect(answeredWhileNotReading).toBeGreaterThan(0);
+    expect(answeredWhileNotReading).toBeLessThan(200);
+    expect(logs.some((l) => l.msg.includes('not reading requests until they are'))).toBe(true);
+    raw.sock.resume();
+    await waitFor(() => raw.received.length === N, 20_000, 'every reply');
+    expect(raw.received.map((c) => c.opaque)).toEqual([...new Set(raw.received.map((c) => c.opaque))]);
+    expect(raw.received.every((c) => c.body?.length === BIG_BODY.length)).toBe(true);
+    expect(bigAnswered()).toBe(N);
   });
 });
 
