@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 /**
  * Java `.properties` text -> ordered key/value pairs, as `java.util.Properties.load` reads it:
  * `#`/`!` comments, `key=value`, `key: value` or `key value`, backslash line continuation,
@@ -36,14 +36,18 @@ function unescape(s: string): string {
 
 /**
  * Replaces each key's `key=value` line in a properties file, appending keys it lacks, keeping
- * comments and order; atomically (a temporary file and a rename). A missing file is started afresh.
+ * comments, order and the file's permissions; atomically and durably (a temporary file, synced,
+ * then a rename: a crash leaves the old file or the new one, never an empty one). A missing file
+ * is started afresh; a file that cannot be read is an error, never replaced by the new keys alone.
  */
 export async function rewritePropertiesFile(file: string, props: Map<string, string>): Promise<void> {
   let text = '';
+  let mode = 0o644;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    // a missing file is started afresh
+    mode = (await stat(file)).mode & 0o777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   const lines = text.length > 0 ? text.replace(/\n$/, '').split('\n') : [];
   const left = new Map(props);
@@ -55,6 +59,16 @@ export async function rewritePropertiesFile(file: string, props: Map<string, str
   }
   for (const [k, v] of left) lines.push(`${k}=${v}`);
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, lines.join('\n') + '\n');
+  const fh = await open(tmp, 'w', mode);
+  try {
+    await fh.chmod(mode); // open's mode passes through the umask
+    await fh.writeFile(lines.join('\n') + '\n');
+    await fh.sync();
+  } catch (e) {
+    await fh.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await fh.close();
   await rename(tmp, file);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadStoreConfig, parsePropertiesText, storeConfig, StoreError, STORE_DEFAULTS } from '../../src/store/index.js';
+import { loadStoreConfig, parsePropertiesText, rewritePropertiesFile, storeConfig, StoreError, STORE_DEFAULTS } from '../../src/store/index.js';
 import { tempDir } from '../helpers/store-paths.js';
 
 describe('store config', () => {
@@ -42,6 +42,39 @@ describe('store config', () => {
       }
     } finally {
       t.cleanup();
+    }
+  });
+});
+
+describe('rewritePropertiesFile (UPDATE_BROKER_CONFIG writing the -c file)', () => {
+  it('replaces and appends keys, keeping comments, order and the file\'s permissions', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const f = join(dir, 'broker.conf');
+      writeFileSync(f, '# my broker\nbrokerName=b1\n\n! note\nflushDiskType=ASYNC_FLUSH\n');
+      chmodSync(f, 0o600);
+      await rewritePropertiesFile(f, new Map([['flushDiskType', 'SYNC_FLUSH'], ['fileReservedTime', '48']]));
+      expect(readFileSync(f, 'utf8')).toBe('# my broker\nbrokerName=b1\n\n! note\nflushDiskType=SYNC_FLUSH\nfileReservedTime=48\n');
+      expect(statSync(f).mode & 0o777).toBe(0o600);
+      await rewritePropertiesFile(join(dir, 'new.conf'), new Map([['a', '1']]));
+      expect(readFileSync(join(dir, 'new.conf'), 'utf8')).toBe('a=1\n');
+      expect(readdirSync(dir).sort()).toEqual(['broker.conf', 'new.conf']);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('refuses a file it cannot read instead of replacing it with the new keys alone', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const f = join(dir, 'broker.conf');
+      mkdirSync(f); // EISDIR on read; any read error (EIO, EMFILE) must stop the rewrite alike
+      const err = await rewritePropertiesFile(f, new Map([['a', '1']])).catch((e: unknown) => e);
+      expect((err as NodeJS.ErrnoException).code).toBe('EISDIR');
+      expect(existsSync(`${f}.tmp`)).toBe(false);
+      expect(statSync(f).isDirectory()).toBe(true);
+    } finally {
+      cleanup();
     }
   });
 });
