@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { AclError } from './acl-permission.js';
+import { replaceFileSync } from '../replace-file.js';
 
 /**
  * The plain ACL files of RocketMQ 4.9.4+: `conf/plain_acl.yml` (the default file, where new
@@ -133,7 +134,7 @@ export function readAclFile(path: string, warn: (msg: string) => void = () => {}
 
 /**
  * Writes `file` whole with its data version bumped (as RocketMQ does; comments are not kept,
- * which RocketMQ does not either), atomically: a crash leaves the old file or the new one.
+ * which RocketMQ does not either), atomically and durably, keeping its permissions (replaceFileSync).
  */
 export function writeAclFile(file: AclFile): AclVersion {
   const next: AclVersion = { counter: file.dataVersion.counter + 1, timestamp: Date.now() };
@@ -142,9 +143,7 @@ export function writeAclFile(file: AclFile): AclVersion {
     accounts: file.accounts,
     dataVersion: [next],
   };
-  const tmp = `${file.path}.tmp`;
-  writeFileSync(tmp, stringifyYaml(doc, { version: '1.1' }));
-  renameSync(tmp, file.path);
+  replaceFileSync(file.path, stringifyYaml(doc, { version: '1.1' }));
   file.dataVersion = next;
   return next;
 }

@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseFastjson, stringifyFastjson } from '../fastjson.js';
 import { silentLogger, type Logger } from '../logger.js';
+import { replaceFileSync } from '../replace-file.js';
 
 /** Namespace of the order-topic settings that REGISTER_BROKER answers and routes carry. */
 export const NAMESPACE_ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
@@ -72,9 +73,6 @@ export class KvConfig {
   private persist(): void {
     if (this.path === '') return;
     mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.tmp`;
-    writeFileSync(tmp, this.toJson());
-    if (existsSync(this.path)) copyFileSync(this.path, `${this.path}.bak`);
-    renameSync(tmp, this.path);
+    replaceFileSync(this.path, this.toJson(), { backup: true });
   }
 }
