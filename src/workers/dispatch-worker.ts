@@ -17,7 +17,7 @@ import { findIndexKeys, newIndexKeyRanges } from '../store/index-keys.js';
 import { recordLayout } from '../store/message-codec.js';
 import { RingConsumer } from './ring.js';
 import { nameThisThread } from './thread-name.js';
-import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, DISPATCH_FLAG_KEY_HASHES, keyHashCount, newDispatchFacts, WorkerState, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
+import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, DISPATCH_FLAG_KEY_HASHES, keyHashCount, newDispatchFacts, WorkerState, WORKER_IDLE_WAIT_MS, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent } from './messages.js';
 
 const data = workerData as DispatchWorkerData;
 nameThisThread(`rmq-${data.role}`);
@@ -164,7 +164,7 @@ async function run(): Promise<void> {
       lastYield = now;
       await yieldNow();
     }
-    if (n === 0) consumer.waitForData(flushing ? 1 : 20);
+    if (n === 0) consumer.waitForData(flushing ? 1 : WORKER_IDLE_WAIT_MS);
   }
   consumer.setWorkerState(WorkerState.DRAINING);
   if (flushing) await flushing;

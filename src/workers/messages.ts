@@ -34,6 +34,13 @@ export type { SegmentScanTask } from '../store/segment-scan-pool.js';
 // ---------------------------------------------------------------------------------------------
 export const RING_HEADER_BYTES = 256;
 export const RING_LAYOUT_VERSION = 2;
+/** A worker with nothing to do looks at its ring again after this long, woken or not. */
+export const WORKER_IDLE_WAIT_MS = 20;
+/**
+ * Records the index ring lets pile up before it wakes its sleeping worker (the dispatch ring wakes
+ * its worker every turn of the event loop; see WorkerDispatcher.supervise).
+ */
+export const INDEX_WAKE_BACKLOG = 4096;
 /** Int32 cell indexes (byte offset / 4). */
 export const H_HEAD = 0;
 export const H_PRODUCER_WAITING = 1;

@@ -168,9 +168,12 @@ export class RingProducer extends RingSide {
   private chain: Promise<void> = DONE;
   /** Set by abort: every waiting and later pushAsync fails with it. */
   private aborted: Error | null = null;
+  /** How many records publish(false) lets a sleeping consumer gather before it wakes it. */
+  private readonly wakeBacklog: number;
 
-  constructor(sab: SharedArrayBuffer) {
+  constructor(sab: SharedArrayBuffer, opts: { wakeBacklog?: number } = {}) {
     super(sab);
+    this.wakeBacklog = opts.wakeBacklog ?? WAKE_BACKLOG;
     this.head = Atomics.load(this.h, H_HEAD);
     this.published = this.head;
     this.cachedTail = Atomics.load(this.h, H_TAIL);
@@ -218,7 +221,7 @@ export class RingProducer extends RingSide {
 
   /**
    * Publishes every staged record. A sleeping consumer is woken when `wake` is set or once
-   * WAKE_BACKLOG records wait for it: each wake-up is a context switch, which on a busy machine
+   * `wakeBacklog` records (WAKE_BACKLOG unless given) wait for it: each wake-up is a context switch, which on a busy machine
    * often preempts this thread, so the busy path (`wake` false) lets records gather a little.
    * Only the publish that takes the consumer's waiting flag notifies: until the consumer runs,
    * later publishes have nobody new to wake.
@@ -230,7 +233,7 @@ export class RingProducer extends RingSide {
       this.published = head;
     }
     if (Atomics.load(this.h, H_CONSUMER_WAITING) === 0) return;
-    if (!wake && ((head - Atomics.load(this.h, H_TAIL)) | 0) < WAKE_BACKLOG) return;
+    if (!wake && ((head - Atomics.load(this.h, H_TAIL)) | 0) < this.wakeBacklog) return;
     if (Atomics.compareExchange(this.h, H_CONSUMER_WAITING, 1, 0) === 1) Atomics.notify(this.h, H_HEAD, 1);
   }
 

@@ -3,7 +3,7 @@ import type { StoreConfig } from '../store/config.js';
 import { StoreError } from '../store/errors.js';
 import type { DispatchRequest, RemoteDispatcher } from '../store/dispatch.js';
 import { createRing, RingProducer } from './ring.js';
-import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent, type WorkerRole } from './messages.js';
+import { DISPATCH_FLAG_HAS_KEYS, DISPATCH_FLAG_HAS_UNIQ_KEY, INDEX_WAKE_BACKLOG, type DispatchControl, type DispatchWorkerData, type DispatchWorkerEvent, type WorkerRole } from './messages.js';
 
 const WORKER_URL = new URL('./dispatch-worker.js', import.meta.url);
 
@@ -83,8 +83,14 @@ export class WorkerDispatcher implements RemoteDispatcher {
   }
 
   private supervise(role: WorkerRole, fromOffset: number): Supervised {
-    const ring = createRing(this.cfg.dispatchRingSlots, fromOffset);
-    return { role, ring, producer: new RingProducer(ring), worker: null, control: null, restarts: 0, drained: null, failures: 0, startedAt: 0, lastError: null, restartTimer: null };
+    const slots = this.cfg.dispatchRingSlots;
+    const ring = createRing(slots, fromOffset);
+    // The index worker is not woken for every turn of the event loop, as the dispatch worker is:
+    // nobody waits for its entries as pulls wait for queue units, and each wake-up costs the event
+    // loop its CPU on a busy machine. It runs on its own every WORKER_IDLE_WAIT_MS, when records pile up,
+    // or when somebody waits for it (waitIndexedPast).
+    const producer = new RingProducer(ring, role === 'index' ? { wakeBacklog: Math.min(INDEX_WAKE_BACKLOG, slots >> 2) } : {});
+    return { role, ring, producer, worker: null, control: null, restarts: 0, drained: null, failures: 0, startedAt: 0, lastError: null, restartTimer: null };
   }
 
   /** Starts (or restarts) the worker of `s` on its ring; resolves when it is ready. */
@@ -172,7 +178,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
 
   publish(wake = true): void {
     this.dispatch.producer.publish(wake);
-    this.index?.producer.publish(wake);
+    this.index?.producer.publish(false);
   }
 
   get dispatchedOffset(): number {
@@ -186,6 +192,7 @@ export class WorkerDispatcher implements RemoteDispatcher {
   /** The index ring only carries records with keys: once it is past the newest of them, all is indexed. */
   waitIndexedPast(offset: number, timeoutMs: number): Promise<boolean> {
     if (!this.index || this.lastIndexEnd === 0) return Promise.resolve(true);
+    this.index.producer.publish(true);
     return this.index.producer.waitDispatchedPast(Math.min(offset, this.lastIndexEnd - 1), timeoutMs);
   }
 

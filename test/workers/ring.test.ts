@@ -200,6 +200,21 @@ describe('dispatch ring on one thread', () => {
     expect(h[H_CONSUMER_WAITING]).toBe(0);
   });
 
+  it('a producer given its own wake backlog (the index ring) lets that many records gather', () => {
+    const ring = createRing(64, 0);
+    const producer = new RingProducer(ring, { wakeBacklog: 4 });
+    const h = new Int32Array(ring);
+    h[H_CONSUMER_WAITING] = 1;
+    for (let seq = 0; seq < 3; seq++) {
+      expect(push(producer, seq)).toBe(true);
+      producer.publish(false);
+    }
+    expect(h[H_CONSUMER_WAITING]).toBe(1);
+    expect(push(producer, 3)).toBe(true);
+    producer.publish(false);
+    expect(h[H_CONSUMER_WAITING]).toBe(0);
+  });
+
   it('counts a stall when full, keeps call order, and resumes as the consumer releases', async () => {
     const ring = createRing(4, 0);
     const producer = new RingProducer(ring);
