@@ -1,5 +1,6 @@
 import type { StoreConfig } from './config.js';
 import type { MappedFileQueue } from './mapped-file-queue.js';
+import { StoreError } from './errors.js';
 
 const PAGE = 4096;
 
@@ -30,6 +31,13 @@ export class CommitLogFlusher {
   private lastThorough = Date.now();
   private stopped = false;
   flushCount = 0;
+  /**
+   * Set once a flush fails with EIO or EROFS: the kernel may have dropped the dirty pages, or the
+   * filesystem went read-only (ext4's errors=remount-ro), so nothing appended can be made durable.
+   * The store then refuses appends (SERVICE_NOT_AVAILABLE) rather than acknowledge what will be
+   * lost. RocketMQ logs the failure and goes on; a transient error of another kind still does.
+   */
+  failure: StoreError | null = null;
 
   constructor(queue: MappedFileQueue, opts: FlusherOptions) {
     this.queue = queue;
@@ -135,7 +143,16 @@ export class CommitLogFlusher {
   }
 
   private async flushNow(storeTs: number): Promise<number> {
-    const flushed = await this.queue.flush();
+    let flushed: number;
+    try {
+      flushed = await this.queue.flush();
+    } catch (e) {
+      const errno = errnoOf(e);
+      if (this.failure === null && (errno === 'EIO' || errno === 'EROFS')) {
+        this.failure = new StoreError('SERVICE_NOT_AVAILABLE', `the commit log cannot be made durable (${errno}): appends are refused until restart`, { cause: e });
+      }
+      throw e;
+    }
     this.flushCount++;
     if (storeTs > 0) this.opts.onFlushed(storeTs);
     return flushed;
@@ -151,6 +168,15 @@ export class CommitLogFlusher {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+/** The errno code (EIO, ...) of an error or of the first cause in its chain that has one. */
+function errnoOf(e: unknown): string | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 /** The flusher's settings from a store config. */

@@ -265,6 +265,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     // As RocketMQ's store once a consume queue or index write failed: nothing more is stored.
     if (this.remote?.failure) throw this.remote.failure;
     if (this.inline.failure) throw this.inline.failure;
+    if (this.flusher?.failure) throw this.flusher.failure;
     if (this.retention.diskFull) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the disk is full (above the warning level): appends are refused until expired files are deleted');
   }
 

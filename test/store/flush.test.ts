@@ -58,3 +58,41 @@ describe('SYNC_FLUSH group commit between sends', () => {
     expect(q.maxFlushedPosition).toBe(200);
   });
 });
+
+describe('a flush that fails', () => {
+  /** A commit log whose flushes fail with the errno given, wrapped as the store wraps it. */
+  function failingFlusher(errno: string): { f: CommitLogFlusher; errors: unknown[] } {
+    const cause = Object.assign(new Error(`${errno}: flush failed, fdatasync`), { code: errno });
+    const q = { maxWrotePosition: 8192, maxFlushedPosition: 0, unflushedBytes: 8192, flush: () => Promise.reject(new Error('fdatasync /x failed', { cause })) };
+    const errors: unknown[] = [];
+    const f = new CommitLogFlusher(q as unknown as MappedFileQueue, {
+      sync: false,
+      intervalMs: 10,
+      leastPages: 0,
+      thoroughIntervalMs: 10,
+      timeoutMs: 300,
+      lastStoreTimestamp: () => 0,
+      onFlushed: () => {},
+      onError: (e) => errors.push(e),
+    });
+    flushers.push(f);
+    f.start();
+    return { f, errors };
+  }
+
+  it('with EIO or EROFS makes the store refuse appends: nothing appended can become durable', async () => {
+    for (const errno of ['EIO', 'EROFS']) {
+      const { f, errors } = failingFlusher(errno);
+      await until(() => errors.length > 0, 2000);
+      expect(f.failure?.code).toBe('SERVICE_NOT_AVAILABLE');
+      expect(f.failure?.responseCode).toBe(14);
+      expect(f.failure?.message).toContain(`cannot be made durable (${errno})`);
+    }
+  });
+
+  it('with another error is logged and retried, as RocketMQ does', async () => {
+    const { f, errors } = failingFlusher('EINTR');
+    await until(() => errors.length > 1, 2000);
+    expect(f.failure).toBeNull();
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT, tempDir } from '../helpers/store-paths.js';
+
+/**
+ * ext4 mounted with errors=remount-ro goes read-only on its own when it meets an error. The store
+ * must then stop acknowledging appends it can no longer make durable, and stay up to serve reads.
+ * The filesystem is a loop-mounted image in the child's own mount namespace (skipped where that
+ * cannot be mounted), so it goes away with the child whatever happens.
+ */
+const canMount = spawnSync('unshare', ['-m', 'sh', '-c', 'truncate -s 8M /tmp/.ro-probe.img && mkfs.ext4 -q /tmp/.ro-probe.img && mount -o loop /tmp/.ro-probe.img /mnt; s=$?; rm -f /tmp/.ro-probe.img; exit $s'], { stdio: 'ignore' }).status === 0;
+
+describe('a store whose filesystem turns read-only', () => {
+  it.skipIf(!canMount)('refuses appends once a flush fails with EROFS, and still serves reads', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const img = join(dir, 'fs.img');
+      const mnt = join(dir, 'mnt');
+      const child = join(REPO_ROOT, 'dist/test/store/read-only-child.js');
+      const script = [
+        'set -e',
+        `truncate -s 48M "${img}"`,
+        `mkfs.ext4 -q "${img}"`,
+        `mkdir "${mnt}"`,
+        `mount -o loop,errors=remount-ro "${img}" "${mnt}"`,
+        `dev=$(basename "$(findmnt -n -o SOURCE "${mnt}")")`,
+        `"${process.execPath}" "${child}" "${mnt}/store" "/sys/fs/ext4/$dev/trigger_fs_error"`,
+      ].join('\n');
+      const out = execFileSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { acceptedAfter: number; refused: string; readable: number };
+      expect(r.refused).toMatch(/^14: the commit log cannot be made durable \(EROFS\): appends are refused until restart/);
+      // Appends in the flush interval before the failure was seen may still have been taken.
+      expect(r.acceptedAfter).toBeLessThan(50);
+      expect(r.readable).toBe(100 + r.acceptedAfter);
+    } finally {
+      cleanup();
+    }
+  });
+});
