@@ -61,3 +61,22 @@ export class StoreError extends Error {
     this.responseCode = options?.responseCode ?? DEFAULT_RESPONSE[code];
   }
 }
+
+/** The errno code (EIO, ...) of an error or of the first cause in its chain that has one. */
+export function errnoOf(e: unknown): string | undefined {
+  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
+    const code = (c as NodeJS.ErrnoException).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/**
+ * Whether a failed write or flush means appended bytes can no longer become durable: after EIO
+ * the kernel may have dropped the dirty pages, after EROFS nothing can be written (ext4's
+ * errors=remount-ro). Other errors (a full disk) may clear and are retried.
+ */
+export function isLastingIoError(e: unknown): boolean {
+  const errno = errnoOf(e);
+  return errno === 'EIO' || errno === 'EROFS';
+}

@@ -1,6 +1,6 @@
 import type { StoreConfig } from './config.js';
 import type { MappedFileQueue } from './mapped-file-queue.js';
-import { StoreError } from './errors.js';
+import { StoreError, errnoOf, isLastingIoError } from './errors.js';
 
 const PAGE = 4096;
 
@@ -147,9 +147,9 @@ export class CommitLogFlusher {
     try {
       flushed = await this.queue.flush();
     } catch (e) {
-      const errno = errnoOf(e);
-      if (this.failure === null && (errno === 'EIO' || errno === 'EROFS')) {
-        this.failure = new StoreError('SERVICE_NOT_AVAILABLE', `the commit log cannot be made durable (${errno}): appends are refused until restart`, { cause: e });
+      if (this.failure === null && isLastingIoError(e)) {
+        // Staged commits that failed already say so (StagedWrites.failure).
+        this.failure = e instanceof StoreError && e.code === 'SERVICE_NOT_AVAILABLE' ? e : new StoreError('SERVICE_NOT_AVAILABLE', `the commit log cannot be made durable (${errnoOf(e)}): appends are refused until restart`, { cause: e });
       }
       throw e;
     }
@@ -168,15 +168,6 @@ export class CommitLogFlusher {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
-}
-
-/** The errno code (EIO, ...) of an error or of the first cause in its chain that has one. */
-function errnoOf(e: unknown): string | undefined {
-  for (let c = e, depth = 0; c instanceof Error && depth < 8; c = c.cause, depth++) {
-    const code = (c as NodeJS.ErrnoException).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
-  }
-  return undefined;
 }
 
 /** The flusher's settings from a store config. */

@@ -266,6 +266,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     if (this.remote?.failure) throw this.remote.failure;
     if (this.inline.failure) throw this.inline.failure;
     if (this.flusher?.failure) throw this.flusher.failure;
+    if (this.commitLog.staged?.failure) throw this.commitLog.staged.failure;
+
     if (this.retention.diskFull) throw new StoreError('SERVICE_NOT_AVAILABLE', 'the disk is full (above the warning level): appends are refused until expired files are deleted');
   }
 

@@ -1,5 +1,5 @@
 import type { MappedFile } from './mapped-file.js';
-import { StoreError } from './errors.js';
+import { StoreError, errnoOf, isLastingIoError } from './errors.js';
 import { END_FILE_MIN_BLANK_LENGTH } from './message-codec.js';
 
 /** Size of one staging buffer; a record larger than this is written straight into the mapping. */
@@ -28,6 +28,7 @@ interface Chunk {
 interface Waiter {
   offset: number;
   resolve: () => void;
+  reject: (e: Error) => void;
 }
 
 /**
@@ -71,6 +72,11 @@ export class StagedWrites {
   private readonly onCommitted: (offset: number) => void;
   private readonly onError: (e: Error) => void;
   private readonly durable: boolean;
+  /**
+   * Set when a commit fails with EIO or EROFS (isLastingIoError): staged bytes can no longer reach
+   * their file. Commits stop, waiters are rejected with it, and the store refuses appends.
+   */
+  failure: StoreError | null = null;
   private readonly run = (): void => {
     this.scheduled = false;
     this.commitNext();
@@ -147,7 +153,7 @@ export class StagedWrites {
   /** The `len` bytes reserved were encoded (the caller moves the file's write position). */
   advance(len: number): void {
     this.chunks[this.chunks.length - 1]!.end += len;
-    if (!this.writing && !this.scheduled && !this.stopped) {
+    if (!this.writing && !this.scheduled && !this.stopped && !this.failure) {
       this.scheduled = true;
       setImmediate(this.run);
     }
@@ -156,7 +162,8 @@ export class StagedWrites {
   /** Resolves once every byte before `offset` is committed to its file. */
   whenCommitted(offset: number): Promise<void> {
     if (offset <= this.committedOffset || this.chunks.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => this.waiters.push({ offset, resolve }));
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => this.waiters.push({ offset, resolve, reject }));
   }
 
   private takeBuffer(): Buffer | null {
@@ -209,6 +216,13 @@ export class StagedWrites {
       this.writing = false;
       this.commitWrites++;
       this.commitWriteMs += performance.now() - started;
+      if (err && isLastingIoError(err)) {
+        this.failure = new StoreError('SERVICE_NOT_AVAILABLE', `commits to the commit log fail (${errnoOf(err)}): appends are refused until restart`, { cause: err });
+        this.onError(this.failure);
+        for (const w of this.waiters.splice(this.waiterHead)) w.reject(this.failure);
+        this.waiters.length = this.waiterHead = 0;
+        return;
+      }
       if (err) {
         // Nothing is lost: the bytes stay staged and the write is retried (a full disk may clear).
         this.onError(new StoreError('IO_ERROR', `commit to ${first.file.path} failed, retrying`, { cause: err }));

@@ -6,8 +6,17 @@
 import { writeFileSync } from 'node:fs';
 import { DefaultMessageStore, storeConfig } from '../../src/store/index.js';
 
-const [root, trigger] = [process.argv[2]!, process.argv[3]!];
-const cfg = storeConfig(new Map([['storePathRootDir', root], ['mappedFileSizeCommitLog', String(4 << 20)], ['flushIntervalCommitLog', '20'], ['flushCommitLogLeastPages', '0']]));
+const [root, trigger, flushDiskType, transientStorePoolEnable] = process.argv.slice(2) as [string, string, string, string];
+const cfg = storeConfig(
+  new Map([
+    ['storePathRootDir', root],
+    ['mappedFileSizeCommitLog', String(4 << 20)],
+    ['flushIntervalCommitLog', '20'],
+    ['flushCommitLogLeastPages', '0'],
+    ['flushDiskType', flushDiskType],
+    ['transientStorePoolEnable', transientStorePoolEnable],
+  ]),
+);
 const logged: string[] = [];
 const log = { info: () => {}, warn: (m: string) => logged.push(m), error: (m: string) => logged.push(m) };
 const store = new DefaultMessageStore(cfg, { logger: log });

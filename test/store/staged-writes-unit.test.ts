@@ -17,6 +17,7 @@ class FakeSegment {
   readonly disk: Buffer;
   readonly inFlight: { pos: number; bytes: Buffer; cb: WriteCb }[] = [];
   failNext = 0;
+  failWith = 'ENOSPC';
 
   constructor(fileFromOffset: number, size: number) {
     this.fileFromOffset = fileFromOffset;
@@ -40,7 +41,7 @@ class FakeSegment {
     const w = this.inFlight.shift()!;
     if (this.failNext > 0) {
       this.failNext--;
-      w.cb(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }), 0);
+      w.cb(Object.assign(new Error(`${this.failWith}: the write failed`), { code: this.failWith }), 0);
       return;
     }
     const bytes = w.bytes.subarray(0, short ?? w.bytes.length);
@@ -102,6 +103,28 @@ describe('StagedWrites', () => {
     await acked;
     expect(seg.disk.subarray(0, 64)).toEqual(Buffer.alloc(64, 7));
     sw.stop();
+  });
+
+  it('stops after a write fails with EIO or EROFS: waiters are rejected, nothing is retried, the failure stays', async () => {
+    for (const errno of ['EIO', 'EROFS']) {
+      const errors: Error[] = [];
+      const sw = new StagedWrites({ onCommitted: () => undefined, onError: (e) => errors.push(e), durable: true });
+      const seg = new FakeSegment(0, 1 << 20);
+      seg.failNext = 1;
+      seg.failWith = errno;
+      append(sw, seg, 64, 7);
+      const acked = sw.whenCommitted(64);
+      await turn();
+      seg.complete(); // fails for good
+      await expect(acked).rejects.toThrow(`commits to the commit log fail (${errno}): appends are refused until restart`);
+      expect(sw.failure?.responseCode).toBe(14);
+      expect(errors).toEqual([sw.failure]);
+      await expect(sw.whenCommitted(64)).rejects.toBe(sw.failure);
+      append(sw, seg, 64, 8); // what an append that raced the failure would do
+      await new Promise((r) => setTimeout(r, 150)); // a retry timer would have fired
+      expect(seg.inFlight).toHaveLength(0);
+      sw.stop();
+    }
   });
 
   it('writes a group that straddles two staging buffers in one write, and a short write commits its prefix', async () => {
