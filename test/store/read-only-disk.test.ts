@@ -9,7 +9,8 @@ import { REPO_ROOT, tempDir } from '../helpers/store-paths.js';
  * The filesystem is a loop-mounted image in the child's own mount namespace (skipped where that
  * cannot be mounted), so it goes away with the child whatever happens.
  */
-const canMount = spawnSync('unshare', ['-m', 'sh', '-c', 'truncate -s 8M /tmp/.ro-probe.img && mkfs.ext4 -q /tmp/.ro-probe.img && mount -o loop /tmp/.ro-probe.img /mnt; s=$?; rm -f /tmp/.ro-probe.img; exit $s'], { stdio: 'ignore' }).status === 0;
+const canMount =
+  spawnSync('unshare', ['-m', 'sh', '-c', 'img=$(mktemp) && truncate -s 8M "$img" && mkfs.ext4 -q "$img" && mount -o loop "$img" /mnt; s=$?; rm -f "$img"; exit $s'], { stdio: 'ignore' }).status === 0;
 
 describe('a store whose filesystem turns read-only', () => {
   // Mapped appends (flushes fail), staged appends under ASYNC_FLUSH (commits fail), SYNC_FLUSH (both).
