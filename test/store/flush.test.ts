@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CommitLogFlusher } from '../../src/store/flush.js';
+import { CommitLogFlusher, type FlusherOptions } from '../../src/store/flush.js';
 import type { MappedFileQueue } from '../../src/store/mapped-file-queue.js';
 import { until } from '../helpers/until.js';
 
@@ -27,8 +27,9 @@ afterEach(() => {
   for (const f of flushers.splice(0)) f.stop();
 });
 
-function syncFlusher(q: SlowQueue): CommitLogFlusher {
-  const f = new CommitLogFlusher(q as unknown as MappedFileQueue, {
+/** A started flusher over a stand-in queue, stopped after the test. */
+function startFlusher(q: unknown, opts: Partial<FlusherOptions>): CommitLogFlusher {
+  const f = new CommitLogFlusher(q as MappedFileQueue, {
     sync: true,
     intervalMs: 500,
     leastPages: 4,
@@ -37,11 +38,14 @@ function syncFlusher(q: SlowQueue): CommitLogFlusher {
     lastStoreTimestamp: () => 0,
     onFlushed: () => {},
     onError: (e) => console.error(e),
+    ...opts,
   });
   flushers.push(f);
   f.start();
   return f;
 }
+
+const syncFlusher = (q: SlowQueue): CommitLogFlusher => startFlusher(q, {});
 
 describe('SYNC_FLUSH group commit between sends', () => {
   it('flushes bytes nobody waits for, and a send arriving during that flush still gets its own', async () => {
@@ -65,18 +69,7 @@ describe('a flush that fails', () => {
     const cause = Object.assign(new Error(`${errno}: flush failed, fdatasync`), { code: errno });
     const q = { maxWrotePosition: 8192, maxFlushedPosition: 0, unflushedBytes: 8192, flush: () => Promise.reject(new Error('fdatasync /x failed', { cause })) };
     const errors: unknown[] = [];
-    const f = new CommitLogFlusher(q as unknown as MappedFileQueue, {
-      sync: false,
-      intervalMs: 10,
-      leastPages: 0,
-      thoroughIntervalMs: 10,
-      timeoutMs: 300,
-      lastStoreTimestamp: () => 0,
-      onFlushed: () => {},
-      onError: (e) => errors.push(e),
-    });
-    flushers.push(f);
-    f.start();
+    const f = startFlusher(q, { sync: false, intervalMs: 10, leastPages: 0, thoroughIntervalMs: 10, onError: (e) => errors.push(e) });
     return { f, errors };
   }
 
