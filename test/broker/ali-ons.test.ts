@@ -1,10 +1,10 @@
-import { createRequire } from 'node:module';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
 import { RemotingClient } from '../../src/net/remoting-client.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
+import { requireAliOns } from '../helpers/ali-ons.js';
 import { Proc, brokerConf, brokerPort, spawnBroker, spawnNamesrv, tempDir, waitFor } from '../helpers/broker-harness.js';
 
 /** The slice of ali-ons (a pure-JS RocketMQ 4.x client written by others) this test uses. */
@@ -35,28 +35,12 @@ interface AliOns {
   Consumer: new (o: Record<string, unknown>) => OnsConsumer;
   Message: new (topic: string, tags: string, body: string) => { keys: string[] };
 }
-const requireOns = createRequire(createRequire(import.meta.url).resolve('ali-ons'));
-const ons = requireOns('ali-ons') as AliOns;
+const ons = requireAliOns<AliOns>();
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 const TOPIC = 'OnsTopic';
-/** Errors ali-ons reports: refused reconnects while the broker restarts, and after the test. */
+/** Errors ali-ons reports to its clients' listeners, such as refused reconnects while the broker restarts. */
 const errors: Error[] = [];
-
-// ali-ons' objects are sdk-base emitters, and closing one removes all its listeners; but a task that
-// was running when its client closed can still open a connection, and when the test has already
-// stopped that server the refusal is emitted as 'error' on the listenerless client: an uncaught
-// exception in this worker (seen once in CI). Such an error is a client's, after its close, so it is
-// kept with the others instead.
-const SdkBase = requireOns('sdk-base') as { prototype: NodeJS.EventEmitter };
-const emit = SdkBase.prototype.emit;
-SdkBase.prototype.emit = function (this: NodeJS.EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
-  if (event === 'error' && this.listenerCount('error') === 0) {
-    errors.push(args[0] as Error);
-    return false;
-  }
-  return emit.call(this, event, ...args);
-};
 
 let dir: string;
 let ns: { proc: Proc; addr: string };

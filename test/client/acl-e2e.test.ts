@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { MQAdmin, Message, Producer, PushConsumer } from '../../src/net/client/i
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin } from '../helpers/mqadmin-run.js';
 import { tempDir } from '../helpers/broker-harness.js';
+import { requireAliOns } from '../helpers/ali-ons.js';
 
 /**
  * A broker process with aclEnable=true: clients sign with their keys (ours, and ali-ons as an
@@ -34,7 +34,7 @@ interface Ons {
   Consumer: new (o: Record<string, unknown>) => { ready(): Promise<void>; subscribe(t: string, e: string, h: (m: OnsMessage) => Promise<void>): void; close(): Promise<void>; on(e: 'error', f: (e: Error) => void): void };
   Message: new (topic: string, tags: string, body: string) => unknown;
 }
-const ons = createRequire(import.meta.url)('ali-ons') as Ons;
+const ons = requireAliOns<Ons>();
 
 let home: string;
 let cluster: LocalCluster;
