@@ -1,4 +1,5 @@
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { replaceFile } from './replace-file.js';
 /**
  * Java `.properties` text -> ordered key/value pairs, as `java.util.Properties.load` reads it:
  * `#`/`!` comments, `key=value`, `key: value` or `key value`, backslash line continuation,
@@ -42,10 +43,8 @@ function unescape(s: string): string {
  */
 export async function rewritePropertiesFile(file: string, props: Map<string, string>): Promise<void> {
   let text = '';
-  let mode = 0o644;
   try {
     text = await readFile(file, 'utf8');
-    mode = (await stat(file)).mode & 0o777;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
@@ -58,17 +57,5 @@ export async function rewritePropertiesFile(file: string, props: Map<string, str
     left.delete(m[1]!);
   }
   for (const [k, v] of left) lines.push(`${k}=${v}`);
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w', mode);
-  try {
-    await fh.chmod(mode); // open's mode passes through the umask
-    await fh.writeFile(lines.join('\n') + '\n');
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await rm(tmp, { force: true });
-    throw e;
-  }
-  await fh.close();
-  await rename(tmp, file);
+  await replaceFile(file, lines.join('\n') + '\n');
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { AclError } from './acl-permission.js';
-import { replaceFileSync } from '../replace-file.js';
+import { replaceFileSync } from '../../store/replace-file.js';
 
 /**
  * The plain ACL files of RocketMQ 4.9.4+: `conf/plain_acl.yml` (the default file, where new

@@ -1,13 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { copyFile, mkdir, open, rename } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { replaceFile } from '../../store/replace-file.js';
 import { parseFastjson } from '../fastjson.js';
 
 /**
  * The broker's `config/*.json` files, written as RocketMQ's MixAll.string2File does: new content to
  * `<file>.tmp`, the previous file copied to `<file>.bak`, then a rename, so a crash leaves either
- * the old or the new file whole. We also fsync the temp file first (RocketMQ does not). Reading
- * falls back to `.bak` when the file is missing or does not parse.
+ * the old or the new file whole. We also fsync the temp file first (RocketMQ does not) and keep
+ * the file's permissions (replaceFile). Reading falls back to `.bak` when the file is missing or
+ * does not parse.
  */
 export class ConfigFileError extends Error {
   readonly code = 'CORRUPT_CONFIG_FILE';
@@ -61,20 +63,7 @@ export class ConfigFileWriter {
 
 async function rewrite(path: string, text: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await copyFile(path, `${path}.bak`);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  await rename(tmp, path);
+  await replaceFile(path, text, { backup: true });
 }
 
 /**

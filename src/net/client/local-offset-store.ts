@@ -1,6 +1,7 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { replaceFileSync } from '../../store/replace-file.js';
 import type { Logger } from '../logger.js';
 import { MQClientError } from './errors.js';
 import { parseBody } from './lenient-json.js';
@@ -28,8 +29,8 @@ export function defaultLocalOffsetStoreDir(): string {
  * so each keeps its own progress, in `<dir>/<clientId>/<group>/offsets.json`, in RocketMQ's
  * format (`{"offsetTable":{{"brokerName":…,"queueId":…,"topic":…}:offset}}`), so a Java client
  * with the same client id and directory resumes where this one stopped, and the other way round.
- * Written whole on every persist, through a temporary file and a rename: a crash leaves the old
- * file or the new one.
+ * Written whole on every persist, through a synced temporary file and a rename: a crash leaves the
+ * old file or the new one.
  */
 export class LocalFileOffsetStore implements OffsetStore {
   readonly path: string;
@@ -108,9 +109,7 @@ export class LocalFileOffsetStore implements OffsetStore {
     if (this.table.size === 0) return;
     try {
       mkdirSync(dirname(this.path), { recursive: true });
-      const tmp = `${this.path}.tmp`;
-      writeFileSync(tmp, `{"offsetTable":${mqKeyedJson([...this.table.values()].map(({ mq, offset }) => [mq, offset] as const))}}`);
-      renameSync(tmp, this.path);
+      replaceFileSync(this.path, `{"offsetTable":${mqKeyedJson([...this.table.values()].map(({ mq, offset }) => [mq, offset] as const))}}`);
     } catch (e) {
       this.logger.warn('persisting local offsets to %s failed: %s', this.path, (e as Error).message);
     }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseFastjson, stringifyFastjson } from '../fastjson.js';
 import { silentLogger, type Logger } from '../logger.js';
-import { replaceFileSync } from '../replace-file.js';
+import { replaceFileSync } from '../../store/replace-file.js';
 
 /** Namespace of the order-topic settings that REGISTER_BROKER answers and routes carry. */
 export const NAMESPACE_ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
