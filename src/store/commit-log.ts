@@ -3,6 +3,7 @@ import type { HostAddress, MessageInput, PutMessageStatus } from './types.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { MappedFile } from './mapped-file.js';
 import { StoreError } from './errors.js';
+import { checkNewQueue } from './map-budget.js';
 import { commitLogDir, isSafeTopicDir } from './file-names.js';
 import {
   calMsgLength,
@@ -267,6 +268,7 @@ export class CommitLog {
 
   append(msg: MessageInput): AppendResult {
     const topicBuf = this.topicBuf(msg.topic);
+    if (this.queueOffsets.get(msg.topic)?.[msg.queueId] === undefined) checkNewQueue(msg.topic, msg.queueId);
     const topicBytes = topicBuf.length;
     const props = msg.properties ?? '';
     const propsBytes = props.length === 0 ? 0 : Buffer.byteLength(props);
@@ -298,6 +300,7 @@ export class CommitLog {
     if (total + END_FILE_MIN_BLANK_LENGTH > this.queue.fileSize) {
       throw new StoreError('MESSAGE_ILLEGAL', `batch of ${total} bytes does not fit in a commit log segment`);
     }
+    if (this.queueOffsets.get(topic)?.[queueId] === undefined) checkNewQueue(topic, queueId);
     const file = this.fileFor(total);
     this.pagesFor(file, total);
     this.staged?.ensureBacked(file, total);

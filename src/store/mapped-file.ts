@@ -1,6 +1,7 @@
 import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, unlinkSync, writev } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { isMapLimitError, takeMapping } from './map-budget.js';
 import { mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
@@ -65,6 +66,7 @@ export class MappedFile {
    * refused: mapping past a file's end would kill the process with SIGBUS on first touch.
    */
   static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean }): MappedFile {
+    takeMapping(path); // before creating anything: see map-budget.ts
     let fd: number;
     let sparse = false;
     try {
@@ -95,7 +97,8 @@ export class MappedFile {
     } catch (e) {
       closeSync(fd);
       if (e instanceof StoreError) throw e;
-      throw new StoreError('CREATE_MAPPED_FILE_FAILED', `cannot map ${path}`, { cause: e });
+      const hint = isMapLimitError(e) ? ' (out of memory mappings or address space: check vm.max_map_count and ulimit -v)' : '';
+      throw new StoreError('CREATE_MAPPED_FILE_FAILED', `cannot map ${path}${hint}`, { cause: e });
     }
   }
 

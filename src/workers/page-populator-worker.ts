@@ -4,6 +4,7 @@
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { takeMapping } from '../store/map-budget.js';
 import { mmap } from '../store/mmap.js';
 import { nameThisThread } from './thread-name.js';
 import { P_DONE_PAGES, P_GEN, P_REQ_PAGES, P_SEQ, P_STOP, type PopulatorFile } from './messages.js';
@@ -23,13 +24,14 @@ function openFile(f: PopulatorFile): void {
   buf = null;
   done = 0;
   try {
+    takeMapping(f.path);
     const fd = openSync(f.path, 'r');
     const size = fstatSync(fd).size;
     buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);
     closeSync(fd);
     pages = Math.floor(size / 4096);
   } catch {
-    buf = null; // gone or not sized yet: the writer will fault on its own
+    buf = null; // gone, not sized yet, or no mappings to spare: the writer will fault on its own
   }
   Atomics.store(cells, P_DONE_PAGES, 0);
 }

@@ -1,0 +1,104 @@
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { StoreError } from './errors.js';
+
+/**
+ * Memory mappings are a per-process resource the kernel caps at `vm.max_map_count` (65,530 by
+ * default). Every commit log segment, consume queue file and index file is one mapping, so a
+ * store with many topics and queues can run out; and when it does, the mmap that fails is as
+ * likely to be V8's own (a heap page, a compiler zone) as ours, and V8 aborts the process with
+ * "Zone Allocation failed - process out of memory": every client disconnected, and an operator
+ * told to look for a memory leak. (Probed: 3,000 one-queue topics under a limit of 2,000.)
+ *
+ * So the store stops making mappings while a margin is still left for the runtime: a file it
+ * cannot map is a CREATE_MAPPED_FILE_FAILED error that names the limit, and a message for a queue
+ * the store has never seen (which needs a new consume queue file) is refused earlier still, at
+ * twice the margin, so records already accepted can still get their consume queue files.
+ * RocketMQ's own deployment script raises the limit to 655,360; that remains the remedy.
+ *
+ * Counting the process's mappings means reading /proc/self/maps (a line each, milliseconds at
+ * tens of thousands), so it is counted again only after an allowance of half the mappings that
+ * were left is used up: a thread's own mappings are counted exactly, other threads' (the dispatch
+ * workers map files too) and the runtime's fit in the other half and the margin.
+ */
+
+/** `vm.max_map_count`, read each time it is needed (an operator may raise it); tests may lower it. */
+function mapCountLimit(): number {
+  const forced = Number(process.env.ROCKETMQ_TS_MAX_MAP_COUNT);
+  if (Number.isSafeInteger(forced) && forced > 0) return forced;
+  try {
+    return Number(readFileSync('/proc/sys/vm/max_map_count', 'utf8').trim()) || Infinity;
+  } catch {
+    return Infinity; // not Linux: no limit known, nothing checked
+  }
+}
+
+/** Mappings left to the runtime: an eighth of the limit, between 256 and 4,096. */
+export function mapMargin(limit: number): number {
+  return Math.min(4096, Math.max(256, Math.floor(limit / 8)));
+}
+
+const countBuf = Buffer.allocUnsafe(64 * 1024);
+
+/** The process's mappings: lines of /proc/self/maps. */
+export function countMappings(): number {
+  const fd = openSync('/proc/self/maps', 'r');
+  try {
+    let lines = 0;
+    for (let n = readSync(fd, countBuf, 0, countBuf.length, null); n > 0; n = readSync(fd, countBuf, 0, countBuf.length, null)) {
+      for (let i = countBuf.indexOf(10, 0); i !== -1 && i < n; i = countBuf.indexOf(10, i + 1)) lines++;
+    }
+    return lines;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** How many more mappings this thread may make before counting again (per thread: module state). */
+let allowance = 0;
+
+/**
+ * Mappings the process may still make before the margin (after counting them when this thread's
+ * allowance is used up); Infinity where the limit is unknown.
+ */
+function headroom(reserve: number): number {
+  if (allowance > reserve) return allowance;
+  const limit = mapCountLimit();
+  if (limit === Infinity) return (allowance = Number.MAX_SAFE_INTEGER);
+  const left = limit - countMappings() - mapMargin(limit);
+  allowance = Math.max(0, Math.floor(left / 2));
+  return left;
+}
+
+function limitMessage(what: string): string {
+  const limit = mapCountLimit();
+  return `${what}: the process is near vm.max_map_count (${limit}; ${mapMargin(limit)} mappings are kept for the runtime). Every commit log segment, consume queue file and index file is a memory mapping: raise vm.max_map_count (RocketMQ's os.sh sets 655360), or keep fewer topics and queues`;
+}
+
+/** Called before mapping `path`: throws CREATE_MAPPED_FILE_FAILED when too few mappings are left. */
+export function takeMapping(path: string): void {
+  if (headroom(0) <= 0) throw new StoreError('CREATE_MAPPED_FILE_FAILED', limitMessage(`cannot map ${path}`));
+  allowance = Math.max(0, allowance - 1);
+}
+
+/**
+ * Called before accepting the first message of a queue the store has not seen (its consume queue
+ * file will be a new mapping): refused, before anything is written, while fewer than a margin of
+ * mappings are left above the margin `takeMapping` keeps.
+ */
+export function checkNewQueue(topic: string, queueId: number): void {
+  const limit = mapCountLimit();
+  if (limit === Infinity) return;
+  if (headroom(mapMargin(limit)) <= mapMargin(limit)) {
+    throw new StoreError('CREATE_MAPPED_FILE_FAILED', limitMessage(`no new queue ${topic}:${queueId}`));
+  }
+}
+
+/** Whether an mmap error is the kernel refusing for lack of mappings or address space (ENOMEM). */
+export function isMapLimitError(e: unknown): boolean {
+  return e instanceof Error && /mmap failed, 12\b|ENOMEM/.test(e.message);
+}
+
+/** Tests: forget this thread's allowance so the next check counts again. */
+export function resetMapAllowance(): void {
+  allowance = 0;
+}

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DefaultMessageStore, StoreError, storeConfig } from '../../src/store/index.js';
+import { countMappings, mapMargin, resetMapAllowance } from '../../src/store/map-budget.js';
+import { MappedFile } from '../../src/store/mapped-file.js';
+import { tempDir } from '../helpers/store-paths.js';
+
+const quiet = { info() {}, warn() {}, error() {} };
+const MARGIN = mapMargin(1000); // 256 for any small limit
+
+/** Pretends vm.max_map_count is the process's current mappings plus `spare` (the real one is global). */
+function limitTo(spare: number): void {
+  process.env.ROCKETMQ_TS_MAX_MAP_COUNT = String(countMappings() + spare);
+  resetMapAllowance();
+}
+
+function openStore(dir: string): DefaultMessageStore {
+  const cfg = storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']]));
+  return new DefaultMessageStore(cfg, { logger: quiet });
+}
+
+describe('vm.max_map_count', () => {
+  afterEach(() => {
+    delete process.env.ROCKETMQ_TS_MAX_MAP_COUNT;
+    resetMapAllowance();
+  });
+
+  it('new queues are refused, naming the limit, while known ones keep appending; a start that cannot map its files fails the same way', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const store = openStore(dir);
+      await store.start();
+      expect((await store.putMessage({ topic: 'Known', queueId: 0, body: Buffer.from('first') })).status).toBe('PUT_OK');
+      // Room for about 60 consume queue files above twice the margin.
+      limitTo(2 * MARGIN + 60);
+      const accepted: string[] = [];
+      const refused: string[] = [];
+      for (let t = 0; t < 200; t++) {
+        try {
+          await store.putMessage({ topic: `T${t}`, queueId: 0, body: Buffer.from(`m${t}`) });
+          accepted.push(`T${t}`);
+        } catch (e) {
+          expect(e).toBeInstanceOf(StoreError);
+          expect((e as StoreError).code).toBe('CREATE_MAPPED_FILE_FAILED');
+          refused.push((e as Error).message);
+        }
+      }
+      // The runtime's own mappings come and go, so only roughly where the line falls is fixed.
+      expect(accepted.length).toBeGreaterThan(20);
+      expect(accepted.length).toBeLessThan(120);
+      expect(refused[0]).toMatch(/^no new queue T\d+:0: the process is near vm\.max_map_count \(\d+; 256 mappings are kept for the runtime\)\..*raise vm\.max_map_count/);
+      // A queue the store has is not refused, and what was accepted is readable.
+      for (let i = 0; i < 50; i++) expect((await store.putMessage({ topic: 'Known', queueId: 0, body: Buffer.from(`k${i}`) })).status).toBe('PUT_OK');
+      for (const topic of accepted) expect((await store.getMessage('g', topic, 0, 0, 1)).status).toBe('FOUND');
+
+      // Below the margin no file is mapped, or even created.
+      limitTo(MARGIN);
+      const path = join(dir, 'probe-file');
+      expect(() => MappedFile.open(path, 0, 4096, { create: true })).toThrow(/^cannot map .*probe-file: the process is near vm\.max_map_count/);
+      expect(existsSync(path)).toBe(false);
+      await store.shutdown();
+
+      // A start needs a mapping per file: with too few it fails naming the limit, not V8's heap.
+      limitTo(MARGIN + 20);
+      const starved = openStore(dir);
+      await expect(starved.start()).rejects.toThrow(/cannot map .*consumequeue.*vm\.max_map_count/);
+      await starved.shutdown().catch(() => undefined);
+
+      delete process.env.ROCKETMQ_TS_MAX_MAP_COUNT;
+      resetMapAllowance();
+      const again = openStore(dir);
+      await again.start();
+      for (const topic of accepted) expect(again.getMaxOffsetInQueue(topic, 0)).toBe(1);
+      expect(again.getMaxOffsetInQueue('Known', 0)).toBe(51);
+      await again.shutdown();
+    } finally {
+      cleanup();
+    }
+  });
+});
