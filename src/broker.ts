@@ -10,7 +10,8 @@ import { runBroker } from './net/broker/broker-launch.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 import { allConfigsText, loadBrokerConfig } from './net/broker/broker-config.js';
-import { consoleLogger } from './net/logger.js';
+import { logLine } from './net/logger.js';
+import { serverLogger } from './net/log-file.js';
 
 const USAGE = 'usage: mqbroker [-c configFile] [-n namesrvAddr] [-p] [-h]';
 
@@ -40,8 +41,9 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+const { logger, file: logFile } = serverLogger('broker');
+
 async function main(): Promise<void> {
-  const logger = consoleLogger('broker');
   const args = parseArgs(process.argv.slice(2));
   const settings = loadBrokerConfig(args.configFile, { namesrvAddr: args.namesrvAddr }, (msg) => logger.warn(msg));
   if (args.printConfig) {
@@ -51,12 +53,13 @@ async function main(): Promise<void> {
   // Handlers first: whoever reads the ready line may signal at once, and a signal with no
   // handler yet would kill the process without a graceful stop.
   outliveClosedConsole(logger);
-  const starting = runBroker(settings, logger, { ...storeThreadsFor(settings.store, logger), configFile: args.configFile });
+  const starting = runBroker(settings, logger, { ...storeThreadsFor(settings.store, logger), configFile: args.configFile }, logFile);
   stopOnSignals(async () => (await starting).shutdown(), logger);
   await starting;
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`mqbroker: ${err instanceof Error ? err.message : String(err)}\n`);
+  logFile?.write(logLine('broker', 'ERROR', `mqbroker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   process.exit(1);
 });

@@ -6,7 +6,8 @@
  */
 import { NameServer } from './net/nameserver/nameserver.js';
 import { loadNamesrvConfig, namesrvConfig, type NamesrvConfig } from './net/nameserver/namesrv-config.js';
-import { consoleLogger } from './net/logger.js';
+import { logLine } from './net/logger.js';
+import { announce, serverLogger } from './net/log-file.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 
 const USAGE = 'usage: mqnamesrv [-c configFile] [-p] [-h]';
@@ -36,8 +37,9 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+const { logger, file: logFile } = serverLogger('namesrv');
+
 async function main(): Promise<void> {
-  const logger = consoleLogger('namesrv');
   const args = parseArgs(process.argv.slice(2));
   const warn = (msg: string): void => logger.warn(msg);
   const cfg: NamesrvConfig = args.configFile === undefined ? namesrvConfig({}, warn) : loadNamesrvConfig(args.configFile, warn);
@@ -50,10 +52,11 @@ async function main(): Promise<void> {
   outliveClosedConsole(logger);
   stopOnSignals(() => ns.shutdown(), logger);
   const port = await ns.start();
-  process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}\n`);
+  announce(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}`, 'namesrv', logFile);
 }
 
 main().catch((err: unknown) => {
   process.stderr.write(`mqnamesrv: ${err instanceof Error ? err.message : String(err)}\n`);
+  logFile?.write(logLine('namesrv', 'ERROR', `mqnamesrv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
   process.exit(1);
 });

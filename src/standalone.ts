@@ -14,7 +14,7 @@ import { runBroker } from './net/broker/broker-launch.js';
 import type { BrokerController } from './net/broker/broker-controller.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
-import { consoleLogger } from './net/logger.js';
+import { announce, serverLogger } from './net/log-file.js';
 import { NameServer } from './net/nameserver/nameserver.js';
 import { namesrvConfig } from './net/nameserver/namesrv-config.js';
 
@@ -54,8 +54,8 @@ function parseArgs(argv: string[]): Args {
 async function main(): Promise<void> {
   const t0 = performance.now();
   const args = parseArgs(process.argv.slice(2));
-  const nsLogger = consoleLogger('namesrv');
-  const brokerLogger = consoleLogger('broker');
+  const { logger: nsLogger, file: nsLog } = serverLogger('namesrv');
+  const { logger: brokerLogger, file: brokerLog } = serverLogger('broker');
   const namesrvAddr = `127.0.0.1:${args.namesrvPort}`;
   const embedded: Record<string, string | number | boolean> = {
     brokerClusterName: 'DefaultCluster',
@@ -82,8 +82,8 @@ async function main(): Promise<void> {
     await ns.shutdown();
   }, brokerLogger);
   await ns.start();
-  process.stdout.write(`The Name Server boot success. serializeType=JSON, listening on ${namesrvAddr}\n`);
-  starting = runBroker(settings, brokerLogger, storeThreadsFor(settings.store, brokerLogger));
+  announce(`The Name Server boot success. serializeType=JSON, listening on ${namesrvAddr}`, 'namesrv', nsLog);
+  starting = runBroker(settings, brokerLogger, storeThreadsFor(settings.store, brokerLogger), brokerLog);
   const broker = await starting;
   process.stdout.write(
     `${JSON.stringify({

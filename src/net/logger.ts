@@ -17,19 +17,33 @@ function levelFromEnv(): LogLevel {
   return v !== undefined && v in LEVEL_RANK ? (v as LogLevel) : 'info';
 }
 
+/** Where a logger also writes its lines (a server's log file). */
+export interface LogSink {
+  write(text: string): void;
+}
+
+/** One log line, as every logger here writes it. */
+export function logLine(name: string, lvl: string, msg: string, args: unknown[] = []): string {
+  return `${new Date().toISOString()} ${lvl} [${name}] ${args.length > 0 ? format(msg, ...args) : msg}\n`;
+}
+
 /**
  * Timestamped lines, `debug`/`info` to stdout and `warn`/`error` to stderr, so that a supervisor
- * capturing stderr sees only what needs attention. The level defaults to env `ROCKETMQ_TS_LOG_LEVEL`.
+ * capturing stderr sees only what needs attention, and each also to `file` when given. The level
+ * defaults to env `ROCKETMQ_TS_LOG_LEVEL`.
  */
-export function consoleLogger(name: string, level: LogLevel = levelFromEnv()): Logger {
+export function consoleLogger(name: string, level: LogLevel = levelFromEnv(), file: LogSink | null = null): Logger {
   const min = LEVEL_RANK[level];
-  const line = (lvl: string, msg: string, args: unknown[]): string =>
-    `${new Date().toISOString()} ${lvl} [${name}] ${args.length > 0 ? format(msg, ...args) : msg}\n`;
+  const emit = (out: NodeJS.WriteStream, lvl: string, msg: string, args: unknown[]): void => {
+    const text = logLine(name, lvl, msg, args);
+    out.write(text);
+    file?.write(text);
+  };
   return {
-    debug: (msg, ...args) => { if (min <= 10) process.stdout.write(line('DEBUG', msg, args)); },
-    info: (msg, ...args) => { if (min <= 20) process.stdout.write(line('INFO ', msg, args)); },
-    warn: (msg, ...args) => { if (min <= 30) process.stderr.write(line('WARN ', msg, args)); },
-    error: (msg, ...args) => { if (min <= 40) process.stderr.write(line('ERROR', msg, args)); },
+    debug: (msg, ...args) => { if (min <= 10) emit(process.stdout, 'DEBUG', msg, args); },
+    info: (msg, ...args) => { if (min <= 20) emit(process.stdout, 'INFO ', msg, args); },
+    warn: (msg, ...args) => { if (min <= 30) emit(process.stderr, 'WARN ', msg, args); },
+    error: (msg, ...args) => { if (min <= 40) emit(process.stderr, 'ERROR', msg, args); },
   };
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RemotingClient } from '../../src/net/remoting-client.js';
@@ -30,7 +30,8 @@ describe('bin/mqnamesrv', () => {
     const kvPath = join(dir, 'kv', 'kvConfig.json');
     writeFileSync(conf, `# test NameServer\nlistenPort=${port}\nbindAddress=127.0.0.1\nkvConfigPath=${kvPath}\nscanNotActiveBrokerInterval=1000\n`);
 
-    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs = join(dir, 'logs');
+    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROCKETMQ_TS_LOG_DIR: logs } });
     cleanups.push(() => void child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';
@@ -61,6 +62,10 @@ describe('bin/mqnamesrv', () => {
     child.kill('SIGTERM');
     expect(await exited(child)).toBe(0);
     expect(stderr).not.toMatch(/ERROR/);
+    // Its log file, where RocketMQ's is (here under ROCKETMQ_TS_LOG_DIR instead of ~/logs/rocketmqlogs).
+    const log = readFileSync(join(logs, 'namesrv.log'), 'utf8');
+    expect(log).toMatch(new RegExp(`^\\S+ INFO  \\[namesrv\\] The Name Server boot success\\. serializeType=JSON, listening on 127\\.0\\.0\\.1:${port}$`, 'm'));
+    expect(log).toMatch(/INFO  \[namesrv\] SIGTERM received, shutting down$/m);
   });
 
   it('exits non-zero naming the key when the config has a bad value', async () => {
@@ -68,11 +73,13 @@ describe('bin/mqnamesrv', () => {
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const conf = join(dir, 'bad.properties');
     writeFileSync(conf, 'listenPort=abc\n');
-    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs = join(dir, 'logs');
+    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROCKETMQ_TS_LOG_DIR: logs } });
     cleanups.push(() => void child.kill('SIGKILL'));
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
     expect(await exited(child)).toBe(1);
     expect(stderr).toContain('listenPort');
+    expect(readFileSync(join(logs, 'namesrv.log'), 'utf8')).toMatch(/ERROR \[namesrv\] mqnamesrv: .*listenPort/);
   });
 });

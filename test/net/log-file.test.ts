@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { RollingLogFile } from '../../src/net/log-file.js';
+import { tempDir } from '../helpers/store-paths.js';
+
+const line = (i: number): string => `line ${String(i).padStart(4, '0')} ${'x'.repeat(89)}\n`; // 100 bytes
+
+describe('RollingLogFile', () => {
+  it('rolls by size into otherdays/<name>.N.log.gz, newest first, keeping `keep` of them', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const errors: Error[] = [];
+      const path = join(dir, 'broker.log');
+      writeFileSync(path, line(0)); // appended to, not replaced
+      const f = new RollingLogFile(path, { maxBytes: 1000, keep: 3, onError: (e) => errors.push(e) });
+      for (let i = 1; i < 50; i++) {
+        f.write(line(i));
+        if (i % 10 === 0) await f.idle(); // let compressions interleave with writes, as in a server
+      }
+      await f.idle();
+      f.close();
+      expect(errors).toEqual([]);
+      const otherdays = join(dir, 'otherdays');
+      expect(readdirSync(otherdays).sort()).toEqual(['broker.1.log.gz', 'broker.2.log.gz', 'broker.3.log.gz']);
+      // 50 lines of 100 bytes in files of 10: the live file holds none, .1 lines 40-49, .3 lines 20-29.
+      expect(statSync(path).size).toBe(0);
+      const rolled = (n: number): string => gunzipSync(readFileSync(join(otherdays, `broker.${n}.log.gz`))).toString();
+      expect(rolled(1)).toBe([40, 41, 42, 43, 44, 45, 46, 47, 48, 49].map(line).join(''));
+      expect(rolled(3).startsWith(line(20))).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('compresses a roll that a crash interrupted at the next start', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      mkdirSync(join(dir, 'otherdays'));
+      writeFileSync(join(dir, 'otherdays', 'namesrv.log.rolling-1700000000000'), line(7));
+      const f = new RollingLogFile(join(dir, 'namesrv.log'), { maxBytes: 1 << 20, keep: 5, onError: (e) => { throw e; } });
+      await f.idle();
+      f.close();
+      expect(readdirSync(join(dir, 'otherdays'))).toEqual(['namesrv.1.log.gz']);
+      expect(gunzipSync(readFileSync(join(dir, 'otherdays', 'namesrv.1.log.gz'))).toString()).toBe(line(7));
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('a file that cannot be written is turned off with one report, and writing to it throws nothing', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(join(dir, 'not-a-dir'), '');
+      const errors: Error[] = [];
+      const f = new RollingLogFile(join(dir, 'not-a-dir', 'broker.log'), { maxBytes: 1000, keep: 3, onError: (e) => errors.push(e) });
+      f.write(line(1));
+      f.write(line(2));
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.message).toMatch(/^log file .*not-a-dir\/broker\.log turned off: ENOTDIR/);
+      expect(existsSync(join(dir, 'not-a-dir', 'broker.log'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});
