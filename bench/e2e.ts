@@ -15,6 +15,7 @@
  *                          for latency at a given load (e.g. half the peak)
  *   --batch B (1)          messages per send; > 1 uses SEND_BATCH_MESSAGE
  *   --topic T (E2EBench)   created with --queues Q (8) queues
+ *   --keys                 a key on every message (the send time), so the broker indexes each
  *   --profile-broker DIR   run the broker with --cpu-prof, profiles written to DIR
  *   --slow-ms T            also report the sends slower than T ms grouped into bursts by issue
  *                          time, and the median gap between bursts (see e2e-slow.ts)
@@ -22,6 +23,9 @@
  *                          client signing its requests: what HmacSHA1 signing and checking cost
  *   --consume              also run push consumers (--consumers C, default 1) and report consume
  *                          TPS and end-to-end latency (send start to listener, from a timestamp in the body)
+ *
+ * RocketMQ's benchmark Producer options work too: -w THREADS (sends in flight), -s SIZE, -t TOPIC,
+ * -k true|false (keys), -b BATCH, -q COUNT (messages; 0 = until --duration), -a true|false (ACL).
  *
  * Prints a progress line every second, a table at the end and one JSON line
  * `{"bench":"e2e-send","msgsPerSec":…,"avgMs":…,"p99Ms":…,"maxMs":…,"failures":…,"brokerRssAnonMB":…,"startToReadyMs":…}`.
@@ -38,6 +42,7 @@ import { startLocalCluster, type LocalCluster } from '../src/tools/local-cluster
 import { LatencyHistogram } from './e2e-latency.js';
 import { type Load, Phase, runLoad } from './e2e-load.js';
 import { SlowSends, medianBurstGapMs } from './e2e-slow.js';
+import { fromRocketmqOptions } from './rocketmq-options.js';
 import { UsageError, argFlag, argNumber, argProps, argValue, printJson, printTable } from './report.js';
 
 interface Args {
@@ -61,16 +66,19 @@ interface Args {
   slowMs: number | undefined;
   /** Extra broker properties (`--broker-prop key=value`, repeatable). */
   brokerProps: Record<string, string>;
+  keys: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [-n ADDR] [--duration S | --messages N] [--warmup S] [--size BYTES]
-       [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q]
+       [--producers K] [--window W] [--batch B] [--rate R] [--topic T] [--queues Q] [--keys]
        [--consume [--consumers C]] [--sync-flush] [--slave] [--acl] [--profile-broker DIR] [--slow-ms T] [--broker-prop KEY=VALUE]...
 Starts a NameServer and a broker (unless -n ADDR), sends for --duration seconds (default 10) and
-prints a progress line per second, a table and one JSON result line.`;
+prints a progress line per second, a table and one JSON result line. RocketMQ's benchmark options
+-w THREADS -s SIZE -t TOPIC -k BOOL -b BATCH -q COUNT -a BOOL stand for --window, --size, --topic,
+--keys, --batch, --messages and --acl.`;
 
 const VALUED = new Set(['duration', 'messages', 'warmup', 'size', 'producers', 'window', 'batch', 'rate', 'topic', 'queues', 'consumers', 'profile-broker', 'namesrv', 'broker-prop', 'slow-ms']);
-const FLAGS = new Set(['consume', 'sync-flush', 'slave', 'acl']);
+const FLAGS = new Set(['consume', 'sync-flush', 'slave', 'acl', 'keys']);
 
 /** Unknown flags are errors: a typo must not silently run the default benchmark. */
 function checkFlags(argv: string[]): void {
@@ -86,11 +94,12 @@ function checkFlags(argv: string[]): void {
   }
 }
 
-function parseArgs(argv: string[]): Args {
-  if (argv.includes('--help') || argv.includes('-h')) {
+function parseArgs(rawArgv: string[]): Args {
+  if (rawArgv.includes('--help') || rawArgv.includes('-h')) {
     console.log(USAGE);
     process.exit(0);
   }
+  const argv = fromRocketmqOptions(rawArgv, USAGE);
   checkFlags(argv);
   const n = argv.indexOf('-n');
   const size = argNumber(argv, 'size', 1024);
@@ -117,6 +126,7 @@ function parseArgs(argv: string[]): Args {
     rate: argValue(argv, 'rate') === undefined ? undefined : argNumber(argv, 'rate', 1),
     slowMs: argValue(argv, 'slow-ms') === undefined ? undefined : argNumber(argv, 'slow-ms', 1),
     brokerProps: argProps(argv, 'broker-prop'),
+    keys: argFlag(argv, 'keys'),
   };
 }
 
@@ -199,11 +209,13 @@ async function main(): Promise<void> {
       batch: a.batch,
       rate: a.rate,
       makeMessage: () => {
-        if (!a.consume) return new Message(a.topic, shared);
+        // As RocketMQ's benchmark with -k true: the send time as the key.
+        const opts = a.keys ? { keys: [String(Date.now())] } : undefined;
+        if (!a.consume) return new Message(a.topic, shared, opts);
         const body = Buffer.allocUnsafe(a.size);
         shared.copy(body);
         body.writeDoubleBE(performance.timeOrigin + performance.now(), 0);
-        return new Message(a.topic, body);
+        return new Message(a.topic, body, opts);
       },
       onStored: (n) => (sentAll += n),
     };
@@ -296,6 +308,7 @@ async function main(): Promise<void> {
         producers: a.producers,
         window: a.window,
         batch: a.batch,
+        keys: a.keys,
         rate: a.rate ?? null,
         flushDiskType: row.flush,
         // Runs with different broker settings (transientStorePoolEnable, say) must not be compared blindly.

@@ -47,10 +47,10 @@ describe('npm run bench (e2e)', () => {
     expect(r.consumed).toBe(r.messages);
   });
 
-  it('batch sends with a message limit, on a broker with extra properties named in the result', async () => {
-    const { code, out } = await runBench(['--messages', '2000', '--warmup', '0', '--batch', '8', '--window', '8', '--size', '128', '--broker-prop', 'transientStorePoolEnable=true']);
+  it("batch sends with a message limit and keys, in RocketMQ's benchmark options, on a broker with extra properties named in the result", async () => {
+    const { code, out } = await runBench(['-q', '2000', '--warmup', '0', '-b', '8', '-w', '8', '-s', '128', '-k', 'true', '--broker-prop', 'transientStorePoolEnable=true']);
     expect(code, out).toBe(0);
     const r = resultLine(out);
-    expect(r).toMatchObject({ bench: 'e2e-send', failures: 0, batch: 8, messages: 2000, brokerProps: 'transientStorePoolEnable=true' });
+    expect(r).toMatchObject({ bench: 'e2e-send', failures: 0, batch: 8, window: 8, sizeBytes: 128, keys: true, messages: 2000, brokerProps: 'transientStorePoolEnable=true' });
   });
 });
