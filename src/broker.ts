@@ -10,8 +10,7 @@ import { runBroker } from './net/broker/broker-launch.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 import { allConfigsText, loadBrokerConfig } from './net/broker/broker-config.js';
-import { logLine } from './net/logger.js';
-import { serverLogger } from './net/log-file.js';
+import { exitOnStartFailure, serverLogger } from './net/log-file.js';
 
 const USAGE = 'usage: mqbroker [-c configFile] [-n namesrvAddr] [-p] [-h]';
 
@@ -58,8 +57,4 @@ async function main(): Promise<void> {
   await starting;
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`mqbroker: ${err instanceof Error ? err.message : String(err)}\n`);
-  logFile?.write(logLine('broker', 'ERROR', `mqbroker: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartFailure('mqbroker', 'broker', logFile, err));

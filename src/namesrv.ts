@@ -6,8 +6,7 @@
  */
 import { NameServer } from './net/nameserver/nameserver.js';
 import { loadNamesrvConfig, namesrvConfig, type NamesrvConfig } from './net/nameserver/namesrv-config.js';
-import { logLine } from './net/logger.js';
-import { announce, serverLogger } from './net/log-file.js';
+import { announce, exitOnStartFailure, serverLogger } from './net/log-file.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
 
 const USAGE = 'usage: mqnamesrv [-c configFile] [-p] [-h]';
@@ -55,8 +54,4 @@ async function main(): Promise<void> {
   announce(`The Name Server boot success. serializeType=JSON, listening on ${cfg.bindAddress || '0.0.0.0'}:${port}`, 'namesrv', logFile);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`mqnamesrv: ${err instanceof Error ? err.message : String(err)}\n`);
-  logFile?.write(logLine('namesrv', 'ERROR', `mqnamesrv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartFailure('mqnamesrv', 'namesrv', logFile, err));

@@ -14,7 +14,7 @@ import { runBroker } from './net/broker/broker-launch.js';
 import type { BrokerController } from './net/broker/broker-controller.js';
 import { storeThreadsFor } from './workers/store-threads.js';
 import { outliveClosedConsole, stopOnSignals } from './net/process-signals.js';
-import { announce, serverLogger } from './net/log-file.js';
+import { announce, exitOnStartFailure, serverLogger } from './net/log-file.js';
 import { NameServer } from './net/nameserver/nameserver.js';
 import { namesrvConfig } from './net/nameserver/namesrv-config.js';
 
@@ -51,11 +51,12 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
+const { logger: nsLogger, file: nsLog } = serverLogger('namesrv');
+const { logger: brokerLogger, file: brokerLog } = serverLogger('broker');
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const args = parseArgs(process.argv.slice(2));
-  const { logger: nsLogger, file: nsLog } = serverLogger('namesrv');
-  const { logger: brokerLogger, file: brokerLog } = serverLogger('broker');
   const namesrvAddr = `127.0.0.1:${args.namesrvPort}`;
   const embedded: Record<string, string | number | boolean> = {
     brokerClusterName: 'DefaultCluster',
@@ -96,7 +97,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`standalone: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartFailure('standalone', 'broker', brokerLog, err));

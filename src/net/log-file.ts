@@ -148,3 +148,10 @@ export function announce(text: string, name: string, file: LogSink | null): void
   process.stdout.write(`${text}\n`);
   file?.write(logLine(name, 'INFO ', text));
 }
+
+/** A server that could not start: says why on stderr and in its log file, and exits 1. */
+export function exitOnStartFailure(program: string, name: string, file: LogSink | null, err: unknown): never {
+  process.stderr.write(`${program}: ${err instanceof Error ? err.message : String(err)}\n`);
+  file?.write(logLine(name, 'ERROR', `${program}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`));
+  process.exit(1);
+}
