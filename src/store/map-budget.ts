@@ -15,10 +15,11 @@ import { StoreError } from './errors.js';
  * twice the margin, so records already accepted can still get their consume queue files.
  * RocketMQ's own deployment script raises the limit to 655,360; that remains the remedy.
  *
- * Counting the process's mappings means reading /proc/self/maps (a line each, milliseconds at
- * tens of thousands), so it is counted again only after an allowance of half the mappings that
- * were left is used up: a thread's own mappings are counted exactly, other threads' (the dispatch
- * workers map files too) and the runtime's fit in the other half and the margin.
+ * Counting the process's mappings means reading /proc/self/maps (20 ms at 30,000 mappings), so a
+ * thread counts again only when it has made half as many as were left at its last count (the
+ * other half is for other threads, which map files too, and the runtime), or when its estimate
+ * says no and a second has passed (mappings of garbage-collected buffers come back). A client
+ * retrying a refused new queue in a loop costs no count at all within that second.
  */
 
 /** `vm.max_map_count`, read each time it is needed (an operator may raise it); tests may lower it. */
@@ -39,8 +40,16 @@ export function mapMargin(limit: number): number {
 
 const countBuf = Buffer.allocUnsafe(64 * 1024);
 
+let counts = 0;
+
+/** How many times this thread has counted its process's mappings (tests, diagnostics). */
+export function mappingCounts(): number {
+  return counts;
+}
+
 /** The process's mappings: lines of /proc/self/maps. */
 export function countMappings(): number {
+  counts++;
   const fd = openSync('/proc/self/maps', 'r');
   try {
     let lines = 0;
@@ -53,20 +62,31 @@ export function countMappings(): number {
   }
 }
 
-/** How many more mappings this thread may make before counting again (per thread: module state). */
-let allowance = 0;
+/** A refusal is checked again after this long at most once (the count is what costs). */
+const RECOUNT_AFTER_MS = 1000;
+
+/** This thread's view (module state is per thread): mappings left above the margin at its last count, */
+let countedLeft = 0;
+/** ... the mappings it has made since, */
+let takenSince = 0;
+/** ... and when it counted (never: -Infinity). */
+let countedAt = -Infinity;
 
 /**
- * Mappings the process may still make before the margin (after counting them when this thread's
- * allowance is used up); Infinity where the limit is unknown.
+ * Whether more than `need` mappings are left above the margin, by this thread's estimate, counted
+ * again when that estimate has been stretched or is a refusal old enough to look at again.
  */
-function headroom(reserve: number): number {
-  if (allowance > reserve) return allowance;
-  const limit = mapCountLimit();
-  if (limit === Infinity) return (allowance = Number.MAX_SAFE_INTEGER);
-  const left = limit - countMappings() - mapMargin(limit);
-  allowance = Math.max(0, Math.floor(left / 2));
-  return left;
+function hasMoreThan(need: number): boolean {
+  const stretched = countedLeft > 0 && takenSince >= countedLeft / 2;
+  if (!stretched && countedLeft - takenSince > need) return true;
+  const now = Date.now();
+  if (stretched || now - countedAt >= RECOUNT_AFTER_MS) {
+    const limit = mapCountLimit();
+    countedLeft = limit === Infinity ? Number.MAX_SAFE_INTEGER : limit - countMappings() - mapMargin(limit);
+    takenSince = 0;
+    countedAt = now;
+  }
+  return countedLeft - takenSince > need;
 }
 
 function limitMessage(what: string): string {
@@ -76,8 +96,8 @@ function limitMessage(what: string): string {
 
 /** Called before mapping `path`: throws CREATE_MAPPED_FILE_FAILED when too few mappings are left. */
 export function takeMapping(path: string): void {
-  if (headroom(0) <= 0) throw new StoreError('CREATE_MAPPED_FILE_FAILED', limitMessage(`cannot map ${path}`));
-  allowance = Math.max(0, allowance - 1);
+  if (!hasMoreThan(0)) throw new StoreError('CREATE_MAPPED_FILE_FAILED', limitMessage(`cannot map ${path}`));
+  takenSince++;
 }
 
 /**
@@ -88,9 +108,11 @@ export function takeMapping(path: string): void {
 export function checkNewQueue(topic: string, queueId: number): void {
   const limit = mapCountLimit();
   if (limit === Infinity) return;
-  if (headroom(mapMargin(limit)) <= mapMargin(limit)) {
+  if (!hasMoreThan(mapMargin(limit))) {
     throw new StoreError('CREATE_MAPPED_FILE_FAILED', limitMessage(`no new queue ${topic}:${queueId}`));
   }
+  // Its file may be mapped by a dispatch worker, whose mappings this thread does not see: counted here.
+  takenSince++;
 }
 
 /** Whether an mmap error is the kernel refusing for lack of mappings or address space (ENOMEM). */
@@ -98,7 +120,9 @@ export function isMapLimitError(e: unknown): boolean {
   return e instanceof Error && /mmap failed, 12\b|ENOMEM/.test(e.message);
 }
 
-/** Tests: forget this thread's allowance so the next check counts again. */
+/** Tests: forget this thread's count so the next check counts again. */
 export function resetMapAllowance(): void {
-  allowance = 0;
+  countedLeft = 0;
+  takenSince = 0;
+  countedAt = -Infinity;
 }
