@@ -179,12 +179,14 @@ export class MappedFileQueue {
 
   /**
    * Cuts everything at and after `offset`: the segment holding it is truncated there, later
-   * segments are deleted (RocketMQ's truncateDirtyFiles).
+   * segments are deleted (RocketMQ's truncateDirtyFiles). A segment that starts at `offset` is
+   * the one holding it, and is kept, empty: were it the only one, deleting it would leave no file
+   * to say where the log goes on, and the next append would start over at offset 0.
    */
   truncateFrom(offset: number): void {
     for (let i = this.files.length - 1; i >= 0; i--) {
       const f = this.files[i]!;
-      if (f.fileFromOffset >= offset) {
+      if (f.fileFromOffset > offset) {
         f.destroy();
         this.files.pop();
       } else if (f.fileFromOffset + this.fileSize > offset) {
