@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CREATING_SEGMENT, MappedFile } from './mapped-file.js';
+import { MappedFile } from './mapped-file.js';
+import { CREATING_SEGMENT } from './sized-file.js';
 import { SegmentAllocator } from './segment-allocator.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';

@@ -1,7 +1,8 @@
-import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, renameSync, rmSync, unlinkSync, writev } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writev } from 'node:fs';
 import { open as openAsync } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { isMapLimitError, takeMapping } from './map-budget.js';
+import { createSized } from './sized-file.js';
 import { mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
@@ -387,29 +388,6 @@ export class MappedFile {
       throw new StoreError('IO_ERROR', `cannot delete ${this.path}`, { cause });
     }
   }
-}
-
-/** The hidden name a segment has while it is being created (see createSized). */
-export const CREATING_SEGMENT = /^\.\d{20}\.new$/;
-
-/**
- * Creates `path` at its full size atomically: a hidden temporary is sized and then renamed, so a
- * process killed in between never leaves a short segment that the next start would refuse. The
- * caller syncs the directory (MappedFile.syncDirectory) so the new name survives a power loss
- * like the data flushed into it. Returns a read-write descriptor (not O_APPEND: Linux's pwrite ignores the offset under it).
- */
-function createSized(path: string, size: number): number {
-  const tmp = join(dirname(path), `.${basename(path)}.new`);
-  const fd = openSync(tmp, 'w+');
-  try {
-    ftruncateSync(fd, size);
-    renameSync(tmp, path);
-  } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-  return fd;
 }
 
 const MADV_POPULATE_WRITE = 23;
