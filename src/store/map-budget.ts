@@ -115,6 +115,18 @@ export function checkNewQueue(topic: string, queueId: number): void {
   takenSince++;
 }
 
+/**
+ * Said once a store has loaded its files: a warning when the process already holds more than half
+ * the mappings it may make, so an operator raises the limit before new queues are refused.
+ */
+export function mapLimitWarning(): string | null {
+  const limit = mapCountLimit();
+  if (limit === Infinity) return null;
+  const held = countMappings();
+  if (held < (limit - mapMargin(limit)) / 2) return null;
+  return `the process holds ${held} memory mappings of vm.max_map_count ${limit} (every commit log segment, consume queue file and index file is one; new queues are refused within ${2 * mapMargin(limit)} of the limit): raise vm.max_map_count (RocketMQ's os.sh sets 655360)`;
+}
+
 /** Whether an mmap error is the kernel refusing for lack of mappings or address space (ENOMEM). */
 export function isMapLimitError(e: unknown): boolean {
   return e instanceof Error && /mmap failed, 12\b|ENOMEM/.test(e.message);

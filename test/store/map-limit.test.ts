@@ -66,6 +66,16 @@ describe('vm.max_map_count', () => {
       expect(existsSync(path)).toBe(false);
       await store.shutdown();
 
+      // A start that leaves less than half the mappings free says so.
+      const warnings: string[] = [];
+      limitTo(MARGIN + 150);
+      const warned = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']])), {
+        logger: { ...quiet, warn: (m: string) => warnings.push(m) },
+      });
+      await warned.start();
+      await warned.shutdown();
+      expect(warnings.join('\n')).toMatch(/the process holds \d+ memory mappings of vm\.max_map_count \d+ .*raise vm\.max_map_count/);
+
       // A start needs a mapping per file: with too few it fails naming the limit, not V8's heap.
       limitTo(MARGIN + 20);
       const starved = openStore(dir);
@@ -74,8 +84,12 @@ describe('vm.max_map_count', () => {
 
       delete process.env.ROCKETMQ_TS_MAX_MAP_COUNT;
       resetMapAllowance();
-      const again = openStore(dir);
+      const quietStart: string[] = [];
+      const again = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']])), {
+        logger: { ...quiet, warn: (m: string) => quietStart.push(m) },
+      });
       await again.start();
+      expect(quietStart.filter((m) => m.includes('max_map_count'))).toEqual([]);
       for (const topic of accepted) expect(again.getMaxOffsetInQueue(topic, 0)).toBe(1);
       expect(again.getMaxOffsetInQueue('Known', 0)).toBe(51);
       await again.shutdown();
