@@ -15,14 +15,17 @@ import { MQAdmin, Message, Producer, PushConsumer } from '../src/net/client/inde
 import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster } from '../src/tools/local-cluster.js';
 import { argNumber, argValue, printJson, printTable, round } from './report.js';
+import { CONSUMER_OPTIONS, fromRocketmqOptions } from './rocketmq-options.js';
 
-const USAGE = `usage: npm run bench:consume -- [--messages N] [--size BYTES] [--queues Q] [--consumers C] [--threads T] [--batch B]
-Stores N messages (default 200000), then times push consumers draining them.`;
+const USAGE = `usage: npm run bench:consume -- [--messages N] [--size BYTES] [--queues Q] [--consumers C] [--threads T] [--batch B] [--topic T]
+Stores N messages (default 200000), then times push consumers draining them. RocketMQ's benchmark
+Consumer options -t TOPIC and -w THREADS stand for --topic and --threads.`;
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) return void console.log(USAGE);
-  for (const a of argv) if (a.startsWith('--') && !['messages', 'size', 'queues', 'consumers', 'threads', 'batch'].includes(a.slice(2).split('=')[0]!)) throw new Error(`unknown argument ${a}\n${USAGE}`);
+  const raw = process.argv.slice(2);
+  if (raw.includes('--help') || raw.includes('-h')) return void console.log(USAGE);
+  const argv = fromRocketmqOptions(raw, USAGE, CONSUMER_OPTIONS);
+  for (const a of argv) if (a.startsWith('-') && !['messages', 'size', 'queues', 'consumers', 'threads', 'batch', 'topic'].includes(a.replace(/^--?/, '').split('=')[0]!)) throw new Error(`unknown argument ${a}\n${USAGE}`);
   const messages = argNumber(argv, 'messages', 200_000);
   const size = argNumber(argv, 'size', 1024);
   const queues = argNumber(argv, 'queues', 8);

@@ -1,16 +1,28 @@
 import { UsageError } from './report.js';
 
-/** RocketMQ's benchmark Producer options, as the long options they stand for. */
-const ROCKETMQ_VALUED: Record<string, string> = { '-w': '--window', '-s': '--size', '-t': '--topic', '-b': '--batch', '-q': '--messages' };
-const ROCKETMQ_BOOLEAN: Record<string, string> = { '-k': '--keys', '-a': '--acl' };
+/** Short options of one of RocketMQ's benchmark tools, and the long options of ours they stand for. */
+export interface ShortOptions {
+  valued: Record<string, string>;
+  /** `-k true|false` style: true gives the flag, false nothing. */
+  booleans: Record<string, string>;
+}
+
+/** RocketMQ's benchmark Producer (and BatchProducer's -b). */
+export const PRODUCER_OPTIONS: ShortOptions = {
+  valued: { '-w': '--window', '-s': '--size', '-t': '--topic', '-b': '--batch', '-q': '--messages' },
+  booleans: { '-k': '--keys', '-a': '--acl' },
+};
+
+/** RocketMQ's benchmark Consumer. */
+export const CONSUMER_OPTIONS: ShortOptions = { valued: { '-t': '--topic', '-w': '--threads' }, booleans: {} };
 
 /** Rewrites RocketMQ's short options into ours, so `npm run bench -- -w 64 -s 1024` works as there. */
-export function fromRocketmqOptions(argv: string[], usage: string): string[] {
+export function fromRocketmqOptions(argv: string[], usage: string, options: ShortOptions = PRODUCER_OPTIONS): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const valued = ROCKETMQ_VALUED[arg];
-    const flag = ROCKETMQ_BOOLEAN[arg];
+    const valued = options.valued[arg];
+    const flag = options.booleans[arg];
     if (valued === undefined && flag === undefined) {
       out.push(arg);
       continue;
