@@ -15,9 +15,9 @@ function limitTo(spare: number): void {
   resetMapAllowance();
 }
 
-function openStore(dir: string): DefaultMessageStore {
+function openStore(dir: string, warnings?: string[]): DefaultMessageStore {
   const cfg = storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']]));
-  return new DefaultMessageStore(cfg, { logger: quiet });
+  return new DefaultMessageStore(cfg, { logger: warnings ? { ...quiet, warn: (m: string) => warnings.push(m) } : quiet });
 }
 
 describe('vm.max_map_count', () => {
@@ -69,9 +69,7 @@ describe('vm.max_map_count', () => {
       // A start that leaves less than half the mappings free says so.
       const warnings: string[] = [];
       limitTo(MARGIN + 150);
-      const warned = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']])), {
-        logger: { ...quiet, warn: (m: string) => warnings.push(m) },
-      });
+      const warned = openStore(dir, warnings);
       await warned.start();
       await warned.shutdown();
       expect(warnings.join('\n')).toMatch(/the process holds \d+ memory mappings of vm\.max_map_count \d+ .*raise vm\.max_map_count/);
@@ -85,9 +83,7 @@ describe('vm.max_map_count', () => {
       delete process.env.ROCKETMQ_TS_MAX_MAP_COUNT;
       resetMapAllowance();
       const quietStart: string[] = [];
-      const again = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)], ['mappedFileSizeConsumeQueue', '600']])), {
-        logger: { ...quiet, warn: (m: string) => quietStart.push(m) },
-      });
+      const again = openStore(dir, quietStart);
       await again.start();
       expect(quietStart.filter((m) => m.includes('max_map_count'))).toEqual([]);
       for (const topic of accepted) expect(again.getMaxOffsetInQueue(topic, 0)).toBe(1);
