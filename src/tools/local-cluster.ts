@@ -89,11 +89,13 @@ interface Started {
 }
 
 /** Spawns `node script -c conf` and resolves once a stdout line matches `ready`. */
-function startProcess(who: 'namesrv' | 'broker', script: string, args: string[], ready: RegExp, opts: LocalClusterOptions): Promise<Started> {
+function startProcess(who: 'namesrv' | 'broker', script: string, args: string[], ready: RegExp, opts: LocalClusterOptions, dir: string): Promise<Started> {
   installExitHook();
   const t0 = performance.now();
   const nodeArgs = who === 'broker' ? (opts.brokerNodeArgs ?? []) : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(DIST_SRC, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A throwaway cluster keeps its log files with its store, not in the user's ~/logs/rocketmqlogs.
+  const env = { ...process.env, ROCKETMQ_TS_LOG_DIR: process.env.ROCKETMQ_TS_LOG_DIR ?? join(dir, 'logs') };
+  const child = spawn(process.execPath, [...nodeArgs, join(DIST_SRC, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   live.add(child);
   child.once('exit', () => live.delete(child));
   const tail: string[] = [];
@@ -175,7 +177,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
   const clusterName = 'LocalCluster';
   const brokerName = 'broker-local';
   writeFileSync(join(dir, 'namesrv.conf'), propsText({ listenPort: 0, bindAddress: '127.0.0.1', kvConfigPath: join(dir, 'kvConfig.json'), ...opts.namesrvProps }));
-  const ns = await startProcess('namesrv', 'namesrv.js', ['-c', join(dir, 'namesrv.conf')], /listening on [^\s]*:(\d+)/, opts);
+  const ns = await startProcess('namesrv', 'namesrv.js', ['-c', join(dir, 'namesrv.conf')], /listening on [^\s]*:(\d+)/, opts, dir);
   const namesrvAddr = `127.0.0.1:${ns.match[1]}`;
   const brokerConf = join(dir, 'broker.conf');
   const brokerProps = (port: number): Record<string, string | number | boolean> => ({
@@ -191,7 +193,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       });
   writeFileSync(brokerConf, propsText(brokerProps(await freeBrokerPort('127.0.0.1', { range: belowEphemeralPorts() }))));
   const slaves: ChildProcess[] = [];
-  const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts);
+  const startBroker = (): Promise<Started> => startProcess('broker', 'broker.js', ['-c', brokerConf], /^\{"event":"broker-ready".*\}$/, opts, dir);
   let broker: Started;
   try {
     broker = await startBroker();
@@ -228,7 +230,7 @@ export async function startLocalCluster(opts: LocalClusterOptions = {}): Promise
       const storePathRootDir = join(dir, `store-slave${n}`);
       writeFileSync(conf, propsText({ ...brokerProps(await freeBrokerPort('127.0.0.1', { range: belowEphemeralPorts() })), brokerId: n, brokerRole: 'SLAVE', storePathRootDir, ...props }));
       const start = async (): Promise<LocalSlave> => {
-        const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts);
+        const s = await startProcess('broker', 'broker.js', ['-c', conf], /^\{"event":"broker-ready".*\}$/, opts, dir);
         slaves.push(s.child);
         const addr = (JSON.parse(s.match[0]) as { brokerAddr: string }).brokerAddr;
         return { addr, pid: s.child.pid!, storePathRootDir, stop: () => stopProcess(s.child), restart: start };
