@@ -119,9 +119,11 @@ export class CleanCommitLogService {
       await f.flush();
       if (q.first !== f || q.files.length <= 1 || !this.deps.isRunning()) break;
       q.detachFirst();
-      const bytes = st ? st.blocks * 512 : 0;
-      this.releasing += bytes;
-      this.released.register(f.buffer.buffer, bytes);
+      // A mapped file's blocks stay allocated until its mapping is garbage collected.
+      if (f.isMapped && st) {
+        this.releasing += st.blocks * 512;
+        this.released.register(f.buffer.buffer, st.blocks * 512);
+      }
       await unlink(f.path).catch((cause: NodeJS.ErrnoException) => {
         if (cause.code !== 'ENOENT') throw new StoreError('IO_ERROR', `cannot delete expired commit log file ${f.path}`, { cause });
       });

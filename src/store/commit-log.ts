@@ -3,7 +3,7 @@ import type { HostAddress, MessageInput, PutMessageStatus } from './types.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
 import { MappedFile } from './mapped-file.js';
 import { StoreError } from './errors.js';
-import { checkNewQueue } from './map-budget.js';
+import { checkNewQueue } from './file-budget.js';
 import { commitLogDir, isSafeTopicDir } from './file-names.js';
 import {
   calMsgLength,

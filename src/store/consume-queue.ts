@@ -1,5 +1,6 @@
 import type { StoreConfig } from './config.js';
 import { MappedFileQueue } from './mapped-file-queue.js';
+import type { MappedFile } from './mapped-file.js';
 import { consumeQueueDir } from './file-names.js';
 import { calMsgLength, readLong, writeLong } from './message-codec.js';
 import { unlinkSync } from 'node:fs';
@@ -50,7 +51,7 @@ export class ConsumeQueue {
   constructor(cfg: StoreConfig, topic: string, queueId: number) {
     this.topic = topic;
     this.queueId = queueId;
-    this.files = new MappedFileQueue(consumeQueueDir(cfg, topic, queueId), cfg.mappedFileSizeConsumeQueue, { randomTail: true });
+    this.files = new MappedFileQueue(consumeQueueDir(cfg, topic, queueId), cfg.mappedFileSizeConsumeQueue, { randomTail: true, lazyMap: true });
   }
 
   load(): void {
@@ -183,11 +184,13 @@ export class ConsumeQueue {
   /** Drops units that point at or past `phyOffset` (the end of the valid commit log). */
   truncateDirty(phyOffset: number): void {
     for (let index = this.maxOffsetInQueue - 1; index >= this.minOffsetInQueue; index--) {
-      const e = this.entry(index);
-      if (!e) break;
-      if (e.size !== BLANK_SIZE && e.commitLogOffset + e.size <= phyOffset) {
-        this.files.truncateFrom((index + 1) * CQ_UNIT_SIZE);
-        this.maxPhysicOffset = e.commitLogOffset + e.size;
+      const logic = index * CQ_UNIT_SIZE;
+      const f = this.files.findByOffset(logic);
+      if (!f || logic - f.fileFromOffset >= f.wrotePosition) break;
+      readUnitAt(f, logic - f.fileFromOffset); // every queue is looked at: no mapping made for it
+      if (unitSize !== BLANK_SIZE && unitPhy + unitSize <= phyOffset) {
+        this.files.truncateFrom(logic + CQ_UNIT_SIZE);
+        this.maxPhysicOffset = unitPhy + unitSize;
         return;
       }
     }
@@ -212,7 +215,8 @@ export class ConsumeQueue {
       this.files.catchUp((this.visible - 1) * CQ_UNIT_SIZE);
     }
     for (let f = this.files.first; f && this.files.files.length > 1; f = this.files.first) {
-      if (readLong(f.buffer, f.fileSize - CQ_UNIT_SIZE + CQ_OFF_PHY) >= minPhyOffset) break;
+      readUnitAt(f, f.fileSize - CQ_UNIT_SIZE);
+      if (unitPhy >= minPhyOffset) break;
       this.files.detachFirst();
       if (unlink) {
         try {
@@ -241,11 +245,14 @@ export class ConsumeQueue {
       const end = Math.min(written, maxEnd - f.fileFromOffset);
       // Units go up the commit log: a file whose last unit is gone holds no live one (no scan).
       const lastPos = end - CQ_UNIT_SIZE;
-      const allGone = lastPos >= 0 && f.buffer.readInt32BE(lastPos + CQ_OFF_SIZE) !== BLANK_SIZE && readLong(f.buffer, lastPos + CQ_OFF_PHY) < minPhyOffset;
+      let allGone = false;
+      if (lastPos >= 0) {
+        readUnitAt(f, lastPos);
+        allGone = unitSize !== BLANK_SIZE && unitPhy < minPhyOffset;
+      }
       for (let pos = allGone ? end : Math.max(0, this.minLogicOffset - f.fileFromOffset); pos < end; pos += CQ_UNIT_SIZE) {
-        const phy = readLong(f.buffer, pos + CQ_OFF_PHY);
-        const size = f.buffer.readInt32BE(pos + CQ_OFF_SIZE);
-        if (size !== BLANK_SIZE && phy >= minPhyOffset) {
+        readUnitAt(f, pos);
+        if (unitSize !== BLANK_SIZE && unitPhy >= minPhyOffset) {
           this.minLogicOffset = f.fileFromOffset + pos;
           return;
         }
@@ -267,3 +274,21 @@ export class ConsumeQueue {
 }
 
 export { BLANK_SIZE as CQ_BLANK_SIZE };
+
+/** readUnitAt's result (module scalars: nothing allocated per unit). */
+let unitPhy = 0;
+let unitSize = 0;
+const UNIT = Buffer.alloc(CQ_UNIT_SIZE);
+
+/**
+ * Reads the unit at `pos`: through the mapping when the file has one, else with pread. Retention
+ * and the start look at the first unit of every queue, and mapping a file only to look would map
+ * every idle queue's (see MappedFile.map).
+ */
+function readUnitAt(f: MappedFile, pos: number): void {
+  const b = f.isMapped ? f.buffer : UNIT;
+  const at = f.isMapped ? pos : 0;
+  if (!f.isMapped && f.readAt(UNIT, pos) < CQ_UNIT_SIZE) UNIT.fill(0);
+  unitPhy = readLong(b, at + CQ_OFF_PHY);
+  unitSize = b.readInt32BE(at + CQ_OFF_SIZE);
+}

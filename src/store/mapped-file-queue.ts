@@ -16,6 +16,8 @@ export class MappedFileQueue {
   readonly fileSize: number;
   readonly files: MappedFile[] = [];
   private readonly readOnly: boolean;
+  /** Existing files are mapped on first use (see MappedFile.map): consume queues, of which a broker may have thousands. */
+  private readonly lazyMap: boolean;
   private readonly allocator: SegmentAllocator | null;
   /** Handed to every segment this queue creates (see MappedFile.prefault). */
   populator: PagePopulator | null = null;
@@ -30,10 +32,11 @@ export class MappedFileQueue {
   /** Append-only segments: pages the writer has left behind are unmapped (see MappedFile.releaseWritten). */
   private readonly releaseBehind: boolean;
 
-  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean; releaseBehind?: boolean } = {}) {
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean; releaseBehind?: boolean; lazyMap?: boolean } = {}) {
     this.dir = dir;
     this.fileSize = fileSize;
     this.readOnly = opts.readOnly ?? false;
+    this.lazyMap = opts.lazyMap ?? false;
     this.randomTail = opts.randomTail ?? false;
     this.releaseBehind = (opts.releaseBehind ?? false) && !this.readOnly;
     this.allocator = opts.preallocate && !this.readOnly ? new SegmentAllocator(dir, fileSize) : null;
@@ -85,7 +88,7 @@ export class MappedFileQueue {
       if (offset % this.fileSize !== 0 || (expected >= 0 && offset !== expected)) {
         throw new StoreError('CORRUPT_FILE', `${path}: offset does not follow the previous segment (file size ${this.fileSize})`);
       }
-      const f = MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly });
+      const f = MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly, lazy: this.lazyMap });
       f.releaseBehind = this.releaseBehind;
       this.files.push(f);
       expected = offset + this.fileSize;
@@ -209,7 +212,7 @@ export class MappedFileQueue {
       const path = join(this.dir, offsetToFileName(next));
       if (!existsSync(path)) return undefined;
       try {
-        const mf = MappedFile.open(path, next, this.fileSize, { create: false, readOnly: this.readOnly });
+        const mf = MappedFile.open(path, next, this.fileSize, { create: false, readOnly: this.readOnly, lazy: this.lazyMap });
         mf.wrotePosition = mf.flushedPosition = this.fileSize;
         this.files.push(mf);
       } catch {

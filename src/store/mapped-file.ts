@@ -1,9 +1,10 @@
-import { closeSync, constants, existsSync, fdatasync, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writev } from 'node:fs';
-import { open as openAsync } from 'node:fs/promises';
+import { closeSync, constants, fdatasync, openSync, readSync, unlinkSync, writev } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { isMapLimitError, takeMapping } from './map-budget.js';
-import { createSized } from './sized-file.js';
-import { mmap } from './mmap.js';
+import { takeFile } from './file-budget.js';
+import { openSized } from './sized-file.js';
+import { zeroTornTail } from './torn-tail.js';
+import { syncDir } from './dir-sync.js';
+import { mapShared, mmap } from './mmap.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
 
@@ -14,14 +15,19 @@ import { StoreError } from './errors.js';
  *
  * Positions: `wrotePosition` = bytes written; `flushedPosition` = bytes known durable (fdatasync).
  * Durability goes through `fs.fdatasync` on libuv's pool because the binding's msync blocks the
- * calling thread. The mapping is released by garbage collection only (the binding has no unmap),
- * so a destroyed file's memory goes away once no slice of it is referenced.
+ * calling thread. The mapping is made on first use of `buffer` (see map) and released by garbage
+ * collection only (the binding has no unmap), so a destroyed file's memory goes away once no
+ * slice of it is referenced.
  */
 export class MappedFile {
   readonly path: string;
   readonly fileFromOffset: number;
   readonly fileSize: number;
-  readonly buffer: Buffer;
+  /** The mapping, once made (see map). */
+  private mapping: Buffer | null = null;
+  /** Mapped for reading only (see map). */
+  private mappedReadOnly = false;
+  private readonly readOnlyOpen: boolean;
   private fd: number;
   /** A second descriptor opened O_DSYNC, for writes that must be durable when they return. */
   private dsyncFd = -1;
@@ -54,53 +60,72 @@ export class MappedFile {
   /** fsync of the directory this file was just created in; durable writes wait for it. */
   private dirSync: Promise<void> | null = null;
 
-  private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, buffer: Buffer) {
+  private constructor(path: string, fileFromOffset: number, fileSize: number, fd: number, readOnly: boolean) {
     this.path = path;
     this.fileFromOffset = fileFromOffset;
     this.fileSize = fileSize;
     this.fd = fd;
-    this.buffer = buffer;
+    this.readOnlyOpen = readOnly;
+  }
+
+  /** The file's bytes, shared with the page cache; mapped on first use. */
+  get buffer(): Buffer {
+    return this.mapping ?? this.map();
+  }
+
+  get isMapped(): boolean {
+    return this.mapping !== null;
+  }
+
+  /**
+   * Maps the file: at open, or on first use for files opened `lazy` (consume queues). V8 counts a
+   * mapping as external memory and runs a full GC for every ~64 MB more of it: a start that mapped
+   * 7,500 consume queue files at open spent 2.4 s of its 5.5 s in 350 mark-compacts and most of
+   * the rest in mmap, though recovery reads through pread and most queues of a broker that has
+   * many are idle (1.0 s lazily). A filesystem that turned read-only since the open refuses a
+   * writable mapping: the file is mapped for reading, and refuses writes (see checkWritable).
+   */
+  private map(taken = false): Buffer {
+    if (this.fd < 0) throw new StoreError('IO_ERROR', `${this.path} was closed before it was mapped`);
+    if (!taken) takeFile(this.path, { descriptor: false });
+    const { buffer: b, readOnly } = mapShared(this.path, this.fd, this.fileSize, this.readOnlyOpen);
+    this.mappedReadOnly = readOnly;
+    this.mapping = b;
+    if (this.random) this.advise(b, true);
+    return b;
+  }
+
+  /**
+   * Every write into the mapping is preceded by populating its pages for writing (prefault,
+   * ensureBacked): those refuse a file mapped for reading only, before a store into it would be a
+   * SIGSEGV (populating a read-only mapping for writing fails with EINVAL, which prefault would
+   * take for an old kernel).
+   */
+  private checkWritable(): void {
+    if (this.buffer !== null && this.mappedReadOnly) {
+      throw new StoreError('SERVICE_NOT_AVAILABLE', `${this.path} cannot be written: its filesystem refused a writable mapping (read-only?)`);
+    }
   }
 
   /**
    * Opens (creating and pre-sizing if needed) a segment. An existing file of another size is
    * refused: mapping past a file's end would kill the process with SIGBUS on first touch.
    */
-  static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean }): MappedFile {
-    takeMapping(path); // before creating anything: see map-budget.ts
-    let fd: number;
-    let sparse = false;
-    try {
-      if (opts.create && !existsSync(path)) {
-        fd = createSized(path, fileSize);
-        sparse = true;
-      } else fd = openSync(path, opts.readOnly ? 'r' : 'r+');
-    } catch (cause) {
-      const code = (cause as NodeJS.ErrnoException).code;
-      // Every segment, consume queue file and index file keeps a descriptor: many topics need many.
-      const hint = code === 'EMFILE' || code === 'ENFILE' ? ' (raise the open files limit, ulimit -n: every commit log, consume queue and index file keeps a descriptor open)' : '';
-      throw new StoreError(opts.create ? 'CREATE_MAPPED_FILE_FAILED' : 'IO_ERROR', `cannot open ${path}${hint}`, { cause });
-    }
-    try {
-      const size = fstatSync(fd).size;
-      if (size === 0 && opts.create) {
-        ftruncateSync(fd, fileSize);
-        sparse = true;
-      } else if (size !== fileSize) {
-        throw new StoreError('FILE_SIZE_MISMATCH', `${path} is ${size} bytes, expected ${fileSize} (check mappedFileSize settings)`);
+  static open(path: string, fileFromOffset: number, fileSize: number, opts: { create: boolean; readOnly?: boolean; lazy?: boolean }): MappedFile {
+    takeFile(path, { mapping: !opts.lazy }); // before creating anything: see file-budget.ts (a lazy mapping is taken by map)
+    const { fd, sparse } = openSized(path, fileSize, opts);
+    const f = new MappedFile(path, fileFromOffset, fileSize, fd, opts.readOnly ?? false);
+    if (!opts.lazy) {
+      try {
+        f.map(true);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
       }
-      const prot = (opts.readOnly ? mmap.PROT_READ : mmap.PROT_READ | mmap.PROT_WRITE) as 1 | 3;
-      const buffer = mmap.map(fileSize, prot, mmap.MAP_SHARED, fd, 0);
-      const f = new MappedFile(path, fileFromOffset, fileSize, fd, buffer);
-      f.sparse = sparse;
-      if (sparse) f.syncDirectory();
-      return f;
-    } catch (e) {
-      closeSync(fd);
-      if (e instanceof StoreError) throw e;
-      const hint = isMapLimitError(e) ? ' (out of memory mappings or address space: check vm.max_map_count and ulimit -v)' : '';
-      throw new StoreError('CREATE_MAPPED_FILE_FAILED', `cannot map ${path}${hint}`, { cause: e });
     }
+    f.sparse = sparse;
+    if (sparse) f.syncDirectory();
+    return f;
   }
 
   get name(): string {
@@ -136,6 +161,7 @@ export class MappedFile {
    * is never dirtied again. Kernels without it (before 5.14) just take the faults.
    */
   prefault(upTo: number, ahead = PREFAULT_CHUNK): void {
+    this.checkWritable();
     if (upTo <= this.populatedTo) return;
     // madvise wants a page-aligned start, so the frontier always moves by whole pages.
     const start = Math.max(this.populatedTo, Math.floor(this.wrotePosition / PAGE) * PAGE);
@@ -154,6 +180,7 @@ export class MappedFile {
    * a time (see prefault for why). Throws SERVICE_NOT_AVAILABLE when the filesystem cannot.
    */
   ensureBacked(pos: number, len: number): void {
+    this.checkWritable();
     const bits = (this.backedPages ??= new Uint8Array(Math.ceil(this.fileSize / PAGE)));
     const last = Math.floor((pos + len - 1) / PAGE);
     for (let p = Math.floor(pos / PAGE); p <= last; p++) {
@@ -194,10 +221,15 @@ export class MappedFile {
    * pages through read-around at half the CPU cost of page-by-page faults (measured).
    */
   adviseRandom(on: boolean): void {
-    if (on === this.random || !adviceSupported) return;
+    if (on === this.random) return;
     this.random = on;
+    if (this.mapping) this.advise(this.mapping, on); // else given when mapped
+  }
+
+  private advise(b: Buffer, random: boolean): void {
+    if (!adviceSupported) return;
     try {
-      mmap.advise(this.buffer, 0, this.fileSize, on ? mmap.MADV_RANDOM : mmap.MADV_NORMAL);
+      mmap.advise(b, 0, this.fileSize, random ? mmap.MADV_RANDOM : mmap.MADV_NORMAL);
     } catch {
       adviceSupported = false; // advice only: the file works the same without it
     }
@@ -278,9 +310,9 @@ export class MappedFile {
    */
   private releaseWritten(upTo: number): void {
     const end = Math.floor(upTo / PAGE) * PAGE;
-    if (end <= this.releasedTo) return;
+    if (end <= this.releasedTo || this.mapping === null) return;
     try {
-      mmap.advise(this.buffer, this.releasedTo, end - this.releasedTo, mmap.MADV_DONTNEED);
+      mmap.advise(this.mapping, this.releasedTo, end - this.releasedTo, mmap.MADV_DONTNEED);
       this.releasedTo = end;
     } catch {
       // Only a saving: a mapping that refuses it is flushed as it is.
@@ -295,15 +327,7 @@ export class MappedFile {
    * of the file waits for it; a failed one is retried by the next.
    */
   syncDirectory(): void {
-    const dir = dirname(this.path);
-    const p = (async () => {
-      const h = await openAsync(dir, 'r');
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-    })();
+    const p = syncDir(dirname(this.path));
     p.catch(() => undefined); // reported to the write or flush that waits for it
     this.dirSync = p;
   }
@@ -330,7 +354,7 @@ export class MappedFile {
     this.wrotePosition = pos;
     this.committedPosition = pos;
     this.flushedPosition = Math.min(this.flushedPosition, pos);
-    this.zeroDirtyTail(pos);
+    zeroTornTail(this, pos);
   }
 
   /**
@@ -344,28 +368,6 @@ export class MappedFile {
       return readSync(this.fd, target, 0, Math.min(len, this.fileSize - pos), pos);
     } catch (cause) {
       throw new StoreError('IO_ERROR', `cannot read ${this.path} at ${pos}`, { cause });
-    }
-  }
-
-  /**
-   * Zeroes from `pos` until a run of ZERO_RUN zero bytes: the stale bytes of a torn write must not
-   * look like records once new appends land in front of them. Looks through readAt, a page at a
-   * time, and writes only into pages that hold non-zero bytes (so are backed).
-   */
-  private zeroDirtyTail(pos: number): void {
-    let p = pos;
-    let zeros = 0;
-    while (p < this.fileSize && zeros < ZERO_RUN) {
-      const n = this.readAt(SCRATCH, p, ZERO_RUN);
-      for (let q = 0; q < n && zeros < ZERO_RUN; ) {
-        const end = Math.min(n, q + PAGE - ((p + q) % PAGE));
-        if (ZERO_PAGE.compare(SCRATCH, q, end, 0, end - q) !== 0) {
-          this.buffer.fill(0, p + q, p + end);
-          zeros = 0;
-        } else zeros += end - q;
-        q = end;
-      }
-      p += n;
     }
   }
 
@@ -398,9 +400,4 @@ const PREFAULT_CHUNK = 1 << 20;
 /** How far ahead a populator thread is asked to stay. */
 const PREFAULT_AHEAD = 16 << 20;
 let populateSupported = true;
-
-const ZERO_RUN = 64 * 1024;
-const ZERO_PAGE = Buffer.alloc(4096);
-/** zeroDirtyTail's window (one thread uses a MappedFile; every caller finishes with it at once). */
-const SCRATCH = Buffer.alloc(ZERO_RUN);
 

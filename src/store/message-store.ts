@@ -23,7 +23,7 @@ import { quietLogger, type StoreLogger, type StoreOptions } from './store-option
 import { HaService, type ReplicaStatus } from './ha.js';
 import { withTimeout } from './timeout.js';
 import { ReplicaAppender } from './replica-append.js';
-import { mapLimitWarning } from './map-budget.js';
+import { fileLimitWarnings } from './file-budget.js';
 
 export type { StoreLogger, StoreOptions } from './store-options.js';
 
@@ -149,8 +149,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     }
     if (!lastExitOK) this.log.warn(`store ${root}: abort marker found, recovered after a crash (${JSON.stringify(this.lastRecovery)})`);
     else if (this.lastRecovery.validEnd > 0) this.log.info(`store ${root}: recovered after a clean stop (${JSON.stringify(this.lastRecovery)})`);
-    const maps = mapLimitWarning();
-    if (maps) this.log.warn(`store ${root}: ${maps}`);
+    for (const w of fileLimitWarnings()) this.log.warn(`store ${root}: ${w}`);
     abortMarker.create(abortPath(this.config));
     this.flusher = new CommitLogFlusher(this.commitLog.queue, {
       ...flushTiming(this.config),

@@ -127,8 +127,8 @@ function lastRecordTimestamp(commitLog: CommitLog, validEnd: number): number {
   // Cheap: the checkpoint only needs a recent time, and the newest queue unit's record has it.
   let best = 0;
   for (const f of commitLog.queue.files) {
-    if (f.wrotePosition === 0) continue;
-    if (f.buffer.readInt32BE(4) === MESSAGE_MAGIC) best = Math.max(best, storeTimestampOf(f.buffer, 0));
+    if (f.wrotePosition === 0 || f.readAt(HEAD, 0) < HEAD.length) continue;
+    if (HEAD.readInt32BE(4) === MESSAGE_MAGIC) best = Math.max(best, storeTimestampOf(HEAD, 0));
   }
   return best || (validEnd > 0 ? Date.now() : 0);
 }

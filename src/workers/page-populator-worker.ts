@@ -4,7 +4,7 @@
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
-import { takeMapping } from '../store/map-budget.js';
+import { takeFile } from '../store/file-budget.js';
 import { mmap } from '../store/mmap.js';
 import { nameThisThread } from './thread-name.js';
 import { P_DONE_PAGES, P_GEN, P_REQ_PAGES, P_SEQ, P_STOP, type PopulatorFile } from './messages.js';
@@ -24,7 +24,7 @@ function openFile(f: PopulatorFile): void {
   buf = null;
   done = 0;
   try {
-    takeMapping(f.path);
+    takeFile(f.path, { descriptor: false });
     const fd = openSync(f.path, 'r');
     const size = fstatSync(fd).size;
     buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);

@@ -20,7 +20,15 @@ for (let q = 0; q < queues; q++) {
     refused ||= `${(e as { responseCode?: number }).responseCode}: ${(e as Error).message}`;
   }
 }
+// A queue it already has: appended to whatever happened to new ones.
+let known = '';
+try {
+  known = (await store.putMessage({ topic: 'Q0', queueId: 0, body: Buffer.from('known') })).status;
+} catch (e) {
+  known = (e as Error).message;
+}
+if (known === 'PUT_OK') acked++;
 // Closing may fail too (syncing a new file's directory needs a descriptor): it says so, and still closes.
 let shutdown = 'ok';
 await store.shutdown().catch((e: Error) => (shutdown = e.message));
-process.stdout.write(`${JSON.stringify({ acked, refused, errors, shutdown })}\n`);
+process.stdout.write(`${JSON.stringify({ acked, refused, known, errors, shutdown })}\n`);

@@ -35,13 +35,17 @@ describe('a store whose filesystem turns read-only', () => {
       ].join('\n');
       // The child must also stop: a shutdown waiting for commits that cannot happen would hang it.
       const out = execFileSync('unshare', ['-m', 'sh', '-c', script], { encoding: 'utf8', timeout: 60_000 });
-      const r = JSON.parse(out.trim().split('\n').pop()!) as { acceptedAfter: number; refused: string; readable: number };
+      const r = JSON.parse(out.trim().split('\n').pop()!) as { acceptedAfter: number; refused: string; readable: number; oldReadable: number; oldWrite: string; oldFirstSize: number };
       expect(r.refused).toMatch(/^14: .*\(EROFS\): appends are refused until restart/);
       // Appends in the flush interval before the failure was seen may still have been taken; staged
       // ones that never reached the file are not readable.
       expect(r.acceptedAfter).toBeLessThan(50);
       expect(r.readable).toBeGreaterThanOrEqual(100);
       expect(r.readable).toBeLessThanOrEqual(100 + r.acceptedAfter);
+      // A queue file first mapped after the filesystem went read-only is mapped for reading.
+      expect(r.oldReadable).toBe(50);
+      expect(r.oldFirstSize).toBeGreaterThan(1000); // the first unit's record size, read through that mapping
+      expect(r.oldWrite).toMatch(/^SERVICE_NOT_AVAILABLE: .*Old\/0\/0{20} cannot be written: its filesystem refused a writable mapping/);
     } finally {
       cleanup();
     }
