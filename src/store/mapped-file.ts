@@ -102,7 +102,8 @@ export class MappedFile {
    * take for an old kernel).
    */
   private checkWritable(): void {
-    if (this.buffer !== null && this.mappedReadOnly) {
+    if (this.mapping === null) this.map(); // how it can be mapped is what is asked
+    if (this.mappedReadOnly) {
       throw new StoreError('SERVICE_NOT_AVAILABLE', `${this.path} cannot be written: its filesystem refused a writable mapping (read-only?)`);
     }
   }
