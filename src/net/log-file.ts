@@ -1,4 +1,4 @@
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -42,7 +42,7 @@ export class RollingLogFile {
     this.otherdays = join(dirname(path), 'otherdays');
     this.base = basename(path).replace(/\.log$/, '');
     try {
-      mkdirSync(this.otherdays, { recursive: true });
+      makeDirs(this.otherdays);
       this.fd = openSync(path, 'a');
       this.size = statSync(path).size;
       // A roll a crash interrupted left its renamed file uncompressed: finish it now.
@@ -109,6 +109,21 @@ export class RollingLogFile {
     }
     this.fd = null;
     this.opts.onError(new Error(`log file ${this.path} turned off: ${(e as Error).message}`, { cause: e }));
+  }
+}
+
+/**
+ * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` never returns
+ * where a directory cannot be created but its parent exists (a log directory under /proc spun the
+ * server silently before it printed anything).
+ */
+function makeDirs(dir: string): void {
+  const parent = dirname(dir);
+  if (parent !== dir && !existsSync(parent)) makeDirs(parent);
+  try {
+    mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }
 

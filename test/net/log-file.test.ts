@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RollingLogFile } from '../../src/net/log-file.js';
-import { tempDir } from '../helpers/store-paths.js';
+import { REPO_ROOT, tempDir } from '../helpers/store-paths.js';
+import { execFileSync } from 'node:child_process';
 
 const line = (i: number): string => `line ${String(i).padStart(4, '0')} ${'x'.repeat(89)}\n`; // 100 bytes
 
@@ -63,5 +64,14 @@ describe('RollingLogFile', () => {
     } finally {
       cleanup();
     }
+  });
+
+  it('a directory that cannot be created under an existing parent is reported, not waited on forever', () => {
+    // Node 20's recursive mkdirSync spins without end there (procfs refuses the child with ENOENT):
+    // run in a child process with a timeout, so a regression fails instead of hanging the suite.
+    const mod = join(REPO_ROOT, 'dist/src/net/log-file.js');
+    const script = `import('${mod}').then(({ RollingLogFile }) => { const errors = []; new RollingLogFile('/proc/nope/logs/broker.log', { maxBytes: 1000, keep: 3, onError: (e) => errors.push(e.message) }); console.log(JSON.stringify(errors)); })`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 10_000 });
+    expect(JSON.parse(out)).toEqual([expect.stringMatching(/^log file \/proc\/nope\/logs\/broker\.log turned off: ENOENT/)]);
   });
 });
