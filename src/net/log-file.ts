@@ -1,9 +1,10 @@
-import { closeSync, createReadStream, createWriteStream, existsSync, mkdirSync, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { makeDirs } from '../store/make-dirs.js';
 import { consoleLogger, logLine, type Logger, type LogSink } from './logger.js';
 
 /**
@@ -109,21 +110,6 @@ export class RollingLogFile {
     }
     this.fd = null;
     this.opts.onError(new Error(`log file ${this.path} turned off: ${(e as Error).message}`, { cause: e }));
-  }
-}
-
-/**
- * mkdir -p, one level at a time: Node 20's `mkdirSync(dir, { recursive: true })` never returns
- * where a directory cannot be created but its parent exists (a log directory under /proc spun the
- * server silently before it printed anything).
- */
-function makeDirs(dir: string): void {
-  const parent = dirname(dir);
-  if (parent !== dir && !existsSync(parent)) makeDirs(parent);
-  try {
-    mkdirSync(dir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
   }
 }
 

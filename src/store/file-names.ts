@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
 import { StoreError } from './errors.js';
+import { makeDirs } from './make-dirs.js';
 
 /**
  * Every on-disk name the store uses is built here: segment files named by their 20-digit
@@ -75,5 +76,5 @@ export function prepareStoreRoot(root: string): void {
       throw new StoreError('NOT_A_STORE', `storePathRootDir ${root} is not empty and holds no store (no commitlog, consumequeue or checkpoint)`);
     }
   }
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
 }

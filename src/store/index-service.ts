@@ -1,10 +1,11 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreConfig } from './config.js';
 import { indexDir, indexFileName } from './file-names.js';
 import { IndexFile, indexKeyHash, indexKeyHashFrom, indexKeyPrefixHash } from './index-file.js';
 import { indexKeyHashFromBytes, type IndexKeyRanges } from './index-keys.js';
 import { IndexQueryPool, queryIndexFiles, queryIndexFilesAsync, type QueryOffsetResult } from './index-query-pool.js';
+import { makeDirs } from './make-dirs.js';
 
 /** RocketMQ's sysflag transaction bits; a rollback record is never indexed. */
 const TRANSACTION_MASK = 0xc;
@@ -232,7 +233,7 @@ export class IndexService {
    */
   private roll(): IndexFile {
     const prev = this.files.at(-1);
-    mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     const f = IndexFile.create(join(this.dir, this.newFileName(prev)), this.cfg.maxHashSlotNum, this.cfg.maxIndexNum, prev?.endPhyOffset ?? 0, prev?.endTimestamp ?? 0);
     this.files.push(f);
     if (prev) {

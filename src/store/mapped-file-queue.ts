@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MappedFile } from './mapped-file.js';
 import { CREATING_SEGMENT } from './sized-file.js';
@@ -6,6 +6,7 @@ import { SegmentAllocator } from './segment-allocator.js';
 import type { PagePopulator } from './page-populator.js';
 import { StoreError } from './errors.js';
 import { fileNameToOffset, offsetToFileName } from './file-names.js';
+import { makeDirs } from './make-dirs.js';
 
 /**
  * An ordered run of equally sized segment files in one directory, each named by the offset of
@@ -121,7 +122,7 @@ export class MappedFileQueue {
   }
 
   create(fromOffset: number): MappedFile {
-    mkdirSync(this.dir, { recursive: true });
+    makeDirs(this.dir);
     const path = join(this.dir, offsetToFileName(fromOffset));
     const prepared = this.allocator?.take(fromOffset, path) ?? false;
     const f = MappedFile.open(path, fromOffset, this.fileSize, { create: true });

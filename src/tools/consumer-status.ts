@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RUNNING_INFO_PROP, formatMessageQueue, type ConsumerRunningInfo, type ProcessQueueInfo } from '../net/client/index.js';
 import { opt, str } from './cli-args.js';
 import { fixed, left, right, versionDesc } from './format.js';
 import { type SubCommand, withAdmin } from './sub-command.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 /** `mqadmin consumerStatus` (ConsumerStatusSubCommand) and ConsumerRunningInfo.formatString. */
 
@@ -95,7 +96,7 @@ export const consumerStatus: SubCommand = {
           table.set(c.clientId, info);
           // Java writes each report to ./<now>/<clientId>; a temp directory keeps the cwd clean.
           const path = join(tmpdir(), 'rocketmq', 'consumerStatus', String(now), c.clientId.replace(/[/\\]/g, '_'));
-          mkdirSync(dirname(path), { recursive: true });
+          makeDirs(dirname(path));
           writeFileSync(path, formatRunningInfo(info));
           ctx.out(`${p2(i++, 3)}  ${left(c.clientId, 40)} ${left(versionDesc(c.version), 20)} ${path}\n`);
         } catch (e) {

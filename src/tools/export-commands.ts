@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { javaHashMapOrder } from '../store/index.js';
 import { DLQ_GROUP_TOPIC_PREFIX, MASTER_ID, RETRY_GROUP_TOPIC_PREFIX, type MQAdmin } from '../net/client/index.js';
@@ -8,6 +8,7 @@ import { UsageError, opt, str } from './cli-args.js';
 import { versionDesc } from './format.js';
 import { NO_MASTER, clusterBrokers } from './broker-commands.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 /**
  * mqadmin's metadata dumps (RocketMQ 4.9.2+): getConsumerConfig prints a group's config on every
@@ -60,7 +61,7 @@ async function userGroups(admin: MQAdmin, addr: string) {
 /** MixAll.string2FileNotSafe: parent directories made, the file overwritten. */
 function writeExport(dir: string, name: string, value: unknown): string {
   const path = join(dir, name);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   writeFileSync(path, stringifyFastjson(value, { pretty: true }));
   return path;
 }

@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MQClientError, Message, Producer, PullConsumer, formatMessageQueue, messageQueue, type ConsumeMessageDirectlyResult, type MQAdmin, type MessageExt, type MessageQueue, type SendResult } from '../net/client/index.js';
 import { UsageError, int, opt, str } from './cli-args.js';
 import { humanTime, javaMapString, left, messageExtString, right } from './format.js';
 import { type CommandContext, type SubCommand, withAdmin } from './sub-command.js';
+import { makeDirs } from '../store/make-dirs.js';
 
 /** mqadmin's message commands (tools/command/message). */
 
@@ -13,7 +14,7 @@ const BODY_DIR = '/tmp/rocketmq/msgbodys';
 function printMsg(ctx: CommandContext, msg: MessageExt, bodyCharset: string | undefined): void {
   let bodyPath = '';
   try {
-    mkdirSync(BODY_DIR, { recursive: true });
+    makeDirs(BODY_DIR);
     bodyPath = join(BODY_DIR, msg.offsetMsgId);
     writeFileSync(bodyPath, msg.body);
   } catch (err) {

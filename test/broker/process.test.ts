@@ -50,6 +50,15 @@ async function startBroker(port: number, sub: string, extra: Record<string, stri
 }
 
 describe('broker process', () => {
+  it('exits naming a store directory it cannot create, instead of hanging', async () => {
+    // Node 20's recursive mkdirSync never returns under /proc (see make-dirs.ts).
+    const conf = join(dir, 'proc-store.properties');
+    writeFileSync(conf, brokerConf(await brokerPort(), '/proc/nostore', ns.addr));
+    const p = new Proc('dist/src/broker.js', ['-c', conf]);
+    expect(await p.exited()).toBe(1);
+    expect(p.stderr).toContain("mqbroker: ENOENT: no such file or directory, mkdir '/proc/nostore'");
+  });
+
   it('names which of its ports is taken when it cannot start: listenPort, the VIP channel or HA', async () => {
     const port = await brokerPort();
     for (const [taken, says] of [

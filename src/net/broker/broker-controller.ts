@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { loadTlsServer, tlsClientOptions, type TlsServer } from '../tls-config.js';
 import { DefaultMessageStore, ShutdownSteps, parseHostAddress, type HostAddress, type MessageStore, type HaTransport, type PagePopulator, type RemoteDispatcher } from '../../store/index.js';
 import { RequestCode, ResponseCode } from '../codes.js';
@@ -46,6 +45,7 @@ import { brokerConsumeStatsProcessors } from './processors/broker-consume-stats.
 import { PlainAccessValidator } from './plain-access-validator.js';
 import { AclError } from './acl-permission.js';
 import { rocketmqHome } from '../rocketmq-home.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 /** RocketMQ 4.5+ synchronizes a slave's metadata every 10 s. */
 const SLAVE_SYNC_PERIOD_MS = 10_000;
@@ -212,7 +212,7 @@ export class BrokerController {
   async start(): Promise<void> {
     const { broker, store } = this.settings;
     if (broker.listenPort === 0) await this.pickPort();
-    mkdirSync(store.storePathRootDir, { recursive: true });
+    makeDirs(store.storePathRootDir);
     // Before the store opens: its recovery must never run on files another broker is writing.
     this.storeLock = await StoreLock.acquire(store.storePathRootDir);
     try {

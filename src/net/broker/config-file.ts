@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { replaceFile } from '../../store/replace-file.js';
 import { parseFastjson } from '../fastjson.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 /**
  * The broker's `config/*.json` files, written as RocketMQ's MixAll.string2File does: new content to
@@ -62,7 +62,7 @@ export class ConfigFileWriter {
 }
 
 async function rewrite(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  makeDirs(dirname(path));
   await replaceFile(path, text, { backup: true });
 }
 

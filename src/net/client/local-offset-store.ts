@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { replaceFileSync } from '../../store/replace-file.js';
@@ -10,6 +10,7 @@ import { mqKeyedEntries, mqKeyedJson } from './mq-keyed-map.js';
 import { RemoteOffsetStore, type OffsetStore, type ReadOffsetType } from './offset-store.js';
 import type { ClientInstance } from './client-instance.js';
 import type { ConsumerConfig } from './client-config.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 /** A push consumer's offset store: the broker's for clustering, a local file (read now) for broadcasting. */
 export function offsetStoreFor(inst: ClientInstance, cfg: ConsumerConfig, logger: Logger): OffsetStore {
@@ -108,7 +109,7 @@ export class LocalFileOffsetStore implements OffsetStore {
   private write(): void {
     if (this.table.size === 0) return;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      makeDirs(dirname(this.path));
       replaceFileSync(this.path, `{"offsetTable":${mqKeyedJson([...this.table.values()].map(({ mq, offset }) => [mq, offset] as const))}}`);
     } catch (e) {
       this.logger.warn('persisting local offsets to %s failed: %s', this.path, (e as Error).message);

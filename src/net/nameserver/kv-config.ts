@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseFastjson, stringifyFastjson } from '../fastjson.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { replaceFileSync } from '../../store/replace-file.js';
+import { makeDirs } from '../../store/make-dirs.js';
 
 /** Namespace of the order-topic settings that REGISTER_BROKER answers and routes carry. */
 export const NAMESPACE_ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
@@ -72,7 +73,7 @@ export class KvConfig {
 
   private persist(): void {
     if (this.path === '') return;
-    mkdirSync(dirname(this.path), { recursive: true });
+    makeDirs(dirname(this.path));
     replaceFileSync(this.path, this.toJson(), { backup: true });
   }
 }
