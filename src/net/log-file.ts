@@ -1,5 +1,5 @@
-import { closeSync, createReadStream, createWriteStream, openSync, readdirSync, renameSync, statSync, writeSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { closeSync, createReadStream, createWriteStream, fstatSync, openSync, readdirSync, renameSync, statSync, writeSync, type Stats } from 'node:fs';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -21,6 +21,8 @@ export interface LogFileOptions {
   keep: number;
   /** Told once, when the file cannot be written any more. */
   onError: (e: Error) => void;
+  /** How often the file on disk is looked at for other processes' lines and rolls (ms). */
+  checkEveryMs?: number;
 }
 
 /** RocketMQ 4.9's logback settings: broker.log 128 MB x 20, namesrv.log 100 MB x 5. */
@@ -29,7 +31,9 @@ export const LOG_FILES = {
   namesrv: { file: 'namesrv.log', maxBytes: 100 * 1024 * 1024, keep: 5 },
 } as const;
 
-const ROLLING = /\.rolling-\d+$/;
+/** A file moved aside by a roll, named with the rolling process's pid: `broker.log.rolling-<pid>-<ms>-<n>`. */
+const ROLLING = /\.rolling-(\d+)-\d+-\d+$/;
+let rolls = 0;
 
 export class RollingLogFile {
   private fd: number | null = null;
@@ -38,6 +42,7 @@ export class RollingLogFile {
   private readonly base: string;
   /** Compressions run one at a time, in roll order, so the shift of numbered files never races. */
   private compressing: Promise<void> = Promise.resolve();
+  private checkedAt = 0;
 
   constructor(readonly path: string, private readonly opts: LogFileOptions) {
     this.otherdays = join(dirname(path), 'otherdays');
@@ -46,8 +51,12 @@ export class RollingLogFile {
       makeDirs(this.otherdays);
       this.fd = openSync(path, 'a');
       this.size = statSync(path).size;
-      // A roll a crash interrupted left its renamed file uncompressed: finish it now.
-      for (const f of readdirSync(this.otherdays).filter((n) => n.startsWith(`${this.base}.`) && ROLLING.test(n)).sort()) this.compress(join(this.otherdays, f));
+      // A roll a crash interrupted left its renamed file uncompressed: finish it now (not one a
+      // live process sharing the file is compressing).
+      for (const f of readdirSync(this.otherdays).sort()) {
+        const m = ROLLING.exec(f);
+        if (m && f.startsWith(`${this.base}.`) && !isAlive(Number(m[1]))) this.compress(join(this.otherdays, f));
+      }
     } catch (e) {
       this.fail(e);
     }
@@ -57,10 +66,36 @@ export class RollingLogFile {
     if (this.fd === null) return;
     try {
       this.size += writeSync(this.fd, text);
-      if (this.size >= this.opts.maxBytes) this.roll();
+      const now = Date.now();
+      if (this.size >= this.opts.maxBytes || now - this.checkedAt >= (this.opts.checkEveryMs ?? 1000)) this.check(now);
     } catch (e) {
       this.fail(e);
     }
+  }
+
+  /**
+   * Brokers that share a home share `broker.log`, as RocketMQ's do: other processes append to it
+   * and roll it. So the size that decides a roll is the file's, and a file renamed away by another
+   * process's roll is let go of for the new one at the name (lines written to it meanwhile are
+   * in the rolled file, which is compressed later).
+   */
+  private check(now: number): void {
+    this.checkedAt = now;
+    const mine = fstatSync(this.fd!);
+    let named: Stats | null = null;
+    try {
+      named = statSync(this.path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (named === null || named.ino !== mine.ino) {
+      closeSync(this.fd!);
+      this.fd = openSync(this.path, 'a');
+      this.size = fstatSync(this.fd).size;
+      return;
+    }
+    this.size = mine.size;
+    if (this.size >= this.opts.maxBytes) this.roll();
   }
 
   /** Resolves when every rolled file is compressed (tests, shutdown). */
@@ -77,7 +112,7 @@ export class RollingLogFile {
   private roll(): void {
     closeSync(this.fd!);
     this.fd = null;
-    const aside = join(this.otherdays, `${this.base}.log.rolling-${Date.now()}`);
+    const aside = join(this.otherdays, `${this.base}.log.rolling-${process.pid}-${Date.now()}-${++rolls}`);
     renameSync(this.path, aside);
     this.fd = openSync(this.path, 'a');
     this.size = 0;
@@ -87,14 +122,18 @@ export class RollingLogFile {
   private compress(aside: string): void {
     const numbered = (i: number): string => join(this.otherdays, `${this.base}.${i}.log.gz`);
     this.compressing = this.compressing.then(async () => {
+      const tmp = `${numbered(1)}.tmp-${process.pid}-${++rolls}`;
       try {
-        await rm(numbered(this.opts.keep), { force: true });
-        for (let i = this.opts.keep - 1; i >= 1; i--) await rename(numbered(i), numbered(i + 1)).catch(ignoreMissing);
-        const tmp = `${numbered(1)}.tmp`;
         await pipeline(createReadStream(aside), createGzip(), createWriteStream(tmp));
-        await rename(tmp, numbered(1));
+        // Other processes sharing the file shift the same numbered files: one at a time.
+        await withLock(join(this.otherdays, `.${this.base}.lock`), async () => {
+          await rm(numbered(this.opts.keep), { force: true });
+          for (let i = this.opts.keep - 1; i >= 1; i--) await rename(numbered(i), numbered(i + 1)).catch(ignoreMissing);
+          await rename(tmp, numbered(1));
+        });
         await rm(aside, { force: true });
       } catch (e) {
+        await rm(tmp, { force: true });
         this.opts.onError(new Error(`cannot roll ${this.path} into ${numbered(1)}: ${(e as Error).message}`, { cause: e }));
       }
     });
@@ -110,6 +149,35 @@ export class RollingLogFile {
     }
     this.fd = null;
     this.opts.onError(new Error(`log file ${this.path} turned off: ${(e as Error).message}`, { cause: e }));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // this process too: another RollingLogFile of it may be compressing
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Runs `fn` holding a lock file (O_EXCL); a lock older than 30 s is taken as left by a crash. */
+async function withLock(lock: string, fn: () => Promise<void>): Promise<void> {
+  for (;;) {
+    try {
+      await (await open(lock, 'wx')).close();
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const st = await stat(lock).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 30_000) await rm(lock, { force: true });
+      else await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  try {
+    await fn();
+  } finally {
+    await rm(lock, { force: true });
   }
 }
 

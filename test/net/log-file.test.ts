@@ -35,11 +35,34 @@ describe('RollingLogFile', () => {
     }
   });
 
+  it('two processes sharing the file (brokers with one home) roll it once at its size, and no line is lost', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const path = join(dir, 'broker.log');
+      const opts = { maxBytes: 1000, keep: 20, onError: (e: Error) => { throw e; }, checkEveryMs: 0 };
+      const a = new RollingLogFile(path, opts);
+      const b = new RollingLogFile(path, opts);
+      for (let i = 0; i < 60; i++) (i % 2 === 0 ? a : b).write(line(i));
+      await a.idle();
+      await b.idle();
+      a.close();
+      b.close();
+      const otherdays = join(dir, 'otherdays');
+      const rolled = readdirSync(otherdays).sort().map((f) => gunzipSync(readFileSync(join(otherdays, f))).toString());
+      const all = (rolled.join('') + readFileSync(path, 'utf8')).split('\n').filter(Boolean).sort();
+      expect(all).toEqual(Array.from({ length: 60 }, (_, i) => line(i).trimEnd()));
+      // The shared file rolled at 1,000 bytes of both writers' lines, not at 1,000 bytes of each one's.
+      expect(rolled.length).toBeGreaterThanOrEqual(5);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('compresses a roll that a crash interrupted at the next start', async () => {
     const { dir, cleanup } = tempDir();
     try {
       mkdirSync(join(dir, 'otherdays'));
-      writeFileSync(join(dir, 'otherdays', 'namesrv.log.rolling-1700000000000'), line(7));
+      writeFileSync(join(dir, 'otherdays', 'namesrv.log.rolling-4194303-1700000000000-1'), line(7)); // a pid no process has (above pid_max)
       const f = new RollingLogFile(join(dir, 'namesrv.log'), { maxBytes: 1 << 20, keep: 5, onError: (e) => { throw e; } });
       await f.idle();
       f.close();
