@@ -134,6 +134,13 @@ describe('broker config', () => {
     // With its brokerId, the role change is a valid one (it holds from the next start).
     expect(await updateBrokerConfig(s, new Map([['brokerRole', 'SLAVE'], ['brokerId', '1']]), file)).toEqual({ live: [], atRestart: ['brokerId', 'brokerRole'] });
     expect(loadBrokerConfig(file).store.brokerRole).toBe('SLAVE');
+    // A master whose file already names a brokerId (ignored while it is a master: it runs as 0)
+    // becomes a SLAVE by its role alone, as the file that results would start.
+    writeFileSync(file, 'brokerName=broker-a\nbrokerId=2\n');
+    const master = loadBrokerConfig(file);
+    expect(master.broker.brokerId).toBe(0);
+    expect(await updateBrokerConfig(master, new Map([['brokerRole', 'SLAVE']]), file)).toEqual({ live: [], atRestart: ['brokerRole'] });
+    expect(loadBrokerConfig(file).broker.brokerId).toBe(2);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,6 +1,7 @@
-import { rewritePropertiesFile } from '../../store/index.js';
+import { readFileSync } from 'node:fs';
+import { parsePropertiesText, rewritePropertiesFile } from '../../store/index.js';
 import type { BrokerSettings } from './broker-config.js';
-import { BrokerConfigError, checkSettings, parseConfigUpdate } from './broker-config.js';
+import { BrokerConfigError, brokerSettings, checkSettings, parseConfigUpdate } from './broker-config.js';
 
 /**
  * Settings that UPDATE_BROKER_CONFIG changes in the running broker: each is read where it is used,
@@ -50,8 +51,11 @@ export async function updateBrokerConfig(settings: BrokerSettings, props: Map<st
     if (/[\r\n]/.test(v)) throw new BrokerConfigError(`config key "${k}": a value cannot span lines`);
   }
   const parsed = parseConfigUpdate(props);
-  // Against the settings the update leaves: what it writes to the file must start again.
-  checkSettings({ ...settings.broker, ...parsed.broker }, { ...settings.store, ...parsed.store });
+  // What it writes to the file must start again: checked against the file it leaves, read as a
+  // start reads it (a master's running brokerId is 0 whatever its file says, so a role change to
+  // SLAVE is valid when the file has a brokerId for it); without a file, against the running settings.
+  if (configFile) checkFileAfter(configFile, props);
+  else checkSettings({ ...settings.broker, ...parsed.broker }, { ...settings.store, ...parsed.store });
   const result: ConfigUpdateResult = { live: [], atRestart: [] };
   for (const [target, values] of [[settings.broker, parsed.broker], [settings.store, parsed.store]] as const) {
     for (const [k, v] of Object.entries(values)) {
@@ -63,4 +67,15 @@ export async function updateBrokerConfig(settings: BrokerSettings, props: Map<st
   }
   if (configFile) await rewritePropertiesFile(configFile, props);
   return result;
+}
+
+function checkFileAfter(configFile: string, props: Map<string, string>): void {
+  let text: string;
+  try {
+    text = readFileSync(configFile, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new BrokerConfigError(`cannot read config file ${configFile}: ${(e as Error).message}`, { cause: e });
+    text = '';
+  }
+  brokerSettings(new Map([...parsePropertiesText(text), ...props]));
 }
