@@ -167,7 +167,7 @@ export class CommitLog {
     this.storeHost = storeHost;
     this.fields = { queueOffset: 0, physicalOffset: 0, storeTimestamp: 0, storeHost };
     this.dispatcher = dispatcher;
-    this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { preallocate: cfg.preallocateCommitLog, releaseBehind: true });
+    this.queue = new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { preallocate: cfg.preallocateCommitLog, releaseBehind: true, lazyMap: 'older' });
     this.staged = usesStagedWrites(cfg)
       ? new StagedWrites({
           onCommitted: (offset) => {

@@ -17,8 +17,12 @@ export class MappedFileQueue {
   readonly fileSize: number;
   readonly files: MappedFile[] = [];
   private readonly readOnly: boolean;
-  /** Existing files are mapped on first use (see MappedFile.map): consume queues, of which a broker may have thousands. */
-  private readonly lazyMap: boolean;
+  /**
+   * Existing files are mapped on first use (see MappedFile.map): all of them (consume queues, of
+   * which a broker may have thousands), or all but the last ('older': the commit log, whose older
+   * segments may be hundreds of GiB that nobody reads, while its last one is written at once).
+   */
+  private readonly lazyMap: boolean | 'older';
   private readonly allocator: SegmentAllocator | null;
   /** Handed to every segment this queue creates (see MappedFile.prefault). */
   populator: PagePopulator | null = null;
@@ -33,7 +37,7 @@ export class MappedFileQueue {
   /** Append-only segments: pages the writer has left behind are unmapped (see MappedFile.releaseWritten). */
   private readonly releaseBehind: boolean;
 
-  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean; releaseBehind?: boolean; lazyMap?: boolean } = {}) {
+  constructor(dir: string, fileSize: number, opts: { readOnly?: boolean; preallocate?: boolean; randomTail?: boolean; releaseBehind?: boolean; lazyMap?: boolean | 'older' } = {}) {
     this.dir = dir;
     this.fileSize = fileSize;
     this.readOnly = opts.readOnly ?? false;
@@ -60,7 +64,7 @@ export class MappedFileQueue {
   }
 
   /**
-   * Maps every existing segment. Files that are not named by a 20-digit offset, are of the wrong
+   * Opens every existing segment, mapping it now or on first use (lazyMap). Files that are not named by a 20-digit offset, are of the wrong
    * size, or leave a hole in the offsets are refused with a clear error before anything is touched.
    */
   load(): void {
@@ -89,7 +93,8 @@ export class MappedFileQueue {
       if (offset % this.fileSize !== 0 || (expected >= 0 && offset !== expected)) {
         throw new StoreError('CORRUPT_FILE', `${path}: offset does not follow the previous segment (file size ${this.fileSize})`);
       }
-      const f = MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly, lazy: this.lazyMap });
+      const lazy = this.lazyMap === true || (this.lazyMap === 'older' && i < names.length - 1);
+      const f = MappedFile.open(path, offset, this.fileSize, { create: false, readOnly: this.readOnly, lazy });
       f.releaseBehind = this.releaseBehind;
       this.files.push(f);
       expected = offset + this.fileSize;
@@ -213,7 +218,7 @@ export class MappedFileQueue {
       const path = join(this.dir, offsetToFileName(next));
       if (!existsSync(path)) return undefined;
       try {
-        const mf = MappedFile.open(path, next, this.fileSize, { create: false, readOnly: this.readOnly, lazy: this.lazyMap });
+        const mf = MappedFile.open(path, next, this.fileSize, { create: false, readOnly: this.readOnly, lazy: this.lazyMap === true });
         mf.wrotePosition = mf.flushedPosition = this.fileSize;
         this.files.push(mf);
       } catch {

@@ -29,7 +29,7 @@ for (const [id, name] of data.topics) names[id] = name;
 const cfg = data.config;
 const queues = data.role === 'dispatch' ? new ConsumeQueueTable(cfg) : null;
 const index = data.role === 'index' ? new IndexService(cfg, { onIndexCheckpoint: (timestamp) => post({ type: 'index-checkpoint', timestamp }) }) : null;
-const commitLog = data.role === 'index' ? new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { readOnly: true }) : null;
+const commitLog = data.role === 'index' ? new MappedFileQueue(commitLogDir(cfg), cfg.mappedFileSizeCommitLog, { readOnly: true, lazyMap: true }) : null;
 for (const [topic, below] of data.deleted) queues?.deleteTopic(topic, below);
 if (queues) {
   queues.load(() => {});
