@@ -13,6 +13,8 @@ export type StoreErrorCode =
   | 'CORRUPT_FILE'
   | 'BAD_CONFIG'
   | 'IO_ERROR'
+  /** Another store (in this process or another) has the store directory open. */
+  | 'STORE_LOCKED'
   /** Consume queue or index building failed for good: the store refuses appends until restarted. */
   | 'DISPATCH_FAILED';
 
@@ -36,6 +38,7 @@ const DEFAULT_RESPONSE: Record<StoreErrorCode, number> = {
   CORRUPT_FILE: RESPONSE_CODE.SYSTEM_ERROR,
   BAD_CONFIG: RESPONSE_CODE.SYSTEM_ERROR,
   IO_ERROR: RESPONSE_CODE.SYSTEM_ERROR,
+  STORE_LOCKED: RESPONSE_CODE.SYSTEM_ERROR,
   // RocketMQ answers SERVICE_NOT_AVAILABLE while its logics queue or index is in error (RunningFlags).
   DISPATCH_FAILED: RESPONSE_CODE.SERVICE_NOT_AVAILABLE,
 };

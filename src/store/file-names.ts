@@ -51,10 +51,6 @@ export function abortPath(cfg: StoreConfig): string {
   return join(cfg.storePathRootDir, 'abort');
 }
 
-export function lockPath(cfg: StoreConfig): string {
-  return join(cfg.storePathRootDir, 'lock');
-}
-
 /** Index file name: local time of creation as yyyyMMddHHmmssSSS (RocketMQ's UtilAll.timeMillisToHumanString). */
 export function indexFileName(timeMs: number): string {
   const d = new Date(timeMs);

@@ -5,11 +5,12 @@ import { ShutdownSteps } from './shutdown-steps.js';
 import { ConsumeQueueTable } from './consume-queue-table.js';
 import { StoreCheckpoint, abortMarker } from './checkpoint.js';
 import { CommitLogFlusher, flushTiming } from './flush.js';
-import { recoverStore, type RecoveryResult } from './recovery.js';
+import { openAndRecover, type RecoveryResult } from './recovery.js';
 import { StoreReads, type RecordLog } from './store-reads.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { parseHostAddress } from './message-codec.js';
 import { abortPath, checkpointPath, prepareStoreRoot } from './file-names.js';
+import { StoreLock } from './store-lock.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
 import { RemoteDispatchBridge } from './remote-dispatch.js';
@@ -40,6 +41,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   private readonly log: StoreLogger;
   private checkpoint: StoreCheckpoint | null = null;
   private flusher: CommitLogFlusher | null = null;
+  /** Held from start to the end of shutdown (see StoreLock). */
+  private lock: StoreLock | null = null;
   private cqFlushTimer: NodeJS.Timeout | null = null;
   private running = false;
   lastRecovery: RecoveryResult | null = null;
@@ -98,6 +101,12 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     this.commitLog.onCommitted = this.ha ? () => this.ha!.written() : null;
   }
 
+  private async releaseLock(): Promise<void> {
+    const lock = this.lock;
+    this.lock = null;
+    await lock?.release();
+  }
+
   private readonly dispatcher: Dispatcher = {
     dispatch: (req: DispatchRequest) => (this.remoteActive ? this.bridge!.dispatch(req) : this.inline.dispatch(req)),
   };
@@ -111,6 +120,17 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
   async start(): Promise<void> {
     const root = this.config.storePathRootDir;
     prepareStoreRoot(root);
+    // Before anything is read: recovery must never run on files another store is writing.
+    this.lock = await StoreLock.acquire(root);
+    try {
+      await this.startLocked(root);
+    } catch (e) {
+      await this.releaseLock();
+      throw e;
+    }
+  }
+
+  private async startLocked(root: string): Promise<void> {
     let lastExitOK = !abortMarker.exists(abortPath(this.config));
     this.checkpoint = new StoreCheckpoint(checkpointPath(this.config));
     if (this.checkpoint.damage) {
@@ -121,28 +141,9 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.checkpoint.reset();
       lastExitOK = false;
     }
-    const loadStarted = performance.now();
     try {
-      this.commitLog.queue.load();
-      const empty = this.commitLog.queue.droppedEmptyTail;
-      if (empty) this.log.warn(`dropped ${empty}: an empty last segment left by a crash during its creation`);
-      this.consumeQueues.load((m) => this.log.warn(m));
-      this.index.load(lastExitOK, this.checkpoint.indexMsgTimestamp);
-      this.lastRecovery = await recoverStore(this.config, this.commitLog, this.consumeQueues, this.checkpoint, this.dispatcher, lastExitOK, (m) => this.log.warn(m));
-      this.lastRecovery.ms = Math.round(performance.now() - loadStarted);
-      this.index.truncateBeyond(this.lastRecovery.validEnd);
-      this.commitLog.queue.preallocateNext();
-      const last = this.commitLog.queue.last;
-      // Population starts at the write position: stored pages must not be dirtied again.
-      if (last) last.populatedTo = Math.floor(last.wrotePosition / 4096) * 4096;
-      if (this.populator) {
-        this.commitLog.queue.populator = this.populator;
-        if (last) last.populator = this.populator;
-      }
+      this.lastRecovery = await openAndRecover({ config: this.config, commitLog: this.commitLog, consumeQueues: this.consumeQueues, index: this.index, checkpoint: this.checkpoint, dispatcher: this.dispatcher, populator: this.populator, warn: (m) => this.log.warn(m) }, lastExitOK);
     } catch (e) {
-      this.commitLog.queue.close();
-      this.consumeQueues.close();
-      await this.index.close();
       this.checkpoint.close();
       this.checkpoint = null;
       throw e;
@@ -259,6 +260,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     const failure = this.remote?.failure ?? this.inline.failure;
     if (failure) this.log.warn(`store ${this.config.storePathRootDir}: consume queues or index are behind the commit log (${String(failure)}); the next start recovers as after a crash`);
     else if (steps.failed.length === 0) abortMarker.remove(abortPath(this.config));
+    await this.releaseLock();
     if (steps.failed.length > 0) throw steps.failed[0];
   }
 

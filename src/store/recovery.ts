@@ -7,6 +7,8 @@ import { MESSAGE_MAGIC, storeTimestampOf } from './message-codec.js';
 import { SegmentWalker } from './segment-walk.js';
 import { SegmentScanPool } from './segment-scan-pool.js';
 import { fillFromRecord, newDispatchRequest, type Dispatcher } from './dispatch.js';
+import type { IndexService } from './index-service.js';
+import type { PagePopulator } from './page-populator.js';
 
 /** Segments at least this big are validated on pool threads (smaller ones cost less than starting them). */
 const PARALLEL_SCAN_MIN_SEGMENT = 16 << 20;
@@ -21,6 +23,50 @@ export interface RecoveryResult {
   pooled?: boolean;
   /** How long loading and recovering the files took (set by the store). */
   ms?: number;
+}
+
+/** What a store start opens and recovers. */
+export interface StoreFiles {
+  config: StoreConfig;
+  commitLog: CommitLog;
+  consumeQueues: ConsumeQueueTable;
+  index: IndexService;
+  checkpoint: StoreCheckpoint;
+  dispatcher: Dispatcher;
+  populator: PagePopulator | null;
+  warn: (message: string) => void;
+}
+
+/**
+ * A start's file work: opens the commit log, consume queues and index files, recovers them
+ * (recoverStore), and readies the commit log for appends. On failure closes what it opened.
+ */
+export async function openAndRecover(s: StoreFiles, lastExitOK: boolean): Promise<RecoveryResult> {
+  const started = performance.now();
+  const log = s.commitLog.queue;
+  try {
+    log.load();
+    if (log.droppedEmptyTail) s.warn(`dropped ${log.droppedEmptyTail}: an empty last segment left by a crash during its creation`);
+    s.consumeQueues.load(s.warn);
+    s.index.load(lastExitOK, s.checkpoint.indexMsgTimestamp);
+    const result = await recoverStore(s.config, s.commitLog, s.consumeQueues, s.checkpoint, s.dispatcher, lastExitOK, s.warn);
+    result.ms = Math.round(performance.now() - started);
+    s.index.truncateBeyond(result.validEnd);
+    log.preallocateNext();
+    const last = log.last;
+    // Population starts at the write position: stored pages must not be dirtied again.
+    if (last) last.populatedTo = Math.floor(last.wrotePosition / 4096) * 4096;
+    if (s.populator) {
+      log.populator = s.populator;
+      if (last) last.populator = s.populator;
+    }
+    return result;
+  } catch (e) {
+    log.close();
+    s.consumeQueues.close();
+    await s.index.close();
+    throw e;
+  }
 }
 
 /**

@@ -26,7 +26,7 @@ describe('store lock', () => {
     const dir = first.dir;
     expect(existsSync(join(dir, 'abort'))).toBe(true);
 
-    await expect(secondOn(dir).start()).rejects.toThrow(new RegExp(`store .* is in use by another broker \\(pid ${process.pid}\\)`));
+    await expect(secondOn(dir).start()).rejects.toThrow(new RegExp(`store .* is in use by another broker or store \\(pid ${process.pid}\\)`));
     expect(existsSync(join(dir, 'abort'))).toBe(true);
 
     await first.controller.shutdown();

@@ -29,7 +29,6 @@ import { RebalanceLockManager } from './rebalance-lock-manager.js';
 import { ScheduleMessageService } from './schedule-message-service.js';
 import { SubscriptionGroupManager } from './subscription-group-manager.js';
 import { TopicConfigManager } from './topic-config-manager.js';
-import { StoreLock } from './store-lock.js';
 import { SlaveSynchronize } from './slave-synchronize.js';
 import { ProducerManager } from './producer-manager.js';
 import { BrokerStatsManager } from './stats-manager.js';
@@ -103,7 +102,6 @@ export class BrokerController {
   private stopping: Promise<void> | null = null;
   private listenPort: number;
   private storeHostAddr: HostAddress;
-  private storeLock: StoreLock | null = null;
 
   constructor(settings: BrokerSettings, opts: BrokerControllerOptions = {}) {
     this.settings = settings;
@@ -213,14 +211,8 @@ export class BrokerController {
     const { broker, store } = this.settings;
     if (broker.listenPort === 0) await this.pickPort();
     makeDirs(store.storePathRootDir);
-    // Before the store opens: its recovery must never run on files another broker is writing.
-    this.storeLock = await StoreLock.acquire(store.storePathRootDir);
-    try {
-      await this.store.start();
-    } catch (e) {
-      await this.storeLock.release();
-      throw e;
-    }
+    // Refused (STORE_LOCKED) while another broker or store has the directory: see StoreLock.
+    await this.store.start();
     try {
       this.topics.load();
       this.offsets.load();
@@ -235,7 +227,6 @@ export class BrokerController {
     } catch (e) {
       await Promise.all(this.servers.map((s) => s.close()));
       await this.store.shutdown();
-      await this.storeLock.release();
       throw e;
     }
     this.accepting = true;
@@ -301,7 +292,6 @@ export class BrokerController {
     // Topic and group changes are written as they happen; wait for the last ones to land.
     await steps.run('persisting topics and groups', () => Promise.all([this.topics.persisted(), this.groups.persisted()]));
     await steps.run('stopping the store', () => this.store.shutdown());
-    await steps.run('releasing the store lock', () => this.storeLock?.release());
     if (steps.failed.length > 0) throw new AggregateError(steps.failed, `broker ${this.settings.broker.brokerName} stopped with ${steps.failed.length} failed step(s)`);
     this.logger.info(`broker ${this.settings.broker.brokerName} stopped`);
   }
