@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { MQAdmin, Message, Producer, PushConsumer } from '../src/net/client/index.js';
 import { silentLogger } from '../src/net/logger.js';
 import { startLocalCluster } from '../src/tools/local-cluster.js';
-import { argNumber, argValue, printJson, printTable, round } from './report.js';
+import { argNumber, argValue, checkArgs, printJson, printTable, round } from './report.js';
 import { CONSUMER_OPTIONS, fromRocketmqOptions } from './rocketmq-options.js';
 
 const USAGE = `usage: npm run bench:consume -- [--messages N] [--size BYTES] [--queues Q] [--consumers C] [--threads T] [--batch B] [--topic T]
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const raw = process.argv.slice(2);
   if (raw.includes('--help') || raw.includes('-h')) return void console.log(USAGE);
   const argv = fromRocketmqOptions(raw, USAGE, CONSUMER_OPTIONS);
-  for (const a of argv) if (a.startsWith('-') && !['messages', 'size', 'queues', 'consumers', 'threads', 'batch', 'topic'].includes(a.replace(/^--?/, '').split('=')[0]!)) throw new Error(`unknown argument ${a}\n${USAGE}`);
+  checkArgs(argv, USAGE, { valued: ['messages', 'size', 'queues', 'consumers', 'threads', 'batch', 'topic'] });
   const messages = argNumber(argv, 'messages', 200_000);
   const size = argNumber(argv, 'size', 1024);
   const queues = argNumber(argv, 'queues', 8);

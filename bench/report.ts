@@ -173,6 +173,35 @@ export function argProps(argv: string[], name: string): Record<string, string> {
   return out;
 }
 
+/**
+ * The start of a benchmark's command line handling: `--help` or `-h` prints `usage` and exits 0;
+ * an argument that is none of `valued` (`--name VALUE` or `--name=VALUE`) or `flags` (`--name`)
+ * prints what was wrong and `usage` and exits 2, before anything is started: a typo must not cost
+ * a full run measured with the defaults.
+ */
+export function checkArgs(argv: string[], usage: string, known: { valued: string[]; flags?: string[] }): void {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(usage);
+    process.exit(0);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const name = a.startsWith('--') ? a.slice(2).split('=')[0]! : '';
+    if (known.flags?.includes(name) && !a.includes('=')) continue;
+    if (known.valued.includes(name)) {
+      if (!a.includes('=') && (i + 1 >= argv.length || argv[i + 1]!.startsWith('--'))) return usageExit(`${a} needs a value`, usage);
+      if (!a.includes('=')) i++;
+      continue;
+    }
+    return usageExit(`unknown argument ${a}`, usage);
+  }
+}
+
+function usageExit(problem: string, usage: string): never {
+  console.error(`${problem}\n${usage}`);
+  process.exit(2);
+}
+
 export function argFlag(argv: string[], name: string): boolean {
   return argv.includes(`--${name}`);
 }

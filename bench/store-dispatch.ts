@@ -27,9 +27,15 @@ import { DefaultMessageStore, storeConfig } from '../src/store/index.js';
 import { WorkerDispatcher } from '../src/workers/worker-dispatcher.js';
 import { WorkerPagePopulator } from '../src/workers/page-populator.js';
 import { threadSnapshot, threadUsage, usageFields } from './thread-times.js';
-import { argFlag, argNumber, argProps, argValue, gc, percentile, printJson, printTable, yieldToLoop, type Result } from './report.js';
+import { argFlag, argNumber, argProps, argValue, checkArgs, gc, percentile, printJson, printTable, yieldToLoop, type Result } from './report.js';
 
+const USAGE = `usage: npm run bench:dispatch -- [--messages N] [--quick] [--store-prop KEY=VALUE]...
+       [--runs inline,workers,inline-noindex,workers-noindex] [--repeat N]
+1 KiB appends with consume queue and index dispatch inline and in worker threads: rates, dispatch
+lag p50/p99 and ring stalls. One JSON line per run.`;
 const argv = process.argv.slice(2);
+// Started by bench:store with its own command line too: its options pass.
+checkArgs(argv, USAGE, { valued: ['messages', 'store-prop', 'runs', 'repeat', 'gib', 'segment-mib', 'sync-seconds', 'sync-max', 'micro-ms', 'window', 'phases'], flags: ['quick', 'no-threads'] });
 const QUICK = argFlag(argv, 'quick');
 // The 1 GiB of 1 KiB messages of the store throughput run (bench/store.ts), as issue 3 asks.
 const N = argNumber(argv, 'messages', QUICK ? 20_000 : 1 << 20);

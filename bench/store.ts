@@ -44,7 +44,7 @@ import { RawLog } from './raw-log.js';
 import { microBenchmarks } from './store-micro.js';
 import { sync64Benchmark } from './store-sync64.js';
 import { restartBenchmark } from './store-restart.js';
-import { MB, RssSampler, argFlag, argNumber, argProps, argValue, checkPut, gc, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
+import { MB, RssSampler, argFlag, argNumber, argProps, argValue, checkArgs, checkPut, gc, printJson, printTable, rssAnonBytes, yieldToLoop, type Result } from './report.js';
 
 const GIB = 1024 * 1024 * 1024;
 const TOPIC = 'BenchTopic';
@@ -59,7 +59,14 @@ const ASYNC_SLICES = 8;
 /** `--dirty` tagging looks at what this benchmark exercises. */
 const DIRTY_PATHS = ['src/store', 'bench'];
 
+const USAGE = `usage: npm run bench:store -- [--quick] [--gib N] [--segment-mib N] [--sync-seconds N] [--sync-max N]
+       [--micro-ms N] [--window N] [--phases micro,async,sync] [--store-prop KEY=VALUE]... [--no-threads]
+       [--runs inline,workers,...] [--repeat N] [--messages N]   (for the dispatch runs that follow)
+Appends 1 GiB of 1 KiB messages under ASYNC_FLUSH against a raw copy, then SYNC_FLUSH with 64
+appenders, then restarts; then bench/store-dispatch.ts. One JSON line per result.`;
 const argv = process.argv.slice(2);
+// The script runs both benchmarks with one command line: the dispatch benchmark's options pass.
+checkArgs(argv, USAGE, { valued: ['gib', 'segment-mib', 'sync-seconds', 'sync-max', 'micro-ms', 'window', 'phases', 'store-prop', 'runs', 'repeat', 'messages'], flags: ['quick', 'no-threads'] });
 const quick = argFlag(argv, 'quick');
 const opts = {
   gib: argNumber(argv, 'gib', quick ? 1 / 16 : 1),
@@ -73,6 +80,12 @@ const opts = {
   storeProps: argProps(argv, 'store-prop'),
   threads: !argFlag(argv, 'no-threads'),
 };
+
+for (const p of opts.phases) {
+  if (p === 'micro' || p === 'async' || p === 'sync') continue;
+  console.error(`--phases: unknown phase ${p} (known: micro, async, sync)\n${USAGE}`);
+  process.exit(2);
+}
 
 const topicBytes = Buffer.byteLength(TOPIC);
 const propsBytes = Buffer.byteLength(PROPS);

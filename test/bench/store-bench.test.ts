@@ -11,7 +11,7 @@ const script = fileURLToPath(new URL('../../bench/store.js', import.meta.url));
 function runBench(args: string[], file = script): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, ['--expose-gc', file, ...args], { timeout: 25_000, maxBuffer: 4 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`bench failed: ${err.message}\n${stderr}`));
+      if (err) reject(new Error(`bench failed (exit code ${String(err.code)}): ${err.message}\n${stderr}`));
       else resolve({ stdout, stderr });
     });
   });
@@ -89,6 +89,21 @@ describe('bench:store', () => {
     expect(workers.machineBusy as number).toBeGreaterThan(0);
     expect(workers.machineBusy as number).toBeLessThanOrEqual(1);
     expect(stdout).toContain('CPU per thread during each run');
+  }, 30_000);
+
+  it('prints its usage for --help and refuses an unknown or incomplete argument before it starts anything', async () => {
+    const dispatch = fileURLToPath(new URL('../../bench/store-dispatch.js', import.meta.url));
+    for (const file of [script, dispatch]) {
+      const { stdout } = await runBench(['--help'], file);
+      expect(stdout).toMatch(/^usage: npm run bench:(store|dispatch) -- /);
+      await expect(runBench(['--quick', '--bogus'], file)).rejects.toThrow(/^bench failed \(exit code 2\)/);
+      await expect(runBench(['--quick', '--bogus'], file)).rejects.toThrow(/unknown argument --bogus\nusage: /);
+      await expect(runBench(['--messages'], file)).rejects.toThrow(/--messages needs a value/);
+    }
+    // Either script accepts the other's options: `npm run bench:store` passes one command line to both.
+    const { stdout } = await runBench(['--messages', '1000', '--runs', 'workers-noindex', '--phases', 'sync', '--sync-seconds', '0.2'], dispatch);
+    expect(stdout).toContain('"bench":"store-append-dispatch-workers-noindex"');
+    await expect(runBench(['--phases', 'micro,bogus'])).rejects.toThrow(/unknown phase bogus/);
   }, 30_000);
 
   it('dispatch bench runs a subset with --runs and refuses an unknown run name', async () => {
