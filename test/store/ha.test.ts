@@ -192,6 +192,24 @@ describe('replication between two stores', () => {
     expect([...segments(late.store.config).keys()]).toEqual([offsetToFileName(last)]);
   });
 
+  it('a master restarted while its slave was away streams it the segments it has not touched since (mapped on first read)', async () => {
+    const { master, slave, slaveCfg } = await pair();
+    for (let i = 0; i < 50; i++) await master.putMessage(msg('HaTopic', 0, `a${i}-${'y'.repeat(700)}`));
+    await until(() => slave.getMaxPhyOffset() === master.getMaxPhyOffset());
+    const from = slave.getMaxPhyOffset();
+    await slave.shutdown();
+    for (let i = 0; i < 300; i++) await master.putMessage(msg('HaTopic', 0, `b${i}-${'y'.repeat(700)}`));
+    await master.shutdown();
+    const restarted = await openHa(master.config);
+    const behind = restarted.store.commitLog.queue.files.filter((f) => f.fileFromOffset + f.fileSize > from && f !== restarted.store.commitLog.queue.last);
+    expect(behind.length).toBeGreaterThan(2);
+    expect(behind.some((f) => f.isMapped)).toBe(false);
+    const again = await openHa({ ...slaveCfg, haMasterAddress: `127.0.0.1:${restarted.ha.port}` });
+    await until(() => again.store.getMaxPhyOffset() === restarted.store.getMaxPhyOffset());
+    expect(bodies(again.store, 'HaTopic', 0)).toEqual(bodies(restarted.store, 'HaTopic', 0));
+    expect(bodies(again.store, 'HaTopic', 0)).toHaveLength(350);
+  });
+
   it('drops a slave whose offset the master no longer has, and says why', async () => {
     const warnings: string[] = [];
     const ha = new InProcessHa();
