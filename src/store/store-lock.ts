@@ -45,10 +45,10 @@ export class StoreLock {
         throw new StoreError('STORE_LOCKED', `cannot lock store ${real}`, { cause: e });
       }
       const holder = readHolder(real);
+      // No cause: EADDRINUSE on a socket named by a hash would only puzzle whoever reads this.
       throw new StoreError(
         'STORE_LOCKED',
         `store ${real} is in use by another broker or store${holder ? ` (pid ${holder})` : ''}: stop it first, or give this one its own storePathRootDir`,
-        { cause: e },
       );
     }
     // Only a lock: it must not keep a process alive that has nothing else left to do.
