@@ -216,8 +216,6 @@ export function storeTimestampOf(b: Buffer, pos: number): number {
 /** Full decode of the record at `pos` (body is a zero-copy slice of `b`). */
 export function decodeMessage(b: Buffer, pos: number): StoredMessage {
   const L = recordLayout(b, pos);
-  const storeHostIp = b.subarray(L.storeHost, L.storeHost + L.storeLen - 4);
-  const storeHostPort = b.readInt32BE(L.storeHost + L.storeLen - 4);
   const commitLogOffset = readLong(b, pos + OFF_PHYSICALOFFSET);
   const propsLen = b.readInt16BE(L.propsLenAt);
   const propertiesString = propsLen > 0 ? b.toString('utf8', L.propsLenAt + 2, L.propsLenAt + 2 + propsLen) : '';
@@ -230,9 +228,9 @@ export function decodeMessage(b: Buffer, pos: number): StoredMessage {
     commitLogOffset,
     sysFlag: L.sysFlag,
     bornTimestamp: readLong(b, pos + OFF_BORNTIMESTAMP),
-    bornHost: hostToString(b.subarray(pos + OFF_BORNHOST, pos + OFF_BORNHOST + L.bornLen - 4), b.readInt32BE(pos + OFF_BORNHOST + L.bornLen - 4)),
+    bornHost: hostAt(b, pos + OFF_BORNHOST, L.bornLen),
     storeTimestamp: readLong(b, L.storeTs),
-    storeHost: hostToString(storeHostIp, storeHostPort),
+    storeHost: hostAt(b, L.storeHost, L.storeLen),
     reconsumeTimes: b.readInt32BE(L.reconsume),
     preparedTransactionOffset: readLong(b, L.prepared),
     body: b.subarray(L.bodyLenAt + 4, L.bodyLenAt + 4 + L.bodyLen),
@@ -276,10 +274,22 @@ export function decodeMessages(b: Buffer): StoredMessage[] {
 }
 
 export function hostToString(ip: Buffer, port: number): string {
-  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}:${port}`;
+  return ipToString(ip, 0, ip.length) + ':' + port;
+}
+
+/**
+ * hostToString of a BORNHOST or STOREHOST field as it lies in a record (`len` 8 or 20: address,
+ * then port): no Buffer view per field, of which decoding made two for every consumed message.
+ */
+function hostAt(b: Buffer, at: number, len: number): string {
+  return ipToString(b, at, len - 4) + ':' + b.readInt32BE(at + len - 4);
+}
+
+function ipToString(b: Buffer, at: number, len: number): string {
+  if (len === 4) return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
   const parts: string[] = [];
-  for (let i = 0; i < 16; i += 2) parts.push(ip.readUInt16BE(i).toString(16));
-  return `[${parts.join(':')}]:${port}`;
+  for (let i = 0; i < 16; i += 2) parts.push(b.readUInt16BE(at + i).toString(16));
+  return `[${parts.join(':')}]`;
 }
 
 /** "a.b.c.d:port" or "[v6]:port" -> HostAddress. */
