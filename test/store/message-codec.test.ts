@@ -106,6 +106,7 @@ describe('stored-message codec', () => {
     const m = decodeMessage(buf, 0);
     expect(m.sysFlag & 0x30).toBe(0x30);
     expect(m.bornHost).toBe('[2001:db8:0:0:0:0:0:1]:80');
+    expect(m.storeHost).toBe('[0:0:0:0:0:0:0:1]:10911');
     expect(m.queueOffset).toBe(2 ** 40);
     expect(m.commitLogOffset).toBe(2 ** 33 + 7);
     expect(decodeOffsetMsgId(m.msgId)).toEqual({ address: '[0:0:0:0:0:0:0:1]:10911', offset: 2 ** 33 + 7 });
