@@ -61,6 +61,7 @@ describe('one store per store directory (RocketMQ: "Lock failed,MQ already start
 
   it('a process killed while holding the store frees it, and the next start recovers as after a crash', async () => {
     const { dir, cleanup } = tempDir();
+    let holder: ReturnType<typeof spawn> | undefined;
     try {
       const url = new URL('../../src/store/index.js', import.meta.url).href;
       const child = spawn(process.execPath, ['--input-type=module', '-e', `
@@ -71,6 +72,7 @@ describe('one store per store directory (RocketMQ: "Lock failed,MQ already start
         console.log('ready');
         setInterval(() => {}, 1000);
       `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      holder = child;
       const exited = new Promise((r) => child.once('exit', r));
       await new Promise<void>((resolve, reject) => {
         child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -89,6 +91,8 @@ describe('one store per store directory (RocketMQ: "Lock failed,MQ already start
       expect(after.getMaxOffsetInQueue('T', 0)).toBe(1);
       await after.shutdown();
     } finally {
+      // A failed expectation must not leave the holder running (it would never exit by itself).
+      holder?.kill('SIGKILL');
       cleanup();
     }
   });
