@@ -24,6 +24,9 @@ export class FlockHelper {
       try {
         child = spawn('flock', ['--exclusive', '--nonblock', '--conflict-exit-code', String(CONFLICT_EXIT), path, '--command', 'echo locked && exec cat >/dev/null'], {
           stdio: ['pipe', 'pipe', 'pipe'],
+          // Its own process group: a Ctrl-C meant for the broker must not drop the lock while the
+          // broker is still shutting down. The pipe ends it when this process ends.
+          detached: true,
         });
       } catch (e) {
         resolve({ unavailable: (e as Error).message });
