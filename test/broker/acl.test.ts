@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RequestCode } from '../../src/net/codes.js';
 import { RemotingCommand } from '../../src/net/remoting-command.js';
 import { calSignature, signRequest, signedContent } from '../../src/net/acl-signature.js';
@@ -10,9 +10,11 @@ import { addressMatcher, expandIPv6 } from '../../src/net/broker/acl-remote-addr
 import { readAclFile } from '../../src/net/broker/acl-config.js';
 import { PlainAccessValidator } from '../../src/net/broker/plain-access-validator.js';
 import { silentLogger, type Logger } from '../../src/net/logger.js';
-import { tempDir } from '../helpers/broker-harness.js';
+import { removeTempDirs, tempDir } from '../helpers/broker-harness.js';
 import { toolsCredentials } from '../../src/tools/tools-credentials.js';
 import { SendRequestEncoder, sendSigner } from '../../src/net/client/send-request.js';
+
+afterAll(removeTempDirs);
 
 describe('ACL signature', () => {
   it('is HmacSHA1 in Base64, as RocketMQ AclSignerTest expects', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MQAdmin, Message, Producer, PushConsumer } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 import { runMqadmin } from '../helpers/mqadmin-run.js';
-import { tempDir } from '../helpers/broker-harness.js';
+import { removeTempDirs, tempDir } from '../helpers/broker-harness.js';
 import { requireAliOns } from '../helpers/ali-ons.js';
 
 /**
@@ -84,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
+  removeTempDirs();
 });
 
 describe('ACL end to end', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Message, Producer, PushConsumer } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
-import { tempDir } from '../helpers/broker-harness.js';
+import { removeTempDirs, tempDir } from '../helpers/broker-harness.js';
 
 /**
  * BROADCASTING push consumers: every member gets every message, keeps its own offsets in a local
@@ -22,6 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cluster?.stop();
+  removeTempDirs();
 });
 
 async function send(bodies: string[]): Promise<void> {

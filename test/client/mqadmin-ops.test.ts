@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseFastjson } from '../../src/net/fastjson.js';
 import { Message, Producer, PullConsumer, PushConsumer, messageQueue } from '../../src/net/client/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
@@ -70,6 +70,7 @@ describe('mqadmin operations', () => {
       // Each client's report is written to a file, as Java's tool does.
       const path = first.split(/ +/).pop()!;
       expect(readFileSync(path, 'utf8')).toMatch(/^#Consumer Properties#\n[^]*\nconsumerGroup +: StatusGroup\n/);
+      rmSync(dirname(path), { recursive: true, force: true });
       const one = await admin('consumerStatus', '-g', 'StatusGroup', '-i', clientId, '-s');
       expect(one.code).toBe(0);
       const text = one.out;

@@ -16,8 +16,17 @@ export { brokerPort, repoRoot, waitFor };
 type Values = Record<string, string | number | boolean>;
 type Ext = Record<string, string | number | boolean | undefined | null>;
 
+const scratch: string[] = [];
+
+/** A scratch directory, removed by `removeTempDirs` (test files that keep one for all their tests call it in `afterAll`). */
 export function tempDir(prefix = 'broker-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /** A broker started in this process on an ephemeral loopback port, with a client talking to it. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Proc, spawnNamesrv, tempDir } from '../helpers/broker-harness.js';
+import { Proc, removeTempDirs, spawnNamesrv, tempDir } from '../helpers/broker-harness.js';
 import { runMqadmin } from '../helpers/mqadmin-run.js';
 
 /** mqadmin getNamesrvConfig / updateNamesrvConfig against a NameServer process started with -c. */
@@ -15,6 +15,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   Proc.killAll();
+  removeTempDirs();
 });
 
 const confFile = (): string => join(dir, `namesrv-${ns.addr.split(':')[1]}.properties`);
