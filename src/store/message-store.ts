@@ -122,6 +122,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     prepareStoreRoot(root);
     // Before anything is read: recovery must never run on files another store is writing.
     this.lock = await StoreLock.acquire(root);
+    if (this.lock.flockUnavailable) this.log.info(`store ${root}: locked against this network namespace only (${this.lock.flockUnavailable})`);
     try {
       await this.startLocked(root);
     } catch (e) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DefaultMessageStore, StoreError, storeConfig } from '../../src/store/index.js';
@@ -13,6 +13,30 @@ function openStore(dir: string, warnings?: string[]): DefaultMessageStore {
 }
 
 const startError = (s: DefaultMessageStore): Promise<unknown> => s.start().then(() => null, (e: unknown) => e);
+
+/** Whether this machine lets a test run a process in a network namespace of its own (root, unshare) with flock(1). */
+const canUnshare = spawnSync('unshare', ['-n', 'true']).status === 0 && spawnSync('flock', ['--version']).status === 0;
+
+/** A child process that starts a store on `dir`, prints "ready" and then waits (optionally wrapped, e.g. in unshare). */
+async function holdStore(dir: string, wrap: string[] = []): Promise<{ child: ReturnType<typeof spawn>; exited: Promise<unknown> }> {
+  const url = new URL('../../src/store/index.js', import.meta.url).href;
+  const argv = [process.execPath, '--input-type=module', '-e', `
+    const { DefaultMessageStore, storeConfig } = await import(${JSON.stringify(url)});
+    const s = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', ${JSON.stringify(dir)}], ['mappedFileSizeCommitLog', '${1 << 20}']])));
+    await s.start();
+    await s.putMessage({ topic: 'T', queueId: 0, body: Buffer.from('held') });
+    console.log('ready');
+    setInterval(() => {}, 1000);
+  `];
+  const [cmd, ...args] = [...wrap, ...argv];
+  const child = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((r) => child.once('exit', r));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
+    child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
+  });
+  return { child, exited };
+}
 
 describe('one store per store directory (RocketMQ: "Lock failed,MQ already started")', () => {
   it('a second store in the same process is refused before it reads anything; the first goes on, and the directory is free after its shutdown', async () => {
@@ -63,21 +87,8 @@ describe('one store per store directory (RocketMQ: "Lock failed,MQ already start
     const { dir, cleanup } = tempDir();
     let holder: ReturnType<typeof spawn> | undefined;
     try {
-      const url = new URL('../../src/store/index.js', import.meta.url).href;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', `
-        const { DefaultMessageStore, storeConfig } = await import(${JSON.stringify(url)});
-        const s = new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', ${JSON.stringify(dir)}], ['mappedFileSizeCommitLog', '${1 << 20}']])));
-        await s.start();
-        await s.putMessage({ topic: 'T', queueId: 0, body: Buffer.from('held') });
-        console.log('ready');
-        setInterval(() => {}, 1000);
-      `], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const { child, exited } = await holdStore(dir);
       holder = child;
-      const exited = new Promise((r) => child.once('exit', r));
-      await new Promise<void>((resolve, reject) => {
-        child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
-        child.once('exit', (code) => reject(new Error(`holder exited with ${code}`)));
-      });
       const err = await startError(openStore(dir));
       expect((err as StoreError).code).toBe('STORE_LOCKED');
       expect((err as Error).message).toContain(`(pid ${child.pid})`);
@@ -92,6 +103,29 @@ describe('one store per store directory (RocketMQ: "Lock failed,MQ already start
       await after.shutdown();
     } finally {
       // A failed expectation must not leave the holder running (it would never exit by itself).
+      holder?.kill('SIGKILL');
+      cleanup();
+    }
+  });
+
+  // Two containers that mount one volume: each has its network namespace, where the abstract
+  // socket is not seen; the flock on the lock file is.
+  it.skipIf(!canUnshare)('a store held from another network namespace is refused too, and free once that holder dies', async () => {
+    const { dir, cleanup } = tempDir();
+    let holder: ReturnType<typeof spawn> | undefined;
+    try {
+      const { child, exited } = await holdStore(dir, ['unshare', '-n']);
+      holder = child;
+      const err = await startError(openStore(dir));
+      expect((err as StoreError).code).toBe('STORE_LOCKED');
+      expect(existsSync(join(dir, 'abort'))).toBe(true);
+      child.kill('SIGKILL');
+      await exited;
+      const after = openStore(dir);
+      await after.start();
+      expect(after.getMaxOffsetInQueue('T', 0)).toBe(1);
+      await after.shutdown();
+    } finally {
       holder?.kill('SIGKILL');
       cleanup();
     }
