@@ -54,6 +54,8 @@ export class FlockAgent {
   private buffered = '';
   /** Why the helper is gone, once it is: its descriptors, and the locks on them, are gone too. */
   private gone: string | null = null;
+  /** What to tell the holder of each lock (by descriptor) if the helper dies holding it. */
+  private readonly holders = new Map<string, (reason: string) => void>();
 
   private constructor(private readonly child: ChildProcess) {
     child.on('error', (e) => this.end(e.message));
@@ -73,25 +75,30 @@ export class FlockAgent {
     if (FlockAgent.current && FlockAgent.current.gone === null) return FlockAgent.current;
     // A missing bash arrives as an 'error' event (the lock is then unavailable); spawn throws
     // only where the process cannot fork at all.
-    const child = spawn('bash', ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], detached: true });
+    // --norc: Node's stdio pipes are socketpairs, and a bash whose input is a socket takes itself
+    // for a remote shell and sources ~/.bashrc (pyenv, nvm: 600 ms on the bench machine, more
+    // than the rest of a broker's start). Only PATH, to find flock: no BASH_ENV either.
+    const child = spawn('bash', ['--noprofile', '--norc', '-c', SCRIPT], { stdio: ['pipe', 'pipe', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } });
     FlockAgent.current = new FlockAgent(child);
     return FlockAgent.current;
   }
 
   /**
    * Takes an exclusive flock on `path` (created if missing) without waiting for another holder,
-   * through this process's helper; a helper found dead on the way is replaced once.
+   * through this process's helper; a helper found dead on the way is replaced once. `onLost`
+   * hears why if the helper dies while the lock is held (someone killed it).
    */
-  static async lock(path: string): Promise<FlockOutcome> {
+  static async lock(path: string, onLost: (reason: string) => void): Promise<FlockOutcome> {
     const agent = FlockAgent.shared();
-    const outcome = await agent.lock(path);
-    return 'unavailable' in outcome && agent.gone !== null ? FlockAgent.shared().lock(path) : outcome;
+    const outcome = await agent.lock(path, onLost);
+    return 'unavailable' in outcome && agent.gone !== null ? FlockAgent.shared().lock(path, onLost) : outcome;
   }
 
-  private async lock(path: string): Promise<FlockOutcome> {
+  private async lock(path: string, onLost: (reason: string) => void): Promise<FlockOutcome> {
     const line = await this.ask('lock', path, ANSWER_TIMEOUT_MS);
     if (line.startsWith('held ')) {
       const fd = line.slice('held '.length);
+      this.holders.set(fd, onLost);
       return { held: { release: () => this.unlock(fd) } };
     }
     if (line === 'conflict') return { conflict: true };
@@ -101,6 +108,7 @@ export class FlockAgent {
   private async unlock(fd: string): Promise<void> {
     // A dead helper took its locks with it, and a new one's descriptor numbers are not ours.
     if (this.gone !== null) return;
+    this.holders.delete(fd);
     await this.ask('unlock', fd, ANSWER_TIMEOUT_MS);
   }
 
@@ -143,6 +151,8 @@ export class FlockAgent {
     if (this.gone !== null) return;
     this.gone = reason;
     for (const p of this.pending.splice(0)) if (!p.abandoned) p.answer(`unavailable: ${reason}`);
+    for (const lost of this.holders.values()) lost(reason);
+    this.holders.clear();
     this.idle();
   }
 

@@ -121,7 +121,7 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
     const root = this.config.storePathRootDir;
     prepareStoreRoot(root);
     // Before anything is read: recovery must never run on files another store is writing.
-    this.lock = await StoreLock.acquire(root);
+    this.lock = await StoreLock.acquire(root, (why) => this.log.warn(`store ${root}: ${why}; its directory is locked against this network namespace only until the store restarts`));
     if (this.lock.flockUnavailable) this.log.info(`store ${root}: locked against this network namespace only (${this.lock.flockUnavailable})`);
     try {
       await this.startLocked(root);

@@ -32,8 +32,11 @@ export class StoreLock {
     readonly flockUnavailable: string | null,
   ) {}
 
-  /** Takes the lock on `root` (an existing directory) or throws StoreError STORE_LOCKED naming the holder. */
-  static async acquire(root: string): Promise<StoreLock> {
+  /**
+   * Takes the lock on `root` (an existing directory) or throws StoreError STORE_LOCKED naming the
+   * holder. `onFlockLost` hears it if the flock is lost while held (its helper was killed).
+   */
+  static async acquire(root: string, onFlockLost: (reason: string) => void): Promise<StoreLock> {
     // Abstract sockets are Linux-only; elsewhere run unguarded rather than refuse to start.
     if (process.platform !== 'linux') return new StoreLock(null, null, 'not Linux');
     const real = realpathSync(root);
@@ -57,7 +60,7 @@ export class StoreLock {
     // Only a lock: it must not keep a process alive that has nothing else left to do.
     server.unref();
     // The socket answers at once within this network namespace; the flock also across namespaces.
-    const taken = await takeFlock(join(real, LOCK_FILE));
+    const taken = await takeFlock(join(real, LOCK_FILE), onFlockLost);
     if ('conflict' in taken) {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       throw inUse(real);
@@ -79,9 +82,9 @@ export class StoreLock {
   }
 }
 
-async function takeFlock(path: string): Promise<FlockOutcome> {
+async function takeFlock(path: string, onLost: (reason: string) => void): Promise<FlockOutcome> {
   try {
-    return await FlockAgent.lock(path);
+    return await FlockAgent.lock(path, onLost);
   } catch (e) {
     return { unavailable: (e as Error).message };
   }

@@ -8,8 +8,9 @@ import { tempDir } from '../helpers/store-paths.js';
 const quiet = { info() {}, warn() {}, error() {} };
 const hasFlock = spawnSync('flock', ['--version']).status === 0;
 
-function openStore(dir: string): DefaultMessageStore {
-  return new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)]])), { logger: quiet });
+function openStore(dir: string, warnings?: string[]): DefaultMessageStore {
+  const logger = warnings ? { ...quiet, warn: (m: string) => warnings.push(m) } : quiet;
+  return new DefaultMessageStore(storeConfig(new Map([['storePathRootDir', dir], ['mappedFileSizeCommitLog', String(1 << 20)]])), { logger });
 }
 
 /** Pids of this process's flock helpers (children running the helper's script). */
@@ -52,16 +53,18 @@ describe.skipIf(!hasFlock)('the flock helper behind the store lock', () => {
     }
   });
 
-  it('dies with its locks; the stores go on, and the next start has a new helper', async () => {
+  it('dies with its locks, which their stores say; the stores go on, and the next start has a new helper', async () => {
     const a = tempDir();
     const b = tempDir();
+    const warnings: string[] = [];
     try {
-      const first = openStore(a.dir);
+      const first = openStore(a.dir, warnings);
       await first.start();
       const [pid] = helpers();
       process.kill(pid!, 'SIGKILL');
-      while (helpers().includes(pid!)) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 500 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(lockFree(a.dir)).toBe(true);
+      expect(warnings).toEqual([expect.stringMatching(/: the flock helper exited \(SIGKILL\); its directory is locked against this network namespace only until the store restarts$/)]);
       expect((await first.putMessage({ topic: 'T', queueId: 0, body: Buffer.from('x') })).status).toBe('PUT_OK');
       const second = openStore(b.dir);
       await second.start();
