@@ -72,6 +72,26 @@ describe('bin/mqbroker and bin/mqshutdown', () => {
   });
 });
 
+describe('mqbroker -p and -m', () => {
+  it('print every setting or only the important ones, the config file applied, and start nothing', async () => {
+    const d = dir('mqbroker-print-');
+    const conf = join(d, 'broker.properties');
+    writeFileSync(conf, 'brokerName=broker-b\nflushDiskType=SYNC_FLUSH\ndefaultTopicQueueNums=4\n');
+    const mqbroker = join(repoRoot, 'bin', 'mqbroker');
+    const all = (await run(mqbroker, ['-c', conf, '-p'])).stdout.split('\n');
+    const important = (await run(mqbroker, ['-c', conf, '-m'])).stdout.split('\n');
+    expect(all).toEqual(expect.arrayContaining(['brokerName=broker-b', 'flushDiskType=SYNC_FLUSH', 'defaultTopicQueueNums=4', 'listenPort=10911']));
+    // RocketMQ 4.9's @ImportantField settings, BrokerConfig's first, in its order.
+    expect(important.slice(0, 5)).toEqual(['namesrvAddr=', expect.stringMatching(/^brokerIP1=/), 'brokerName=broker-b', 'brokerClusterName=DefaultCluster', 'brokerId=0']);
+    expect(important).toEqual(expect.arrayContaining(['flushDiskType=SYNC_FLUSH', 'brokerRole=ASYNC_MASTER', 'deleteWhen=04', 'fileReservedTime=72', 'accessMessageInMemoryMaxRatio=40']));
+    expect(important).not.toContain('defaultTopicQueueNums=4');
+    expect(important.filter(Boolean).every((l) => all.includes(l))).toBe(true);
+    const bad = await run(mqbroker, ['-x']).catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 1 });
+    expect((bad as { stderr: string }).stderr).toContain('usage: mqbroker [-c configFile] [-n namesrvAddr] [-p] [-m] [-h]');
+  });
+});
+
 describe('npm start (standalone)', () => {
   it('runs a NameServer and a broker in one process, ready well under a second, routes topics, stops on SIGTERM', async () => {
     const store = dir('standalone-');

@@ -294,6 +294,27 @@ export function allConfigsText(broker: BrokerConfig, store: StoreConfig): string
 }
 
 /**
+ * The keys RocketMQ 4.9 marks @ImportantField (BrokerConfig's, then MessageStoreConfig's; its
+ * Netty configs have none), which `mqbroker -m` prints. Its fetchNamesrvAddrByAddressServer,
+ * commitIntervalCommitLog and flushCommitLogTimed have no counterpart here.
+ */
+const IMPORTANT_KEYS = [
+  'namesrvAddr', 'brokerIP1', 'brokerName', 'brokerClusterName', 'brokerId', 'autoCreateTopicEnable',
+  'autoCreateSubscriptionGroup', 'msgTraceTopicName', 'traceTopicEnable', 'rejectTransactionMessage',
+  'transactionTimeOut', 'transactionCheckMax', 'transactionCheckInterval', 'aclEnable',
+  'storePathRootDir', 'storePathCommitLog', 'flushIntervalCommitLog', 'deleteWhen', 'fileReservedTime',
+  'maxTransferBytesOnMessageInMemory', 'maxTransferCountOnMessageInMemory', 'maxTransferBytesOnMessageInDisk',
+  'maxTransferCountOnMessageInDisk', 'accessMessageInMemoryMaxRatio', 'messageIndexEnable', 'messageIndexSafe',
+  'haMasterAddress', 'brokerRole', 'flushDiskType', 'cleanFileForciblyEnable', 'transientStorePoolEnable',
+] as const;
+
+/** `mqbroker -m`: the important settings only, as `key=value` lines like `-p`'s. */
+export function importantConfigsText(broker: BrokerConfig, store: StoreConfig): string {
+  const all: Record<string, unknown> = { ...broker, ...store };
+  return IMPORTANT_KEYS.map((k) => `${k}=${String(all[k] ?? '')}\n`).join('');
+}
+
+/**
  * The NettyClientConfig values a RocketMQ broker's config text carries and its tools read:
  * exportConfigs copies `useTLS` (Java's fails on a missing key: Properties refuses null) and
  * exportMetrics reports `clientCallbackExecutorThreads` as the broker's CPU count. They follow
