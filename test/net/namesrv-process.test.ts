@@ -31,7 +31,8 @@ describe('bin/mqnamesrv', () => {
     writeFileSync(conf, `# test NameServer\nlistenPort=${port}\nbindAddress=127.0.0.1\nkvConfigPath=${kvPath}\nscanNotActiveBrokerInterval=1000\n`);
 
     const logs = join(dir, 'logs');
-    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROCKETMQ_TS_LOG_DIR: logs } });
+    // -n as RocketMQ's quick-start guides pass it: accepted, and ignored.
+    const child = spawn(join(repoRoot, 'bin', 'mqnamesrv'), ['-c', conf, '-n', '127.0.0.1:9876'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ROCKETMQ_TS_LOG_DIR: logs } });
     cleanups.push(() => void child.kill('SIGKILL'));
     let stdout = '';
     let stderr = '';
@@ -66,6 +67,7 @@ describe('bin/mqnamesrv', () => {
     const log = readFileSync(join(logs, 'namesrv.log'), 'utf8');
     expect(log).toMatch(new RegExp(`^\\S+ INFO  \\[namesrv\\] The Name Server boot success\\. serializeType=JSON, listening on 127\\.0\\.0\\.1:${port}$`, 'm'));
     expect(log).toMatch(/INFO  \[namesrv\] SIGTERM received, shutting down$/m);
+    expect(log).toContain('-n 127.0.0.1:9876 ignored: a NameServer needs no NameServer address');
   });
 
   it('exits non-zero naming the key when the config has a bad value', async () => {
