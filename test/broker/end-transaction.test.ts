@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeMessage, decodeOffsetMsgId } from '../../src/store/index.js';
 import { RequestCode, ResponseCode } from '../../src/net/codes.js';
+import { parseFastjson } from '../../src/net/fastjson.js';
 import { HALF_TOPIC, OP_HALF_TOPIC, TRANS_CHECK_GROUP, TRANS_CHECK_MAX_TIME_TOPIC } from '../../src/net/broker/transaction-messages.js';
 import { createTopic, props, sendV2Header, startTestBroker, type TestBroker } from '../helpers/broker-harness.js';
 
@@ -116,6 +119,55 @@ describe('half messages and END_TRANSACTION', () => {
       expect([refused.code, refused.remark]).toEqual([ResponseCode.SYSTEM_ERROR, `Exception was thrown when putting message back to RMQ_SYS_TRANS_HALF_TOPIC: the message is in ${TOPIC}, not a transaction half`]);
       expect((await local.invoke(RequestCode.RESUME_CHECK_HALF_MESSAGE, { msgId: 'nonsense' })).code).toBe(ResponseCode.SYSTEM_ERROR);
       expect(local.controller.store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(4);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('checks a transaction once a pass whatever copies a crash left of it, never again once one copy ended, and writes its progress at once', async () => {
+    const local = await startTestBroker({ transactionCheckInterval: 3_600_000, transactionTimeOut: 1, transactionCheckMax: 10 });
+    try {
+      await createTopic(local, TOPIC, 1);
+      const store = local.controller.store;
+      const svc = local.controller.transactionCheck!;
+      // 40 open transactions (more than one read batch of the half queue), no producer online.
+      for (let i = 0; i < 40; i++) {
+        const r = await local.invoke(RequestCode.SEND_MESSAGE_V2, sendV2Header(TOPIC, { sysFlag: 0x4, properties: props({ TRAN_MSG: 'true', PGROUP: 'Nobody', UNIQ_KEY: `TX${i}` }) }), Buffer.from(`tx-${i}`));
+        expect(r.code).toBe(ResponseCode.SUCCESS);
+      }
+      const pass = async () => {
+        await new Promise((res) => setTimeout(res, 5));
+        await svc.checkNow();
+      };
+      await pass();
+      // One copy each, and the pass did not walk into the copies it appended.
+      expect(store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(80);
+      expect(local.controller.offsets.query(TRANS_CHECK_GROUP, HALF_TOPIC, 0)).toBe(40);
+      // Written to the file now, not at the next periodic flush.
+      const onDisk = () => (parseFastjson(readFileSync(join(local.dir, 'config', 'consumerOffset.json'), 'utf8')) as { offsetTable: Record<string, Record<string, number>> }).offsetTable[`${HALF_TOPIC}@${TRANS_CHECK_GROUP}`]?.['0'];
+      expect(onDisk()).toBe(40);
+      await pass();
+      expect(store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(120);
+
+      // A crash before the progress was written: the next pass walks every copy again. Each
+      // transaction is checked (copied) once, not once per copy.
+      local.controller.offsets.commit(TRANS_CHECK_GROUP, HALF_TOPIC, 0, 0);
+      await pass();
+      expect(store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(160);
+
+      // TX0 committed through its newest copy; after another crash its older copies are not
+      // checked, nor committed, again.
+      const newest = decodeMessage(store.getMessage('g', HALF_TOPIC, 0, 120, 1).messages[0]!, 0);
+      expect(newest.properties.UNIQ_KEY).toBe('TX0');
+      const committed = await local.invoke(RequestCode.END_TRANSACTION, { producerGroup: 'Nobody', tranStateTableOffset: newest.queueOffset, commitLogOffset: newest.commitLogOffset, commitOrRollback: 0x8, fromTransactionCheck: true, msgId: 'TX0' });
+      expect(committed.code).toBe(ResponseCode.SUCCESS);
+      local.controller.offsets.commit(TRANS_CHECK_GROUP, HALF_TOPIC, 0, 0);
+      local.controller.offsets.commit(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0, 0);
+      await pass();
+      expect(store.getMaxOffsetInQueue(HALF_TOPIC, 0)).toBe(199);
+      const copies = store.getMessage('g', HALF_TOPIC, 0, 160, 64).messages.map((m) => decodeMessage(m, 0).properties.UNIQ_KEY);
+      expect(copies).not.toContain('TX0');
+      expect(store.getMaxOffsetInQueue(TOPIC, 0)).toBe(1);
     } finally {
       await local.close();
     }

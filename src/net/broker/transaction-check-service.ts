@@ -9,10 +9,12 @@ import {
   HALF_TOPIC,
   OP_HALF_TOPIC,
   TRANS_CHECK_MAX_TIME_TOPIC,
+  HALF_TRANSACTION_ID,
   TRANS_CHECK_GROUP,
   checkBody,
   checkTimes,
   recheckedHalf,
+  transactionId,
 } from './transaction-messages.js';
 
 /** Longest one pass may run (RocketMQ: MAX_PROCESS_TIME_LIMIT). */
@@ -29,6 +31,12 @@ const BATCH = 32;
  * TRANS_CHECK_MAX_TIME_TOPIC). Progress
  * is kept as consumer offsets of CID_RMQ_SYS_TRANS on both system topics, so it survives
  * restarts. A pass stops at the first half still too young: those after it are younger.
+ *
+ * A crash can leave one transaction with several live copies: its progress is written after the
+ * copies, so a restart walks again over halves already copied. A transaction is therefore checked
+ * once per pass whatever its copies, and not at all once an op ended any copy of it (ops name the
+ * transaction too): otherwise each crash doubled the copies of every open transaction, and a
+ * transaction committed through one copy was checked, and committed, again through another.
  */
 export class TransactionCheckService {
   private timer: NodeJS.Timeout | null = null;
@@ -66,10 +74,15 @@ export class TransactionCheckService {
     if (halfOffset >= halfMax) return;
     const ops = this.readOps();
     const done = new Set(ops.map((o) => o.halfOffset));
+    const ended = new Set(ops.map((o) => o.transactionId).filter((t) => t !== null));
+    /** Transactions checked (or given up) in this pass. */
+    const handled = new Set<string>();
+    let appended = false;
     const started = Date.now();
     for (const half of queueMessages(this.ctx, HALF_TOPIC, halfOffset, halfMax)) {
       if (Date.now() - started >= MAX_PASS_MS) break;
-      if (!done.has(half.queueOffset)) {
+      const tx = transactionId(half);
+      if (!done.has(half.queueOffset) && !(tx !== null && (ended.has(tx) || handled.has(tx)))) {
         if (checkTimes(half) >= config.transactionCheckMax) {
           if (!(await this.giveUp(half))) break;
         } else {
@@ -77,6 +90,8 @@ export class TransactionCheckService {
           if (Date.now() - half.storeTimestamp < Math.max(config.transactionTimeOut, immunity || 0)) break;
           if (!(await this.checkBack(half))) break;
         }
+        appended = true;
+        if (tx !== null) handled.add(tx);
       }
       halfOffset = half.queueOffset + 1;
     }
@@ -88,17 +103,20 @@ export class TransactionCheckService {
       opOffset = o.opOffset + 1;
     }
     if (opOffset >= 0) offsets.commit(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0, opOffset);
+    // Written now, not at the next periodic flush: a crash before it would walk this pass's halves
+    // again, copying each a second time.
+    if (appended) await offsets.persist();
   }
 
-  /** Op messages from the progress offset on: which half (queue offset) each marks done. */
-  private readOps(): { opOffset: number; halfOffset: number }[] {
+  /** Op messages from the progress offset on: which half (queue offset, transaction) each marks done. */
+  private readOps(): { opOffset: number; halfOffset: number; transactionId: string | null }[] {
     const { store, offsets } = this.ctx;
     let from = offsets.query(TRANS_CHECK_GROUP, OP_HALF_TOPIC, 0);
     if (from < 0) from = store.getMinOffsetInQueue(OP_HALF_TOPIC, 0);
-    const out: { opOffset: number; halfOffset: number }[] = [];
+    const out: { opOffset: number; halfOffset: number; transactionId: string | null }[] = [];
     for (const op of queueMessages(this.ctx, OP_HALF_TOPIC, from, store.getMaxOffsetInQueue(OP_HALF_TOPIC, 0))) {
       const halfOffset = Number(op.body.toString());
-      if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset });
+      if (Number.isInteger(halfOffset)) out.push({ opOffset: op.queueOffset, halfOffset, transactionId: op.properties[HALF_TRANSACTION_ID] ?? null });
     }
     return out;
   }
@@ -142,7 +160,7 @@ export class TransactionCheckService {
   }
 }
 
-/** The messages of queue 0 of a system topic from `from` to `max`, stepping over holes (retention). */
+/** The messages of queue 0 of a system topic from `from` up to (not including) `max`, stepping over holes (retention). */
 function* queueMessages(ctx: BrokerContext, topic: string, from: number, max: number): Generator<StoredMessage> {
   for (let off = from; off < max; ) {
     const r = ctx.store.getMessage(TRANS_CHECK_GROUP, topic, 0, off, BATCH);
@@ -153,6 +171,8 @@ function* queueMessages(ctx: BrokerContext, topic: string, from: number, max: nu
     }
     for (const raw of r.messages) {
       const m = decodeMessage(raw, 0);
+      // A batch can reach past `max`: into the copies this pass is appending.
+      if (m.queueOffset >= max) return;
       yield m;
       off = m.queueOffset + 1;
     }

@@ -32,6 +32,12 @@ export const TRANS_CHECK_MAX_TIME_TOPIC = 'TRANS_CHECK_MAX_TIME_TOPIC';
 export const REMOVE_TAG = 'd';
 export const TRANSACTION_CHECK_TIMES = 'TRANSACTION_CHECK_TIMES';
 export const CHECK_IMMUNITY_TIME_IN_SECONDS = 'CHECK_IMMUNITY_TIME_IN_SECONDS';
+/**
+ * Ours, on op messages: the UNIQ_KEY of the half they end. Every copy a check-back puts in the
+ * half queue carries the same UNIQ_KEY, so an op for any copy ends the transaction (RocketMQ's op
+ * names one queue offset, and a copy left behind a crash is checked, and committed, again).
+ */
+export const HALF_TRANSACTION_ID = 'HALF_TRANSACTION_ID';
 
 export const TransactionType = { NOT: 0x0, PREPARED: 0x4, COMMIT: 0x8, ROLLBACK: 0xc } as const;
 
@@ -75,9 +81,17 @@ export function checkTimes(half: StoredMessage): number {
   return Number.isFinite(n) ? n : 0;
 }
 
-/** The op message that marks the half at `halfQueueOffset` done (committed or rolled back). */
-export function opMessage(halfQueueOffset: number, storeHost: HostAddress): MessageInput {
-  const props = new Map([[PROPERTY.TAGS, REMOVE_TAG]]);
+/** A half's transaction, the same in all its copies; null for a half sent without UNIQ_KEY. */
+export function transactionId(half: StoredMessage): string | null {
+  return half.properties[PROPERTY.UNIQ_KEY] ?? null;
+}
+
+/** The op message that marks `half` done (committed or rolled back). */
+export function opMessage(half: StoredMessage, storeHost: HostAddress): MessageInput {
+  const props = new Map<string, string>([[PROPERTY.TAGS, REMOVE_TAG]]);
+  const tx = transactionId(half);
+  if (tx !== null) props.set(HALF_TRANSACTION_ID, tx);
+  const halfQueueOffset = half.queueOffset;
   return {
     topic: OP_HALF_TOPIC,
     queueId: 0,

@@ -80,6 +80,6 @@ async function endTransaction(ctx: BrokerContext, req: RemotingCommand): Promise
       return RemotingCommand.createResponse(req, ResponseCode.SYSTEM_ERROR, `the committed message was stored with status ${r.status}`);
     }
   }
-  await ctx.store.putMessage(opMessage(half.queueOffset, ctx.storeHost));
+  await ctx.store.putMessage(opMessage(half, ctx.storeHost));
   return RemotingCommand.createResponse(req, ResponseCode.SUCCESS);
 }
