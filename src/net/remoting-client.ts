@@ -17,6 +17,11 @@ export interface RemotingClientOptions {
   beforeRequest?: (addr: string, cmd: RemotingCommand) => void;
   /** Speak TLS (useTLS), with these options for tls.connect. */
   tls?: ConnectionOptions;
+  /**
+   * Called when a connection is made again to an address this client was connected to before:
+   * the peer may have restarted and forgotten it (a broker knows its clients from heartbeats).
+   */
+  onReconnect?: (addr: string) => void;
 }
 
 /** "host:port" or "[v6]:port" -> parts; throws BAD_ADDRESS. */
@@ -41,6 +46,8 @@ export class RemotingClient {
   private readonly dispatcher: RequestDispatcher;
   private readonly conns = new Map<string, Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
+  /** Addresses connected to at least once (onReconnect). */
+  private readonly known = new Set<string>();
   private closed = false;
 
   constructor(opts: RemotingClientOptions = {}) {
@@ -123,6 +130,8 @@ export class RemotingClient {
       if (this.conns.get(addr) === conn) this.conns.delete(addr);
       this.logger.debug('connection to %s closed: %s', addr, reason);
     });
+    if (this.known.has(addr)) this.opts.onReconnect?.(addr);
+    else this.known.add(addr);
     return conn;
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Message, Producer, PullConsumer, PushConsumer, type MessageExt, type MessageQueue, type SendResult } from '../../src/net/client/index.js';
+import { MQAdmin, Message, Producer, PullConsumer, PushConsumer, type MessageExt, type MessageQueue, type SendResult } from '../../src/net/client/index.js';
 import { createTopic, pollUntil, silentLogger, startTestCluster, type LocalCluster } from '../helpers/cluster-procs.js';
 
 /**
@@ -261,6 +261,16 @@ describe('push consumer', () => {
       await pollUntil(() => got.length === 5, 15_000, 'messages before the restart');
       await cluster.restartBroker();
       for (let i = 0; i < 5; i++) await producer.send(new Message(topic, `post-${i}`));
+      // The restarted broker knows its producer and consumer groups at once, from the heartbeat
+      // each client sends on reconnecting, not at their next periodic one (30 s away).
+      const admin = new MQAdmin({ namesrvAddr: cluster.namesrvAddr, logger: silentLogger });
+      await admin.start();
+      try {
+        await pollUntil(async () => (await admin.examineProducerConnectionInfo('E2E_PG', topic).catch(() => [])).length === 1, 3000, 'the producer group on the restarted broker');
+        await pollUntil(async () => (await admin.examineConsumerConnectionInfo('E2E_RESTART').catch(() => null))?.connectionSet.length === 1, 3000, 'the consumer group on the restarted broker');
+      } finally {
+        await admin.shutdown();
+      }
       await pollUntil(() => got.length >= 10, 20_000, 'messages after the restart');
       expect(got.sort()).toEqual([...[0, 1, 2, 3, 4].map((i) => `post-${i}`), ...[0, 1, 2, 3, 4].map((i) => `pre-${i}`)]);
     } finally {

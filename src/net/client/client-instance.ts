@@ -82,7 +82,13 @@ export class ClientInstance {
     this.cfg = cfg;
     this.logger = logger;
     this.replies = new ReplyWaiters(logger);
-    this.remoting = new RemotingClient({ logger, connectTimeoutMs: cfg.mqClientApiTimeout, beforeRequest: requestSigner(cfg), tls: cfg.useTLS ? tlsClientOptions(cfg.tlsConfigFile) : undefined });
+    this.remoting = new RemotingClient({
+      logger,
+      connectTimeoutMs: cfg.mqClientApiTimeout,
+      beforeRequest: requestSigner(cfg),
+      tls: cfg.useTLS ? tlsClientOptions(cfg.tlsConfigFile) : undefined,
+      onReconnect: (addr) => this.heartbeatReconnected(addr),
+    });
     this.namesrv = new NamesrvClient(this.remoting, splitNamesrvAddr(cfg.namesrvAddr), cfg.mqClientApiTimeout, logger);
     this.api = new BrokerAPI(this.remoting, cfg.mqClientApiTimeout);
     registerClientProcessors({
@@ -220,6 +226,17 @@ export class ClientInstance {
     if (this.producers.size === 0 && this.consumers.size === 0) return;
     const fresh = [...current].filter((addr) => !this.heartbeated.has(addr));
     if (fresh.length > 0) this.heartbeat(fresh).catch((err: unknown) => this.logger.warn('heartbeat to new brokers failed: %s', (err as Error).message));
+  }
+
+  /**
+   * A broker connected to again may have restarted, knowing nothing of this client until its next
+   * heartbeat (up to heartbeatBrokerInterval, 30 s): no producer to ask about its transactions, no
+   * consumer of its groups. It gets one now, ahead of the request that reconnected.
+   */
+  private heartbeatReconnected(addr: string): void {
+    if (this.producers.size === 0 && this.consumers.size === 0) return;
+    if (!this.allBrokerAddrs(this.consumers.size === 0).includes(addr)) return;
+    this.heartbeat([addr]).catch((err: unknown) => this.logger.warn('heartbeat to reconnected broker %s failed: %s', addr, (err as Error).message));
   }
 
   private async updateAllRoutes(): Promise<void> {
