@@ -55,6 +55,11 @@ export class CleanCommitLogService {
 
   constructor(private readonly deps: CleanCommitLogDeps) {}
 
+  /** Bytes of deleted segments whose mappings are not garbage collected yet. */
+  get pendingReleaseBytes(): number {
+    return this.releasing;
+  }
+
   /** RocketMQ's executeDeleteFilesManually (mqadmin deleteExpiredCommitLog): the next 20 passes delete expired files whatever the hour. */
   executeDeleteFilesManually(): void {
     this.manualDeleteTimes = MAX_MANUAL_DELETE_FILE_TIMES;

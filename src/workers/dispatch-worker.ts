@@ -11,6 +11,7 @@ import { ConsumeQueueTable } from '../store/consume-queue-table.js';
 import type { ConsumeQueue } from '../store/consume-queue.js';
 import { IndexService } from '../store/index-service.js';
 import { MappedFileQueue } from '../store/mapped-file-queue.js';
+import { collectGarbage } from '../store/collect-garbage.js';
 import { commitLogDir } from '../store/file-names.js';
 import { isConsumable } from '../store/dispatch.js';
 import { findIndexKeys, newIndexKeyRanges } from '../store/index-keys.js';
@@ -43,6 +44,8 @@ let expiredBelow = 0;
 /** Queues still to check for files below expiredBelow, taken one at a time between dispatch batches. */
 let expiring: ConsumeQueue[] = [];
 let nextExpiryAt = 0;
+/** Whether the current round of expiring deleted files (their mappings are collected after it). */
+let expiredAny = false;
 
 function deleteExpired(minPhyOffset: number): void {
   if (minPhyOffset <= expiredBelow) return;
@@ -52,7 +55,24 @@ function deleteExpired(minPhyOffset: number): void {
     index.deleteExpired(minPhyOffset);
     // Deleted segments stay allocated on disk while mapped here.
     commitLog!.forgetBefore(minPhyOffset);
+    collectionsDue = COLLECTIONS_AFTER_DELETE;
   }
+}
+
+/**
+ * Mappings of deleted files go only when this thread's heap is collected (see collectGarbage),
+ * and only once nothing refers to them: a flush may still hold a deleted index file. So a few
+ * collections, a second apart, from the loop (where no frame of the deletion is left).
+ */
+const COLLECTIONS_AFTER_DELETE = 3;
+let collectionsDue = 0;
+let lastCollection = 0;
+
+function collectIfDue(now: number): void {
+  if (collectionsDue === 0 || now - lastCollection < 1000) return;
+  collectionsDue--;
+  lastCollection = now;
+  collectGarbage();
 }
 
 /**
@@ -65,10 +85,13 @@ function expireSome(now: number): void {
     const cq = expiring.pop()!;
     if (queues!.find(cq.topic, cq.queueId) !== cq) continue; // its topic was deleted meanwhile
     if (cq.deleteExpiredFiles(expiredBelow, true) > 0) {
+      expiredAny = true;
       nextExpiryAt = now + cfg.deleteConsumeQueueFilesInterval;
-      return;
+      if (expiring.length > 0) return;
     }
   }
+  if (expiredAny) collectionsDue = COLLECTIONS_AFTER_DELETE;
+  expiredAny = false;
 }
 deleteExpired(data.expiredBelow);
 
@@ -164,6 +187,7 @@ async function run(): Promise<void> {
       lastYield = now;
       await yieldNow();
     }
+    if (!flushing) collectIfDue(now);
     if (n === 0) consumer.waitForData(flushing ? 1 : WORKER_IDLE_WAIT_MS);
   }
   consumer.setWorkerState(WorkerState.DRAINING);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { commitLogDir, consumeQueueDir, decodeMessage, DefaultMessageStore, encodeProperties, indexDir, type StoreConfig } from '../../src/store/index.js';
 import type { RetentionHooks } from '../../src/store/clean-service.js';
@@ -227,4 +227,27 @@ describe('retention (dispatch workers)', () => {
     expectQueueTrimmed(again, 0);
     expect((await again.queryMessage('T', 'u879', 4, 0, Date.now() + 1000)).messages).toHaveLength(1);
   });
+});
+
+describe('retention gives disk blocks back', () => {
+  /** Mappings in this process of files under `cfg`'s root that were deleted (their blocks are still allocated). */
+  const deletedMappings = (cfg: StoreConfig) => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes(cfg.storePathRootDir) && l.endsWith('(deleted)')).length;
+
+  for (const workers of [false, true]) {
+    it(`at the pass that deleted the files, not whenever the heap is next collected (${workers ? 'dispatch workers' : 'inline'})`, async () => {
+      const cfg = stores.fresh();
+      const s = await open(cfg, disk().hooks, workers);
+      await fill(s, 830);
+      const indexBefore = indexFiles(cfg).length;
+      const cq0 = cqFiles(cfg, 0).length;
+      age(cfg, 2);
+      await s.retention.runOnce();
+      await s.retention.runOnce();
+      expect(segments(cfg)).toHaveLength(1);
+      await until(() => cqFiles(cfg, 0).length < cq0 && indexFiles(cfg).length < indexBefore, 10_000);
+      // A store this idle would otherwise keep them mapped (and their blocks) until some later
+      // collection, which an idle heap may not see for hours.
+      await until(() => deletedMappings(cfg) === 0, 5000);
+    });
+  }
 });
