@@ -5,7 +5,7 @@ import type { IndexService } from './index-service.js';
 import type { RemoteDispatcher } from './dispatch.js';
 import type { StoreLogger } from './store-options.js';
 import { CleanCommitLogService } from './clean-commit-log.js';
-import { collectGarbage } from './collect-garbage.js';
+import { collectGarbageSoon } from './collect-garbage.js';
 import { CleanConsumeQueueService } from './clean-consume-queue.js';
 import { diskSpace, type DiskSpace } from './disk-usage.js';
 
@@ -122,9 +122,8 @@ export class CleanService {
       result.commitLogFiles = await this.commitLogCleaner.run();
       if (this.running) result.consumeQueueFiles = await this.consumeQueueCleaner.run(this.deps.commitLog.minOffset);
       // Deleted files keep their disk blocks until their mappings are collected; an idle heap may
-      // not be collected for hours. In a task of its own, where no frame of this pass still holds
-      // a deleted file; again next pass while a deleted segment is still mapped.
-      if (result.commitLogFiles + result.consumeQueueFiles > 0 || this.commitLogCleaner.pendingReleaseBytes > 0) setImmediate(collectGarbage);
+      // not be collected for hours. Again next pass while a deleted segment is still mapped.
+      if (result.commitLogFiles + result.consumeQueueFiles > 0 || this.commitLogCleaner.pendingReleaseBytes > 0) collectGarbageSoon();
       this.deps.afterPass?.();
     } catch (e) {
       // The next pass tries again; nothing was half done (a file leaves the lists before its unlink).

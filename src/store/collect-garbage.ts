@@ -21,6 +21,21 @@ export function collectGarbage(): boolean {
   return true;
 }
 
+let soon: NodeJS.Timeout | null = null;
+
+/**
+ * collectGarbage in a task of its own, where no frame of the caller still holds what it just
+ * let go of; calls within `delayMs` share one collection (deleting 40 topics is one, not 40).
+ */
+export function collectGarbageSoon(delayMs = 100): void {
+  if (soon !== null) return;
+  soon = setTimeout(() => {
+    soon = null;
+    collectGarbage();
+  }, delayMs);
+  soon.unref();
+}
+
 function obtainGc(): (() => void) | null {
   const exposed = (globalThis as { gc?: unknown }).gc;
   if (typeof exposed === 'function') return exposed as () => void;

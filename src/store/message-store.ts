@@ -11,6 +11,7 @@ import type { ConsumeQueue } from './consume-queue.js';
 import { parseHostAddress } from './message-codec.js';
 import { abortPath, checkpointPath, prepareStoreRoot } from './file-names.js';
 import { StoreLock } from './store-lock.js';
+import { collectGarbageSoon } from './collect-garbage.js';
 import { StoreError } from './errors.js';
 import type { DispatchRequest, Dispatcher, RemoteDispatcher } from './dispatch.js';
 import { RemoteDispatchBridge } from './remote-dispatch.js';
@@ -359,6 +360,8 @@ export class DefaultMessageStore extends StoreReads implements MessageStore {
       this.consumeQueues.deleteTopic(t, appendedBelow);
       this.commitLog.removeTopic(t);
     }
+    // The deleted queue files (or this thread's views of them) keep their blocks while mapped.
+    collectGarbageSoon();
   }
 
   executeDeleteFilesManually(): void {

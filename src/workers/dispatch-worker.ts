@@ -99,7 +99,10 @@ function control(): void {
   for (let m = receiveMessageOnPort(data.control); m; m = receiveMessageOnPort(data.control)) {
     const c = m.message as DispatchControl;
     if (c.type === 'topic-registered') names[c.topicId] = c.topic;
-    else if (c.type === 'delete-topic') queues?.deleteTopic(c.topic, c.appendedBelow);
+    else if (c.type === 'delete-topic') {
+      queues?.deleteTopic(c.topic, c.appendedBelow);
+      collectionsDue = COLLECTIONS_AFTER_DELETE;
+    }
     else if (c.type === 'delete-expired') deleteExpired(c.minPhyOffset);
   }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { DefaultMessageStore, decodeMessage, storeConfig, type PutMessageResult, type StoreConfig } from '../../src/store/index.js';
 import { WorkerDispatcher } from '../../src/workers/worker-dispatcher.js';
 import { tempDir } from '../helpers/store-paths.js';
+import { until } from '../helpers/until.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 
@@ -20,7 +22,7 @@ describe.each([
   ['dispatch workers, SYNC_FLUSH', true, 'SYNC_FLUSH'],
   ['inline, SYNC_FLUSH', false, 'SYNC_FLUSH'],
 ] as const)('deleting a topic with records in flight (%s)', (_name, workers, flushDiskType) => {
-  it('keeps old records out of the new queue', async () => {
+  it('keeps old records out of the new queue, and unmaps the deleted files soon', async () => {
     const t = tempDir();
     const cfg: StoreConfig = storeConfig({ storePathRootDir: t.dir, mappedFileSizeCommitLog: 1 << 20, mappedFileSizeConsumeQueue: 6000, flushDiskType });
     const store = new DefaultMessageStore(cfg, { remoteDispatcher: workers ? new WorkerDispatcher() : undefined, logger: quiet });
@@ -41,6 +43,9 @@ describe.each([
       await store.putMessage({ topic: 'Other', queueId: 0, body: Buffer.from('o') });
       await store.whenDispatched(store.getMaxPhyOffset(), 5000);
       expect(bodies(store, 'Other')).toEqual(['o']);
+      // The deleted queue files are unmapped soon (their blocks freed), not at some later collection.
+      const deletedMappings = () => readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes(t.dir) && l.endsWith('(deleted)')).length;
+      await until(() => deletedMappings() === 0, 5000);
     } finally {
       await store.shutdown();
       t.cleanup();
